@@ -1,0 +1,66 @@
+//! What ingestion produces: participants, their verbatim utterances, and the files read.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One person in the research data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub id: String,
+    /// Short categorical facts (role, age, location, …), keyed by normalised column name.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// One verbatim piece of what a participant said or wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Utterance {
+    pub participant_id: String,
+    /// Index into [`Corpus::sources`].
+    pub source: usize,
+    /// Human-readable place in the source: `line 14`, or a JSON pointer such as `/responses/3/answers/1`.
+    pub location: String,
+    /// The participant's words exactly as they appear in the file (whitespace aside).
+    pub text: String,
+}
+
+/// A file that was read into the corpus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// Path relative to the data root (the file name when a single file was given).
+    pub path: String,
+    /// `csv`, `tsv`, `json`, `jsonl`, `yaml`, `markdown` or `text`.
+    pub format: String,
+    pub bytes: u64,
+    /// Lowercase hex SHA-256 of the raw bytes.
+    pub sha256: String,
+    pub participants: usize,
+    pub utterances: usize,
+}
+
+/// A file that could not be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Everything read from a data path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Corpus {
+    /// Sorted by id; ids are unique across files (the same id in two files is the same person).
+    pub participants: Vec<Participant>,
+    /// In reading order: files sorted by path, then position within each file.
+    pub utterances: Vec<Utterance>,
+    pub sources: Vec<SourceFile>,
+    pub skipped: Vec<SkippedFile>,
+    pub warnings: Vec<String>,
+}
+
+impl Corpus {
+    pub fn source_path(&self, utterance: &Utterance) -> &str {
+        self.sources
+            .get(utterance.source)
+            .map(|s| s.path.as_str())
+            .unwrap_or("")
+    }
+}

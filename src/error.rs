@@ -1,0 +1,86 @@
+//! The library's error type. The HTTP layer maps each variant to a status and an error code of
+//! the envelope (`api::error`); the CLI prints the message on one line.
+
+use serde::Serialize;
+
+/// One bad field of a request or input, for `validation_error` details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input cannot be used (missing file, path outside the data directory, bad file). → 400
+    #[error("{message}")]
+    InvalidInput {
+        message: String,
+        details: serde_json::Value,
+    },
+    /// Well-formed but wrong values (types, ranges). → 422
+    #[error("{message}")]
+    Validation { message: String, fields: Vec<FieldError> },
+    #[error("{resource} {id} not found")]
+    NotFound { resource: &'static str, id: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// The operation was cancelled on request (a cancelled job).
+    #[error("cancelled")]
+    Cancelled,
+    /// Anything unexpected. The message is logged, never shown to API clients.
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            message: message.into(),
+            details: serde_json::Value::Object(Default::default()),
+        }
+    }
+
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let message = message.into();
+        Error::Validation {
+            message: format!("{field}: {message}"),
+            fields: vec![FieldError { field, message }],
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(e: r2d2::Error) -> Self {
+        Error::Unavailable(format!("database unavailable: {e}"))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Internal(format!("i/o: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Internal(format!("json: {e}"))
+    }
+}

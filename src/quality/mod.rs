@@ -1,0 +1,1 @@
+//! quality: see README.md (Architecture).
