@@ -35,7 +35,7 @@ fn default_cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -164,7 +164,7 @@ pub struct LlmSettings {
     pub max_output_tokens: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProviderSettings {
     pub base_url: String,
@@ -181,25 +181,6 @@ pub struct ProvidersSettings {
     pub anthropic: ProviderSettings,
     pub gemini: ProviderSettings,
     pub ollama: ProviderSettings,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            server: ServerSettings::default(),
-            database: DatabaseSettings::default(),
-            storage: StorageSettings::default(),
-            auth: AuthSettings::default(),
-            rate_limit: RateLimitSettings::default(),
-            cors: CorsSettings::default(),
-            worker: WorkerSettings::default(),
-            webhooks: WebhookSettings::default(),
-            fetch: FetchSettings::default(),
-            generation: GenerationDefaults::default(),
-            llm: LlmSettings::default(),
-            providers: ProvidersSettings::default(),
-        }
-    }
 }
 
 impl Default for ServerSettings {
@@ -308,16 +289,6 @@ impl Default for LlmSettings {
             evidence_token_budget: 6000,
             temperature: 0.4,
             max_output_tokens: 4096,
-        }
-    }
-}
-
-impl Default for ProviderSettings {
-    fn default() -> Self {
-        ProviderSettings {
-            base_url: String::new(),
-            model: String::new(),
-            api_key: None,
         }
     }
 }
