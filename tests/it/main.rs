@@ -1,0 +1,1 @@
+//! One integration-test binary (one link step) with a module per area.
