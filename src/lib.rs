@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod net;
 pub mod quality;
 pub mod scripts;
 pub mod store;
