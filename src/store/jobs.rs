@@ -154,7 +154,7 @@ pub struct JobEntry {
 }
 
 /// Filter and page of [`list`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListQuery {
     pub status: Option<JobStatus>,
     pub limit: u32,
