@@ -1,1 +1,5 @@
 //! One integration-test binary (one link step) with a module per area.
+
+mod support;
+
+mod api_generate;
