@@ -2,4 +2,9 @@
 
 mod support;
 
+mod api_auth;
+mod api_docs;
+mod api_errors;
 mod api_generate;
+mod api_health;
+mod api_limits;

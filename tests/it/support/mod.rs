@@ -107,6 +107,13 @@ impl TestAppBuilder {
         std::fs::create_dir_all(root.join("data")).expect("data dir");
         let mut settings = test_settings(&root);
         (self.tweak)(&mut settings);
+        if let Some(toml) = &self.reload_config {
+            // The watched file's live settings apply from the start, as with `serve --config`.
+            let from_file = Settings::from_toml(toml).expect("the initial config parses");
+            settings.auth = from_file.auth;
+            settings.rate_limit = from_file.rate_limit;
+            settings.cors = from_file.cors;
+        }
         let token = settings.auth.token.as_ref().map(|t| t.expose().to_string());
         let data_dir = settings.storage.data_dir.clone();
         let output_dir = settings.storage.output_dir.clone();
