@@ -84,33 +84,49 @@ pub struct ErrorBody {
     pub details: serde_json::Value,
 }
 
-/// An error response: a code, a message, details and extra headers.
+/// An error response: a code, a message, details and extra headers (boxed: handlers return it
+/// in every `Err`, so it stays one pointer wide).
 #[derive(Debug, Clone)]
-pub struct ApiError {
-    pub code: ErrorCode,
-    pub message: String,
-    pub details: serde_json::Value,
+pub struct ApiError(Box<Parts>);
+
+#[derive(Debug, Clone)]
+struct Parts {
+    code: ErrorCode,
+    message: String,
+    details: serde_json::Value,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError {
+        ApiError(Box::new(Parts {
             code,
             message: message.into(),
             details: serde_json::json!({}),
             headers: Vec::new(),
-        }
+        }))
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.0.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    pub fn details(&self) -> &serde_json::Value {
+        &self.0.details
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> ApiError {
-        self.details = details;
+        self.0.details = details;
         self
     }
 
     pub fn with_header(mut self, name: HeaderName, value: impl fmt::Display) -> ApiError {
         if let Ok(value) = HeaderValue::from_str(&value.to_string()) {
-            self.headers.push((name, value));
+            self.0.headers.push((name, value));
         }
         self
     }
@@ -175,27 +191,27 @@ impl ApiError {
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             success: false,
-            error: self.code,
-            message: self.message.clone(),
-            details: self.details.clone(),
+            error: self.0.code,
+            message: self.0.message.clone(),
+            details: self.0.details.clone(),
         }
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}: {}", self.code, self.message)
+        write!(f, "{:?}: {}", self.0.code, self.0.message)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.code.status()
+        self.0.code.status()
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        for (name, value) in &self.headers {
+        for (name, value) in &self.0.headers {
             response.insert_header((name.clone(), value.clone()));
         }
         response.json(self.body())
@@ -402,8 +418,8 @@ mod tests {
     #[test]
     fn internal_errors_hide_their_cause() {
         let api: ApiError = Error::Internal("database: disk I/O error at /secret/path".into()).into();
-        assert_eq!(api.code, ErrorCode::InternalError);
-        assert!(!api.message.contains("secret"));
+        assert_eq!(api.code(), ErrorCode::InternalError);
+        assert!(!api.message().contains("secret"));
     }
 
     #[test]
@@ -418,8 +434,8 @@ mod tests {
                 message: "is required".into(),
             },
         ]);
-        assert_eq!(api.details["fields"][0]["field"], "count");
-        assert!(api.message.contains("count, data"), "{}", api.message);
+        assert_eq!(api.details()["fields"][0]["field"], "count");
+        assert!(api.message().contains("count, data"), "{}", api.message());
     }
 
     #[test]

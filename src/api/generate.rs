@@ -231,7 +231,7 @@ pub fn resolve_data_source(data: &str, data_dir: &DataDir, settings: &Settings) 
 /// What [`submit_job`] did.
 #[derive(Debug, Clone)]
 pub enum Submission {
-    Created(JobEntry),
+    Created(Box<JobEntry>),
     /// The client already has `unfinished` pending or running jobs (the limit is `limit`).
     TooManyJobs {
         unfinished: u64,
@@ -299,7 +299,7 @@ pub fn submit_job(
             },
             &now,
         )?;
-        Ok(Submission::Created(JobEntry { job, run: None }))
+        Ok(Submission::Created(Box::new(JobEntry { job, run: None })))
     })
 }
 
@@ -489,7 +489,7 @@ pub async fn create_job(
     match submission {
         Submission::Created(entry) => {
             state.notifier.job_submitted();
-            Ok(entry)
+            Ok(*entry)
         }
         Submission::TooManyJobs { unfinished, limit } => Err(ApiError::rate_limited(
             format!(

@@ -14,7 +14,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{ResponseError, web};
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
@@ -66,9 +66,7 @@ impl Default for RateLimiter {
 impl RateLimiter {
     /// Counts a request of `client` at unix time `now` against `limit` requests per minute.
     pub fn check(&self, client: IpAddr, limit: u32, now: u64) -> Decision {
-        let mut hasher = self.hasher.build_hasher();
-        client.hash(&mut hasher);
-        let shard = &self.shards[(hasher.finish() as usize) % SHARDS];
+        let shard = &self.shards[(self.hasher.hash_one(client) as usize) % SHARDS];
         let mut windows = match shard.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),

@@ -105,9 +105,13 @@ pub fn recover_expired_leases(db: &Db, max_attempts: u32) -> Result<RecoveryRepo
                     report.requeued.push(id);
                 }
             } else {
+                let times = match expired.attempts {
+                    1 => "once".to_string(),
+                    n => format!("{n} times"),
+                };
                 let error = format!(
-                    "the worker running this job stopped {} times (lease expired); giving up",
-                    expired.attempts
+                    "the worker running this job stopped {times} without finishing it (lease expired); giving up \
+                     after {max_attempts} attempt(s)"
                 );
                 let run_id = IdKind::Run.new_id();
                 if job_store::fail(tx, &expired.lease, &run_id, &error, &RunDetails::default(), &now)?.is_some() {

@@ -8,3 +8,4 @@ mod api_errors;
 mod api_generate;
 mod api_health;
 mod api_limits;
+mod restart;

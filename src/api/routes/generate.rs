@@ -256,7 +256,7 @@ mod tests {
         assert_eq!(options.query.status, Some(JobStatus::Running));
         assert!(options.with_personas);
         let err = parse_list_query("limit=1001&status=done&offset=-1&include=all").unwrap_err();
-        let fields: Vec<_> = err.details["fields"]
+        let fields: Vec<_> = err.details()["fields"]
             .as_array()
             .unwrap()
             .iter()

@@ -66,6 +66,7 @@ pub struct TestAppBuilder {
     tweak: Box<dyn FnOnce(&mut Settings)>,
     executor: Option<Arc<dyn JobExecutor>>,
     reload_config: Option<String>,
+    root: Option<PathBuf>,
 }
 
 /// Starts building an in-process test server.
@@ -74,6 +75,7 @@ pub fn test_app() -> TestAppBuilder {
         tweak: Box::new(|_| {}),
         executor: None,
         reload_config: None,
+        root: None,
     }
 }
 
@@ -100,10 +102,23 @@ impl TestAppBuilder {
         self
     }
 
+    /// Runs the server on the database and directories under `root` (which the caller owns), for
+    /// example to start a second server on the database of a stopped one.
+    pub fn root(mut self, root: &Path) -> Self {
+        self.root = Some(root.to_path_buf());
+        self
+    }
+
     pub async fn spawn(self) -> TestApp {
         init_logging();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let root = dir.path().to_path_buf();
+        let (dir, root) = match &self.root {
+            Some(root) => (None, root.clone()),
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let root = dir.path().to_path_buf();
+                (Some(dir), root)
+            }
+        };
         std::fs::create_dir_all(root.join("data")).expect("data dir");
         let mut settings = test_settings(&root);
         (self.tweak)(&mut settings);
@@ -146,7 +161,8 @@ impl TestAppBuilder {
             state,
             shutdown,
             server: Some(server),
-            dir,
+            root,
+            _dir: dir,
         }
     }
 }
@@ -166,7 +182,9 @@ pub struct TestApp {
     pub state: actix_web::web::Data<AppState>,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    dir: TempDir,
+    root: PathBuf,
+    /// The temporary directory this app owns (none when started on a caller's directory).
+    _dir: Option<TempDir>,
 }
 
 impl Drop for TestApp {
@@ -182,7 +200,7 @@ impl TestApp {
 
     /// The temporary directory holding everything of this app.
     pub fn root(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     /// A request without any authentication.
