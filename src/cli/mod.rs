@@ -51,3 +51,20 @@ pub fn init_logging(level: &str) -> Result<(), String> {
     let _ = builder.try_init();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Settings;
+
+    #[test]
+    fn config_default_toml_documents_the_built_in_defaults() {
+        let documented = Settings::from_toml(include_str!("../../config/default.toml")).expect("it parses");
+        assert_eq!(format!("{documented:?}"), format!("{:?}", Settings::default()));
+    }
+
+    #[test]
+    fn log_levels_are_checked() {
+        assert!(super::init_logging("warn").is_ok());
+        assert!(super::init_logging("loud").unwrap_err().contains("loud"));
+    }
+}
