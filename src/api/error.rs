@@ -337,7 +337,7 @@ impl RouteTable {
                 && template
                     .iter()
                     .zip(&requested)
-                    .all(|(t, r)| (t.starts_with('{') && t.ends_with('}')) || t == r);
+                    .all(|(t, r)| (t.starts_with('{') && t.ends_with('}') && !r.is_empty()) || t == r);
             if fits {
                 matched = true;
                 for method in methods {
@@ -351,8 +351,10 @@ impl RouteTable {
     }
 }
 
+/// Path segments after the leading slash; a trailing slash makes an empty last segment, so that
+/// `/a/` is not taken for `/a` (routes are matched exactly).
 fn segments(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/').filter(|s| !s.is_empty())
+    path.strip_prefix('/').unwrap_or(path).split('/')
 }
 
 /// The default service: 405 with `Allow` when the path exists with other methods, else 404.
@@ -453,5 +455,10 @@ mod tests {
         assert_eq!(table.allowed("/api/v1/generate/job-1"), Some(vec!["GET", "DELETE"]));
         assert_eq!(table.allowed("/api/v1/nothing"), None);
         assert_eq!(table.allowed("/api/v1/generate/job-1/x"), None);
+        assert_eq!(
+            table.allowed("/api/v1/generate/"),
+            None,
+            "a trailing slash is another path"
+        );
     }
 }

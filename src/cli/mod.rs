@@ -1,6 +1,7 @@
 //! The `persona` command line: thin wrappers over the library.
 
 pub mod migrate;
+pub mod serve;
 
 use clap::{Parser, Subcommand};
 
