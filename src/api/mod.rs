@@ -215,3 +215,49 @@ impl Application {
         served
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn collect_refs(value: &Value, refs: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map {
+                    match (key.as_str(), item) {
+                        ("$ref", Value::String(target)) => refs.push(target.clone()),
+                        _ => collect_refs(item, refs),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| collect_refs(item, refs)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_spec_has_unique_operation_ids_and_every_reference_resolves() {
+        let spec = serde_json::to_value(super::openapi()).unwrap();
+        let mut ids = Vec::new();
+        for item in spec["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
+                    assert!(!ids.contains(&id.to_string()), "operationId {id} is used twice");
+                    ids.push(id.to_string());
+                }
+            }
+        }
+        assert!(ids.len() >= 7, "{ids:?}");
+        let mut refs = Vec::new();
+        collect_refs(&spec, &mut refs);
+        for target in refs {
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .expect("a schema reference");
+            assert!(
+                spec["components"]["schemas"].get(name).is_some(),
+                "{target} does not resolve"
+            );
+        }
+    }
+}

@@ -28,6 +28,7 @@ pub const MAX_LIMIT: u32 = 1000;
 /// The job joins the experiment named by `experiment_id` or `experiment`, or else the experiment
 /// named after its `data` (created when needed). Poll `status_url` for its progress and result.
 #[utoipa::path(
+    operation_id = "create_generation_job",
     tag = "generation",
     request_body(content = GenerateBody, content_type = "application/json"),
     responses(
@@ -79,6 +80,7 @@ pub struct ListParams {
     /// Only jobs in this status.
     pub status: Option<JobStatus>,
     /// `result`: include completed jobs' personas.
+    #[param(inline)]
     pub include: Option<ListInclude>,
 }
 
@@ -146,6 +148,7 @@ fn parse_list_query(query_string: &str) -> Result<ListOptions, ApiError> {
 ///
 /// Items carry `result.personas_count` (not the personas) unless `include=result`.
 #[utoipa::path(
+    operation_id = "list_generation_jobs",
     tag = "generation",
     params(ListParams),
     responses(
@@ -183,6 +186,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
 /// Get a generation job's status and result.
 #[utoipa::path(
+    operation_id = "get_generation_job",
     tag = "generation",
     params(("job_id" = String, Path, description = "Job identifier")),
     responses(
@@ -211,6 +215,7 @@ pub async fn get_job(path: web::Path<String>, state: web::Data<AppState>) -> Res
 /// next pipeline step (202, `cancel_requested: true`). A job that has ended cannot be cancelled
 /// (409).
 #[utoipa::path(
+    operation_id = "cancel_generation_job",
     tag = "generation",
     params(("job_id" = String, Path, description = "Job identifier")),
     responses(

@@ -44,6 +44,7 @@ const OK: &str = "ok";
 
 /// Liveness: 200 while the database can be queried, 503 otherwise.
 #[utoipa::path(
+    operation_id = "get_health",
     tag = "health",
     responses(
         (status = 200, description = "The service is healthy", body = Health),
@@ -74,6 +75,7 @@ fn worker_timeout(poll_interval_ms: u64) -> Duration {
 /// Readiness: the database answers, its schema is the one this binary expects, and the worker is
 /// running. 503 naming the failing checks otherwise.
 #[utoipa::path(
+    operation_id = "get_readiness",
     tag = "health",
     responses(
         (status = 200, description = "Ready to take work", body = Ready),

@@ -26,6 +26,7 @@ pub struct RootInfo {
 
 /// API information.
 #[utoipa::path(
+    operation_id = "get_api_info",
     tag = "meta",
     responses(
         (status = 200, description = "API information", body = RootInfo),
