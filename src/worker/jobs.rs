@@ -57,6 +57,10 @@ pub type ExecuteFuture = Pin<Box<dyn Future<Output = Result<JobOutput>> + Send +
 /// Runs a job's generation. Production uses the generation pipeline; tests inject slow,
 /// blocking, failing or crashing executors. The executor should check `progress.cancelled()`
 /// between steps and return [`Error::Cancelled`] when it is set.
+///
+/// The returned future is driven on a blocking-pool thread of the worker's runtime (with
+/// `Handle::block_on`): it may do CPU-heavy work between awaits, await I/O and use
+/// `spawn_blocking`, but must not call `block_in_place`. A panic fails the job.
 pub trait JobExecutor: Send + Sync + 'static {
     fn execute(&self, run: JobRun, progress: Arc<dyn Progress>) -> ExecuteFuture;
 }
@@ -132,6 +136,9 @@ pub(super) struct JobRunner {
     notifier: JobNotifier,
     /// This process's name in `jobs.lease_owner`.
     owner: String,
+    /// Cancelled when the shutdown grace period is over: jobs still running are asked to stop
+    /// (their outcome is not recorded; lease recovery runs them again).
+    abandon: CancellationToken,
 }
 
 impl JobRunner {
@@ -144,6 +151,7 @@ impl JobRunner {
             heartbeat: worker.heartbeat,
             notifier: worker.notifier,
             owner: format!("pid-{}-{}", std::process::id(), &suffix[4..12]),
+            abandon: CancellationToken::new(),
         }
     }
 
@@ -251,6 +259,7 @@ impl JobRunner {
                 "worker stopped with {} job(s) still running; they return to pending once their leases expire",
                 running.len()
             );
+            this.abandon.cancel();
             running.abort_all();
         }
         log::info!("worker {} stopped", this.owner);
@@ -267,6 +276,7 @@ impl JobRunner {
         let progress = Arc::new(JobProgress {
             job_id: job.id.clone(),
             cancel: cancel.clone(),
+            abandon: self.abandon.clone(),
             progress: progress_tx,
         });
         let keeper_stop = CancellationToken::new();
@@ -391,8 +401,11 @@ impl JobRunner {
             },
             output_dir: self.settings.storage.output_dir.clone(),
         };
+        // The future is driven on a blocking-pool thread, so that CPU-heavy generation never holds
+        // up the runtime threads that renew leases and claim jobs.
         let future = self.executor.execute(run, progress);
-        match tokio::spawn(future).await {
+        let runtime = tokio::runtime::Handle::current();
+        match tokio::task::spawn_blocking(move || runtime.block_on(future)).await {
             Ok(result) => result,
             Err(e) if e.is_panic() => {
                 let payload = e.into_panic();
@@ -412,6 +425,7 @@ impl JobRunner {
 struct JobProgress {
     job_id: String,
     cancel: CancelFlag,
+    abandon: CancellationToken,
     progress: watch::Sender<u8>,
 }
 
@@ -429,7 +443,7 @@ impl Progress for JobProgress {
     }
 
     fn cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
+        self.cancel.is_cancelled() || self.abandon.is_cancelled()
     }
 }
 
@@ -675,6 +689,7 @@ mod tests {
         let sink = JobProgress {
             job_id: "job-1".into(),
             cancel: CancelFlag::default(),
+            abandon: CancellationToken::new(),
             progress: tx,
         };
         sink.step(Step::Synthesising, "");
@@ -683,5 +698,13 @@ mod tests {
         assert!(!sink.cancelled());
         sink.cancel.cancel();
         assert!(sink.cancelled());
+        let abandoned = JobProgress {
+            job_id: "job-2".into(),
+            cancel: CancelFlag::default(),
+            abandon: CancellationToken::new(),
+            progress: watch::channel(0u8).0,
+        };
+        abandoned.abandon.cancel();
+        assert!(abandoned.cancelled(), "jobs abandoned at shutdown are asked to stop");
     }
 }

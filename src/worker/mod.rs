@@ -79,9 +79,10 @@ impl WorkerHandle {
 impl Worker {
     /// Starts the worker thread; it runs until `shutdown` is cancelled.
     pub fn start(self, shutdown: CancellationToken) -> std::io::Result<WorkerHandle> {
-        let threads = self.settings.worker.concurrency.clamp(1, 64);
+        // Two runtime threads suffice: they only claim, renew leases and record outcomes; the jobs
+        // themselves run on the blocking pool (see `JobExecutor`).
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
+            .worker_threads(2)
             .thread_name("persona-worker")
             .enable_all()
             .build()?;

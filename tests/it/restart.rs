@@ -303,3 +303,62 @@ async fn a_job_still_running_after_the_grace_period_is_recovered_by_the_next_sta
     assert_eq!(app.query_i64("SELECT COUNT(*) FROM personas", []), 2);
     assert_eq!(stuck.started(), 1);
 }
+
+/// Generation that blocks its thread (CPU-bound work that never yields) for `seconds`.
+struct BlocksItsThread {
+    seconds: u64,
+}
+
+impl JobExecutor for BlocksItsThread {
+    fn execute(&self, run: JobRun, _progress: Arc<dyn Progress>) -> ExecuteFuture {
+        let seconds = self.seconds;
+        Box::pin(async move {
+            std::thread::sleep(Duration::from_secs(seconds));
+            Ok(JobOutput {
+                personas: fake_personas(&run),
+                details: RunDetails::default(),
+            })
+        })
+    }
+}
+
+#[tokio::test]
+async fn leases_stay_renewed_while_generation_blocks_its_threads() {
+    let root = tempfile::tempdir().unwrap();
+    let (_db, ids) = prepare(root.path(), 3);
+    let settings = |s: &mut persona::config::Settings| {
+        s.worker.lease_seconds = 2;
+        s.worker.concurrency = 3;
+    };
+    // Every job blocks for longer than the lease; a second server on the same database would
+    // take over any job whose lease lapsed.
+    let busy = test_app()
+        .root(root.path())
+        .settings(settings)
+        .executor(Arc::new(BlocksItsThread { seconds: 3 }))
+        .spawn()
+        .await;
+    for id in &ids {
+        busy.wait_for_job(id, |j| j["status"] == "running", WAIT).await;
+    }
+    let thief = FakeExecutor::succeeding();
+    let _other = test_app()
+        .root(root.path())
+        .settings(settings)
+        .executor(thief.shared())
+        .spawn()
+        .await;
+    for id in &ids {
+        let job = busy.wait_for_job(id, is_ended, WAIT).await;
+        assert_eq!(
+            (job["status"].as_str(), job["attempts"].as_u64()),
+            (Some("completed"), Some(1)),
+            "{job}"
+        );
+    }
+    assert_eq!(
+        thief.started(),
+        0,
+        "no lease lapsed while the jobs blocked their threads"
+    );
+}
