@@ -156,6 +156,15 @@ mod log_writer {
         }
     }
 
+    pub fn flush(timeout: Duration) {
+        if let Some(sender) = QUEUE_SENDER.get() {
+            let (ack, done) = sync_channel(1);
+            if sender.send(Message::Flush(ack)).is_ok() {
+                let _ = done.recv_timeout(timeout);
+            }
+        }
+    }
+
     #[cfg(test)]
     mod tests {
         use super::*;
@@ -198,15 +207,6 @@ mod log_writer {
             assert_eq!((lines[0], lines[999]), ("line 0", "line 999"));
             drop((sender, writer));
             thread.join().unwrap();
-        }
-    }
-
-    pub fn flush(timeout: Duration) {
-        if let Some(sender) = QUEUE_SENDER.get() {
-            let (ack, done) = sync_channel(1);
-            if sender.send(Message::Flush(ack)).is_ok() {
-                let _ = done.recv_timeout(timeout);
-            }
         }
     }
 }
