@@ -362,3 +362,26 @@ async fn leases_stay_renewed_while_generation_blocks_its_threads() {
         "no lease lapsed while the jobs blocked their threads"
     );
 }
+
+#[test]
+fn persona_migrate_applies_the_schema_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nested/persona.db");
+    let run = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_persona"))
+            .args(["migrate", "--db"])
+            .arg(&db)
+            .env_remove("PERSONA_CONFIG")
+            .output()
+            .expect("persona migrate runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let first = run();
+    assert!(first.starts_with("applied V1__core\n"), "{first}");
+    assert!(first.contains("schema version 1"), "{first}");
+    let second = run();
+    assert!(second.contains("up to date (schema version 1)"), "{second}");
+    let opened = Db::open_path(&db, 1, 1000).unwrap();
+    assert!(opened.migration_status().unwrap().is_current());
+}
