@@ -5,6 +5,9 @@
 //! providers.
 
 pub mod providers;
+mod rng;
+pub mod segment;
+pub mod text;
 
 use crate::domain::Persona;
 use serde::{Deserialize, Serialize};
