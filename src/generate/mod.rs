@@ -7,6 +7,7 @@
 pub mod providers;
 mod rng;
 pub mod segment;
+pub mod synthetic;
 pub mod text;
 
 use crate::domain::Persona;

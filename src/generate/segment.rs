@@ -1,34 +1,57 @@
 //! Segmentation: groups participants by what they say and by their attributes.
 //!
-//! Each participant becomes one sparse vector: TF-IDF over stemmed unigrams and bigrams of all
-//! their utterances (sublinear tf, terms used by at least two participants, terms used by more
-//! than half of them dropped so that shared filler cannot drive segments, vocabulary capped),
-//! L2-normalised, plus one-hot attribute features with a modest weight. Spherical k-means with
-//! greedy k-means++ seeding from `seed` and several restarts (on a sample for large corpora,
-//! then refined on everyone) keeps the partition with the best objective.
+//! Each participant becomes one sparse vector: TF-IDF over the stemmed content words of all
+//! their utterances (sublinear tf; terms used by at least two participants; terms used by more
+//! than half of them dropped; vocabulary capped), L2-normalised, plus one-hot attribute
+//! features with a modest weight. Sentences said word for word by many participants whose other
+//! talk has nothing in common ("Thanks for having me.") are boilerplate and do not count, so
+//! that shared filler cannot drive segments.
+//!
+//! Clustering is spherical k-means: greedy k-means++ seeding from `seed`, Lloyd iterations,
+//! then single-point moves that raise the objective (which Lloyd alone misses on small sparse
+//! clusters), several restarts keeping the best objective. It over-clusters and then merges the
+//! most similar clusters, so that a large group is not split while small ones are lumped
+//! together. Large corpora are clustered on a sample, then refined on everyone.
 
 use super::Segment;
 use super::rng::SplitMix64;
 use super::text;
 use crate::domain::Corpus;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hasher};
 
+/// A sentence said word for word by at least this share of participants (and at least
+/// `REPEATED_MIN_PARTICIPANTS`) is checked for being boilerplate.
+const REPEATED_SHARE: f64 = 0.03;
+const REPEATED_MIN_PARTICIPANTS: u32 = 3;
+/// A repeated sentence is boilerplate unless the rest of what its speakers say is this much
+/// more alike than what any two participants say.
+const TOPICAL_COHESION_RATIO: f64 = 1.3;
+/// Fewer speakers than this cannot show that a repeated sentence is boilerplate.
+const BOILERPLATE_MIN_SPEAKERS: usize = 5;
 /// Terms used by more than this share of participants are shared talk, not a difference.
 const MAX_DF_SHARE: f64 = 0.5;
 /// Vocabulary cap (most widely used terms first): bounds memory and the cost of a centroid.
 const MAX_VOCABULARY: usize = 20_000;
 /// Norm of the attribute block relative to the text block (1): attributes nudge, words lead.
-const ATTRIBUTE_WEIGHT: f32 = 0.35;
+const ATTRIBUTE_WEIGHT: f32 = 0.25;
 /// Restarts are run on at most this many participants; the best is then refined on everyone.
 const SAMPLE_LIMIT: usize = 4_000;
 const MAX_ITERATIONS_SAMPLE: usize = 40;
 const MAX_ITERATIONS_FULL: usize = 25;
+const MAX_LOCAL_SEARCH_PASSES: usize = 20;
+/// Clusters found before merging, per cluster requested.
+const OVERCLUSTER_FACTOR: usize = 2;
+/// Smallest average size of those clusters (small corpora are not over-clustered).
+const MIN_SUBCLUSTER_SIZE: usize = 8;
 /// Distinctive terms kept per segment.
 const TOP_TERMS: usize = 20;
 /// Numeric attributes are one-hot encoded as this many quantile bins.
 const NUMERIC_BINS: usize = 4;
 /// A categorical value is "dominant" in a segment when this share of its members has it.
 const DOMINANT_SHARE: f64 = 0.4;
+/// Marks a term occurrence outside any repeated sentence.
+const NO_SENTENCE: u32 = u32::MAX;
 
 /// Segments (largest first) and what the caller should know about them.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +73,7 @@ pub fn segment_corpus(corpus: &Corpus, count: usize, seed: u64) -> Segmentation 
         };
     }
     let features = Features::build(corpus);
-    let rows = features.rows(corpus);
+    let rows = features.rows(corpus, true);
     let (labels, k) = cluster(&rows, count, seed);
     if k < count {
         let reason = if n < count {
@@ -71,11 +94,15 @@ pub fn segment_corpus(corpus: &Corpus, count: usize, seed: u64) -> Segmentation 
 struct Features {
     /// Shortest lowercase surface form seen for each interned term (for display).
     surfaces: Vec<String>,
-    /// Interned term ids of each utterance (flattened; `utterance_offsets` has len + 1 entries).
-    utterance_terms: Vec<u32>,
+    /// Every term occurrence, utterance by utterance: interned term id, and the repeated
+    /// sentence it belongs to (`NO_SENTENCE` if none). `utterance_offsets` has len + 1 entries.
+    terms: Vec<u32>,
+    term_sentences: Vec<u32>,
     utterance_offsets: Vec<usize>,
     /// Utterance indices of each participant (in `corpus.participants` order).
     participant_utterances: Vec<Vec<u32>>,
+    /// Per repeated sentence: whether its terms are left out.
+    excluded: Vec<bool>,
     /// Interned id -> vocabulary column (`u32::MAX` when the term is not in the vocabulary).
     column_of: Vec<u32>,
     /// Vocabulary column -> interned id.
@@ -93,50 +120,91 @@ impl Features {
             .enumerate()
             .map(|(i, p)| (p.id.as_str(), i))
             .collect();
+        let (repeated, speakers) = repeated_sentences(corpus, &index);
         let mut participant_utterances = vec![Vec::new(); n];
         let mut interned: HashMap<Box<str>, u32> = HashMap::new();
         let mut surfaces: Vec<String> = Vec::new();
-        let mut utterance_terms = Vec::new();
+        let mut terms = Vec::new();
+        let mut term_sentences = Vec::new();
         let mut utterance_offsets = Vec::with_capacity(corpus.utterances.len() + 1);
         utterance_offsets.push(0);
-        let mut previous_stem = String::new();
-        let mut previous_surface = String::new();
-        let mut key = String::new();
-        let mut surface = String::new();
         for (u, utterance) in corpus.utterances.iter().enumerate() {
             if let Some(&p) = index.get(utterance.participant_id.as_str()) {
                 participant_utterances[p].push(u as u32);
-                previous_stem.clear();
-                text::for_each_content_word(&utterance.text, |stem, word, follows| {
-                    if follows && !previous_stem.is_empty() {
-                        key.clear();
-                        key.push_str(&previous_stem);
-                        key.push(' ');
-                        key.push_str(stem);
-                        surface.clear();
-                        surface.push_str(&previous_surface);
-                        surface.push(' ');
-                        surface.push_str(word);
-                        utterance_terms.push(intern(&mut interned, &mut surfaces, &key, &surface));
-                    }
-                    utterance_terms.push(intern(&mut interned, &mut surfaces, stem, word));
-                    previous_stem.clear();
-                    previous_stem.push_str(stem);
-                    previous_surface.clear();
-                    previous_surface.push_str(word);
-                });
+                for sentence in text::sentences(&utterance.text) {
+                    let sentence_id = repeated.get(&sentence_hash(sentence)).copied().unwrap_or(NO_SENTENCE);
+                    text::for_each_content_word(sentence, |stem, word| {
+                        terms.push(intern(&mut interned, &mut surfaces, stem, word));
+                        term_sentences.push(sentence_id);
+                    });
+                }
             }
-            utterance_offsets.push(utterance_terms.len());
+            utterance_offsets.push(terms.len());
         }
         drop(interned);
+        let mut features = Features {
+            surfaces,
+            terms,
+            term_sentences,
+            utterance_offsets,
+            participant_utterances,
+            excluded: vec![false; speakers.len()],
+            column_of: Vec::new(),
+            vocabulary: Vec::new(),
+            idf: Vec::new(),
+            attributes: AttributeEncoding::build(corpus),
+        };
+        features.select_vocabulary(n);
+        if !speakers.is_empty() {
+            let rows = features.rows(corpus, false);
+            let columns = features.sentence_columns(speakers.len());
+            features.excluded = boilerplate(&rows, &speakers, &columns);
+            if features.excluded.iter().any(|&e| e) {
+                features.select_vocabulary(n);
+            }
+        }
+        features
+    }
 
-        // Document frequency: the number of participants using each term.
-        let mut df = vec![0u32; surfaces.len()];
-        let mut seen = vec![u32::MAX; surfaces.len()];
-        for (p, utterances) in participant_utterances.iter().enumerate() {
+    /// The vocabulary columns of each repeated sentence's words (sorted, unique).
+    fn sentence_columns(&self, sentences: usize) -> Vec<Vec<u32>> {
+        let mut columns = vec![Vec::new(); sentences];
+        for (&t, &s) in self.terms.iter().zip(&self.term_sentences) {
+            let column = self.column_of[t as usize];
+            if s != NO_SENTENCE && column != u32::MAX {
+                columns[s as usize].push(column);
+            }
+        }
+        for list in &mut columns {
+            list.sort_unstable();
+            list.dedup();
+        }
+        columns
+    }
+
+    /// Interned ids of the terms of utterance `u` that count (not in excluded sentences).
+    fn utterance_terms(&self, u: usize) -> impl Iterator<Item = u32> + '_ {
+        let range = self.utterance_offsets[u]..self.utterance_offsets[u + 1];
+        self.terms[range.clone()]
+            .iter()
+            .zip(&self.term_sentences[range])
+            .filter(|&(_, &s)| s == NO_SENTENCE || !self.excluded[s as usize])
+            .map(|(&t, _)| t)
+    }
+
+    fn utterance_columns(&self, u: usize) -> impl Iterator<Item = u32> + '_ {
+        self.utterance_terms(u)
+            .map(|t| self.column_of[t as usize])
+            .filter(|&c| c != u32::MAX)
+    }
+
+    /// Picks the vocabulary from document frequencies (participants using each term).
+    fn select_vocabulary(&mut self, n: usize) {
+        let mut df = vec![0u32; self.surfaces.len()];
+        let mut seen = vec![u32::MAX; self.surfaces.len()];
+        for (p, utterances) in self.participant_utterances.iter().enumerate() {
             for &u in utterances {
-                let u = u as usize;
-                for &t in &utterance_terms[utterance_offsets[u]..utterance_offsets[u + 1]] {
+                for t in self.utterance_terms(u as usize) {
                     if seen[t as usize] != p as u32 {
                         seen[t as usize] = p as u32;
                         df[t as usize] += 1;
@@ -145,51 +213,36 @@ impl Features {
             }
         }
         let (min_df, max_df) = document_frequency_bounds(n);
-        let mut candidates: Vec<u32> = (0..surfaces.len() as u32)
+        let mut vocabulary: Vec<u32> = (0..self.surfaces.len() as u32)
             .filter(|&t| (min_df..=max_df).contains(&df[t as usize]))
             .collect();
-        candidates.sort_by(|&a, &b| {
+        vocabulary.sort_by(|&a, &b| {
             df[b as usize]
                 .cmp(&df[a as usize])
-                .then_with(|| surfaces[a as usize].cmp(&surfaces[b as usize]))
+                .then_with(|| self.surfaces[a as usize].cmp(&self.surfaces[b as usize]))
         });
-        candidates.truncate(MAX_VOCABULARY);
-        candidates.sort_unstable();
-        let mut column_of = vec![u32::MAX; surfaces.len()];
-        for (column, &t) in candidates.iter().enumerate() {
-            column_of[t as usize] = column as u32;
+        vocabulary.truncate(MAX_VOCABULARY);
+        vocabulary.sort_unstable();
+        self.column_of = vec![u32::MAX; self.surfaces.len()];
+        for (column, &t) in vocabulary.iter().enumerate() {
+            self.column_of[t as usize] = column as u32;
         }
-        let idf = candidates
+        self.idf = vocabulary
             .iter()
             .map(|&t| (((1 + n) as f64 / (1 + df[t as usize]) as f64).ln() + 1.0) as f32)
             .collect();
-        Features {
-            surfaces,
-            utterance_terms,
-            utterance_offsets,
-            participant_utterances,
-            column_of,
-            vocabulary: candidates,
-            idf,
-            attributes: AttributeEncoding::build(corpus),
-        }
+        self.vocabulary = vocabulary;
     }
 
-    fn utterance_columns(&self, u: usize) -> impl Iterator<Item = u32> + '_ {
-        self.utterance_terms[self.utterance_offsets[u]..self.utterance_offsets[u + 1]]
-            .iter()
-            .map(|&t| self.column_of[t as usize])
-            .filter(|&c| c != u32::MAX)
-    }
-
-    /// One L2-normalised row per participant: text block, then attribute block.
-    fn rows(&self, corpus: &Corpus) -> Rows {
+    /// One L2-normalised row per participant: the text block, then (if asked) the attribute
+    /// block.
+    fn rows(&self, corpus: &Corpus, with_attributes: bool) -> Rows {
         let text_dim = self.vocabulary.len();
         let mut rows = Rows {
             offsets: vec![0],
             indices: Vec::new(),
             values: Vec::new(),
-            dim: text_dim + self.attributes.dim,
+            dim: text_dim + if with_attributes { self.attributes.dim } else { 0 },
         };
         let mut columns: Vec<u32> = Vec::new();
         for (p, participant) in corpus.participants.iter().enumerate() {
@@ -199,39 +252,35 @@ impl Features {
             }
             columns.sort_unstable();
             let start = rows.indices.len();
-            let mut i = 0;
-            while i < columns.len() {
-                let column = columns[i];
-                let mut j = i;
-                while j < columns.len() && columns[j] == column {
-                    j += 1;
-                }
-                let tf = (j - i) as f32;
-                rows.indices.push(column);
-                rows.values.push((1.0 + tf.ln()) * self.idf[column as usize]);
-                i = j;
+            for run in columns.chunk_by(|a, b| a == b) {
+                let tf = run.len() as f32;
+                rows.indices.push(run[0]);
+                rows.values.push((1.0 + tf.ln()) * self.idf[run[0] as usize]);
             }
             let text_norm = norm(&rows.values[start..]);
             if text_norm > 0.0 {
                 rows.values[start..].iter_mut().for_each(|v| *v /= text_norm);
             }
-            let attribute_columns = self.attributes.columns(participant);
+            let attribute_columns = if with_attributes {
+                self.attributes.columns(participant)
+            } else {
+                Vec::new()
+            };
             if !attribute_columns.is_empty() {
                 let weight = ATTRIBUTE_WEIGHT / (attribute_columns.len() as f32).sqrt();
                 for column in attribute_columns {
                     rows.indices.push((text_dim + column) as u32);
                     rows.values.push(weight);
                 }
-            }
-            let total = norm(&rows.values[start..]);
-            if total > 0.0 {
-                rows.values[start..].iter_mut().for_each(|v| *v /= total);
+                let total = norm(&rows.values[start..]);
+                if total > 0.0 {
+                    rows.values[start..].iter_mut().for_each(|v| *v /= total);
+                }
             }
             rows.offsets.push(rows.indices.len());
         }
         rows
     }
-
     /// Turns cluster labels into segments, largest first.
     fn segments(&self, corpus: &Corpus, rows: &Rows, labels: &[usize], k: usize) -> Vec<Segment> {
         let text_dim = self.vocabulary.len();
@@ -330,6 +379,143 @@ impl Features {
         }
         segments
     }
+}
+
+/// A sentence's identity across participants: a hash of its lowercase words, ignoring spacing
+/// and end punctuation. (A 64-bit hash instead of the text keeps memory small; a collision
+/// would only merge two sentences' counts.)
+fn sentence_hash(sentence: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    let trimmed = sentence.trim_end_matches(|c: char| !c.is_alphanumeric());
+    for word in trimmed.split_whitespace() {
+        for c in word.chars().flat_map(char::to_lowercase) {
+            hasher.write_u32(c as u32);
+        }
+        hasher.write_u8(0);
+    }
+    hasher.finish()
+}
+
+/// Sentences said word for word by many participants: their hash -> a dense id, and the
+/// participants (indices) who said each.
+fn repeated_sentences(corpus: &Corpus, index: &HashMap<&str, usize>) -> (HashMap<u64, u32>, Vec<Vec<u32>>) {
+    let threshold = ((index.len() as f64 * REPEATED_SHARE).ceil() as u32).max(REPEATED_MIN_PARTICIPANTS);
+    // Hash -> (participants saying it, last participant counted).
+    let mut said_by: HashMap<u64, (u32, u32)> = HashMap::new();
+    for utterance in &corpus.utterances {
+        let Some(&p) = index.get(utterance.participant_id.as_str()) else {
+            continue;
+        };
+        for sentence in text::sentences(&utterance.text) {
+            let entry = said_by.entry(sentence_hash(sentence)).or_insert((0, u32::MAX));
+            if entry.1 != p as u32 {
+                entry.0 += 1;
+                entry.1 = p as u32;
+            }
+        }
+    }
+    let mut hashes: Vec<u64> = said_by
+        .into_iter()
+        .filter(|&(_, (count, _))| count >= threshold)
+        .map(|(hash, _)| hash)
+        .collect();
+    hashes.sort_unstable();
+    let ids: HashMap<u64, u32> = hashes.iter().enumerate().map(|(i, &h)| (h, i as u32)).collect();
+    let mut speakers: Vec<Vec<u32>> = vec![Vec::new(); hashes.len()];
+    for utterance in &corpus.utterances {
+        let Some(&p) = index.get(utterance.participant_id.as_str()) else {
+            continue;
+        };
+        for sentence in text::sentences(&utterance.text) {
+            if let Some(&id) = ids.get(&sentence_hash(sentence)) {
+                let list = &mut speakers[id as usize];
+                if list.last() != Some(&(p as u32)) {
+                    list.push(p as u32);
+                }
+            }
+        }
+    }
+    (ids, speakers)
+}
+
+/// Which repeated sentences are boilerplate: those whose speakers are, with confidence, no
+/// more alike than any participants once the sentence's own words are set aside. A sentence a
+/// group repeats comes with the group's other shared vocabulary; filler does not. Sentences
+/// with too few speakers to tell are kept.
+fn boilerplate(rows: &Rows, speakers: &[Vec<u32>], sentence_columns: &[Vec<u32>]) -> Vec<bool> {
+    let n = rows.offsets.len() - 1;
+    let nonempty: Vec<usize> = (0..n).filter(|&p| !rows.is_empty_row(p)).collect();
+    if nonempty.len() < 3 {
+        return vec![false; speakers.len()];
+    }
+    // Sum of all rows: a participant's mean cosine to everyone else is x·(all − x)/(n − 1).
+    let mut all = vec![0f64; rows.dim];
+    for &p in &nonempty {
+        let (indices, values) = rows.row(p);
+        for (&c, &v) in indices.iter().zip(values) {
+            all[c as usize] += v as f64;
+        }
+    }
+    let others = (nonempty.len() - 1) as f64;
+    let baseline = (all.iter().map(|v| v * v).sum::<f64>() - nonempty.len() as f64)
+        / (nonempty.len() as f64 * others);
+    let margin = (TOPICAL_COHESION_RATIO - 1.0) * baseline.max(0.0);
+    let mut sum = vec![0f64; rows.dim];
+    let mut touched: Vec<u32> = Vec::new();
+    speakers
+        .iter()
+        .zip(sentence_columns)
+        .map(|(list, skip)| {
+            // The speakers' rows without the sentence's words, renormalised.
+            let reduced: Vec<(Vec<(u32, f64)>, f64)> = list
+                .iter()
+                .filter_map(|&p| {
+                    let (indices, values) = rows.row(p as usize);
+                    let kept: Vec<(u32, f64)> = indices
+                        .iter()
+                        .zip(values)
+                        .filter(|(c, _)| skip.binary_search(c).is_err())
+                        .map(|(&c, &v)| (c, v as f64))
+                        .collect();
+                    let norm = kept.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+                    // Also returns the cosine of the reduced row with the full one (= its norm).
+                    (norm > 1e-9).then(|| (kept.into_iter().map(|(c, v)| (c, v / norm)).collect(), norm))
+                })
+                .collect();
+            let m = reduced.len();
+            if m < BOILERPLATE_MIN_SPEAKERS {
+                return false;
+            }
+            for (row, _) in &reduced {
+                for &(c, v) in row {
+                    if sum[c as usize] == 0.0 {
+                        touched.push(c);
+                    }
+                    sum[c as usize] += v;
+                }
+            }
+            // Per speaker: mean cosine to the other speakers minus mean cosine to everyone.
+            let lifts: Vec<f64> = reduced
+                .iter()
+                .map(|(row, own)| {
+                    let to_speakers: f64 = row.iter().map(|&(c, v)| v * sum[c as usize]).sum::<f64>() - 1.0;
+                    let to_all: f64 = row.iter().map(|&(c, v)| v * all[c as usize]).sum::<f64>() - own;
+                    to_speakers / (m - 1) as f64 - to_all / others
+                })
+                .collect();
+            for &c in &touched {
+                sum[c as usize] = 0.0;
+            }
+            touched.clear();
+            let mean = lifts.iter().sum::<f64>() / m as f64;
+            let variance = lifts.iter().map(|l| (l - mean) * (l - mean)).sum::<f64>() / (m - 1) as f64;
+            // Upper confidence bound (a t-quantile approximation for m − 1 degrees of freedom).
+            let critical = 2.0 + 3.0 / (m - 1) as f64;
+            let upper = mean + critical * (variance / m as f64).sqrt();
+            // Boilerplate when surely below the margin, or when there is no sign of a lift at all.
+            upper < margin || mean <= 0.0
+        })
+        .collect()
 }
 
 fn intern(map: &mut HashMap<Box<str>, u32>, surfaces: &mut Vec<String>, key: &str, surface: &str) -> u32 {
@@ -656,26 +842,31 @@ fn cluster(rows: &Rows, count: usize, seed: u64) -> (Vec<usize>, usize) {
     } else {
         members.clone()
     };
+    let over = (count * OVERCLUSTER_FACTOR).min(sample.len() / MIN_SUBCLUSTER_SIZE).max(count);
     let restarts = if sample.len() <= 1_000 { 16 } else { 8 };
-    let mut best: Option<(f64, Centroids)> = None;
+    let mut best: Option<(f64, Vec<usize>, usize)> = None;
     for restart in 0..restarts {
         let mut rng = SplitMix64::derive(seed, restart);
-        let seeds = kmeans_plus_plus(rows, &sample, count, &mut rng);
-        let (_, objective, centroids) = lloyd(rows, &sample, Centroids::from_points(rows, &seeds), MAX_ITERATIONS_SAMPLE, 0);
-        if best.as_ref().is_none_or(|(b, _)| objective > *b + 1e-9) {
-            best = Some((objective, centroids));
+        let seeds = kmeans_plus_plus(rows, &sample, over, &mut rng);
+        let (mut labels, _, centroids) =
+            lloyd(rows, &sample, Centroids::from_points(rows, &seeds), MAX_ITERATIONS_SAMPLE, 0);
+        let objective = first_variation(rows, &sample, &mut labels, centroids.k, MAX_LOCAL_SEARCH_PASSES);
+        if best.as_ref().is_none_or(|(b, _, _)| objective > *b + 1e-9) {
+            best = Some((objective, labels, centroids.k));
         }
     }
-    let (_, mut centroids) = best.expect("at least one restart");
-    let mut labels;
+    let (_, mut labels, mut k) = best.expect("at least one restart");
+    if k > count {
+        (labels, k) = merge_most_similar(rows, &sample, &labels, k, count);
+        let start = Centroids::from_labels(rows, &sample, &labels, k).0;
+        (labels, _, _) = lloyd(rows, &sample, start, MAX_ITERATIONS_SAMPLE, 0);
+        first_variation(rows, &sample, &mut labels, k, MAX_LOCAL_SEARCH_PASSES);
+    }
     if sample.len() < members.len() {
-        let tolerance = members.len() / 2_000;
-        (labels, _, centroids) = lloyd(rows, &members, centroids, MAX_ITERATIONS_FULL, tolerance);
-    } else {
-        (labels, _, centroids) = lloyd(rows, &members, centroids, 1, 0);
+        let start = Centroids::from_labels(rows, &sample, &labels, k).0;
+        (labels, _, _) = lloyd(rows, &members, start, MAX_ITERATIONS_FULL, members.len() / 2_000);
     }
     // Drop clusters left empty, keeping label order.
-    let k = centroids.k;
     let mut sizes = vec![0usize; k];
     for &l in &labels {
         sizes[l] += 1;
@@ -692,16 +883,85 @@ fn cluster(rows: &Rows, count: usize, seed: u64) -> (Vec<usize>, usize) {
     // Participants with nothing to compare join the largest segment (the first on ties).
     let mut largest = 0;
     for j in 0..k {
-        if remap[j] != usize::MAX && sizes[j] > sizes[largest] {
+        if sizes[j] > sizes[largest] {
             largest = j;
         }
     }
-    let largest = if remap[largest] == usize::MAX { 0 } else { remap[largest] };
-    let mut all = vec![largest; n];
+    let mut all = vec![remap[largest]; n];
     for (&p, &l) in members.iter().zip(&labels) {
         all[p] = l;
     }
     (all, alive.max(1))
+}
+
+/// Merges clusters pairwise, most similar centroids first, until `target` remain. Works on the
+/// Gram matrix of the cluster sums, so a merge costs O(k). Returns compact labels and their
+/// number.
+fn merge_most_similar(rows: &Rows, members: &[usize], labels: &[usize], k: usize, target: usize) -> (Vec<usize>, usize) {
+    let mut sums = vec![0f64; rows.dim * k];
+    for (&p, &label) in members.iter().zip(labels) {
+        let (indices, values) = rows.row(p);
+        for (&c, &v) in indices.iter().zip(values) {
+            sums[c as usize * k + label] += v as f64;
+        }
+    }
+    let mut gram = vec![vec![0f64; k]; k];
+    for column in sums.chunks_exact(k) {
+        for a in 0..k {
+            if column[a] == 0.0 {
+                continue;
+            }
+            for b in 0..k {
+                gram[a][b] += column[a] * column[b];
+            }
+        }
+    }
+    drop(sums);
+    let mut alive: Vec<bool> = (0..k).map(|j| gram[j][j] > 0.0).collect();
+    let mut parent: Vec<usize> = (0..k).collect();
+    while alive.iter().filter(|&&a| a).count() > target {
+        let mut best: Option<(f64, usize, usize)> = None;
+        for a in 0..k {
+            for b in a + 1..k {
+                if !alive[a] || !alive[b] {
+                    continue;
+                }
+                let cosine = gram[a][b] / (gram[a][a] * gram[b][b]).sqrt();
+                if best.is_none_or(|(c, _, _)| cosine > c) {
+                    best = Some((cosine, a, b));
+                }
+            }
+        }
+        let Some((_, a, b)) = best else { break };
+        let merged_norm2 = gram[a][a] + 2.0 * gram[a][b] + gram[b][b];
+        for j in 0..k {
+            gram[a][j] += gram[b][j];
+            gram[j][a] = gram[a][j];
+        }
+        gram[a][a] = merged_norm2;
+        alive[b] = false;
+        parent[b] = a;
+    }
+    let root = |mut j: usize| {
+        while parent[j] != j {
+            j = parent[j];
+        }
+        j
+    };
+    let mut compact = vec![usize::MAX; k];
+    let mut next = 0;
+    let merged = labels
+        .iter()
+        .map(|&l| {
+            let r = root(l);
+            if compact[r] == usize::MAX {
+                compact[r] = next;
+                next += 1;
+            }
+            compact[r]
+        })
+        .collect();
+    (merged, next)
 }
 
 /// Greedy k-means++ seeding on the unit sphere (squared distance 2 − 2·cos): each new seed is
@@ -751,6 +1011,82 @@ fn kmeans_plus_plus(rows: &Rows, members: &[usize], k: usize, rng: &mut SplitMix
         distance = updated;
     }
     seeds
+}
+
+/// Local search after Lloyd ("first variation", Dhillon, Guan & Kogan 2002): moves single
+/// points to another cluster whenever that raises the objective Σ‖cluster sum‖. Lloyd alone
+/// gets stuck when clusters are small and vectors sparse; these moves get it out. Returns the
+/// objective; `labels` (per member, < k) are updated in place.
+fn first_variation(rows: &Rows, members: &[usize], labels: &mut [usize], k: usize, max_passes: usize) -> f64 {
+    let mut sums = vec![0f64; rows.dim * k];
+    let mut sizes = vec![0usize; k];
+    for (&p, &label) in members.iter().zip(labels.iter()) {
+        let (indices, values) = rows.row(p);
+        for (&c, &v) in indices.iter().zip(values) {
+            sums[c as usize * k + label] += v as f64;
+        }
+        sizes[label] += 1;
+    }
+    let squared_norms = |sums: &[f64]| {
+        let mut out = vec![0f64; k];
+        for column in sums.chunks_exact(k) {
+            for (o, &w) in out.iter_mut().zip(column) {
+                *o += w * w;
+            }
+        }
+        out
+    };
+    let mut norm2 = squared_norms(&sums);
+    let mut dots = vec![0f64; k];
+    for _ in 0..max_passes {
+        let mut moved = 0;
+        for (m, &p) in members.iter().enumerate() {
+            let from = labels[m];
+            if sizes[from] <= 1 {
+                continue;
+            }
+            let (indices, values) = rows.row(p);
+            let self_norm2: f64 = values.iter().map(|&v| (v as f64) * (v as f64)).sum();
+            dots.iter_mut().for_each(|d| *d = 0.0);
+            for (&c, &v) in indices.iter().zip(values) {
+                let base = c as usize * k;
+                for (d, &w) in dots.iter_mut().zip(&sums[base..base + k]) {
+                    *d += v as f64 * w;
+                }
+            }
+            let leave = (norm2[from] - 2.0 * dots[from] + self_norm2).max(0.0).sqrt() - norm2[from].sqrt();
+            let mut best = (1e-9, from);
+            for j in 0..k {
+                if j == from {
+                    continue;
+                }
+                let gain = leave + (norm2[j] + 2.0 * dots[j] + self_norm2).sqrt() - norm2[j].sqrt();
+                if gain > best.0 {
+                    best = (gain, j);
+                }
+            }
+            let to = best.1;
+            if to == from {
+                continue;
+            }
+            for (&c, &v) in indices.iter().zip(values) {
+                sums[c as usize * k + from] -= v as f64;
+                sums[c as usize * k + to] += v as f64;
+            }
+            norm2[from] = (norm2[from] - 2.0 * dots[from] + self_norm2).max(0.0);
+            norm2[to] += 2.0 * dots[to] + self_norm2;
+            sizes[from] -= 1;
+            sizes[to] += 1;
+            labels[m] = to;
+            moved += 1;
+        }
+        // Recompute the norms exactly so rounding cannot accumulate across passes.
+        norm2 = squared_norms(&sums);
+        if moved == 0 {
+            break;
+        }
+    }
+    norm2.iter().map(|n| n.sqrt()).sum()
 }
 
 /// Spherical k-means (Lloyd iterations) over `members` from `centroids`. Stops when at most
@@ -934,3 +1270,4 @@ mod tests {
         assert_eq!(enc.dim, 0);
     }
 }
+

@@ -110,87 +110,55 @@ pub fn stem(word: &str) -> String {
     out
 }
 
-/// Calls `f(stem, surface, follows_previous)` for every content word of `text`, in order.
-/// `follows_previous` is true when the word directly follows the previous content word (no
-/// stopword or punctuation between them), so that the two can form a bigram.
-pub fn for_each_content_word(text: &str, mut f: impl FnMut(&str, &str, bool)) {
+/// Calls `f(stem, surface)` for every content word of `text`, in order.
+pub fn for_each_content_word(text: &str, mut f: impl FnMut(&str, &str)) {
     let mut word = String::new();
     let mut stemmed = String::new();
-    let mut follows = false;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        if c.is_alphanumeric() {
-            word.clear();
-            word.extend(c.to_lowercase());
-            // Letters, digits and inner apostrophes ("don't") form one word.
-            while let Some(&n) = chars.peek() {
-                if n.is_alphanumeric() {
-                    word.extend(n.to_lowercase());
-                    chars.next();
-                } else if n == '\'' || n == '’' {
-                    chars.next();
-                    match chars.peek() {
-                        Some(&m) if m.is_alphanumeric() => word.push('\''),
-                        _ => break,
-                    }
-                } else {
-                    break;
+        if !c.is_alphanumeric() {
+            continue;
+        }
+        word.clear();
+        word.extend(c.to_lowercase());
+        // Letters, digits and inner apostrophes ("don't") form one word.
+        while let Some(&n) = chars.peek() {
+            if n.is_alphanumeric() {
+                word.extend(n.to_lowercase());
+                chars.next();
+            } else if n == '\'' || n == '’' {
+                chars.next();
+                match chars.peek() {
+                    Some(&m) if m.is_alphanumeric() => word.push('\''),
+                    _ => break,
                 }
-            }
-            if let Some(base) = word.strip_suffix("'s") {
-                let keep = base.len();
-                word.truncate(keep);
-            }
-            // Contractions (I'd, can't, we're) are function words; bare numbers say little.
-            let useful = !word.contains('\'')
-                && word.chars().count() >= 2
-                && !word.chars().all(|c| c.is_numeric())
-                && !is_stopword(&word);
-            if useful {
-                stem_into(&word, &mut stemmed);
-                if is_stopword(&stemmed) {
-                    follows = false;
-                    continue;
-                }
-                f(&stemmed, &word, follows);
-                follows = true;
             } else {
-                follows = false;
+                break;
             }
-        } else if !c.is_whitespace() {
-            follows = false;
+        }
+        if let Some(base) = word.strip_suffix("'s") {
+            let keep = base.len();
+            word.truncate(keep);
+        }
+        // Contractions (I'd, can't, we're) are function words; bare numbers say little.
+        let useful = !word.contains('\'')
+            && word.chars().count() >= 2
+            && !word.chars().all(char::is_numeric)
+            && !is_stopword(&word);
+        if useful {
+            stem_into(&word, &mut stemmed);
+            if !is_stopword(&stemmed) {
+                f(&stemmed, &word);
+            }
         }
     }
 }
 
-/// Unigram and bigram term keys of a text (as segmentation builds them), in order of appearance.
+/// The term keys (stems of content words) of a text, in order of appearance.
 pub fn term_keys(text: &str) -> Vec<String> {
     let mut keys = Vec::new();
-    let mut previous = String::new();
-    for_each_content_word(text, |stem, _, follows| {
-        if follows && !previous.is_empty() {
-            keys.push(bigram_key(&previous, stem));
-        }
-        keys.push(stem.to_string());
-        previous.clear();
-        previous.push_str(stem);
-    });
+    for_each_content_word(text, |stem, _| keys.push(stem.to_string()));
     keys
-}
-
-/// The key of a display term ("expense reports" -> "expens report").
-pub fn key_of(term: &str) -> String {
-    let mut stems = Vec::new();
-    for_each_content_word(term, |stem, _, _| stems.push(stem.to_string()));
-    stems.join(" ")
-}
-
-pub fn bigram_key(first: &str, second: &str) -> String {
-    let mut key = String::with_capacity(first.len() + second.len() + 1);
-    key.push_str(first);
-    key.push(' ');
-    key.push_str(second);
-    key
 }
 
 const ABBREVIATIONS: &[&str] = &["e.g", "i.e", "mr", "mrs", "ms", "dr", "prof", "vs", "approx", "st", "no"];
@@ -392,7 +360,7 @@ mod tests {
 
     fn words(text: &str) -> Vec<String> {
         let mut v = Vec::new();
-        for_each_content_word(text, |stem, _, _| v.push(stem.to_string()));
+        for_each_content_word(text, |stem, _| v.push(stem.to_string()));
         v
     }
 
@@ -422,12 +390,8 @@ mod tests {
     }
 
     #[test]
-    fn bigrams_need_adjacent_content_words() {
-        assert_eq!(
-            term_keys("expense reports, and client visits"),
-            vec!["expens", "expens report", "report", "client", "client visit", "visit"]
-        );
-        assert_eq!(key_of("expense reports"), "expens report");
+    fn term_keys_are_stems_in_order() {
+        assert_eq!(term_keys("expense reports, and client visits"), vec!["expens", "report", "client", "visit"]);
     }
 
     #[test]
