@@ -4,6 +4,7 @@
 //! The types below are the contract between segmentation, the local synthesiser and the LLM
 //! providers.
 
+pub mod local;
 pub mod providers;
 mod rng;
 pub mod segment;
