@@ -39,21 +39,79 @@ const ROLE_KEYS: &[&str] = &[
 ];
 
 const GIVEN_NAMES: &[&str] = &[
-    "Maya", "Kwame", "Aiko", "Mateo", "Priya", "Lars", "Amara", "Chen", "Fatima", "Diego", "Ingrid", "Tariq", "Leilani",
-    "Dmitri", "Zanele", "Hiroshi", "Camila", "Olu", "Siobhan", "Rahul", "Yasmin", "Tomasz", "Nia", "Javier", "Mei",
-    "Kofi", "Elif", "Anders", "Lucia", "Arjun", "Noor", "Sione", "Hana", "Emeka", "Sofia", "Ravi", "Astrid", "Malik",
-    "Ximena", "Jun", "Aisha", "Pedro", "Freya", "Kenji", "Zainab", "Luca", "Ama", "Oskar", "Leila", "Tenzin",
+    "Maya", "Kwame", "Aiko", "Mateo", "Priya", "Lars", "Amara", "Chen", "Fatima", "Diego", "Ingrid", "Tariq",
+    "Leilani", "Dmitri", "Zanele", "Hiroshi", "Camila", "Olu", "Siobhan", "Rahul", "Yasmin", "Tomasz", "Nia", "Javier",
+    "Mei", "Kofi", "Elif", "Anders", "Lucia", "Arjun", "Noor", "Sione", "Hana", "Emeka", "Sofia", "Ravi", "Astrid",
+    "Malik", "Ximena", "Jun", "Aisha", "Pedro", "Freya", "Kenji", "Zainab", "Luca", "Ama", "Oskar", "Leila", "Tenzin",
     "Chiara", "Bogdan", "Imani", "Rafael", "Sakura", "Yusuf", "Marisol", "Henrik", "Adaeze", "Minh", "Catalina",
     "Farhan", "Alana", "Wiremu",
 ];
 
 const FAMILY_NAMES: &[&str] = &[
-    "Okafor", "Tanaka", "Silva", "Patel", "Nguyen", "Kowalski", "Haddad", "Johansson", "Mensah", "García", "Kim",
-    "Novak", "Rossi", "Ahmed", "O'Brien", "Kaur", "Müller", "Adeyemi", "Ivanova", "Hernández", "Sato", "Mbeki",
-    "Costa", "Chaudhry", "Lindqvist", "Osei", "Moreau", "Park", "Khan", "Fernández", "Yilmaz", "Kuznetsov",
-    "Nakamura", "Eze", "Larsen", "Santos", "Zhang", "Dubois", "Okonkwo", "Reyes", "Hashemi", "Andersen", "Bianchi",
-    "Abara", "Takahashi", "Jovanović", "Castillo", "Mahlangu", "Wong", "Petrov", "Akhtar", "Nilsson", "Torres",
-    "Banda", "Schmidt", "Liu", "Haile", "Gonzaga", "Mwangi", "Romero", "Sandoval", "Farah", "Kealoha", "Tupou",
+    "Okafor",
+    "Tanaka",
+    "Silva",
+    "Patel",
+    "Nguyen",
+    "Kowalski",
+    "Haddad",
+    "Johansson",
+    "Mensah",
+    "García",
+    "Kim",
+    "Novak",
+    "Rossi",
+    "Ahmed",
+    "O'Brien",
+    "Kaur",
+    "Müller",
+    "Adeyemi",
+    "Ivanova",
+    "Hernández",
+    "Sato",
+    "Mbeki",
+    "Costa",
+    "Chaudhry",
+    "Lindqvist",
+    "Osei",
+    "Moreau",
+    "Park",
+    "Khan",
+    "Fernández",
+    "Yilmaz",
+    "Kuznetsov",
+    "Nakamura",
+    "Eze",
+    "Larsen",
+    "Santos",
+    "Zhang",
+    "Dubois",
+    "Okonkwo",
+    "Reyes",
+    "Hashemi",
+    "Andersen",
+    "Bianchi",
+    "Abara",
+    "Takahashi",
+    "Jovanović",
+    "Castillo",
+    "Mahlangu",
+    "Wong",
+    "Petrov",
+    "Akhtar",
+    "Nilsson",
+    "Torres",
+    "Banda",
+    "Schmidt",
+    "Liu",
+    "Haile",
+    "Gonzaga",
+    "Mwangi",
+    "Romero",
+    "Sandoval",
+    "Farah",
+    "Kealoha",
+    "Tupou",
 ];
 
 /// Lowercase hex SHA-256 of a corpus's content (participants, attributes, utterances), the
@@ -182,7 +240,8 @@ impl NameBook {
             hasher.update(b"\0");
         }
         let digest = hasher.finalize();
-        let pick = |bytes: &[u8], len: usize| (u64::from_le_bytes(bytes.try_into().expect("8 bytes")) % len as u64) as usize;
+        let pick =
+            |bytes: &[u8], len: usize| (u64::from_le_bytes(bytes.try_into().expect("8 bytes")) % len as u64) as usize;
         let mut g = pick(&digest[0..8], GIVEN_NAMES.len());
         let mut f = pick(&digest[8..16], FAMILY_NAMES.len());
         // Probe for names not used yet (a run has at most 20 personas, far fewer than names).
@@ -274,7 +333,12 @@ fn build_persona(corpus: &Corpus, segment: &Segment, seed: u64, id: String, name
         .top_terms
         .iter()
         .enumerate()
-        .filter_map(|(rank, term)| text::term_keys(term).into_iter().next().map(|k| (k, 1.0 / (1.0 + rank as f64 / 5.0))))
+        .filter_map(|(rank, term)| {
+            text::term_keys(term)
+                .into_iter()
+                .next()
+                .map(|k| (k, 1.0 / (1.0 + rank as f64 / 5.0)))
+        })
         .collect();
     let mut by_cue: BTreeMap<Cue, Vec<Candidate>> = BTreeMap::new();
     let mut quotable: Vec<Candidate> = Vec::new();
@@ -287,7 +351,8 @@ fn build_persona(corpus: &Corpus, segment: &Segment, seed: u64, id: String, name
             }
             let make = |span: &str| {
                 let keys: BTreeSet<String> = text::term_keys(span).into_iter().collect();
-                let score = keys.iter().filter_map(|k| weights.get(k)).sum::<f64>() * length_factor(text::word_count(span));
+                let score =
+                    keys.iter().filter_map(|k| weights.get(k)).sum::<f64>() * length_factor(text::word_count(span));
                 (keys, score)
             };
             if let Some((cue, at)) = text::classify(sentence) {
@@ -418,9 +483,17 @@ fn pick_items(
             let speaker = corpus.utterances[c.utterance].participant_id.as_str();
             let repeats = speakers.get(speaker).copied().unwrap_or(0);
             // Scored candidates beat unscored ones; repeated speakers and avoided texts lose.
-            let mut effective = if unscored { -1.0 } else { c.score * 0.6f64.powi(repeats as i32) };
+            let mut effective = if unscored {
+                -1.0
+            } else {
+                c.score * 0.6f64.powi(repeats as i32)
+            };
             if avoid.is_some_and(|a| a.covers(c)) {
-                effective = if effective > 0.0 { effective * 0.01 } else { effective - 1.0 };
+                effective = if effective > 0.0 {
+                    effective * 0.01
+                } else {
+                    effective - 1.0
+                };
             }
             if best.is_none_or(|(b, _)| effective > b) {
                 best = Some((effective, i));
@@ -430,7 +503,9 @@ fn pick_items(
         let c = &pool[i];
         chosen.texts.insert(comparable(c.text));
         chosen.keys.push(c.keys.clone());
-        *speakers.entry(corpus.utterances[c.utterance].participant_id.as_str()).or_default() += 1;
+        *speakers
+            .entry(corpus.utterances[c.utterance].participant_id.as_str())
+            .or_default() += 1;
         picked.push(i);
     }
     picked
@@ -464,7 +539,8 @@ fn push_evidence(
         .enumerate()
         .take(MAX_CANDIDATES * 4)
         .filter(|&(i, c)| {
-            i != claim && corpus.utterances[c.utterance].participant_id != corpus.utterances[own.utterance].participant_id
+            i != claim
+                && corpus.utterances[c.utterance].participant_id != corpus.utterances[own.utterance].participant_id
         })
         .map(|(i, c)| (jaccard(&own.keys, &c.keys), i))
         .filter(|&(similarity, _)| similarity >= SUPPORT_SIMILARITY)
@@ -620,20 +696,36 @@ mod tests {
         assert_eq!(p.behaviours.len(), 3, "{:?}", p.behaviours);
         assert!(!p.quotes.is_empty());
         assert!(p.unevidenced_claims().is_empty());
-        let all_text: Vec<String> = corpus.utterances.iter().map(|u| normalise_whitespace(&u.text)).collect();
+        let all_text: Vec<String> = corpus
+            .utterances
+            .iter()
+            .map(|u| normalise_whitespace(&u.text))
+            .collect();
         for e in &p.evidence {
-            assert!(all_text.iter().any(|t| t.contains(&normalise_whitespace(&e.excerpt))), "{e:?}");
+            assert!(
+                all_text.iter().any(|t| t.contains(&normalise_whitespace(&e.excerpt))),
+                "{e:?}"
+            );
             assert_eq!(e.source, "interviews.csv");
         }
         assert!(p.goals.iter().all(|g| !g.contains("Thanks for having me")));
         assert!(p.title.starts_with("The Ward Nurse"), "{}", p.title);
-        assert!(p.summary.starts_with("Represents 3 of 3 participants (100%), mostly Nurse."), "{}", p.summary);
+        assert!(
+            p.summary
+                .starts_with("Represents 3 of 3 participants (100%), mostly Nurse."),
+            "{}",
+            p.summary
+        );
         assert_eq!(p.provider, "local");
         assert_eq!(p.model, LOCAL_MODEL);
         assert!(IdKind::Persona.matches(&p.id));
         assert_eq!(p.segment_size, 3);
         // Supporting evidence from other participants who said something similar.
-        let swap = p.goals.iter().position(|g| g.contains("swap rota shifts")).expect("swap goal");
+        let swap = p
+            .goals
+            .iter()
+            .position(|g| g.contains("swap rota shifts"))
+            .expect("swap goal");
         let supporters: BTreeSet<&str> = p
             .evidence
             .iter()
@@ -650,7 +742,10 @@ mod tests {
         assert_eq!(a, synthesize(&corpus, &[segment(&corpus)], &settings()));
         let mut other = settings();
         other.seed = 7;
-        assert_ne!(a.personas[0].id, synthesize(&corpus, &[segment(&corpus)], &other).personas[0].id);
+        assert_ne!(
+            a.personas[0].id,
+            synthesize(&corpus, &[segment(&corpus)], &other).personas[0].id
+        );
     }
 
     #[test]

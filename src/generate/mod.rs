@@ -5,11 +5,16 @@
 //! providers.
 
 pub mod local;
+pub mod output;
 pub mod providers;
 mod rng;
+pub mod run;
 pub mod segment;
 pub mod synthetic;
 pub mod text;
+
+pub use output::{RunMetadata, write_run_output};
+pub use run::{RunOutcome, RunRequest, assign_run_context, execute_corpus_run};
 
 use crate::domain::Persona;
 use serde::{Deserialize, Serialize};

@@ -96,9 +96,6 @@ mod tests {
         sorted.sort();
         assert_eq!(sorted, (0..20).collect::<Vec<_>>());
         assert_ne!(v, sorted);
-        assert_ne!(
-            SplitMix64::derive(1, 1).next_u64(),
-            SplitMix64::derive(1, 2).next_u64()
-        );
+        assert_ne!(SplitMix64::derive(1, 1).next_u64(), SplitMix64::derive(1, 2).next_u64());
     }
 }

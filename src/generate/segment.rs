@@ -457,8 +457,7 @@ fn boilerplate(rows: &Rows, speakers: &[Vec<u32>], sentence_columns: &[Vec<u32>]
         }
     }
     let others = (nonempty.len() - 1) as f64;
-    let baseline = (all.iter().map(|v| v * v).sum::<f64>() - nonempty.len() as f64)
-        / (nonempty.len() as f64 * others);
+    let baseline = (all.iter().map(|v| v * v).sum::<f64>() - nonempty.len() as f64) / (nonempty.len() as f64 * others);
     let margin = (TOPICAL_COHESION_RATIO - 1.0) * baseline.max(0.0);
     let mut sum = vec![0f64; rows.dim];
     let mut touched: Vec<u32> = Vec::new();
@@ -700,7 +699,8 @@ impl AttributeEncoding {
                     let Some((count, spellings)) = winner else {
                         continue;
                     };
-                    let dominant = *count as f64 >= DOMINANT_SHARE * members.len() as f64 && (*count >= 2 || members.len() == 1);
+                    let dominant =
+                        *count as f64 >= DOMINANT_SHARE * members.len() as f64 && (*count >= 2 || members.len() == 1);
                     if dominant {
                         let spelling = spellings
                             .iter()
@@ -822,7 +822,11 @@ impl DenseRow {
     }
     fn dot(&self, rows: &Rows, i: usize) -> f32 {
         let (indices, values) = rows.row(i);
-        indices.iter().zip(values).map(|(&c, &v)| self.values[c as usize] * v).sum()
+        indices
+            .iter()
+            .zip(values)
+            .map(|(&c, &v)| self.values[c as usize] * v)
+            .sum()
     }
 }
 
@@ -842,14 +846,21 @@ fn cluster(rows: &Rows, count: usize, seed: u64) -> (Vec<usize>, usize) {
     } else {
         members.clone()
     };
-    let over = (count * OVERCLUSTER_FACTOR).min(sample.len() / MIN_SUBCLUSTER_SIZE).max(count);
+    let over = (count * OVERCLUSTER_FACTOR)
+        .min(sample.len() / MIN_SUBCLUSTER_SIZE)
+        .max(count);
     let restarts = if sample.len() <= 1_000 { 16 } else { 8 };
     let mut best: Option<(f64, Vec<usize>, usize)> = None;
     for restart in 0..restarts {
         let mut rng = SplitMix64::derive(seed, restart);
         let seeds = kmeans_plus_plus(rows, &sample, over, &mut rng);
-        let (mut labels, _, centroids) =
-            lloyd(rows, &sample, Centroids::from_points(rows, &seeds), MAX_ITERATIONS_SAMPLE, 0);
+        let (mut labels, _, centroids) = lloyd(
+            rows,
+            &sample,
+            Centroids::from_points(rows, &seeds),
+            MAX_ITERATIONS_SAMPLE,
+            0,
+        );
         let objective = first_variation(rows, &sample, &mut labels, centroids.k, MAX_LOCAL_SEARCH_PASSES);
         if best.as_ref().is_none_or(|(b, _, _)| objective > *b + 1e-9) {
             best = Some((objective, labels, centroids.k));
@@ -897,7 +908,13 @@ fn cluster(rows: &Rows, count: usize, seed: u64) -> (Vec<usize>, usize) {
 /// Merges clusters pairwise, most similar centroids first, until `target` remain. Works on the
 /// Gram matrix of the cluster sums, so a merge costs O(k). Returns compact labels and their
 /// number.
-fn merge_most_similar(rows: &Rows, members: &[usize], labels: &[usize], k: usize, target: usize) -> (Vec<usize>, usize) {
+fn merge_most_similar(
+    rows: &Rows,
+    members: &[usize],
+    labels: &[usize],
+    k: usize,
+    target: usize,
+) -> (Vec<usize>, usize) {
     let mut sums = vec![0f64; rows.dim * k];
     for (&p, &label) in members.iter().zip(labels) {
         let (indices, values) = rows.row(p);
@@ -917,25 +934,40 @@ fn merge_most_similar(rows: &Rows, members: &[usize], labels: &[usize], k: usize
         }
     }
     drop(sums);
-    let mut alive: Vec<bool> = (0..k).map(|j| gram[j][j] > 0.0).collect();
+    let mut sizes = vec![0f64; k];
+    for &l in labels {
+        sizes[l] += 1.0;
+    }
+    let mut alive: Vec<bool> = (0..k).map(|j| sizes[j] > 0.0).collect();
     let mut parent: Vec<usize> = (0..k).collect();
     while alive.iter().filter(|&&a| a).count() > target {
+        // Mean cosine between members of a and b, relative to the mean cosine within each
+        // (rows are unit vectors, so a cluster's self-pairs add exactly its size to ‖sum‖²).
+        // Unlike the cosine of centroids, this does not make small clusters look different
+        // just because their centroids are noisier.
+        let within =
+            |a: usize| (sizes[a] > 1.0).then(|| ((gram[a][a] - sizes[a]) / (sizes[a] * (sizes[a] - 1.0))).max(1e-9));
         let mut best: Option<(f64, usize, usize)> = None;
-        for a in 0..k {
-            for b in a + 1..k {
-                if !alive[a] || !alive[b] {
-                    continue;
-                }
-                let cosine = gram[a][b] / (gram[a][a] * gram[b][b]).sqrt();
-                if best.is_none_or(|(c, _, _)| cosine > c) {
-                    best = Some((cosine, a, b));
+        for a in (0..k).filter(|&a| alive[a]) {
+            for b in (a + 1..k).filter(|&b| alive[b]) {
+                let between = gram[a][b] / (sizes[a] * sizes[b]);
+                let scale = match (within(a), within(b)) {
+                    (Some(wa), Some(wb)) => (wa * wb).sqrt(),
+                    (Some(w), None) | (None, Some(w)) => w,
+                    (None, None) => 1.0,
+                };
+                let similarity = between / scale;
+                if best.is_none_or(|(c, _, _)| similarity > c) {
+                    best = Some((similarity, a, b));
                 }
             }
         }
         let Some((_, a, b)) = best else { break };
+        sizes[a] += sizes[b];
         let merged_norm2 = gram[a][a] + 2.0 * gram[a][b] + gram[b][b];
-        for j in 0..k {
-            gram[a][j] += gram[b][j];
+        let row_b = gram[b].clone();
+        for (j, value) in row_b.into_iter().enumerate() {
+            gram[a][j] += value;
             gram[j][a] = gram[a][j];
         }
         gram[a][a] = merged_norm2;
@@ -1159,7 +1191,10 @@ mod tests {
     use super::*;
     use crate::domain::{Participant, Utterance};
 
-    fn corpus(people: &[(&str, &[(&str, &str)], &[&str])]) -> Corpus {
+    /// (participant id, attributes, what they said)
+    type Person<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+
+    fn corpus(people: &[Person]) -> Corpus {
         let mut corpus = Corpus::default();
         for (id, attributes, said) in people {
             corpus.participants.push(Participant {
@@ -1181,20 +1216,57 @@ mod tests {
     #[test]
     fn separates_two_obvious_groups_and_names_their_terms() {
         let c = corpus(&[
-            ("P1", &[("role", "Nurse"), ("age", "31")], &["Shift rota changes clash with ward handover.", "Thanks for having me."]),
-            ("P2", &[("role", "Nurse"), ("age", "35")], &["The ward rota and handover notes are a mess.", "Thanks for having me."]),
-            ("P3", &[("role", "Nurse"), ("age", "29")], &["Handover on the ward takes long; rota swaps too."]),
-            ("P4", &[("role", "Student"), ("age", "20")], &["My budget for textbooks and rent is tight.", "Thanks for having me."]),
-            ("P5", &[("role", "Student"), ("age", "21")], &["Rent eats my budget before textbooks.", "Thanks for having me."]),
-            ("P6", &[("role", "Student"), ("age", "19")], &["Textbooks cost more than my rent budget allows."]),
+            (
+                "P1",
+                &[("role", "Nurse"), ("age", "31")],
+                &["Shift rota changes clash with ward handover.", "Thanks for having me."],
+            ),
+            (
+                "P2",
+                &[("role", "Nurse"), ("age", "35")],
+                &["The ward rota and handover notes are a mess.", "Thanks for having me."],
+            ),
+            (
+                "P3",
+                &[("role", "Nurse"), ("age", "29")],
+                &["Handover on the ward takes long; rota swaps too."],
+            ),
+            (
+                "P4",
+                &[("role", "Student"), ("age", "20")],
+                &["My budget for textbooks and rent is tight.", "Thanks for having me."],
+            ),
+            (
+                "P5",
+                &[("role", "Student"), ("age", "21")],
+                &["Rent eats my budget before textbooks.", "Thanks for having me."],
+            ),
+            (
+                "P6",
+                &[("role", "Student"), ("age", "19")],
+                &["Textbooks cost more than my rent budget allows."],
+            ),
         ]);
         let s = segment_corpus(&c, 2, 42);
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
         let groups: Vec<Vec<String>> = s.segments.iter().map(|g| g.participant_ids.clone()).collect();
-        assert!(groups.contains(&vec!["P1".into(), "P2".into(), "P3".into()]), "{groups:?}");
-        assert!(groups.contains(&vec!["P4".into(), "P5".into(), "P6".into()]), "{groups:?}");
+        assert!(
+            groups.contains(&vec!["P1".into(), "P2".into(), "P3".into()]),
+            "{groups:?}"
+        );
+        assert!(
+            groups.contains(&vec!["P4".into(), "P5".into(), "P6".into()]),
+            "{groups:?}"
+        );
         let nurses = s.segments.iter().find(|g| g.participant_ids[0] == "P1").unwrap();
-        assert!(nurses.top_terms.iter().any(|t| t == "ward" || t == "rota" || t == "handover"), "{:?}", nurses.top_terms);
+        assert!(
+            nurses
+                .top_terms
+                .iter()
+                .any(|t| t == "ward" || t == "rota" || t == "handover"),
+            "{:?}",
+            nurses.top_terms
+        );
         assert_eq!(nurses.demographics.get("role").map(String::as_str), Some("Nurse"));
         assert_eq!(nurses.demographics.get("age_range").map(String::as_str), Some("29-35"));
         // Every utterance of the segment is listed, the most representative first.
@@ -1224,14 +1296,25 @@ mod tests {
         let people: Vec<(String, Vec<String>)> = (0..40)
             .map(|i| {
                 let theme = ["invoices ledger", "ward rota", "route van", "sketch palette"][i % 4];
-                (format!("P{i:02}"), vec![format!("My {theme} work {i}."), format!("Again {theme}.")])
+                (
+                    format!("P{i:02}"),
+                    vec![format!("My {theme} work {i}."), format!("Again {theme}.")],
+                )
             })
             .collect();
         let mut c = Corpus::default();
         for (id, said) in &people {
-            c.participants.push(Participant { id: id.clone(), attributes: BTreeMap::new() });
+            c.participants.push(Participant {
+                id: id.clone(),
+                attributes: BTreeMap::new(),
+            });
             for t in said {
-                c.utterances.push(Utterance { participant_id: id.clone(), source: 0, location: "line 1".into(), text: t.clone() });
+                c.utterances.push(Utterance {
+                    participant_id: id.clone(),
+                    source: 0,
+                    location: "line 1".into(),
+                    text: t.clone(),
+                });
             }
         }
         let a = segment_corpus(&c, 4, 7);
@@ -1258,16 +1341,26 @@ mod tests {
         let people: Vec<Participant> = (0..12)
             .map(|i| Participant {
                 id: format!("P{i}"),
-                attributes: [("email".to_string(), format!("p{i}@x.org")), ("team".to_string(), "A".to_string())]
-                    .into_iter()
-                    .collect(),
+                attributes: [
+                    ("email".to_string(), format!("p{i}@x.org")),
+                    ("team".to_string(), "A".to_string()),
+                ]
+                .into_iter()
+                .collect(),
             })
             .collect();
-        let c = Corpus { participants: people, ..Corpus::default() };
+        let c = Corpus {
+            participants: people,
+            ..Corpus::default()
+        };
         let enc = AttributeEncoding::build(&c);
         assert_eq!(enc.kinds["email"].0, AttributeKind::Ignored);
-        assert_eq!(enc.kinds["team"].0, AttributeKind::Categorical { values: BTreeMap::new() });
+        assert_eq!(
+            enc.kinds["team"].0,
+            AttributeKind::Categorical {
+                values: BTreeMap::new()
+            }
+        );
         assert_eq!(enc.dim, 0);
     }
 }
-

@@ -65,7 +65,13 @@ const STANDARD_THEMES: &[Theme] = &[
             "sync the CRM over hotel wifi at night",
             "message prospects on the train between meetings",
         ],
-        topics: &["client visits", "my sales territory", "the CRM", "mobile quotes", "my commission"],
+        topics: &[
+            "client visits",
+            "my sales territory",
+            "the CRM",
+            "mobile quotes",
+            "my commission",
+        ],
     },
     Theme {
         role: "Finance Analyst",
@@ -100,7 +106,13 @@ const STANDARD_THEMES: &[Theme] = &[
             "review cash flow forecasts with the treasury team",
             "archive audit evidence in shared folders by quarter",
         ],
-        topics: &["month end close", "the general ledger", "variance analysis", "budget forecasts", "audit season"],
+        topics: &[
+            "month end close",
+            "the general ledger",
+            "variance analysis",
+            "budget forecasts",
+            "audit season",
+        ],
     },
     Theme {
         role: "Accessibility Specialist",
@@ -135,7 +147,13 @@ const STANDARD_THEMES: &[Theme] = &[
             "switch the operating system to high contrast mode",
             "file accessibility bugs with screen reader logs",
         ],
-        topics: &["screen readers", "keyboard navigation", "captions", "colour contrast", "WCAG compliance"],
+        topics: &[
+            "screen readers",
+            "keyboard navigation",
+            "captions",
+            "colour contrast",
+            "WCAG compliance",
+        ],
     },
     Theme {
         role: "IT Administrator",
@@ -170,7 +188,13 @@ const STANDARD_THEMES: &[Theme] = &[
             "read vendor security advisories over coffee",
             "document server changes in the ticketing system",
         ],
-        topics: &["patch management", "the firewall", "multi factor authentication", "endpoint security", "admin rights"],
+        topics: &[
+            "patch management",
+            "the firewall",
+            "multi factor authentication",
+            "endpoint security",
+            "admin rights",
+        ],
     },
     Theme {
         role: "University Student",
@@ -205,7 +229,13 @@ const STANDARD_THEMES: &[Theme] = &[
             "compare prices at two supermarkets",
             "cancel subscriptions after the free trial",
         ],
-        topics: &["my student loan", "rent with flatmates", "textbooks", "my grocery budget", "lectures"],
+        topics: &[
+            "my student loan",
+            "rent with flatmates",
+            "textbooks",
+            "my grocery budget",
+            "lectures",
+        ],
     },
     Theme {
         role: "Clinic Nurse",
@@ -240,7 +270,13 @@ const STANDARD_THEMES: &[Theme] = &[
             "triage the waiting list after the morning clinic",
             "double check medication charts during rounds",
         ],
-        topics: &["the ward rota", "patient appointments", "shift handover", "the clinic waiting list", "night shifts"],
+        topics: &[
+            "the ward rota",
+            "patient appointments",
+            "shift handover",
+            "the clinic waiting list",
+            "night shifts",
+        ],
     },
     Theme {
         role: "Graphic Designer",
@@ -275,7 +311,13 @@ const STANDARD_THEMES: &[Theme] = &[
             "present mockups to clients on video calls",
             "back up illustrations to an external drive",
         ],
-        topics: &["design mockups", "brand colours", "typography", "illustration", "the design system"],
+        topics: &[
+            "design mockups",
+            "brand colours",
+            "typography",
+            "illustration",
+            "the design system",
+        ],
     },
     Theme {
         role: "Logistics Coordinator",
@@ -310,7 +352,13 @@ const STANDARD_THEMES: &[Theme] = &[
             "update the freight spreadsheet after each delivery",
             "walk the loading bays before the night shift",
         ],
-        topics: &["shipments", "the warehouse", "delivery routes", "freight carriers", "customs paperwork"],
+        topics: &[
+            "shipments",
+            "the warehouse",
+            "delivery routes",
+            "freight carriers",
+            "customs paperwork",
+        ],
     },
 ];
 
@@ -342,7 +390,13 @@ const ALTERNATE_THEMES: &[Theme] = &[
             "order nappies in bulk online",
             "read bedtime stories after bath time",
         ],
-        topics: &["the school run", "childcare", "the nursery", "half term", "the family calendar"],
+        topics: &[
+            "the school run",
+            "childcare",
+            "the nursery",
+            "half term",
+            "the family calendar",
+        ],
     },
     Theme {
         role: "Restaurant Owner",
@@ -371,7 +425,13 @@ const ALTERNATE_THEMES: &[Theme] = &[
             "review reservations with the head chef",
             "cash up the tills at midnight",
         ],
-        topics: &["the kitchen", "table reservations", "food suppliers", "the menu", "dinner service"],
+        topics: &[
+            "the kitchen",
+            "table reservations",
+            "food suppliers",
+            "the menu",
+            "dinner service",
+        ],
     },
     Theme {
         role: "Personal Trainer",
@@ -400,7 +460,13 @@ const ALTERNATE_THEMES: &[Theme] = &[
             "weigh in clients at the start of each month",
             "stretch with clients after the cooldown",
         ],
-        topics: &["training sessions", "client progress", "the gym floor", "nutrition plans", "workout programmes"],
+        topics: &[
+            "training sessions",
+            "client progress",
+            "the gym floor",
+            "nutrition plans",
+            "workout programmes",
+        ],
     },
     Theme {
         role: "Estate Agent",
@@ -429,7 +495,13 @@ const ALTERNATE_THEMES: &[Theme] = &[
             "check the portals for new listings at lunch",
             "chase solicitors on Friday mornings",
         ],
-        topics: &["property viewings", "landlords", "property listings", "conveyancing", "valuations"],
+        topics: &[
+            "property viewings",
+            "landlords",
+            "property listings",
+            "conveyancing",
+            "valuations",
+        ],
     },
     Theme {
         role: "Secondary Teacher",
@@ -582,7 +654,14 @@ const ALTERNATE_FILLER: &[&str] = &[
 ];
 
 const LOCATIONS: &[&str] = &[
-    "London", "Leeds", "Glasgow", "Cardiff", "Belfast", "Bristol", "Manchester", "Norwich",
+    "London",
+    "Leeds",
+    "Glasgow",
+    "Cardiff",
+    "Belfast",
+    "Bristol",
+    "Manchester",
+    "Norwich",
 ];
 
 const QUESTIONS: &[&str] = &[
@@ -693,7 +772,8 @@ impl PlantedCorpus {
                             // that nobody is pure filler.
                             let filler = !(u == 0 && s == 0) && rng.chance(spec.filler_share);
                             if filler {
-                                text.push_str(*rng.choose(filler_sentences));
+                                let sentence: &&str = rng.choose(filler_sentences);
+                                text.push_str(sentence);
                             } else {
                                 let source = if rng.chance(spec.crosstalk_share) {
                                     &themes[rng.below(spec.group_sizes.len())]
@@ -839,7 +919,8 @@ fn topical_sentence(theme: &Theme, templates: &Templates, rng: &mut SplitMix64) 
         _ => (templates.topic, theme.topics),
     };
     let template = *rng.choose(templates);
-    template.replacen("{}", *rng.choose(fillers), 1)
+    let filler: &&str = rng.choose(fillers);
+    template.replacen("{}", filler, 1)
 }
 
 /// Adjusted Rand index (Hubert & Arabie) of two labelings of the same items: 1 for identical
@@ -879,7 +960,9 @@ pub fn persona_labels(personas: &[Persona], ids: &[String]) -> Vec<usize> {
             of.insert(id.as_str(), index);
         }
     }
-    ids.iter().map(|id| of.get(id.as_str()).copied().unwrap_or(usize::MAX)).collect()
+    ids.iter()
+        .map(|id| of.get(id.as_str()).copied().unwrap_or(usize::MAX))
+        .collect()
 }
 
 #[cfg(test)]
@@ -917,8 +1000,12 @@ mod tests {
             let corpus = planted.to_corpus();
             let segmentation = segment_corpus(&corpus, groups, 42);
             let mut predicted = vec![usize::MAX; corpus.participants.len()];
-            let position: HashMap<&str, usize> =
-                corpus.participants.iter().enumerate().map(|(i, p)| (p.id.as_str(), i)).collect();
+            let position: HashMap<&str, usize> = corpus
+                .participants
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.id.as_str(), i))
+                .collect();
             for s in &segmentation.segments {
                 for id in &s.participant_ids {
                     predicted[position[id.as_str()]] = s.index;
@@ -930,4 +1017,3 @@ mod tests {
         }
     }
 }
-

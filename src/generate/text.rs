@@ -8,28 +8,29 @@ use std::sync::LazyLock;
 
 /// English function words plus the filler and framing words of interviews and surveys, which
 /// say nothing about who a participant is.
+#[rustfmt::skip]
 const STOPWORDS: &[&str] = &[
     // function words
     "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
     "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do",
     "does", "doing", "done", "down", "during", "each", "either", "else", "even", "ever", "few", "for", "from",
-    "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how",
-    "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "let", "may", "me", "might", "mine",
-    "more", "most", "much", "must", "my", "myself", "neither", "no", "nor", "not", "now", "of", "off", "on", "once",
-    "one", "only", "or", "other", "others", "our", "ours", "ourselves", "out", "over", "own", "per", "same", "shall",
-    "she", "should", "since", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves",
-    "then", "there", "these", "they", "this", "those", "though", "through", "thus", "to", "too", "under", "until",
-    "up", "upon", "us", "very", "via", "was", "we", "were", "what", "whatever", "when", "whenever", "where",
-    "whereas", "whether", "which", "while", "who", "whoever", "whom", "whose", "why", "will", "with", "within",
-    "without", "would", "yet", "you", "your", "yours", "yourself", "yourselves", "lot", "lots", "many", "several",
-    "every", "another", "anyone", "anybody", "everyone", "everybody", "someone", "somebody", "nobody", "none",
-    "something", "anything", "everything", "nothing", "somewhere", "anywhere", "everywhere", "really", "quite",
-    "rather", "almost", "already", "always", "often", "usually", "sometimes", "never", "still", "maybe", "perhaps",
-    "probably", "actually", "basically", "literally", "honestly", "definitely", "certainly", "simply", "totally",
-    "pretty", "enough", "less", "least", "mostly", "mainly", "especially", "generally", "normally", "typically",
-    "twice", "two", "three", "four", "five", "first", "second", "last", "next", "new", "old", "back", "away",
-    "around", "across", "along", "among", "behind", "beyond", "onto", "toward", "towards", "unless", "whilst",
-    "etc", "eg", "ie", "vs",
+    "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his",
+    "how", "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "let", "may", "me", "might",
+    "mine", "more", "most", "much", "must", "my", "myself", "neither", "no", "nor", "not", "now", "of", "off", "on",
+    "once", "one", "only", "or", "other", "others", "our", "ours", "ourselves", "out", "over", "own", "per", "same",
+    "shall", "she", "should", "since", "so", "some", "such", "than", "that", "the", "their", "theirs", "them",
+    "themselves", "then", "there", "these", "they", "this", "those", "though", "through", "thus", "to", "too",
+    "under", "until", "up", "upon", "us", "very", "via", "was", "we", "were", "what", "whatever", "when", "whenever",
+    "where", "whereas", "whether", "which", "while", "who", "whoever", "whom", "whose", "why", "will", "with",
+    "within", "without", "would", "yet", "you", "your", "yours", "yourself", "yourselves", "lot", "lots", "many",
+    "several", "every", "another", "anyone", "anybody", "everyone", "everybody", "someone", "somebody", "nobody",
+    "none", "something", "anything", "everything", "nothing", "somewhere", "anywhere", "everywhere", "really",
+    "quite", "rather", "almost", "already", "always", "often", "usually", "sometimes", "never", "still", "maybe",
+    "perhaps", "probably", "actually", "basically", "literally", "honestly", "definitely", "certainly", "simply",
+    "totally", "pretty", "enough", "less", "least", "mostly", "mainly", "especially", "generally", "normally",
+    "typically", "twice", "two", "three", "four", "five", "first", "second", "last", "next", "new", "old", "back",
+    "away", "around", "across", "along", "among", "behind", "beyond", "onto", "toward", "towards", "unless",
+    "whilst", "etc", "eg", "ie", "vs",
     // filler and framing words of interviews and surveys
     "yeah", "yes", "yep", "okay", "ok", "um", "uh", "erm", "hmm", "oh", "ah", "like", "well", "right", "sure",
     "thing", "things", "stuff", "kind", "sort", "bit", "way", "ways", "guess", "think", "thought", "know", "mean",
@@ -38,12 +39,11 @@ const STOPWORDS: &[&str] = &[
     "respondent", "overall", "general", "honest", "opinion", "opinions", "feel", "feels", "felt", "get", "gets",
     "getting", "got", "go", "goes", "going", "gone", "went", "make", "makes", "making", "made", "take", "takes",
     "taking", "took", "come", "comes", "came", "see", "seen", "look", "looking", "want", "wants", "wanted", "need",
-    "needs", "needed", "wish", "hope", "hoping", "would", "use", "uses", "used", "using", "try", "tries", "trying",
-    "tried", "able", "time", "times", "day", "days", "week", "weeks", "month", "months", "year", "years", "today",
-    "people", "person", "someone", "lots", "whole", "part", "usual", "definitely", "particular", "especially",
-    "goal", "goals", "problem", "problems", "issue", "issues", "frustrating", "frustrated", "frustration",
-    "annoying", "hard", "difficult", "struggle", "habit", "habits", "routine", "tend", "mind", "worth", "glad",
-    "happy", "love", "hate", "true", "yet", "ever", "anyway", "though", "also", "product", "app", "tool",
+    "needs", "needed", "wish", "hope", "hoping", "use", "uses", "used", "using", "try", "tries", "trying", "tried",
+    "able", "time", "times", "day", "days", "week", "weeks", "month", "months", "year", "years", "today", "people",
+    "person", "whole", "part", "usual", "particular", "goal", "goals", "problem", "problems", "issue", "issues",
+    "frustrating", "frustrated", "frustration", "annoying", "hard", "difficult", "struggle", "habit", "habits",
+    "routine", "tend", "mind", "worth", "glad", "happy", "love", "hate", "true", "anyway", "product", "app", "tool",
     "experience", "work", "job", "end", "start", "keep", "help", "helps", "helpful", "lately", "recently",
 ];
 
@@ -68,15 +68,9 @@ pub fn stem_into(word: &str, out: &mut String) {
     if out.ends_with("ies") && len(out) > 4 {
         out.truncate(out.len() - 3);
         out.push('y');
-    } else if out.ends_with("sses") {
+    } else if out.ends_with("sses") || out.ends_with("ches") || out.ends_with("shes") || out.ends_with("xes") {
         out.truncate(out.len() - 2);
-    } else if out.ends_with("ches") || out.ends_with("shes") || out.ends_with("xes") {
-        out.truncate(out.len() - 2);
-    } else if out.ends_with('s')
-        && !out.ends_with("ss")
-        && !out.ends_with("us")
-        && !out.ends_with("is")
-        && len(out) > 3
+    } else if out.ends_with('s') && !out.ends_with("ss") && !out.ends_with("us") && !out.ends_with("is") && len(out) > 3
     {
         out.truncate(out.len() - 1);
     }
@@ -94,10 +88,13 @@ pub fn stem_into(word: &str, out: &mut String) {
         // "planning" -> "plann" -> "plan"; keep ll/ss/zz ("billing" -> "bill").
         let b = out.as_bytes();
         let n = b.len();
-        if n >= 2 && b[n - 1] == b[n - 2] && b[n - 1].is_ascii_alphabetic() && !is_vowel(b[n - 1]) {
-            if !matches!(b[n - 1], b'l' | b's' | b'z') {
-                out.truncate(n - 1);
-            }
+        if n >= 2
+            && b[n - 1] == b[n - 2]
+            && b[n - 1].is_ascii_alphabetic()
+            && !is_vowel(b[n - 1])
+            && !matches!(b[n - 1], b'l' | b's' | b'z')
+        {
+            out.truncate(n - 1);
         }
     } else if out.ends_with('e') && len(out) > 4 {
         out.truncate(out.len() - 1);
@@ -161,7 +158,9 @@ pub fn term_keys(text: &str) -> Vec<String> {
     keys
 }
 
-const ABBREVIATIONS: &[&str] = &["e.g", "i.e", "mr", "mrs", "ms", "dr", "prof", "vs", "approx", "st", "no"];
+const ABBREVIATIONS: &[&str] = &[
+    "e.g", "i.e", "mr", "mrs", "ms", "dr", "prof", "vs", "approx", "st", "no",
+];
 
 fn is_terminator(c: char) -> bool {
     matches!(c, '.' | '!' | '?' | '…')
@@ -391,7 +390,10 @@ mod tests {
 
     #[test]
     fn term_keys_are_stems_in_order() {
-        assert_eq!(term_keys("expense reports, and client visits"), vec!["expens", "report", "client", "visit"]);
+        assert_eq!(
+            term_keys("expense reports, and client visits"),
+            vec!["expens", "report", "client", "visit"]
+        );
     }
 
     #[test]
@@ -400,20 +402,32 @@ mod tests {
         let s = sentences(text);
         assert_eq!(
             s,
-            vec!["I use Excel daily.", "Dr. Smith said so!", "Is it?", "e.g. this one", "New para"]
+            vec![
+                "I use Excel daily.",
+                "Dr. Smith said so!",
+                "Is it?",
+                "e.g. this one",
+                "New para"
+            ]
         );
         for part in s {
             assert!(text.contains(part));
         }
         assert_eq!(sentences("  "), Vec::<&str>::new());
-        assert_eq!(sentences("He said \"no.\" Then left"), vec!["He said \"no.\"", "Then left"]);
+        assert_eq!(
+            sentences("He said \"no.\" Then left"),
+            vec!["He said \"no.\"", "Then left"]
+        );
     }
 
     #[test]
     fn cues_are_recognised_with_priorities() {
         assert_eq!(classify("I want to close deals faster.").unwrap().0, Cue::Goal);
         assert_eq!(classify("It would be great if the app synced.").unwrap().0, Cue::Goal);
-        assert_eq!(classify("It's so frustrating when the VPN drops.").unwrap().0, Cue::PainPoint);
+        assert_eq!(
+            classify("It's so frustrating when the VPN drops.").unwrap().0,
+            Cue::PainPoint
+        );
         assert_eq!(classify("I always struggle with the VPN.").unwrap().0, Cue::PainPoint);
         assert_eq!(classify("Every morning I check my inbox.").unwrap().0, Cue::Behaviour);
         assert_eq!(classify("I’d like fewer clicks.").unwrap().0, Cue::Goal);
