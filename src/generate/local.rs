@@ -17,7 +17,7 @@ const MIN_ITEMS: usize = 3;
 /// Supporting evidence entries per claim, besides the speaker's own.
 const MAX_SUPPORT: usize = 3;
 /// Utterances of a segment considered (they come most representative first).
-const MAX_UTTERANCES_SCANNED: usize = 5_000;
+const MAX_UTTERANCES_SCANNED: usize = 2_000;
 /// Candidates kept per list before picking (best scores first).
 const MAX_CANDIDATES: usize = 400;
 /// Two claims whose term sets overlap this much say the same thing.
@@ -355,9 +355,14 @@ fn build_persona(corpus: &Corpus, segment: &Segment, seed: u64, id: String, name
                     keys.iter().filter_map(|k| weights.get(k)).sum::<f64>() * length_factor(text::word_count(span));
                 (keys, score)
             };
+            let whole = make(sentence);
             if let Some((cue, at)) = text::classify(sentence) {
                 let span = text::claim_span(sentence, at);
-                let (keys, score) = make(span);
+                let (keys, score) = if span.len() == sentence.len() {
+                    whole.clone()
+                } else {
+                    make(span)
+                };
                 by_cue.entry(cue).or_default().push(Candidate {
                     utterance: u,
                     text: span,
@@ -365,16 +370,14 @@ fn build_persona(corpus: &Corpus, segment: &Segment, seed: u64, id: String, name
                     score,
                 });
             }
-            if (6..=40).contains(&words) && !sentence.trim_end().ends_with('?') {
-                let (keys, score) = make(sentence);
-                if score > 0.0 {
-                    quotable.push(Candidate {
-                        utterance: u,
-                        text: sentence,
-                        keys,
-                        score,
-                    });
-                }
+            let (keys, score) = whole;
+            if (6..=40).contains(&words) && score > 0.0 && !sentence.trim_end().ends_with('?') {
+                quotable.push(Candidate {
+                    utterance: u,
+                    text: sentence,
+                    keys,
+                    score,
+                });
             }
         }
     }

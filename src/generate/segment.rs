@@ -120,7 +120,6 @@ impl Features {
             .enumerate()
             .map(|(i, p)| (p.id.as_str(), i))
             .collect();
-        let (repeated, speakers) = repeated_sentences(corpus, &index);
         let mut participant_utterances = vec![Vec::new(); n];
         let mut interned: HashMap<Box<str>, u32> = HashMap::new();
         let mut surfaces: Vec<String> = Vec::new();
@@ -128,20 +127,56 @@ impl Features {
         let mut term_sentences = Vec::new();
         let mut utterance_offsets = Vec::with_capacity(corpus.utterances.len() + 1);
         utterance_offsets.push(0);
+        // Every distinct sentence (by hash): how many participants said it, and the last one.
+        let mut sentence_ids: HashMap<u64, u32> = HashMap::new();
+        let mut said_by: Vec<(u32, u32)> = Vec::new();
         for (u, utterance) in corpus.utterances.iter().enumerate() {
             if let Some(&p) = index.get(utterance.participant_id.as_str()) {
                 participant_utterances[p].push(u as u32);
                 for sentence in text::sentences(&utterance.text) {
-                    let sentence_id = repeated.get(&sentence_hash(sentence)).copied().unwrap_or(NO_SENTENCE);
+                    let next = said_by.len() as u32;
+                    let id = *sentence_ids.entry(sentence_hash(sentence)).or_insert(next);
+                    if id == next {
+                        said_by.push((0, u32::MAX));
+                    }
+                    let entry = &mut said_by[id as usize];
+                    if entry.1 != p as u32 {
+                        entry.0 += 1;
+                        entry.1 = p as u32;
+                    }
                     text::for_each_content_word(sentence, |stem, word| {
                         terms.push(intern(&mut interned, &mut surfaces, stem, word));
-                        term_sentences.push(sentence_id);
+                        term_sentences.push(id);
                     });
                 }
             }
             utterance_offsets.push(terms.len());
         }
         drop(interned);
+        drop(sentence_ids);
+        // Keep sentence ids only for sentences said by many participants (renumbered densely).
+        let threshold = ((n as f64 * REPEATED_SHARE).ceil() as u32).max(REPEATED_MIN_PARTICIPANTS);
+        let mut repeated_id = vec![NO_SENTENCE; said_by.len()];
+        let mut repeated = 0u32;
+        for (id, &(count, _)) in said_by.iter().enumerate() {
+            if count >= threshold {
+                repeated_id[id] = repeated;
+                repeated += 1;
+            }
+        }
+        term_sentences.iter_mut().for_each(|s| *s = repeated_id[*s as usize]);
+        drop(repeated_id);
+        let mut speakers: Vec<Vec<u32>> = vec![Vec::new(); repeated as usize];
+        for (p, utterances) in participant_utterances.iter().enumerate() {
+            for &u in utterances {
+                let range = utterance_offsets[u as usize]..utterance_offsets[u as usize + 1];
+                for &s in &term_sentences[range] {
+                    if s != NO_SENTENCE && speakers[s as usize].last() != Some(&(p as u32)) {
+                        speakers[s as usize].push(p as u32);
+                    }
+                }
+            }
+        }
         let mut features = Features {
             surfaces,
             terms,
@@ -388,54 +423,16 @@ fn sentence_hash(sentence: &str) -> u64 {
     let mut hasher = DefaultHasher::new();
     let trimmed = sentence.trim_end_matches(|c: char| !c.is_alphanumeric());
     for word in trimmed.split_whitespace() {
-        for c in word.chars().flat_map(char::to_lowercase) {
-            hasher.write_u32(c as u32);
+        for c in word.chars() {
+            if c.is_ascii() {
+                hasher.write_u8(c.to_ascii_lowercase() as u8);
+            } else {
+                c.to_lowercase().for_each(|l| hasher.write_u32(l as u32));
+            }
         }
-        hasher.write_u8(0);
+        hasher.write_u8(b' ');
     }
     hasher.finish()
-}
-
-/// Sentences said word for word by many participants: their hash -> a dense id, and the
-/// participants (indices) who said each.
-fn repeated_sentences(corpus: &Corpus, index: &HashMap<&str, usize>) -> (HashMap<u64, u32>, Vec<Vec<u32>>) {
-    let threshold = ((index.len() as f64 * REPEATED_SHARE).ceil() as u32).max(REPEATED_MIN_PARTICIPANTS);
-    // Hash -> (participants saying it, last participant counted).
-    let mut said_by: HashMap<u64, (u32, u32)> = HashMap::new();
-    for utterance in &corpus.utterances {
-        let Some(&p) = index.get(utterance.participant_id.as_str()) else {
-            continue;
-        };
-        for sentence in text::sentences(&utterance.text) {
-            let entry = said_by.entry(sentence_hash(sentence)).or_insert((0, u32::MAX));
-            if entry.1 != p as u32 {
-                entry.0 += 1;
-                entry.1 = p as u32;
-            }
-        }
-    }
-    let mut hashes: Vec<u64> = said_by
-        .into_iter()
-        .filter(|&(_, (count, _))| count >= threshold)
-        .map(|(hash, _)| hash)
-        .collect();
-    hashes.sort_unstable();
-    let ids: HashMap<u64, u32> = hashes.iter().enumerate().map(|(i, &h)| (h, i as u32)).collect();
-    let mut speakers: Vec<Vec<u32>> = vec![Vec::new(); hashes.len()];
-    for utterance in &corpus.utterances {
-        let Some(&p) = index.get(utterance.participant_id.as_str()) else {
-            continue;
-        };
-        for sentence in text::sentences(&utterance.text) {
-            if let Some(&id) = ids.get(&sentence_hash(sentence)) {
-                let list = &mut speakers[id as usize];
-                if list.last() != Some(&(p as u32)) {
-                    list.push(p as u32);
-                }
-            }
-        }
-    }
-    (ids, speakers)
 }
 
 /// Which repeated sentences are boilerplate: those whose speakers are, with confidence, no
@@ -1334,6 +1331,36 @@ mod tests {
         let s = segment_corpus(&c, 2, 3);
         let total: usize = s.segments.iter().map(|g| g.participant_ids.len()).sum();
         assert_eq!(total, 4);
+    }
+
+    #[test]
+    fn filler_said_across_groups_is_boilerplate_but_a_group_refrain_is_not() {
+        let kitchen = ["kitchen menu chef", "chef tasting menu", "kitchen prep chef", "menu costing kitchen"];
+        let garden = ["garden compost soil", "soil seedlings garden", "compost beds seedlings", "garden beds soil"];
+        let mut c = Corpus::default();
+        for i in 0..20 {
+            let id = format!("P{i:02}");
+            c.participants.push(Participant { id: id.clone(), attributes: BTreeMap::new() });
+            let theme = if i < 10 { kitchen } else { garden };
+            let mut said = vec![format!("The {} {}.", theme[i % 4], theme[(i + 1) % 4])];
+            if i % 10 < 4 {
+                said.push("The onboarding session was okay.".into());
+            }
+            if i < 5 {
+                said.push("Out of habit I call the fish supplier at dawn.".into());
+            }
+            for text in said {
+                c.utterances.push(Utterance { participant_id: id.clone(), source: 0, location: "line 1".into(), text });
+            }
+        }
+        let f = Features::build(&c);
+        let in_vocabulary = |surface: &str| {
+            let id = f.surfaces.iter().position(|s| s == surface).expect("term seen");
+            f.column_of[id] != u32::MAX
+        };
+        assert!(!in_vocabulary("onboarding"), "filler counted");
+        assert!(in_vocabulary("supplier"), "group refrain dropped");
+        assert!(in_vocabulary("kitchen") && in_vocabulary("garden"));
     }
 
     #[test]

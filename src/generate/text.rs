@@ -107,6 +107,14 @@ pub fn stem(word: &str) -> String {
     out
 }
 
+fn push_lowercase(word: &mut String, c: char) {
+    if c.is_ascii() {
+        word.push(c.to_ascii_lowercase());
+    } else {
+        word.extend(c.to_lowercase());
+    }
+}
+
 /// Calls `f(stem, surface)` for every content word of `text`, in order.
 pub fn for_each_content_word(text: &str, mut f: impl FnMut(&str, &str)) {
     let mut word = String::new();
@@ -117,11 +125,11 @@ pub fn for_each_content_word(text: &str, mut f: impl FnMut(&str, &str)) {
             continue;
         }
         word.clear();
-        word.extend(c.to_lowercase());
+        push_lowercase(&mut word, c);
         // Letters, digits and inner apostrophes ("don't") form one word.
         while let Some(&n) = chars.peek() {
             if n.is_alphanumeric() {
-                word.extend(n.to_lowercase());
+                push_lowercase(&mut word, n);
                 chars.next();
             } else if n == '\'' || n == '’' {
                 chars.next();
@@ -176,40 +184,31 @@ fn is_closer(c: char) -> bool {
 pub fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let (pos, c) = chars[i];
+    let mut chars = text.char_indices().peekable();
+    while let Some((pos, c)) = chars.next() {
         if is_terminator(c) {
-            let mut j = i + 1;
-            while j < chars.len() && (is_terminator(chars[j].1) || is_closer(chars[j].1)) {
-                j += 1;
-            }
-            let at_end = j >= chars.len();
-            if at_end || chars[j].1.is_whitespace() {
-                let end = if at_end { text.len() } else { chars[j].0 };
-                if c != '.' || !ends_with_abbreviation(&text[start..pos]) {
-                    push_trimmed(&mut out, &text[start..end]);
-                    start = end;
+            let mut end = pos + c.len_utf8();
+            while let Some(&(p, n)) = chars.peek() {
+                if !(is_terminator(n) || is_closer(n)) {
+                    break;
                 }
+                end = p + n.len_utf8();
+                chars.next();
             }
-            i = j;
-            continue;
-        }
-        if c == '\n' {
+            let boundary = chars.peek().is_none_or(|&(_, n)| n.is_whitespace());
+            if boundary && (c != '.' || !ends_with_abbreviation(&text[start..pos])) {
+                push_trimmed(&mut out, &text[start..end]);
+                start = end;
+            }
+        } else if c == '\n' {
             // A blank line ends a sentence even without punctuation.
-            let mut j = i + 1;
-            while j < chars.len() && chars[j].1.is_whitespace() && chars[j].1 != '\n' {
-                j += 1;
-            }
-            if j < chars.len() && chars[j].1 == '\n' {
+            let rest = &text[pos + 1..];
+            let blank = rest.trim_start_matches(|w: char| w.is_whitespace() && w != '\n');
+            if blank.starts_with('\n') {
                 push_trimmed(&mut out, &text[start..pos]);
-                start = chars[j].0;
-                i = j;
-                continue;
+                start = text.len() - blank.len();
             }
         }
-        i += 1;
     }
     push_trimmed(&mut out, &text[start..]);
     out
@@ -219,12 +218,12 @@ fn ends_with_abbreviation(before: &str) -> bool {
     let last = before
         .rsplit(|c: char| c.is_whitespace() || c == '(')
         .next()
-        .unwrap_or("")
-        .to_lowercase();
-    if last.chars().count() == 1 && last.chars().all(|c| c.is_alphabetic()) {
-        return true;
+        .unwrap_or("");
+    let mut chars = last.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return c.is_alphabetic();
     }
-    ABBREVIATIONS.contains(&last.as_str())
+    ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(last))
 }
 
 fn push_trimmed<'a>(out: &mut Vec<&'a str>, s: &'a str) {
