@@ -404,18 +404,15 @@ impl ValueStats {
         n as f64 / self.values.max(1) as f64
     }
 
-    /// Number of participants with a value, and share of those seen more than once whose
-    /// value changed.
-    fn unit_consistency(&self) -> (usize, f64) {
+    /// Number of participants with a value, and whether the value changes between one
+    /// participant's rows for several participants (a question or topic column), rather than
+    /// for the odd inconsistent entry.
+    fn unit_consistency(&self) -> (usize, bool) {
         let with_value = self.units.iter().filter(|u| u.count > 0).count();
         let repeated = self.units.iter().filter(|u| u.count > 1).count();
         let conflicting = self.units.iter().filter(|u| u.conflict).count();
-        let conflict_share = if repeated == 0 {
-            0.0
-        } else {
-            conflicting as f64 / repeated as f64
-        };
-        (with_value, conflict_share)
+        let varies = conflicting >= 2 && conflicting as f64 > 0.2 * repeated as f64;
+        (with_value, varies)
     }
 }
 
@@ -462,8 +459,8 @@ pub(crate) fn classify(name: &str, stats: &ValueStats) -> Role {
     if stats.fraction(stats.id_like) >= 0.8 && distinct_ratio >= 0.9 {
         return Role::Ignore;
     }
-    let (units, conflict_share) = stats.unit_consistency();
-    if conflict_share > 0.1 {
+    let (units, varies_within_participant) = stats.unit_consistency();
+    if varies_within_participant {
         // Changes between one participant's rows: it describes the row, not the person.
         return Role::Ignore;
     }

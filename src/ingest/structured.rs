@@ -250,7 +250,18 @@ fn scalar_text(value: &Value) -> Option<Cow<'_, str>> {
     }
 }
 
-/// Calls `visit(column_path, value, pointer, in_list)` for every scalar under `value`.
+/// One scalar found by [`walk`].
+struct Found<'a> {
+    /// Object keys from the record down, joined with `/` (list indices left out).
+    column: &'a str,
+    value: &'a str,
+    /// JSON pointer from the document root.
+    pointer: &'a str,
+    /// Inside a list.
+    in_list: bool,
+}
+
+/// Calls `visit` for every scalar under `value`.
 /// Column paths join object keys with `/` and leave out list indices, so that the same field of
 /// every record (and every item of a list) is one column.
 fn walk<'v>(
@@ -258,7 +269,7 @@ fn walk<'v>(
     column: &mut String,
     pointer: &mut String,
     in_list: bool,
-    visit: &mut dyn FnMut(&str, &Cow<'v, str>, &str, bool),
+    visit: &mut dyn FnMut(Found),
 ) {
     match value {
         Value::Object(map) => {
@@ -286,7 +297,12 @@ fn walk<'v>(
         }
         _ => {
             if let Some(text) = scalar_text(value) {
-                visit(column, &text, pointer, in_list);
+                visit(Found {
+                    column,
+                    value: &text,
+                    pointer,
+                    in_list,
+                });
             }
         }
     }
@@ -356,7 +372,10 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
             .unwrap_or_else(|| format!("{id_prefix}-record{}", number + 1));
         let participant = out.participant(&id);
         record_participant.push(participant);
-        let mut observe = |column: &str, value: &Cow<str>, _: &str, in_list: bool| {
+        let mut observe = |found: Found| {
+            let Found {
+                column, value, in_list, ..
+            } = found;
             let column = if column.is_empty() {
                 record.scalar_column
             } else {
@@ -403,7 +422,10 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
 
     // Second pass: attributes and utterances in document order.
     for (record, &participant) in records.iter().zip(&record_participant) {
-        let mut emit = |column: &str, value: &Cow<str>, pointer: &str, _: bool| {
+        let mut emit = |found: Found| {
+            let Found {
+                column, value, pointer, ..
+            } = found;
             let column = if column.is_empty() {
                 record.scalar_column
             } else {

@@ -1,1 +1,2 @@
 //! One integration-test binary (one link step) with a module per area.
+mod ingest;
