@@ -244,6 +244,12 @@ const IGNORE_WORDS: &[&str] = &[
     "recording",
     "file",
     "source",
+    // A researcher's coding of the data, not the participant's words or traits.
+    "theme",
+    "tag",
+    "keyword",
+    "annotation",
+    "coding",
 ];
 
 fn hint_of_word(word: &str) -> Option<Hint> {
@@ -265,8 +271,13 @@ pub(crate) fn is_field_name(name: &str) -> bool {
     name_hint(name).is_some()
 }
 
-/// Whether values under this name are worth keeping as an attribute (not a date, an e-mail, a
-/// name or another identifier).
+/// Whether the name says its values are free text (quote, feedback, comment, …).
+pub(crate) fn is_text_name(name: &str) -> bool {
+    name_hint(name) == Some(Hint::Text)
+}
+
+/// Whether values under this name are left out: dates, e-mails, names, other identifiers,
+/// interviewer questions, a researcher's tags.
 pub(crate) fn is_ignored_name(name: &str) -> bool {
     name_hint(name) == Some(Hint::Ignore)
 }
@@ -514,7 +525,8 @@ mod tests {
         assert_eq!(name_hint("biggest_pain_point"), Some(Hint::Text));
         assert_eq!(name_hint("pain_point_category"), Some(Hint::Attribute));
         assert_eq!(name_hint("experience_years"), Some(Hint::Attribute));
-        assert_eq!(name_hint("Key Themes"), None);
+        assert_eq!(name_hint("Key Themes"), Some(Hint::Ignore));
+        assert_eq!(name_hint("favourite_colour"), None);
     }
 
     #[test]
@@ -572,6 +584,6 @@ mod tests {
     fn many_distinct_short_values_without_a_hint_are_ignored() {
         let values: Vec<String> = (0..40).map(|i| format!("theme {i}")).collect();
         let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-        assert_eq!(classify("key_themes", &per_row(&refs)), Role::Ignore);
+        assert_eq!(classify("col9", &per_row(&refs)), Role::Ignore);
     }
 }

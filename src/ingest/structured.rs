@@ -264,13 +264,7 @@ struct Found<'a> {
 /// Calls `visit` for every scalar under `value`.
 /// Column paths join object keys with `/` and leave out list indices, so that the same field of
 /// every record (and every item of a list) is one column.
-fn walk<'v>(
-    value: &'v Value,
-    column: &mut String,
-    pointer: &mut String,
-    in_list: bool,
-    visit: &mut dyn FnMut(Found),
-) {
+fn walk<'v>(value: &'v Value, column: &mut String, pointer: &mut String, in_list: bool, visit: &mut dyn FnMut(Found)) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {

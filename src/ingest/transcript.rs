@@ -14,9 +14,11 @@ use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
-/// A `label: rest` line, with list markers, block quotes, timestamps and emphasis around the
-/// label allowed (`- **Age:** 34`, `> P1: …`, `[00:01:02] Alice (P3): …`, `**Interviewer**: …`).
-static LABEL_LINE: LazyLock<Regex> = LazyLock::new(|| {
+/// The start of a `label: rest` line up to the colon, with list markers, block quotes,
+/// timestamps and emphasis around the label allowed (`- **Age:** 34`, `> P1: …`,
+/// `[00:01:02] Alice (P3): …`, `**Interviewer**: …`). Only a line's first
+/// [`LABEL_SEARCH_BYTES`] are searched: a label is short, and this bounds the cost on long lines.
+static LABEL_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?x)^\s*
         (?P<bullet>(?:[-*+]|\d{1,3}[.)])\s+)?
@@ -28,11 +30,12 @@ static LABEL_LINE: LazyLock<Regex> = LazyLock::new(|| {
         (?:[\[(](?P<extra>[^\])]{1,40})[\])]\s*)?
         (?:\*\*|__|\*|_)?
         :
-        (?:\*\*|__|\*|_)?
-        (?:\s+(?P<rest>.*?))?\s*$",
+        (?:\*\*|__|\*|_)?",
     )
     .expect("label pattern")
 });
+
+const LABEL_SEARCH_BYTES: usize = 160;
 
 static HEADING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s{0,3}#{1,6}(?:\s+(.*?))?\s*#*\s*$").expect("heading pattern"));
@@ -86,6 +89,8 @@ const GENERIC_LABELS: &[&str] = &[
 ];
 /// Labels of researcher notes that are never speakers nor attributes.
 const NOTE_LABELS: &[&str] = &[
+    "note",
+    "notes",
     "summary",
     "keypoints",
     "keypoint",
@@ -169,27 +174,38 @@ fn classify_line(line: &str) -> Line<'_> {
     if line.trim().is_empty() {
         return Line::Blank;
     }
-    if let Some(c) = HEADING.captures(line) {
+    // Cheap first-character checks keep the regexes off most lines.
+    let trimmed = line.trim_start();
+    if trimmed.starts_with('#')
+        && let Some(c) = HEADING.captures(line)
+    {
         return Line::Heading(c.get(1).map_or("", |m| m.as_str()));
     }
-    if let Some(c) = BOLD_HEADING.captures(line) {
+    if (trimmed.starts_with("**") || trimmed.starts_with("__"))
+        && let Some(c) = BOLD_HEADING.captures(line)
+    {
         return Line::Heading(c.get(1).map_or("", |m| m.as_str()));
     }
-    if RULE.is_match(line) {
+    if trimmed.starts_with(['-', '*', '_', '=']) && RULE.is_match(line) {
         return Line::Rule;
     }
-    let trimmed = line.trim_start();
     if trimmed.starts_with('|') || (trimmed.starts_with("<!--") && trimmed.trim_end().ends_with("-->")) {
         return Line::Skip;
     }
-    if let Some(c) = LABEL_LINE.captures(line) {
+    let head = &line[..line.floor_char_boundary(LABEL_SEARCH_BYTES)];
+    if head.contains(':')
+        && let Some(c) = LABEL_PREFIX.captures(head)
+    {
         let label = c.name("label").map_or("", |m| m.as_str()).trim();
-        if !label.is_empty() && label.split_whitespace().count() <= 4 {
+        let rest = &line[c.get(0).map_or(0, |m| m.end())..];
+        // `label: rest` needs a space after the colon (not `https://…` or `10:30`).
+        let spaced = rest.is_empty() || rest.starts_with(char::is_whitespace);
+        if spaced && !label.is_empty() && label.split_whitespace().count() <= 4 {
             return Line::Label(Label {
                 bullet: c.name("bullet").is_some(),
                 label,
                 extra: c.name("extra").map(|m| m.as_str().trim()),
-                rest: c.name("rest").map_or("", |m| m.as_str()),
+                rest: rest.trim(),
             });
         }
     }
@@ -433,6 +449,8 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
     let mut last_speaker: Option<Speaker> = None;
     let mut heading_owner: Option<String> = None;
     let mut block_has_prose = false;
+    // Inside a researcher's note (`Summary: …`, `Key points:` and the list after it).
+    let mut in_note = false;
     for (i, kind) in kinds.iter().enumerate() {
         let line_number = i as u64 + 1;
         let section = sections[i];
@@ -440,6 +458,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
             Line::Blank | Line::Skip | Line::Rule => {
                 flush(&mut turn, &mut utterances);
                 block_has_prose = false;
+                in_note = false;
                 if matches!(kind, Line::Rule) {
                     last_speaker = None;
                 }
@@ -448,6 +467,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
             Line::Heading(heading) => {
                 flush(&mut turn, &mut utterances);
                 block_has_prose = false;
+                in_note = false;
                 last_speaker = None;
                 let heading = collapse(heading.trim_matches(['*', '_', ':', ' ']));
                 heading_owner = named.iter().find(|id| id.eq_ignore_ascii_case(&heading)).cloned();
@@ -455,7 +475,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
             }
             _ => {}
         }
-        if section == Section::Researcher {
+        if section == Section::Researcher || in_note {
             flush(&mut turn, &mut utterances);
             continue;
         }
@@ -490,6 +510,13 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
                     // `Key: value` inside an answer is part of the answer.
                     lines[i]
                 } else if is_note_label(l.label) {
+                    flush(&mut turn, &mut utterances);
+                    in_note = true;
+                    continue;
+                } else if fields::is_text_name(l.label) && !l.rest.is_empty() && named.is_empty() {
+                    // `Quote: "…"`, `Feedback: …`: the participant's own words under a field name.
+                    flush(&mut turn, &mut utterances);
+                    utterances.push((Speaker::Generic, line_number, l.rest.to_string()));
                     continue;
                 } else if in_field_zone && is_attribute_value(l.rest) {
                     let value = clean_value(l.rest);

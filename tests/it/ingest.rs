@@ -188,7 +188,22 @@ fn reads_every_format_in_sorted_order() {
     assert_eq!(
         participant_ids(&corpus),
         [
-            "P001", "P002", "P003", "P004", "P1", "P2", "R-10", "R-11", "S1", "S2", "T1", "T2", "U-1", "U-2", "Y1", "Y2",
+            "P001",
+            "P002",
+            "P003",
+            "P004",
+            "P1",
+            "P2",
+            "R-10",
+            "R-11",
+            "S1",
+            "S2",
+            "T1",
+            "T2",
+            "U-1",
+            "U-2",
+            "Y1",
+            "Y2",
             "driver-12"
         ]
     );
@@ -197,7 +212,12 @@ fn reads_every_format_in_sorted_order() {
     assert!(order.windows(2).all(|w| w[0] <= w[1]));
     for source in &corpus.sources {
         assert_eq!(source.sha256.len(), 64);
-        assert!(source.sha256.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            source
+                .sha256
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         assert_eq!(source.bytes, fs::metadata(dir.path().join(&source.path)).unwrap().len());
         assert!(source.utterances > 0, "{}", source.path);
     }
@@ -218,7 +238,11 @@ fn csv_with_bom_classifies_columns_and_locates_multi_line_records() {
     let got = utterances(&corpus);
     assert_eq!(got.len(), 3);
     assert_eq!(got[1].2, "line 3");
-    assert!(got[1].3.starts_with("Honestly, renewals are the \"hard part\": I chase"));
+    assert!(
+        got[1]
+            .3
+            .starts_with("Honestly, renewals are the \"hard part\": I chase")
+    );
     // The record after the two-line quoted field starts on line 5.
     assert_eq!(got[2].2, "line 5");
 }
@@ -228,7 +252,11 @@ fn tsv_and_semicolon_delimiters_are_detected() {
     let dir = TempDir::new().unwrap();
     write(dir.path(), "team.tsv", TEAM_TSV);
     write(dir.path(), "semicolon.csv", SEMICOLON_CSV);
-    write(dir.path(), "tabs-in-a.csv", TEAM_TSV.replace("T1", "X1").replace("T2", "X2"));
+    write(
+        dir.path(),
+        "tabs-in-a.csv",
+        TEAM_TSV.replace("T1", "X1").replace("T2", "X2"),
+    );
     let corpus = load(dir.path());
     assert_eq!(attribute(&corpus, "T1", "team"), Some("Platform"));
     assert_eq!(attribute(&corpus, "X2", "team"), Some("Mobile"));
@@ -297,24 +325,42 @@ fn columns_are_classified_by_values_when_names_say_nothing() {
     assert_eq!(r5.attributes.keys().collect::<Vec<_>>(), ["col_a"]);
     assert_eq!(r5.attributes["col_a"], "Store Manager");
     assert_eq!(corpus.utterances.len(), 24);
-    assert!(corpus.utterances.iter().all(|u| u.text.starts_with("When I visit store number")));
+    assert!(
+        corpus
+            .utterances
+            .iter()
+            .all(|u| u.text.starts_with("When I visit store number"))
+    );
 }
 
 #[test]
 fn a_file_without_text_is_explained() {
     let dir = TempDir::new().unwrap();
-    write(dir.path(), "people.csv", "participant_id,role,age\nP1,Nurse,34\nP2,Doctor,51\n");
+    write(
+        dir.path(),
+        "people.csv",
+        "participant_id,role,age\nP1,Nurse,34\nP2,Doctor,51\n",
+    );
     let e = load_path(&dir.path().join("people.csv"), &IngestLimits::default()).unwrap_err();
     assert_eq!(
         e.to_string(),
         "people.csv: no participant text found (no column holds free text; attributes: role, age)"
     );
     // Next to transcripts, the same file contributes attributes.
-    write(dir.path(), "P1.txt", "I never have time to read the handover notes properly.\n");
+    write(
+        dir.path(),
+        "P1.txt",
+        "I never have time to read the handover notes properly.\n",
+    );
     let corpus = load(dir.path());
     assert_eq!(attribute(&corpus, "P1", "role"), Some("Nurse"));
     assert_eq!(corpus.utterances[0].participant_id, "P1");
-    assert!(corpus.warnings.iter().any(|w| w.starts_with("people.csv: no column holds free text")));
+    assert!(
+        corpus
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("people.csv: no column holds free text"))
+    );
 }
 
 #[test]
@@ -365,7 +411,10 @@ fn yaml_reads_like_json() {
     assert_eq!(attribute(&corpus, "Y2", "role"), Some("Head of Year"));
     let got = utterances(&corpus);
     assert_eq!(got.len(), 3);
-    assert_eq!((got[1].0.as_str(), got[1].2.as_str()), ("Y1", "/participants/0/goals/1"));
+    assert_eq!(
+        (got[1].0.as_str(), got[1].2.as_str()),
+        ("Y1", "/participants/0/goals/1")
+    );
     assert_eq!(got[2].2, "/participants/1/pain_points/0");
     assert_eq!(
         normalise_whitespace(&got[2].3),
@@ -392,7 +441,10 @@ fn markdown_interview_excludes_interviewer_and_reads_background() {
                 "line 14".to_string(),
                 "I print the pick lists every Monday and pin them next to the loading bay.".to_string()
             ),
-            ("line 17".to_string(), "Half of them are out of date by Wednesday.".to_string()),
+            (
+                "line 17".to_string(),
+                "Half of them are out of date by Wednesday.".to_string()
+            ),
             (
                 "line 21".to_string(),
                 "A tablet that shows live stock would save me hours.".to_string()
@@ -419,8 +471,16 @@ fn focus_group_labels_are_participants() {
                 "line 13".to_string(),
                 "Handover notes are never complete, so I re-check every chart myself.".to_string()
             ),
-            ("P2".to_string(), "line 16".to_string(), "Paging interrupts every ward round.".to_string()),
-            ("P1".to_string(), "line 18".to_string(), "The printers jam twice a day.".to_string()),
+            (
+                "P2".to_string(),
+                "line 16".to_string(),
+                "Paging interrupts every ward round.".to_string()
+            ),
+            (
+                "P1".to_string(),
+                "line 18".to_string(),
+                "The printers jam twice a day.".to_string()
+            ),
         ]
     );
 }
@@ -452,7 +512,11 @@ fn plain_text_without_labels_is_one_participant_by_paragraph() {
 fn bad_files_given_directly_are_errors_naming_file_and_line() {
     let dir = TempDir::new().unwrap();
     let limits = IngestLimits::default();
-    write(dir.path(), "interviews.csv", b"participant_id,quote\nP1,fine\nP2,also fine\nP3,caf\xE9 au lait\n");
+    write(
+        dir.path(),
+        "interviews.csv",
+        b"participant_id,quote\nP1,fine\nP2,also fine\nP3,caf\xE9 au lait\n",
+    );
     let e = load_path(&dir.path().join("interviews.csv"), &limits).unwrap_err();
     assert_eq!(e.to_string(), "interviews.csv: line 4: invalid UTF-8");
 
@@ -460,7 +524,11 @@ fn bad_files_given_directly_are_errors_naming_file_and_line() {
     let e = load_path(&dir.path().join("empty.md"), &limits).unwrap_err();
     assert_eq!(e.to_string(), "empty.md: empty file");
 
-    write(dir.path(), "bad.json", "[\n  {\"participant_id\": \"P1\",\n   \"quote\": \"ok\"}\n  {\"participant_id\": \"P2\"}\n]\n");
+    write(
+        dir.path(),
+        "bad.json",
+        "[\n  {\"participant_id\": \"P1\",\n   \"quote\": \"ok\"}\n  {\"participant_id\": \"P2\"}\n]\n",
+    );
     let e = load_path(&dir.path().join("bad.json"), &limits).unwrap_err();
     assert_eq!(e.to_string(), "bad.json: line 4: expected `,` or `]`");
     match Error::from(e) {
@@ -476,13 +544,20 @@ fn bad_files_given_directly_are_errors_naming_file_and_line() {
 
     let missing = dir.path().join("nope");
     let e = load_path(&missing, &limits).unwrap_err();
-    assert_eq!(e.to_string(), format!("no such file or directory: {}", missing.display()));
+    assert_eq!(
+        e.to_string(),
+        format!("no such file or directory: {}", missing.display())
+    );
 }
 
 #[test]
 fn a_folder_skips_and_lists_bad_files() {
     let dir = TempDir::new().unwrap();
-    write(dir.path(), "good.txt", "The scanner app freezes whenever the warehouse Wi-Fi drops.\n");
+    write(
+        dir.path(),
+        "good.txt",
+        "The scanner app freezes whenever the warehouse Wi-Fi drops.\n",
+    );
     write(dir.path(), "a-empty.csv", "");
     write(dir.path(), "b-bad.json", "{\n  \"responses\": [\n    oops\n  ]\n}\n");
     write(dir.path(), "c-latin1.md", b"Caf\xE9 notes\n");
@@ -524,7 +599,10 @@ fn a_folder_of_only_bad_files_fails_listing_each_reason() {
     );
     match Error::from(e) {
         Error::InvalidInput { details, .. } => {
-            assert_eq!(details["files"][1], serde_json::json!({"file": "b.json", "reason": "line 3: expected value"}));
+            assert_eq!(
+                details["files"][1],
+                serde_json::json!({"file": "b.json", "reason": "line 3: expected value"})
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -532,13 +610,21 @@ fn a_folder_of_only_bad_files_fails_listing_each_reason() {
     let empty = dir.path().join("empty");
     fs::create_dir(&empty).unwrap();
     let e = load_path(&empty, &IngestLimits::default()).unwrap_err();
-    assert!(e.to_string().contains("no usable files (the folder holds no supported files"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("no usable files (the folder holds no supported files"),
+        "{e}"
+    );
 }
 
 #[test]
 fn hidden_files_and_folders_are_skipped_silently() {
     let dir = TempDir::new().unwrap();
-    write(dir.path(), "visible.txt", "I reorder stock by phone every morning at six.\n");
+    write(
+        dir.path(),
+        "visible.txt",
+        "I reorder stock by phone every morning at six.\n",
+    );
     write(dir.path(), ".hidden.txt", "Secret notes that must not be read.\n");
     write(dir.path(), ".git/config.yaml", "not: data\n");
     write(dir.path(), "sub/.DS_Store", b"\x00\x01binary");
@@ -576,7 +662,11 @@ fn size_limits_are_checked_before_reading() {
     assert!(matches!(Error::from(e), Error::PayloadTooLarge(_)));
 
     // Per file, in a folder: skipped and listed, the rest is read.
-    write(&dir.path().join("huge"), "notes.txt", "Our returns desk still uses paper forms.\n");
+    write(
+        &dir.path().join("huge"),
+        "notes.txt",
+        "Our returns desk still uses paper forms.\n",
+    );
     let corpus = load(&dir.path().join("huge"));
     assert_eq!(corpus.sources.len(), 1);
     assert_eq!(corpus.skipped[0].path, "export.csv");
