@@ -825,6 +825,32 @@ mod tests {
     }
 
     #[test]
+    fn researcher_notes_are_skipped_and_field_named_quotes_kept() {
+        let text = "## Feedback: mobile app\n\n**Date:** 2024-01-10\n**User Type:** Power User\n\n\
+                    **Summary:** User finds the app slow.\n\n**Key Points:**\n- Takes 5 seconds to load\n\n\
+                    **User Quote:** \"I just want to check my numbers on the train.\"\n";
+        let records = parse("fb.md", "fb", text, true).unwrap();
+        assert_eq!(records.attributes[0]["user_type"], "Power User");
+        assert_eq!(
+            texts(&records),
+            [triple("fb", 11, "\"I just want to check my numbers on the train.\"")]
+        );
+    }
+
+    #[test]
+    fn names_in_a_moderated_group_are_participants() {
+        let text = "Moderator: Welcome, please introduce yourselves.\n\
+                    Alice: I run a bakery and do the books on Sundays.\n\
+                    Bob: I manage a bike shop with two staff.\n\
+                    Moderator: What takes the most time?\n\
+                    Alice: Chasing invoices from the cafes we supply.\n";
+        let records = parse("group.txt", "group", text, false).unwrap();
+        assert_eq!(records.ids, ["Alice", "Bob"]);
+        assert_eq!(records.utterances.len(), 3);
+        assert_eq!(records.utterances[2].location, "line 5");
+    }
+
+    #[test]
     fn only_interviewer_turns_is_an_error() {
         let e = parse("q.md", "q", "Interviewer: Anything else to add today?\n", true).unwrap_err();
         assert_eq!(e.to_string(), "q.md: only interviewer turns found");
