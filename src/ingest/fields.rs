@@ -17,8 +17,8 @@ pub(crate) enum Role {
 }
 
 /// Names (compacted: lowercase letters and digits only) that identify the participant, most
-/// specific first. A bare `id` or `response_id` is the weakest: it may name the record rather
-/// than the person, so it is used only when nothing better exists.
+/// specific first. A bare `id` or `response_id` may name the record rather than the person, and
+/// a name is a last resort (it keeps one person's rows together when nothing else does).
 const PARTICIPANT_FIELDS: &[&str] = &[
     "participantid",
     "participant",
@@ -36,6 +36,12 @@ const PARTICIPANT_FIELDS: &[&str] = &[
     "pid",
     "id",
     "responseid",
+    "participantname",
+    "respondentname",
+    "intervieweename",
+    "username",
+    "customername",
+    "name",
 ];
 
 /// Index of `id` in [`PARTICIPANT_FIELDS`]: names ranked before it name a person unambiguously.
@@ -54,6 +60,14 @@ pub(crate) fn compact(name: &str) -> String {
 pub(crate) fn participant_field_rank(name: &str) -> Option<usize> {
     let name = compact(name);
     PARTICIPANT_FIELDS.iter().position(|&candidate| candidate == name)
+}
+
+/// Index of the first person's-name field in [`PARTICIPANT_FIELDS`].
+const FIRST_NAME_PARTICIPANT_FIELD: usize = 16;
+
+/// A participant field that is an id rather than a person's name.
+pub(crate) fn is_participant_id_field(name: &str) -> bool {
+    participant_field_rank(name).is_some_and(|rank| rank < FIRST_NAME_PARTICIPANT_FIELD)
 }
 
 /// A participant field that cannot be mistaken for a record or survey id.
@@ -513,6 +527,11 @@ mod tests {
         assert_eq!(participant_field_rank("participant_id"), Some(0));
         assert_eq!(participant_field_rank("User ID"), participant_field_rank("user_id"));
         assert!(participant_field_rank("participant_id") < participant_field_rank("id"));
+        assert!(participant_field_rank("id") < participant_field_rank("name"));
+        assert!(is_participant_id_field("response_id"));
+        assert!(!is_participant_id_field("participant_name"));
+        assert_eq!(PARTICIPANT_FIELDS[FIRST_WEAK_PARTICIPANT_FIELD], "id");
+        assert_eq!(PARTICIPANT_FIELDS[FIRST_NAME_PARTICIPANT_FIELD], "participantname");
         assert!(participant_field_rank("role").is_none());
         assert!(is_specific_participant_field("Respondent"));
         assert!(!is_specific_participant_field("id"));

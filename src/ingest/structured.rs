@@ -102,9 +102,10 @@ fn find_records<'v>(root: &'v Value, warnings: &mut Vec<String>) -> Result<Vec<R
     let records = match root {
         Value::Array(items) => records_in_array(items, "", "text", warnings),
         Value::Object(map) => {
-            let names_a_participant = map
-                .iter()
-                .any(|(key, value)| fields::is_specific_participant_field(key) && is_scalar(value));
+            // `{"participant_id": "P1", "answers": [...]}` or `{"participant": {"id": …}, …}`.
+            let names_a_participant = map.iter().any(|(key, value)| {
+                fields::is_specific_participant_field(key) && (is_scalar(value) || value.is_object())
+            });
             let under_known_key = || {
                 let keyed: Vec<(String, &String, &Value)> =
                     map.iter().map(|(k, v)| (fields::compact(k), k, v)).collect();
@@ -595,6 +596,18 @@ mod tests {
                 "Ordering stock by phone every morning.".into()
             )]
         );
+    }
+
+    #[test]
+    fn an_object_about_one_participant_keeps_its_responses() {
+        let text = r#"{"participant": {"id": "P4", "role": "Chef"},
+                       "responses": [{"question": "What is hard?", "answer": "Ordering stock by phone every morning."},
+                                     {"question": "Tools?", "answer": "A paper diary and a very old tablet."}]}"#;
+        let records = parse_json("p4.json", "p4", text).unwrap();
+        assert_eq!(records.ids, ["P4"]);
+        assert_eq!(records.attributes[0]["role"], "Chef");
+        assert_eq!(records.utterances.len(), 2);
+        assert_eq!(records.utterances[1].location, "/responses/1/answer");
     }
 
     #[test]

@@ -17,7 +17,18 @@ const MAX_ID_CHARS: usize = 100;
 /// Reads a CSV (delimiter detected) or TSV file. `row_prefix` names participants of files
 /// without a participant column: `<row_prefix>-row<N>`.
 pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: bool) -> Result<FileRecords, IngestError> {
-    let delimiter = if tab_separated { b'\t' } else { detect_delimiter(text) };
+    // Spreadsheet programs may write the delimiter on a first line of its own: `sep=;`.
+    let (declared, text, line_offset) = match text.split_once('\n') {
+        Some((first, rest)) if first.trim_end().len() == 5 && first.starts_with("sep=") => {
+            (first.as_bytes().get(4).copied(), rest, 1)
+        }
+        _ => (None, text, 0),
+    };
+    let delimiter = match declared {
+        Some(delimiter) => delimiter,
+        None if tab_separated => b'\t',
+        None => detect_delimiter(text),
+    };
     let mut reader = ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
@@ -33,7 +44,7 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
             continue;
         }
         let position = record.position().expect("records read from a reader have a position");
-        rows.push((position.line(), position.record(), record));
+        rows.push((position.line() + line_offset, position.record(), record));
     }
     if rows.is_empty() {
         return Err(IngestError::invalid(file, None, "no rows after the header"));
@@ -278,6 +289,20 @@ mod tests {
         assert!(got[0].2.contains("handover notes,\nwhich"));
         assert_eq!(got[1].1, "line 4");
         assert_eq!(records.attributes[0]["role"], "Nurse");
+    }
+
+    #[test]
+    fn a_declared_separator_line_is_honoured() {
+        let text = "sep=;\nparticipant_id;quote\nP1;Refunds take two weeks, sometimes three.\n";
+        let records = parse("x.csv", "x", text, false).unwrap();
+        assert_eq!(
+            texts(&records),
+            [(
+                "P1".into(),
+                "line 3".into(),
+                "Refunds take two weeks, sometimes three.".into()
+            )]
+        );
     }
 
     #[test]

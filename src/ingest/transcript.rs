@@ -520,7 +520,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
                     continue;
                 } else if in_field_zone && is_attribute_value(l.rest) {
                     let value = clean_value(l.rest);
-                    if fields::participant_field_rank(l.label).is_some() {
+                    if fields::is_participant_id_field(l.label) {
                         if heading_owner.is_none() {
                             id_field.get_or_insert_with(|| value.to_string());
                         }
