@@ -6,6 +6,7 @@ use super::IngestError;
 use super::fields::{self, Role, ValueStats};
 use super::records::FileRecords;
 use csv::{ReaderBuilder, StringRecord};
+use std::collections::HashSet;
 
 const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
 /// Lines of the file looked at to detect the delimiter.
@@ -133,6 +134,7 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
 /// that attribute keys stay distinct.
 fn column_names(headers: &StringRecord) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(headers.len());
+    let mut keys: HashSet<String> = HashSet::with_capacity(headers.len());
     for (i, header) in headers.iter().enumerate() {
         let base = match header.trim() {
             "" => format!("column_{}", i + 1),
@@ -140,10 +142,7 @@ fn column_names(headers: &StringRecord) -> Vec<String> {
         };
         let mut name = base.clone();
         let mut n = 2;
-        while names
-            .iter()
-            .any(|existing| fields::snake_case(existing) == fields::snake_case(&name))
-        {
+        while !keys.insert(fields::snake_case(&name)) {
             name = format!("{base}_{n}");
             n += 1;
         }
