@@ -42,7 +42,7 @@ static HEADING: LazyLock<Regex> =
 
 /// A line that is only bold text (`**Background**`) reads as a heading.
 static BOLD_HEADING: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*(?:\*\*|__)([^*_:]{1,60}?)(?:\*\*|__)\s*$").expect("bold heading pattern"));
+    LazyLock::new(|| Regex::new(r"^\s*(?:\*\*|__)([^*_:.!?]{1,60}?)(?:\*\*|__)\s*$").expect("bold heading pattern"));
 
 static RULE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})$").expect("rule"));
@@ -128,6 +128,8 @@ enum Speaker {
 
 #[derive(Debug, Clone, Copy)]
 struct Label<'a> {
+    /// The whole line.
+    line: &'a str,
     /// The line is a list item (`- Role: X`).
     bullet: bool,
     label: &'a str,
@@ -202,6 +204,7 @@ fn classify_line(line: &str) -> Line<'_> {
         let spaced = rest.is_empty() || rest.starts_with(char::is_whitespace);
         if spaced && !label.is_empty() && label.split_whitespace().count() <= 4 {
             return Line::Label(Label {
+                line,
                 bullet: c.name("bullet").is_some(),
                 label,
                 extra: c.name("extra").map(|m| m.as_str().trim()),
@@ -299,16 +302,6 @@ fn front_matter_end(lines: &[&str]) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// Ends the open turn, keeping it unless it is the interviewer's.
-fn flush(turn: &mut Option<Turn>, utterances: &mut Vec<(Speaker, u64, String)>) {
-    if let Some(t) = turn.take()
-        && t.speaker != Speaker::Interviewer
-        && !t.text.is_empty()
-    {
-        utterances.push((t.speaker, t.line, t.text));
-    }
-}
-
 #[derive(Debug)]
 struct Turn {
     speaker: Speaker,
@@ -342,14 +335,24 @@ struct PendingAttribute {
 
 pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Result<FileRecords, IngestError> {
     let lines: Vec<&str> = text.lines().collect();
-    let front_matter = if markdown { front_matter_end(&lines) } else { None };
+    let (kinds, sections) = scan(&lines, markdown);
+    let speakers = find_speakers(&kinds, &sections);
+    let mut reader = Reader::new(&speakers);
+    for (i, kind) in kinds.iter().enumerate() {
+        reader.read(i, *kind, sections[i]);
+    }
+    reader.flush();
+    assemble(file, stem, reader, &speakers)
+}
 
-    // Pass 1: what each line is, and which section it is in.
+/// Pass 1: what each line is, and which section it is in.
+fn scan<'a>(lines: &[&'a str], markdown: bool) -> (Vec<Line<'a>>, Vec<Section>) {
+    let front_matter = if markdown { front_matter_end(lines) } else { None };
     let mut kinds = Vec::with_capacity(lines.len());
     let mut sections = Vec::with_capacity(lines.len());
     let mut section = Section::Normal;
     let mut in_fence = false;
-    for (i, line) in lines.iter().enumerate() {
+    for (i, &line) in lines.iter().enumerate() {
         if let Some(end) = front_matter
             && i <= end
         {
@@ -386,12 +389,26 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
         }
         sections.push(section);
     }
+    (kinds, sections)
+}
 
-    // Pass 2: which labels are speakers. Names count as speakers when they recur or when the
-    // file also has labels that are speakers by themselves (Interviewer, P3, …).
+/// What pass 2 learnt about the file's speakers.
+struct Speakers {
+    /// For every line: what its label (if any) turned out to be.
+    roles: Vec<LabelRole>,
+    /// Index of the first line that is a turn: lines before it are the file's header.
+    first_turn: Option<usize>,
+    /// Participants named by their labels (`P3`, `Alice`).
+    named: BTreeSet<String>,
+}
+
+/// Pass 2: which labels are speakers. Names count as speakers when the file is a dialogue: some
+/// label is a speaker by itself (Interviewer, P3, …) or some name speaks more than once;
+/// otherwise a lone `Name: …` line is ordinary text.
+fn find_speakers(kinds: &[Line], sections: &[Section]) -> Speakers {
     let mut name_counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut has_known_speaker = false;
-    for (kind, &section) in kinds.iter().zip(&sections) {
+    for (kind, &section) in kinds.iter().zip(sections) {
         if let (Line::Label(l), Section::Normal) = (kind, section) {
             if known_speaker(l.label, l.extra).is_some() {
                 has_known_speaker = true;
@@ -400,28 +417,20 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
             }
         }
     }
-    // A dialogue: some label is a speaker by itself, or some name speaks more than once. Then
-    // every name label is a speaker; otherwise a lone `Name: …` line is ordinary text.
     let dialogue = has_known_speaker || name_counts.values().any(|&count| count >= 2);
     let speaker_of = |l: &Label| {
         known_speaker(l.label, l.extra)
             .or_else(|| (dialogue && name_counts.contains_key(l.label)).then(|| Speaker::Named(collapse(l.label))))
     };
-    let mut roles: Vec<LabelRole> = Vec::with_capacity(kinds.len());
+    let mut roles = Vec::with_capacity(kinds.len());
     let mut first_turn: Option<usize> = None;
-    for (i, (kind, &section)) in kinds.iter().zip(&sections).enumerate() {
+    for (i, (kind, &section)) in kinds.iter().zip(sections).enumerate() {
         let role = match (kind, section) {
             (Line::Label(l), Section::Normal) => match speaker_of(l) {
-                Some(speaker) if first_turn.is_none() && is_field_value(l.rest) && l.label.chars().count() > 1 => {
-                    match speaker {
-                        Speaker::Generic => LabelRole::IdField,
-                        Speaker::Interviewer => LabelRole::Metadata,
-                        Speaker::Named(_) => {
-                            first_turn = Some(i);
-                            LabelRole::Turn(speaker)
-                        }
-                    }
-                }
+                // Before the first turn, `Participant: P044` and `Interviewer: Sam` are header
+                // fields, not turns.
+                Some(Speaker::Generic) if first_turn.is_none() && is_header_field(l) => LabelRole::IdField,
+                Some(Speaker::Interviewer) if first_turn.is_none() && is_header_field(l) => LabelRole::Metadata,
                 Some(speaker) => {
                     first_turn.get_or_insert(i);
                     LabelRole::Turn(speaker)
@@ -432,163 +441,214 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
         };
         roles.push(role);
     }
-    let has_turns = first_turn.is_some();
-    let named: BTreeSet<String> = roles
+    let named = roles
         .iter()
         .filter_map(|r| match r {
             LabelRole::Turn(Speaker::Named(id)) => Some(id.clone()),
             _ => None,
         })
         .collect();
+    Speakers {
+        roles,
+        first_turn,
+        named,
+    }
+}
 
-    // Pass 3: turns, paragraphs and attributes in file order.
-    let mut id_field: Option<String> = None;
-    let mut utterances: Vec<(Speaker, u64, String)> = Vec::new();
-    let mut attributes: Vec<PendingAttribute> = Vec::new();
-    let mut turn: Option<Turn> = None;
-    let mut last_speaker: Option<Speaker> = None;
-    let mut heading_owner: Option<String> = None;
-    let mut block_has_prose = false;
-    // Inside a researcher's note (`Summary: …`, `Key points:` and the list after it).
-    let mut in_note = false;
-    for (i, kind) in kinds.iter().enumerate() {
-        let line_number = i as u64 + 1;
-        let section = sections[i];
-        match *kind {
-            Line::Blank | Line::Skip | Line::Rule => {
-                flush(&mut turn, &mut utterances);
-                block_has_prose = false;
-                in_note = false;
-                if matches!(kind, Line::Rule) {
-                    last_speaker = None;
-                }
-                continue;
-            }
-            Line::Heading(heading) => {
-                flush(&mut turn, &mut utterances);
-                block_has_prose = false;
-                in_note = false;
-                last_speaker = None;
-                let heading = collapse(heading.trim_matches(['*', '_', ':', ' ']));
-                heading_owner = named.iter().find(|id| id.eq_ignore_ascii_case(&heading)).cloned();
-                continue;
-            }
-            _ => {}
-        }
-        if section == Section::Researcher || in_note {
-            flush(&mut turn, &mut utterances);
-            continue;
-        }
-        let describes_participant = matches!(section, Section::FrontMatter | Section::Background);
-        let text = match *kind {
-            Line::Label(l) => {
-                match &roles[i] {
-                    LabelRole::Turn(speaker) => {
-                        flush(&mut turn, &mut utterances);
-                        let mut t = Turn {
-                            speaker: speaker.clone(),
-                            line: line_number,
-                            text: String::new(),
-                        };
-                        t.push(line_number, l.rest);
-                        turn = Some(t);
-                        last_speaker = Some(speaker.clone());
-                        continue;
-                    }
-                    LabelRole::IdField => {
-                        id_field.get_or_insert_with(|| clean_value(l.rest).to_string());
-                        continue;
-                    }
-                    LabelRole::Metadata => continue,
-                    LabelRole::Plain => {}
-                }
-                let in_field_zone = describes_participant
-                    || heading_owner.is_some()
-                    || (has_turns && first_turn.is_some_and(|first| i < first))
-                    || (!has_turns && !block_has_prose);
-                if turn.is_some() && !describes_participant {
-                    // `Key: value` inside an answer is part of the answer.
-                    lines[i]
-                } else if is_note_label(l.label) {
-                    flush(&mut turn, &mut utterances);
-                    in_note = true;
-                    continue;
-                } else if fields::is_text_name(l.label) && !l.rest.is_empty() && named.is_empty() {
-                    // `Quote: "…"`, `Feedback: …`: the participant's own words under a field name.
-                    flush(&mut turn, &mut utterances);
-                    utterances.push((Speaker::Generic, line_number, l.rest.to_string()));
-                    continue;
-                } else if in_field_zone && is_attribute_value(l.rest) {
-                    let value = clean_value(l.rest);
-                    if fields::is_participant_id_field(l.label) {
-                        if heading_owner.is_none() {
-                            id_field.get_or_insert_with(|| value.to_string());
-                        }
-                    } else if !fields::is_ignored_name(l.label) {
-                        attributes.push(PendingAttribute {
-                            owner: heading_owner.clone(),
-                            key: fields::snake_case(l.label),
-                            value: value.to_string(),
-                        });
-                    }
-                    continue;
-                } else if has_turns {
-                    // A `Key: value` note between turns does not continue the last speaker.
-                    continue;
-                } else {
-                    lines[i]
-                }
-            }
-            Line::Text(text) => text,
-            _ => continue,
-        };
-        if describes_participant {
-            continue;
-        }
-        if has_turns {
-            if let Some(t) = turn.as_mut() {
-                t.push(line_number, text);
-            } else if let Some(speaker) = last_speaker.clone()
-                && !STAGE_DIRECTION.is_match(text)
-            {
-                let mut t = Turn {
-                    speaker,
-                    line: line_number,
-                    text: String::new(),
-                };
-                t.push(line_number, text);
-                turn = Some(t);
-            }
-            continue;
-        }
-        // No speaker labels: every paragraph and list item is the file participant's.
-        block_has_prose = true;
-        if let Some(marker) = LIST_ITEM.find(text) {
-            flush(&mut turn, &mut utterances);
-            let mut t = Turn {
-                speaker: Speaker::Generic,
-                line: line_number,
-                text: String::new(),
-            };
-            t.push(line_number, &text[marker.end()..]);
-            turn = Some(t);
-        } else if let Some(t) = turn.as_mut() {
-            t.push(line_number, text);
-        } else if !STAGE_DIRECTION.is_match(text) {
-            let mut t = Turn {
-                speaker: Speaker::Generic,
-                line: line_number,
-                text: String::new(),
-            };
-            t.push(line_number, text);
-            turn = Some(t);
+/// A speaker line that reads as a header field: a short value, and a label longer than the
+/// one-letter `Q`/`A`.
+fn is_header_field(l: &Label) -> bool {
+    is_field_value(l.rest) && l.label.chars().count() > 1
+}
+
+/// Pass 3: turns, paragraphs and attributes in file order.
+struct Reader<'s> {
+    speakers: &'s Speakers,
+    id_field: Option<String>,
+    utterances: Vec<(Speaker, u64, String)>,
+    attributes: Vec<PendingAttribute>,
+    turn: Option<Turn>,
+    /// The speaker of the last turn in this section: a paragraph after it is theirs too.
+    last_speaker: Option<Speaker>,
+    /// The named participant whose heading (`## P3`) the lines are under.
+    heading_owner: Option<String>,
+    /// In files without labels: this paragraph has prose, so `Key: value` lines are text.
+    block_has_prose: bool,
+    /// Inside a researcher's note (`Summary: …`, `Key points:` and the lines after it).
+    in_note: bool,
+}
+
+impl<'s> Reader<'s> {
+    fn new(speakers: &'s Speakers) -> Self {
+        Reader {
+            speakers,
+            id_field: None,
+            utterances: Vec::new(),
+            attributes: Vec::new(),
+            turn: None,
+            last_speaker: None,
+            heading_owner: None,
+            block_has_prose: false,
+            in_note: false,
         }
     }
-    flush(&mut turn, &mut utterances);
 
+    fn has_turns(&self) -> bool {
+        self.speakers.first_turn.is_some()
+    }
+
+    /// Ends the open turn, keeping it unless it is the interviewer's.
+    fn flush(&mut self) {
+        if let Some(t) = self.turn.take()
+            && t.speaker != Speaker::Interviewer
+            && !t.text.is_empty()
+        {
+            self.utterances.push((t.speaker, t.line, t.text));
+        }
+    }
+
+    fn start_turn(&mut self, speaker: Speaker, line: u64, text: &str) {
+        self.flush();
+        let mut turn = Turn {
+            speaker,
+            line,
+            text: String::new(),
+        };
+        turn.push(line, text);
+        self.turn = Some(turn);
+    }
+
+    fn read(&mut self, i: usize, kind: Line, section: Section) {
+        let line = i as u64 + 1;
+        match kind {
+            Line::Blank | Line::Skip | Line::Rule => {
+                self.flush();
+                self.block_has_prose = false;
+                self.in_note = false;
+                if matches!(kind, Line::Rule) {
+                    self.last_speaker = None;
+                }
+                return;
+            }
+            Line::Heading(heading) => {
+                self.flush();
+                self.block_has_prose = false;
+                self.in_note = false;
+                self.last_speaker = None;
+                let heading = collapse(heading.trim_matches(['*', '_', ':', ' ']));
+                self.heading_owner = self
+                    .speakers
+                    .named
+                    .iter()
+                    .find(|id| id.eq_ignore_ascii_case(&heading))
+                    .cloned();
+                return;
+            }
+            Line::Label(_) | Line::Text(_) => {}
+        }
+        if section == Section::Researcher || self.in_note {
+            self.flush();
+            return;
+        }
+        let describes_participant = matches!(section, Section::FrontMatter | Section::Background);
+        let text = match kind {
+            Line::Label(l) => match self.read_label(i, l, describes_participant) {
+                Some(text) => text,
+                None => return,
+            },
+            Line::Text(text) => text,
+            _ => return,
+        };
+        if describes_participant {
+            return;
+        }
+        if self.has_turns() {
+            if let Some(turn) = self.turn.as_mut() {
+                turn.push(line, text);
+            } else if let Some(speaker) = self.last_speaker.clone()
+                && !STAGE_DIRECTION.is_match(text)
+            {
+                self.start_turn(speaker, line, text);
+            }
+            return;
+        }
+        // No speaker labels: every paragraph and list item is the file participant's.
+        self.block_has_prose = true;
+        if let Some(marker) = LIST_ITEM.find(text) {
+            self.start_turn(Speaker::Generic, line, &text[marker.end()..]);
+        } else if let Some(turn) = self.turn.as_mut() {
+            turn.push(line, text);
+        } else if !STAGE_DIRECTION.is_match(text) {
+            self.start_turn(Speaker::Generic, line, text);
+        }
+    }
+
+    /// Handles a label line; returns the line's text when it is to be read as ordinary text.
+    fn read_label<'a>(&mut self, i: usize, l: Label<'a>, describes_participant: bool) -> Option<&'a str> {
+        let line = i as u64 + 1;
+        match &self.speakers.roles[i] {
+            LabelRole::Turn(speaker) => {
+                let speaker = speaker.clone();
+                self.start_turn(speaker.clone(), line, l.rest);
+                self.last_speaker = Some(speaker);
+                return None;
+            }
+            LabelRole::IdField => {
+                self.id_field.get_or_insert_with(|| clean_value(l.rest).to_string());
+                return None;
+            }
+            LabelRole::Metadata => return None,
+            LabelRole::Plain => {}
+        }
+        let in_header = self.speakers.first_turn.is_some_and(|first| i < first);
+        let in_field_zone = describes_participant
+            || self.heading_owner.is_some()
+            || in_header
+            || (!self.has_turns() && !self.block_has_prose);
+        if self.turn.is_some() && !describes_participant {
+            // `Key: value` inside an answer is part of the answer.
+            Some(l.line)
+        } else if is_note_label(l.label) {
+            self.flush();
+            self.in_note = true;
+            None
+        } else if fields::is_text_name(l.label) && !l.rest.is_empty() && self.speakers.named.is_empty() {
+            // `Quote: "…"`, `Feedback: …`: the participant's own words under a field name.
+            self.flush();
+            self.utterances.push((Speaker::Generic, line, l.rest.to_string()));
+            None
+        } else if in_field_zone && is_attribute_value(l.rest) {
+            let value = clean_value(l.rest);
+            if fields::is_participant_id_field(l.label) {
+                if self.heading_owner.is_none() {
+                    self.id_field.get_or_insert_with(|| value.to_string());
+                }
+            } else if !fields::is_ignored_name(l.label) {
+                self.attributes.push(PendingAttribute {
+                    owner: self.heading_owner.clone(),
+                    key: fields::snake_case(l.label),
+                    value: value.to_string(),
+                });
+            }
+            None
+        } else if self.has_turns() {
+            // A `Key: value` note between turns does not continue the last speaker.
+            None
+        } else {
+            Some(l.line)
+        }
+    }
+}
+
+/// Gives the file participant its id, assigns background attributes and builds the records.
+fn assemble(file: &str, stem: &str, reader: Reader, speakers: &Speakers) -> Result<FileRecords, IngestError> {
+    let named = &speakers.named;
     let mut out = FileRecords::default();
-    let file_participant = id_field.filter(|id| !id.is_empty()).unwrap_or_else(|| stem.to_string());
-    let generic_speaks = utterances.iter().any(|(s, _, _)| *s == Speaker::Generic);
+    let file_participant = reader
+        .id_field
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| stem.to_string());
+    let generic_speaks = reader.utterances.iter().any(|(s, _, _)| *s == Speaker::Generic);
     let unowned_attributes_go_to = if generic_speaks || named.is_empty() {
         Some(file_participant.clone())
     } else if named.len() == 1 {
@@ -596,7 +656,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
     } else {
         None
     };
-    for (speaker, line, text) in utterances {
+    for (speaker, line, text) in reader.utterances {
         let id = match speaker {
             Speaker::Named(id) => id,
             _ => file_participant.clone(),
@@ -605,7 +665,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
         out.add_utterance(participant, format!("line {line}"), &text);
     }
     let mut unassigned = 0usize;
-    for attribute in attributes {
+    for attribute in reader.attributes {
         match attribute.owner.or_else(|| unowned_attributes_go_to.clone()) {
             Some(owner) => {
                 let participant = out.participant(&owner);
@@ -623,7 +683,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Resul
         ));
     }
     if out.utterances.is_empty() {
-        let reason = if has_turns {
+        let reason = if speakers.first_turn.is_some() {
             "only interviewer turns found"
         } else {
             "no participant text found"
