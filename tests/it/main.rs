@@ -1,2 +1,3 @@
 //! One integration-test binary (one link step) with a module per area.
 mod generate;
+mod ingest;
