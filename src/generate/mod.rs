@@ -14,7 +14,7 @@ pub mod synthetic;
 pub mod text;
 
 pub use output::{RunMetadata, write_run_output};
-pub use run::{RunOutcome, RunRequest, assign_run_context, execute_corpus_run};
+pub use run::{RunOutcome, RunRequest, assign_run_context, execute_corpus_run, execute_run};
 
 use crate::domain::Persona;
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,7 @@ use super::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Step
 use crate::config::Settings;
 use crate::domain::{Corpus, IdKind, Persona, time};
 use crate::error::Error;
+use crate::ingest::{IngestLimits, load_path};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,6 +57,21 @@ pub fn validate_generation(generation: &GenerationSettings, settings: &Settings)
         ));
     }
     providers::resolve(&generation.provider, settings)
+}
+
+/// Runs generation on the data at `request.data_path` and writes the run folder.
+pub async fn execute_run(
+    request: &RunRequest,
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> Result<RunOutcome, Error> {
+    let started = Instant::now();
+    let provider = validate_generation(&request.generation, settings)?;
+    step(progress, Step::Ingesting, "reading research data")?;
+    let path = request.data_path.clone();
+    let limits = IngestLimits::from_settings(&settings.storage);
+    let corpus = blocking(move || load_path(&path, &limits).map_err(Error::from)).await?;
+    run_on_corpus(corpus, provider, request, progress, started).await
 }
 
 /// Runs generation on a corpus already in memory (as read from `request.data_path`).

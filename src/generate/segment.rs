@@ -1335,12 +1335,25 @@ mod tests {
 
     #[test]
     fn filler_said_across_groups_is_boilerplate_but_a_group_refrain_is_not() {
-        let kitchen = ["kitchen menu chef", "chef tasting menu", "kitchen prep chef", "menu costing kitchen"];
-        let garden = ["garden compost soil", "soil seedlings garden", "compost beds seedlings", "garden beds soil"];
+        let kitchen = [
+            "kitchen menu chef",
+            "chef tasting menu",
+            "kitchen prep chef",
+            "menu costing kitchen",
+        ];
+        let garden = [
+            "garden compost soil",
+            "soil seedlings garden",
+            "compost beds seedlings",
+            "garden beds soil",
+        ];
         let mut c = Corpus::default();
         for i in 0..20 {
             let id = format!("P{i:02}");
-            c.participants.push(Participant { id: id.clone(), attributes: BTreeMap::new() });
+            c.participants.push(Participant {
+                id: id.clone(),
+                attributes: BTreeMap::new(),
+            });
             let theme = if i < 10 { kitchen } else { garden };
             let mut said = vec![format!("The {} {}.", theme[i % 4], theme[(i + 1) % 4])];
             if i % 10 < 4 {
@@ -1350,7 +1363,12 @@ mod tests {
                 said.push("Out of habit I call the fish supplier at dawn.".into());
             }
             for text in said {
-                c.utterances.push(Utterance { participant_id: id.clone(), source: 0, location: "line 1".into(), text });
+                c.utterances.push(Utterance {
+                    participant_id: id.clone(),
+                    source: 0,
+                    location: "line 1".into(),
+                    text,
+                });
             }
         }
         let f = Features::build(&c);

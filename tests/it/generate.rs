@@ -8,7 +8,7 @@ use persona::error::Error;
 use persona::generate::synthetic::{PlantedCorpus, PlantedSpec, Vocabulary, adjusted_rand_index, persona_labels};
 use persona::generate::{
     GenerationSettings, NoProgress, Progress, RunMetadata, RunOutcome, RunRequest, Step, assign_run_context,
-    execute_corpus_run,
+    execute_corpus_run, execute_run,
 };
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -418,4 +418,148 @@ fn bad_count_and_unavailable_providers_are_rejected_before_work() {
         "{err}"
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// Writes a planted corpus in one format and returns the data path.
+fn write_planted(planted: &PlantedCorpus, dir: &Path, format: &str) -> std::path::PathBuf {
+    let path = match format {
+        "csv" => dir.join("interviews.csv"),
+        "markdown" => dir.join("transcripts"),
+        "json" => dir.join("survey.json"),
+        "jsonl" => dir.join("responses.jsonl"),
+        other => panic!("unknown format {other}"),
+    };
+    match format {
+        "csv" => planted.write_csv(&path),
+        "markdown" => planted.write_markdown(&path),
+        "json" => planted.write_json(&path),
+        _ => planted.write_jsonl(&path),
+    }
+    .unwrap();
+    path
+}
+
+/// Every claim, quote and excerpt appears verbatim (whitespace aside) in the input files, and
+/// each excerpt is found at the place its evidence names.
+fn assert_verbatim_in_files(data: &Path, personas: &[Persona]) {
+    let root = if data.is_dir() {
+        data.to_path_buf()
+    } else {
+        data.parent().unwrap().to_path_buf()
+    };
+    let read = |source: &str| std::fs::read_to_string(root.join(source)).unwrap();
+    let all: String = if data.is_dir() {
+        walk(data)
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        std::fs::read_to_string(data).unwrap()
+    };
+    let all = normalise_whitespace(&all);
+    for p in personas {
+        for item in p
+            .goals
+            .iter()
+            .chain(&p.pain_points)
+            .chain(&p.behaviours)
+            .chain(&p.quotes)
+        {
+            assert!(all.contains(&normalise_whitespace(item)), "not in the input: {item:?}");
+        }
+        assert!(p.unevidenced_claims().is_empty());
+        for e in &p.evidence {
+            let excerpt = normalise_whitespace(&e.excerpt);
+            let text = read(&e.source);
+            let at = if let Some(line) = e.location.strip_prefix("line ") {
+                let n: usize = line.parse().unwrap();
+                text.lines().nth(n - 1).unwrap().to_string()
+            } else {
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                value
+                    .pointer(&e.location)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            assert!(
+                normalise_whitespace(&at).contains(&excerpt),
+                "{e:?} not at its location: {at:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn planted_groups_are_recovered_from_csv_markdown_json_and_jsonl_files() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (format, groups, seed) in [
+        ("csv", 4, 31),
+        ("csv", 8, 32),
+        ("markdown", 5, 33),
+        ("markdown", 6, 34),
+        ("json", 6, 35),
+        ("json", 4, 36),
+        ("jsonl", 8, 37),
+        ("jsonl", 5, 38),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let planted = PlantedCorpus::generate(&PlantedSpec::equal(groups, 15, seed));
+        let data = write_planted(&planted, dir.path(), format);
+        let mut req = request(&dir.path().join("output"), groups, seed);
+        req.data_path = data.clone();
+        let outcome = runtime
+            .block_on(execute_run(&req, &Settings::default(), &NoProgress))
+            .unwrap();
+        let score = ari(&planted, &outcome.personas);
+        assert!(score >= 0.9, "{format}, {groups} groups: ARI {score:.3}");
+        assert_verbatim_in_files(&data, &outcome.personas);
+        let sources = &outcome.metadata.sources;
+        assert!(
+            !sources.is_empty() && sources.iter().all(|s| s.sha256.len() == 64 && s.bytes > 0),
+            "{sources:?}"
+        );
+        assert_eq!(outcome.metadata.participants, groups * 15, "{format}");
+    }
+}
+
+#[test]
+fn same_file_count_and_seed_give_byte_identical_personas_json() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let planted = PlantedCorpus::generate(&PlantedSpec::equal(4, 10, 41));
+    let data = write_planted(&planted, dir.path(), "csv");
+    let mut outputs = Vec::new();
+    for _ in 0..2 {
+        let mut req = request(&dir.path().join("output"), 4, 5);
+        req.data_path = data.clone();
+        let outcome = runtime
+            .block_on(execute_run(&req, &Settings::default(), &NoProgress))
+            .unwrap();
+        outputs.push(std::fs::read(outcome.output_path.join("personas.json")).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+}
+
+#[test]
+fn unreadable_data_fails_the_run_with_the_file_named() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut req = request(&dir.path().join("output"), 3, 1);
+    req.data_path = dir.path().join("missing.csv");
+    let err = runtime
+        .block_on(execute_run(&req, &Settings::default(), &NoProgress))
+        .unwrap_err();
+    assert!(err.to_string().contains("missing.csv"), "{err}");
+    assert!(!dir.path().join("output").exists());
 }
