@@ -77,7 +77,11 @@ pub fn segment_corpus(corpus: &Corpus, count: usize, seed: u64) -> Segmentation 
     let (labels, k) = cluster(&rows, count, seed);
     if k < count {
         let reason = if n < count {
-            format!("there are only {n} participants")
+            format!(
+                "there {} only {n} participant{}",
+                if n == 1 { "is" } else { "are" },
+                if n == 1 { "" } else { "s" }
+            )
         } else {
             "the participants do not differ enough to tell more groups apart".to_string()
         };
