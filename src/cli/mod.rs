@@ -1,5 +1,6 @@
 //! The `persona` command line: thin wrappers over the library.
 
+pub mod generate;
 pub mod migrate;
 pub mod serve;
 
@@ -18,16 +19,33 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Generate personas from a file or folder of research data and write a run folder.
+    Generate(generate::GenerateArgs),
+    /// Run the REST API and the job worker.
+    Serve(serve::ServeArgs),
     /// Apply database migrations and report the schema version.
     Migrate(migrate::MigrateArgs),
 }
 
-/// Runs the CLI and returns the process exit code.
+/// Runs the CLI and returns the process exit code: 0 on success, 1 when the input or the run
+/// fails, 2 for usage and configuration errors.
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
+        Command::Generate(args) => {
+            // RUST_LOG is respected; by default only warnings reach stderr.
+            let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).try_init();
+            generate::run(args)
+        }
+        Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),
     }
+}
+
+/// An error as one line, prefixed `error: `, for stderr.
+pub fn error_line(error: &dyn std::fmt::Display) -> String {
+    let message = error.to_string();
+    format!("error: {}", message.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// Exit code for a configuration or usage problem.

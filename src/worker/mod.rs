@@ -9,7 +9,9 @@
 
 pub mod jobs;
 
-pub use jobs::{ExecuteFuture, JobExecutor, JobOutput, JobRun, RecoveryReport, recover_expired_leases};
+pub use jobs::{
+    ExecuteFuture, JobExecutor, JobOutput, JobRun, PipelineExecutor, RecoveryReport, recover_expired_leases,
+};
 
 use crate::config::Settings;
 use crate::store::Db;

@@ -8,4 +8,7 @@ mod api_errors;
 mod api_generate;
 mod api_health;
 mod api_limits;
+mod cli_generate;
+mod generate;
+mod ingest;
 mod restart;

@@ -79,6 +79,12 @@ pub fn test_app() -> TestAppBuilder {
     }
 }
 
+/// An in-process server running jobs with the real generation pipeline, with settings tweaked by
+/// `tweak`.
+pub async fn spawn_app(tweak: impl FnOnce(&mut Settings) + 'static) -> TestApp {
+    test_app().settings(tweak).spawn().await
+}
+
 /// An in-process server whose jobs run on `executor`, with settings tweaked by `tweak`.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings) + 'static, executor: Arc<dyn JobExecutor>) -> TestApp {
     test_app().settings(tweak).executor(executor).spawn().await
@@ -90,6 +96,7 @@ impl TestAppBuilder {
         self
     }
 
+    /// Runs jobs on `executor` instead of the generation pipeline.
     pub fn executor(mut self, executor: Arc<dyn JobExecutor>) -> Self {
         self.executor = Some(executor);
         self
@@ -133,10 +140,11 @@ impl TestAppBuilder {
         let data_dir = settings.storage.data_dir.clone();
         let output_dir = settings.storage.output_dir.clone();
         let db_path = settings.database.path.clone();
-        let executor = self
-            .executor
-            .expect("choose an executor (for example executors::FakeExecutor::succeeding().shared())");
-        let mut app = Application::build_with_executor(settings, executor).expect("the test app builds");
+        let mut app = match self.executor {
+            Some(executor) => Application::build_with_executor(settings, executor),
+            None => Application::build(settings),
+        }
+        .expect("the test app builds");
         let config_path = root.join("persona.toml");
         if let Some(toml) = self.reload_config {
             std::fs::write(&config_path, toml).expect("config file");
