@@ -314,6 +314,18 @@ impl TestApp {
     }
 }
 
+/// Writes a synthetic interview CSV with `groups` groups of `per_group` participants (six
+/// utterances each) to `path`: realistic input for the real pipeline; larger takes longer.
+pub fn write_planted_csv(path: &Path, groups: usize, per_group: usize) {
+    use persona::generate::synthetic::{PlantedCorpus, PlantedSpec};
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("data directory");
+    }
+    PlantedCorpus::generate(&PlantedSpec::equal(groups, per_group, 7))
+        .write_csv(path)
+        .expect("planted CSV");
+}
+
 pub fn is_ended(job: &Value) -> bool {
     matches!(job["status"].as_str(), Some("completed" | "failed" | "cancelled"))
 }
