@@ -42,7 +42,7 @@ pub struct GenerateBody {
     #[schema(value_type = Option<Object>)]
     pub config: Option<Value>,
     /// Absolute http(s) URL notified when the job completes or fails.
-    #[schema(format = "uri")]
+    #[schema(format = "uri", pattern = "^[Hh][Tt][Tt][Pp][Ss]?://")]
     pub webhook_url: Option<String>,
     /// Random seed (the configured default when absent).
     #[schema(minimum = 0)]
@@ -126,13 +126,9 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
     };
     let count = match present("count") {
         None => Some(settings.generation.count as u32),
-        Some(v) => match v.as_u64() {
-            Some(n) if (MIN_COUNT..=MAX_COUNT).contains(&n) => Some(n as u32),
+        Some(v) => match integer(v) {
+            Some(n) if (MIN_COUNT as i128..=MAX_COUNT as i128).contains(&n) => Some(n as u32),
             Some(_) => {
-                bad("count", "must be between 1 and 20");
-                None
-            }
-            None if v.as_i64().is_some() => {
                 bad("count", "must be between 1 and 20");
                 None
             }
@@ -167,10 +163,10 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
     };
     let seed = match present("seed") {
         None => None,
-        Some(v) => match v.as_u64() {
+        Some(v) => match integer(v).and_then(|n| u64::try_from(n).ok()) {
             Some(n) => Some(n),
             None => {
-                bad("seed", "must be a non-negative integer");
+                bad("seed", "must be an integer from 0 to 18446744073709551615");
                 None
             }
         },
@@ -202,6 +198,20 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
         seed,
         experiment,
     })
+}
+
+/// A JSON number with an integral value (JSON Schema counts `3.0` as an integer).
+fn integer(value: &Value) -> Option<i128> {
+    if let Some(n) = value.as_u64() {
+        return Some(i128::from(n));
+    }
+    if let Some(n) = value.as_i64() {
+        return Some(i128::from(n));
+    }
+    value
+        .as_f64()
+        .filter(|f| f.fract() == 0.0 && f.abs() < 1e18)
+        .map(|f| f as i128)
 }
 
 fn is_url(data: &str) -> bool {
@@ -543,6 +553,8 @@ mod tests {
         assert_eq!(bad_fields(json!({"data": "a", "count": 21})), vec!["count"]);
         assert_eq!(bad_fields(json!({"data": "a", "count": "3"})), vec!["count"]);
         assert_eq!(bad_fields(json!({"data": "a", "count": 2.5})), vec!["count"]);
+        assert_eq!(bad_fields(json!({"data": "a", "count": -1})), vec!["count"]);
+        assert_eq!(parse(json!({"data": "a", "count": 4.0, "seed": 7.0})).unwrap().count, 4);
         assert_eq!(bad_fields(json!({"data": ""})), vec!["data"]);
         assert_eq!(bad_fields(json!({"data": 7})), vec!["data"]);
         assert_eq!(bad_fields(json!([1, 2])), vec!["body"]);
