@@ -35,21 +35,25 @@ pub struct GenerateBody {
     #[schema(minimum = 1, maximum = 20, example = 3)]
     pub count: Option<u32>,
     /// `local` (default), `openai`, `anthropic`, `gemini` or `ollama`.
+    #[schema(min_length = 1)]
     pub provider: Option<String>,
     /// Model identifier; the provider's configured default when absent.
+    #[schema(min_length = 1)]
     pub model: Option<String>,
     /// Generation options, passed to the pipeline.
     #[schema(value_type = Option<Object>)]
     pub config: Option<Value>,
     /// Absolute http(s) URL notified when the job completes or fails.
-    #[schema(format = "uri", pattern = "^[Hh][Tt][Tt][Pp][Ss]?://")]
+    #[schema(format = "uri", pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+")]
     pub webhook_url: Option<String>,
     /// Random seed (the configured default when absent).
     #[schema(minimum = 0)]
     pub seed: Option<u64>,
     /// An existing experiment to add the run to.
+    #[schema(min_length = 1)]
     pub experiment_id: Option<String>,
     /// An existing experiment, by name.
+    #[schema(min_length = 1)]
     pub experiment: Option<String>,
 }
 
