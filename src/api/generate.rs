@@ -379,7 +379,7 @@ pub struct JobResult {
     /// The personas, in order (left out of list items unless `include=result`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Persona>>)]
-    pub personas: Option<Vec<Value>>,
+    pub personas: Option<Vec<Box<serde_json::value::RawValue>>>,
     pub personas_count: u64,
     pub experiment_id: String,
     pub run_id: String,
@@ -446,7 +446,7 @@ pub fn job_view(conn: &rusqlite::Connection, entry: JobEntry, with_personas: boo
     let result = match (&run, job.status) {
         (Some(run), JobStatus::Completed) => Some(JobResult {
             personas: if with_personas {
-                Some(personas::list_for_run(conn, &run.run_id)?)
+                Some(personas::list_raw_for_run(conn, &run.run_id)?)
             } else {
                 None
             },
