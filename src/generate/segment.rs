@@ -41,7 +41,7 @@ const MAX_ITERATIONS_SAMPLE: usize = 40;
 const MAX_ITERATIONS_FULL: usize = 25;
 const MAX_LOCAL_SEARCH_PASSES: usize = 20;
 /// Clusters found before merging, per cluster requested.
-const OVERCLUSTER_FACTOR: usize = 2;
+const OVERCLUSTER_FACTOR: usize = 3;
 /// Smallest average size of those clusters (small corpora are not over-clustered).
 const MIN_SUBCLUSTER_SIZE: usize = 8;
 /// Distinctive terms kept per segment.
@@ -320,6 +320,7 @@ impl Features {
         }
         rows
     }
+
     /// Turns cluster labels into segments, largest first.
     fn segments(&self, corpus: &Corpus, rows: &Rows, labels: &[usize], k: usize) -> Vec<Segment> {
         let text_dim = self.vocabulary.len();

@@ -728,6 +728,10 @@ pub struct PlantedCorpus {
 }
 
 impl PlantedCorpus {
+    /// Generates the corpus `spec` describes, deterministically for its seed.
+    ///
+    /// # Panics
+    /// When `spec.group_sizes` is empty or has more groups than the vocabulary has themes.
     pub fn generate(spec: &PlantedSpec) -> PlantedCorpus {
         let (themes, templates, filler_sentences) = match spec.vocabulary {
             Vocabulary::Standard => (STANDARD_THEMES, &STANDARD_TEMPLATES, FILLER),
@@ -925,6 +929,9 @@ fn topical_sentence(theme: &Theme, templates: &Templates, rng: &mut SplitMix64) 
 
 /// Adjusted Rand index (Hubert & Arabie) of two labelings of the same items: 1 for identical
 /// partitions, about 0 for chance agreement. Labels are arbitrary integers.
+///
+/// # Panics
+/// When the two labelings have different lengths.
 pub fn adjusted_rand_index(truth: &[usize], predicted: &[usize]) -> f64 {
     assert_eq!(truth.len(), predicted.len(), "labelings of different lengths");
     let pairs = |n: u64| (n * n.saturating_sub(1) / 2) as f64;
