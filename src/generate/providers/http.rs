@@ -356,9 +356,12 @@ pub(crate) fn failure_error(kind: ProviderKind, model: &str, settings: &Settings
                 format!("{provider} rejected the request for model {model} (HTTP {status}): {message}")
             }
         }
-        Failure::RateLimited { retries } => format!("rate-limited by {provider} after {retries} retries"),
+        Failure::RateLimited { retries } => format!("rate-limited by {provider} after {}", count_retries(retries)),
         Failure::Unavailable { status, retries } => {
-            format!("{provider} unavailable after {retries} retries (HTTP {status})")
+            format!(
+                "{provider} unavailable after {} (HTTP {status})",
+                count_retries(retries)
+            )
         }
         Failure::TimedOut { retries } => format!(
             "{provider} did not answer within {} s ({} attempts)",
@@ -370,13 +373,23 @@ pub(crate) fn failure_error(kind: ProviderKind, model: &str, settings: &Settings
             let base = reqwest::Url::parse(base)
                 .map(|u| redacted_url(&u))
                 .unwrap_or_else(|_| base.to_string());
-            format!("cannot reach {provider} at {base} after {retries} retries: {detail}")
+            format!(
+                "cannot reach {provider} at {base} after {}: {detail}",
+                count_retries(retries)
+            )
         }
         Failure::BadReply(detail) => format!("{provider} sent an unusable reply for model {model}: {detail}"),
     };
     Error::Provider {
         provider: provider.to_string(),
         message: redact_key(kind, settings, message),
+    }
+}
+
+fn count_retries(retries: u32) -> String {
+    match retries {
+        1 => "1 retry".to_string(),
+        n => format!("{n} retries"),
     }
 }
 
