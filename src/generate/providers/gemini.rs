@@ -15,7 +15,11 @@ pub(crate) fn request(target: &Target, conversation: &Conversation) -> Result<Ap
             provider: target.kind.name().to_string(),
             message: "invalid base URL for gemini (GEMINI_BASE_URL): it cannot have a path".to_string(),
         })?
-        .push(&format!("{}:generateContent", target.model));
+        // Google lists models as `models/<name>`; either spelling works.
+        .push(&format!(
+            "{}:generateContent",
+            target.model.strip_prefix("models/").unwrap_or(target.model)
+        ));
     let contents: Vec<serde_json::Value> = conversation
         .turns
         .iter()
@@ -64,6 +68,8 @@ pub(crate) fn reply(body: &serde_json::Value) -> Result<Reply, String> {
         .map(|parts| {
             parts
                 .iter()
+                // Thinking models may return their thoughts as parts marked `thought`.
+                .filter(|p| p.get("thought").and_then(|t| t.as_bool()) != Some(true))
                 .filter_map(|p| p.get("text").and_then(|t| t.as_str()))
                 .collect()
         })
@@ -118,6 +124,8 @@ mod tests {
         assert_eq!(sent.headers["x-goog-api-key"], "gk");
         assert_eq!(sent.body["generationConfig"]["responseMimeType"], "application/json");
         assert_eq!(sent.body["systemInstruction"]["parts"][0]["text"], "sys");
+        let listed = request(&target(&key, "models/gemini-2.5-flash"), &conversation).unwrap();
+        assert_eq!(listed.url, sent.url);
         let sneaky = request(&target(&key, "../x?key=1"), &conversation).unwrap();
         assert!(sneaky.url.query().is_none(), "{}", sneaky.url);
         assert!(sneaky.url.path().starts_with("/v1beta/models/"), "{}", sneaky.url);
@@ -126,7 +134,7 @@ mod tests {
     #[test]
     fn replies_and_blocked_prompts() {
         let reply = reply(&json!({
-            "candidates": [{"content": {"parts": [{"text": "{}"}], "role": "model"}, "finishReason": "MAX_TOKENS"}],
+            "candidates": [{"content": {"parts": [{"text": "planning…", "thought": true}, {"text": "{}"}], "role": "model"}, "finishReason": "MAX_TOKENS"}],
             "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 4},
             "modelVersion": "gemini-x-001"
         }))

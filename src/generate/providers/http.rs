@@ -139,6 +139,13 @@ enum Transient {
     Unreachable(String),
 }
 
+/// The outcome of one attempt.
+enum Attempt {
+    Done(serde_json::Value),
+    Retry(Transient),
+    Fail(Failure),
+}
+
 /// Sends `request` (POST, JSON) and returns the JSON reply, retrying transient failures.
 pub(crate) async fn post_json(
     client: &reqwest::Client,
@@ -148,9 +155,9 @@ pub(crate) async fn post_json(
     let mut retry = 0;
     loop {
         let transient = match attempt(client, request).await {
-            Ok(value) => return Ok(value),
-            Err(Err(failure)) => return Err(failure),
-            Err(Ok(transient)) => transient,
+            Attempt::Done(value) => return Ok(value),
+            Attempt::Fail(failure) => return Err(failure),
+            Attempt::Retry(transient) => transient,
         };
         if retry >= policy.max_retries {
             let retries = policy.max_retries;
@@ -161,10 +168,9 @@ pub(crate) async fn post_json(
                 Transient::Unreachable(detail) => Failure::Unreachable { detail, retries },
             });
         }
-        let backoff = backoff_delay(policy.base_delay, retry, random_jitter());
         let wait = match transient {
             Transient::Status { wait: Some(wait), .. } => wait,
-            _ => backoff,
+            _ => backoff_delay(policy.base_delay, retry, random_jitter()),
         };
         log::warn!(
             "LLM request to {} failed ({}); retry {} of {} in {:.1} s",
@@ -183,11 +189,7 @@ pub(crate) async fn post_json(
     }
 }
 
-/// One attempt. `Err(Ok(_))` is worth retrying, `Err(Err(_))` is final.
-async fn attempt(
-    client: &reqwest::Client,
-    request: &ApiRequest,
-) -> Result<serde_json::Value, Result<Transient, Failure>> {
+async fn attempt(client: &reqwest::Client, request: &ApiRequest) -> Attempt {
     let sent = client
         .post(request.url.clone())
         .headers(request.headers.clone())
@@ -196,53 +198,60 @@ async fn attempt(
         .await;
     let mut response = match sent {
         Ok(response) => response,
-        Err(e) if e.is_timeout() => return Err(Ok(Transient::TimedOut)),
-        Err(e) => return Err(Ok(Transient::Unreachable(error_chain(&e)))),
+        Err(e) if e.is_timeout() => return Attempt::Retry(Transient::TimedOut),
+        Err(e) => return Attempt::Retry(Transient::Unreachable(error_chain(&e))),
     };
     let status = response.status();
     let wait = retry_after(response.headers());
     let body = match read_capped(&mut response).await {
         Ok(body) => body,
-        Err(e) if e.is_timeout() => return Err(Ok(Transient::TimedOut)),
-        Err(e) if status.is_success() => return Err(Ok(Transient::Unreachable(error_chain(&e)))),
+        Err(e) if e.is_timeout() => return Attempt::Retry(Transient::TimedOut),
+        Err(e) if status.is_success() => return Attempt::Retry(Transient::Unreachable(error_chain(&e))),
         // The status already says what happened; an unreadable error body changes nothing.
-        Err(_) => Vec::new(),
+        Err(_) => Some(Vec::new()),
     };
     if status.is_success() {
-        return serde_json::from_slice(&body).map_err(|e| {
-            Err(Failure::BadReply(format!(
+        let Some(body) = body else {
+            return Attempt::Fail(Failure::BadReply(format!(
+                "the reply is larger than {} MiB",
+                MAX_REPLY_BYTES / (1024 * 1024)
+            )));
+        };
+        return match serde_json::from_slice(&body) {
+            Ok(value) => Attempt::Done(value),
+            Err(e) => Attempt::Fail(Failure::BadReply(format!(
                 "HTTP {} with a body that is not JSON ({e}): {}",
                 status.as_u16(),
                 snippet(&String::from_utf8_lossy(&body))
-            )))
-        });
+            ))),
+        };
     }
-    let (message, codes) = error_details(&body);
+    let (message, codes) = error_details(&body.unwrap_or_default());
     // A spent quota is reported as 429 by OpenAI, but waiting does not refill it.
     let quota_spent = codes.iter().any(|c| c == "insufficient_quota");
     if is_retryable(status) && !quota_spent {
-        return Err(Ok(Transient::Status {
+        return Attempt::Retry(Transient::Status {
             status: status.as_u16(),
             wait,
-        }));
+        });
     }
-    Err(Err(Failure::Rejected {
+    Attempt::Fail(Failure::Rejected {
         status: status.as_u16(),
         message,
         codes,
-    }))
+    })
 }
 
-/// Reads a body, refusing more than [`MAX_REPLY_BYTES`].
-async fn read_capped(response: &mut reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+/// Reads a body; `None` when it is larger than [`MAX_REPLY_BYTES`].
+async fn read_capped(response: &mut reqwest::Response) -> Result<Option<Vec<u8>>, reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         if body.len() + chunk.len() > MAX_REPLY_BYTES {
-            break;
+            return Ok(None);
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    Ok(Some(body))
 }
 
 /// The message and the codes of a provider's error body. All four providers put a message in

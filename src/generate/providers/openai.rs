@@ -70,6 +70,11 @@ pub(crate) fn reply(body: &serde_json::Value) -> Result<Reply, String> {
         .ok_or("the reply has no choices[0]")?;
     let message = choice.get("message").ok_or("choices[0] has no message")?;
     let text = text_field(message.get("content")).unwrap_or_default();
+    if text.is_empty()
+        && let Some(refusal) = text_field(message.get("refusal"))
+    {
+        return Err(format!("the model refused: {refusal}"));
+    }
     let usage_block = body.get("usage");
     Ok(Reply {
         text,
@@ -159,5 +164,8 @@ mod tests {
         assert_eq!(reply.model.as_deref(), Some("gpt-x-2025"));
         assert!(reply.truncated);
         assert!(super::reply(&json!({"choices": []})).is_err());
+        let refused =
+            super::reply(&json!({"choices": [{"message": {"content": null, "refusal": "I can't help with that."}}]}));
+        assert_eq!(refused.unwrap_err(), "the model refused: I can't help with that.");
     }
 }
