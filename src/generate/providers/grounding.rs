@@ -64,14 +64,18 @@ fn fold(original: &str) -> Folded {
 /// The part of `haystack` that equals `needle`, whitespace and typographic punctuation aside
 /// (case-sensitive), as it is written in `haystack`.
 pub(crate) fn find_verbatim<'h>(haystack: &'h str, needle: &str) -> Option<&'h str> {
-    let needle = fold(needle).text;
-    if needle.is_empty() {
+    locate(haystack, &fold(needle).text)
+}
+
+/// [`find_verbatim`] with an already folded needle.
+fn locate<'h>(haystack: &'h str, folded_needle: &str) -> Option<&'h str> {
+    if folded_needle.is_empty() {
         return None;
     }
     let hay = fold(haystack);
-    let at = hay.text.find(&needle)?;
+    let at = hay.text.find(folded_needle)?;
     let first = hay.map.partition_point(|m| m.0 < at);
-    let last = hay.map.partition_point(|m| m.0 < at + needle.len()) - 1;
+    let last = hay.map.partition_point(|m| m.0 < at + folded_needle.len()) - 1;
     Some(&haystack[hay.map[first].1..hay.map[last].2])
 }
 
@@ -104,9 +108,10 @@ pub(crate) struct Grounded {
 struct Context<'a> {
     corpus: &'a Corpus,
     excerpts: &'a [Excerpt],
-    /// Every utterance of the segment's participants: the segment's own order first, then the
-    /// rest of theirs in corpus order.
-    pool: Vec<usize>,
+    /// Every utterance of the segment's participants (the segment's own order first, then the
+    /// rest of theirs in corpus order) with its folded text, folded once per persona rather
+    /// than once per quote.
+    pool: Vec<(usize, String)>,
 }
 
 impl Context<'_> {
@@ -128,9 +133,12 @@ impl Context<'_> {
 
     /// The first utterance of the pool containing `text` verbatim, with the matching source text.
     fn find_in_pool(&self, text: &str) -> Option<(usize, String)> {
-        self.pool
-            .iter()
-            .find_map(|&u| find_verbatim(&self.corpus.utterances[u].text, text).map(|found| (u, found.to_string())))
+        let needle = fold(text).text;
+        if needle.is_empty() {
+            return None;
+        }
+        let (utterance, _) = self.pool.iter().find(|(_, folded)| folded.contains(&needle))?;
+        locate(&self.corpus.utterances[*utterance].text, &needle).map(|found| (*utterance, found.to_string()))
     }
 }
 
@@ -152,6 +160,10 @@ pub(crate) fn ground(draft: &DraftPersona, corpus: &Corpus, segment: &Segment, e
             .filter(|(i, u)| !in_segment.contains(i) && members.contains(u.participant_id.as_str()))
             .map(|(i, _)| i),
     );
+    let pool = pool
+        .into_iter()
+        .map(|u| (u, fold(&corpus.utterances[u].text).text))
+        .collect();
     let context = Context { corpus, excerpts, pool };
     let mut grounded = Grounded::default();
     let fields = [
