@@ -1,5 +1,6 @@
 //! One integration-test binary (one link step) with a module per area.
 
+mod mock_llm;
 mod support;
 
 mod api_auth;
@@ -11,4 +12,5 @@ mod api_limits;
 mod cli_generate;
 mod generate;
 mod ingest;
+mod providers;
 mod restart;
