@@ -1,5 +1,8 @@
 //! The `persona` command line: thin wrappers over the library.
 
+pub mod score;
+pub mod script;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -14,11 +17,18 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Score the quality of personas (a personas.json or a run folder).
+    Score(score::ScoreArgs),
+    /// Turn one persona into a privacy-audited conversation script.
+    Script(script::ScriptArgs),
+}
 
 /// Runs the CLI and returns the process exit code.
-#[allow(unreachable_code, unused_variables)] // until the first subcommand lands
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Score(args) => score::run(args),
+        Command::Script(args) => script::run(args),
+    }
 }

@@ -32,7 +32,7 @@ fn demographics_similarity(a: &Persona, b: &Persona) -> f64 {
     }
     let equal = keys
         .iter()
-        .filter(|k| a.demographics.get(**k).is_some() && a.demographics.get(**k) == b.demographics.get(**k))
+        .filter(|k| matches!((a.demographics.get(**k), b.demographics.get(**k)), (Some(x), Some(y)) if x == y))
         .count();
     equal as f64 / keys.len() as f64 * 100.0
 }

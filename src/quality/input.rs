@@ -6,10 +6,12 @@
 //! failing; evidence entries must have the canonical shape.
 
 use crate::domain::{Evidence, Persona};
+use crate::error::Error;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use utoipa::ToSchema;
 
 /// A persona given inline (API body or file); converts into [`Persona`].
@@ -101,6 +103,49 @@ pub fn personas_from_json(doc: Value) -> Result<Vec<Persona>, String> {
                 .map_err(|e| format!("persona {i}: {e}"))
         })
         .collect()
+}
+
+/// Reads the personas of a file or a run folder:
+/// * a JSON file: see [`personas_from_json`];
+/// * a folder: its `personas.json`, or else every `personas/*/persona.json` in folder-name order.
+///
+/// Errors (`Error::InvalidInput`) name the file at fault.
+pub fn read_personas(path: &Path) -> Result<Vec<Persona>, Error> {
+    if !path.is_dir() {
+        return read_personas_file(path);
+    }
+    let combined = path.join("personas.json");
+    if combined.is_file() {
+        return read_personas_file(&combined);
+    }
+    let folder = path.join("personas");
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&folder) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("persona.json"))
+            .filter(|p| p.is_file())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if files.is_empty() {
+        return Err(Error::invalid(format!(
+            "{}: no personas.json and no personas/*/persona.json in this folder",
+            path.display()
+        )));
+    }
+    files.sort();
+    let mut personas = Vec::new();
+    for file in files {
+        personas.extend(read_personas_file(&file)?);
+    }
+    Ok(personas)
+}
+
+fn read_personas_file(path: &Path) -> Result<Vec<Persona>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))?;
+    let doc: Value =
+        serde_json::from_str(&text).map_err(|e| Error::invalid(format!("{}: invalid JSON: {e}", path.display())))?;
+    personas_from_json(doc).map_err(|e| Error::invalid(format!("{}: {e}", path.display())))
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -207,6 +252,48 @@ mod tests {
         assert_eq!(personas_from_json(value).unwrap(), vec![original.clone()]);
         let wrapped = json!({"personas": [original.clone(), original.clone()], "personas_count": 2});
         assert_eq!(personas_from_json(wrapped).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn files_and_run_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = crate::quality::testing::persona("a");
+        let b = crate::quality::testing::other_persona("b");
+        for (sub, p) in [("02", &b), ("01", &a)] {
+            std::fs::create_dir_all(dir.path().join("personas").join(sub)).unwrap();
+            std::fs::write(
+                dir.path().join("personas").join(sub).join("persona.json"),
+                serde_json::to_string(p).unwrap(),
+            )
+            .unwrap();
+        }
+        // per-persona files, in folder order
+        assert_eq!(read_personas(dir.path()).unwrap(), vec![a.clone(), b.clone()]);
+        // personas.json wins
+        std::fs::write(dir.path().join("personas.json"), serde_json::to_string(&[&b]).unwrap()).unwrap();
+        assert_eq!(read_personas(dir.path()).unwrap(), vec![b.clone()]);
+        assert_eq!(read_personas(&dir.path().join("personas.json")).unwrap(), vec![b]);
+
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, "[{\"goals\": 3}]").unwrap();
+        let err = read_personas(&bad).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}: persona 0:", bad.display())), "{err}");
+        std::fs::write(&bad, "{oops").unwrap();
+        assert!(read_personas(&bad).unwrap_err().to_string().contains("invalid JSON"));
+        let missing = dir.path().join("missing.json");
+        assert!(
+            read_personas(&missing)
+                .unwrap_err()
+                .to_string()
+                .starts_with(&missing.display().to_string())
+        );
+        let empty = tempfile::tempdir().unwrap();
+        assert!(
+            read_personas(empty.path())
+                .unwrap_err()
+                .to_string()
+                .contains("no personas.json")
+        );
     }
 
     #[test]

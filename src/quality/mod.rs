@@ -17,7 +17,7 @@ pub mod text;
 
 pub use config::{Dimension, DimensionWeights, KNOWN_FIELDS, LevelThresholds, QualityConfig, QualityLevel};
 pub use distinctiveness::similarity;
-pub use input::{PersonaInput, personas_from_json};
+pub use input::{PersonaInput, personas_from_json, read_personas};
 pub use request::{
     MAX_INLINE_PERSONAS, QualityRequest, QualityResponse, QualitySource, ValidatedQualityRequest, evaluate,
     evaluate_persona,
