@@ -1,1 +1,3 @@
 //! One integration-test binary (one link step) with a module per area.
+mod quality;
+mod scripts;
