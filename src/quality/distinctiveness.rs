@@ -46,7 +46,7 @@ pub fn similarity(a: &Persona, b: &Persona) -> f64 {
         + 0.15 * set_similarity(&a.behaviours, &b.behaviours)
 }
 
-pub(crate) fn measure(persona: &Persona, others: &[Persona], cfg: &QualityConfig) -> Measurement {
+pub(crate) fn measure(persona: &Persona, others: &[&Persona], cfg: &QualityConfig) -> Measurement {
     if others.is_empty() {
         return Measurement {
             score: 100.0,
@@ -57,6 +57,7 @@ pub(crate) fn measure(persona: &Persona, others: &[Persona], cfg: &QualityConfig
     // The persona itself may be among `others` (same id); an empty id identifies nothing.
     let others: Vec<&Persona> = others
         .iter()
+        .copied()
         .filter(|o| persona.id.trim().is_empty() || o.id != persona.id)
         .collect();
     if others.is_empty() {
@@ -123,7 +124,7 @@ mod tests {
         assert_eq!(m.score, 100.0);
         assert_eq!(m.issues, ["Only one persona - distinctiveness not applicable"]);
         // only itself among the others: not applicable either, without an issue
-        let m = measure(&persona("a"), &[persona("a")], &QualityConfig::default());
+        let m = measure(&persona("a"), &[&persona("a")], &QualityConfig::default());
         assert_eq!(m.score, 100.0);
         assert!(m.issues.is_empty());
     }
@@ -133,7 +134,7 @@ mod tests {
         let a = persona("a");
         let b = persona("b"); // same content, other id
         assert_eq!(similarity(&a, &b), 100.0);
-        let m = measure(&a, &[b], &QualityConfig::default());
+        let m = measure(&a, &[&b], &QualityConfig::default());
         assert_eq!(m.score, 0.0);
         assert_eq!(m.issues, ["Too similar to 'Maya Okafor' (100% similarity)"]);
         assert_eq!(m.details["unique_goals"], 0);
@@ -144,7 +145,7 @@ mod tests {
         let a = persona("a");
         let b = other_persona("b");
         assert_eq!(similarity(&a, &b), 0.0);
-        let m = measure(&a, &[b], &QualityConfig::default());
+        let m = measure(&a, &[&b], &QualityConfig::default());
         assert_eq!(m.score, 100.0);
         assert!(m.issues.is_empty());
         assert_eq!(m.details["total_attributes"], 3);
@@ -162,7 +163,7 @@ mod tests {
         // role, team_size} → 1 equal / 4 = 25; behaviours 0
         // similarity = 0.35·25 + 0.20·25 = 13.75
         assert!((similarity(&a, &b) - 13.75).abs() < 1e-9);
-        let m = measure(&a, &[b, other_persona("c")], &QualityConfig::default());
+        let m = measure(&a, &[&b, &other_persona("c")], &QualityConfig::default());
         // max 13.75, mean (13.75 + 0)/2 = 6.875; unique (1 + 1)/3 = 66.67
         let expected = 0.5 * 86.25 + 0.3 * 93.125 + 0.2 * (200.0 / 3.0);
         assert!((m.score - expected).abs() < 1e-9, "{} vs {expected}", m.score);
@@ -177,9 +178,9 @@ mod tests {
         b.goals = vec!["Something else entirely for this one".into()];
         // goals 0, pains 100, demographics 100, behaviours 100 → 0.30 + 0.20 + 0.15 = 65
         assert!((similarity(&a, &b) - 65.0).abs() < 1e-9);
-        let default = measure(&a, std::slice::from_ref(&b), &QualityConfig::default());
+        let default = measure(&a, &[&b], &QualityConfig::default());
         assert!(default.issues.is_empty());
-        let strict = measure(&a, &[b], &QualityConfig::preset("strict").unwrap());
+        let strict = measure(&a, &[&b], &QualityConfig::preset("strict").unwrap());
         assert_eq!(strict.issues, ["Too similar to 'Maya Okafor' (65% similarity)"]);
     }
 }

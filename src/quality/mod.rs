@@ -81,6 +81,10 @@ pub struct RunQuality {
 /// Scores one persona. `others` are the other personas of its run (the persona itself may be
 /// among them: entries with its id are skipped).
 pub fn score_persona(persona: &Persona, others: &[Persona], cfg: &QualityConfig) -> QualityScore {
+    score_against(persona, &others.iter().collect::<Vec<_>>(), cfg)
+}
+
+fn score_against(persona: &Persona, others: &[&Persona], cfg: &QualityConfig) -> QualityScore {
     let measurements = [
         (Dimension::Completeness, completeness::measure(persona, cfg)),
         (Dimension::Consistency, consistency::measure(persona)),
@@ -136,13 +140,12 @@ pub fn distinctiveness_matrix(personas: &[Persona]) -> Vec<Vec<f64>> {
 pub fn score_run(personas: &[Persona], cfg: &QualityConfig) -> RunQuality {
     let scores: Vec<QualityScore> = (0..personas.len())
         .map(|i| {
-            let others: Vec<Persona> = personas
+            let others: Vec<&Persona> = personas
                 .iter()
                 .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, p)| p.clone())
+                .filter_map(|(j, p)| (j != i).then_some(p))
                 .collect();
-            score_persona(&personas[i], &others, cfg)
+            score_against(&personas[i], &others, cfg)
         })
         .collect();
     summarise(scores, distinctiveness_matrix(personas))

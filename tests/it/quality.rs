@@ -197,3 +197,37 @@ fn quality_request_inline_end_to_end() {
     assert_eq!(json["run"]["scores"][1]["level"], response.run.scores[1].level.as_str());
     assert!(json["run"]["scores"][0]["dimensions"]["realism"]["details"].is_object());
 }
+
+#[test]
+fn request_and_response_types_have_openapi_schemas() {
+    use persona::quality::QualityResponse;
+    use persona::scripts::{ScriptRequest, ScriptResult};
+    use utoipa::OpenApi;
+
+    #[derive(OpenApi)]
+    #[openapi(components(schemas(QualityRequest, QualityResponse, ScriptRequest, ScriptResult)))]
+    struct Doc;
+
+    let doc: Value = serde_json::from_str(&Doc::openapi().to_json().unwrap()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "QualityRequest",
+        "QualityResponse",
+        "RunQuality",
+        "ScriptRequest",
+        "ScriptResult",
+        "Leakage",
+    ] {
+        assert!(schemas[name].is_object(), "{name} missing: {schemas}");
+    }
+    // serde renames are honoured: a leakage's kind is serialised as "type"
+    assert!(
+        schemas["Leakage"]["properties"]["type"].is_object(),
+        "{}",
+        schemas["Leakage"]
+    );
+    assert_eq!(
+        schemas["ScriptFormat"]["enum"],
+        json!(["character_card", "system_prompt", "template"])
+    );
+}
