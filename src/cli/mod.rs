@@ -2,6 +2,8 @@
 
 pub mod generate;
 pub mod migrate;
+pub mod score;
+pub mod script;
 pub mod serve;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +27,10 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Apply database migrations and report the schema version.
     Migrate(migrate::MigrateArgs),
+    /// Score the quality of personas (a personas.json or a run folder).
+    Score(score::ScoreArgs),
+    /// Turn one persona into a privacy-audited conversation script.
+    Script(script::ScriptArgs),
 }
 
 /// Runs the CLI and returns the process exit code: 0 on success, 1 when the input or the run
@@ -33,13 +39,25 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Generate(args) => {
-            // RUST_LOG is respected; by default only warnings reach stderr.
-            let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).try_init();
+            init_tool_logging();
             generate::run(args)
         }
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),
+        Command::Score(args) => {
+            init_tool_logging();
+            score::run(args)
+        }
+        Command::Script(args) => {
+            init_tool_logging();
+            script::run(args)
+        }
     }
+}
+
+/// Logging for one-shot commands: `RUST_LOG` is respected; by default only warnings reach stderr.
+fn init_tool_logging() {
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).try_init();
 }
 
 /// An error as one line, prefixed `error: `, for stderr.

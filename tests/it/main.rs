@@ -13,4 +13,6 @@ mod cli_generate;
 mod generate;
 mod ingest;
 mod providers;
+mod quality;
 mod restart;
+mod scripts;
