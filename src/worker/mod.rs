@@ -1,1 +1,5 @@
 //! worker: see README.md (Architecture).
+
+pub mod dispatcher;
+pub mod retry;
+pub mod signing;
