@@ -1,1 +1,3 @@
 //! store: see README.md (Architecture).
+
+pub mod webhooks;

@@ -101,7 +101,10 @@ mod tests {
                     panic!("attempt {attempt} should be retried");
                 };
                 let wait = wait.as_secs_f64();
-                assert!(wait >= base * 0.8 && wait <= base * 1.2, "attempt {attempt}: {wait} vs {base}");
+                assert!(
+                    wait >= base * 0.8 && wait <= base * 1.2,
+                    "attempt {attempt}: {wait} vs {base}"
+                );
             }
         }
         assert_eq!(policy.after_failure(4, "delivery-a", None), AfterFailure::DeadLetter);
@@ -127,8 +130,14 @@ mod tests {
     #[test]
     fn retry_after_extends_the_wait_but_is_capped_at_twice_the_largest_delay() {
         let policy = RetryPolicy::from_seconds(&[1, 2, 10]);
-        assert_eq!(policy.after_failure(1, "d", Some(secs(7))), AfterFailure::RetryIn(secs(7)));
-        assert_eq!(policy.after_failure(1, "d", Some(secs(3600))), AfterFailure::RetryIn(secs(20)));
+        assert_eq!(
+            policy.after_failure(1, "d", Some(secs(7))),
+            AfterFailure::RetryIn(secs(7))
+        );
+        assert_eq!(
+            policy.after_failure(1, "d", Some(secs(3600))),
+            AfterFailure::RetryIn(secs(20))
+        );
         // A shorter Retry-After never shortens the schedule.
         let AfterFailure::RetryIn(wait) = policy.after_failure(3, "d", Some(secs(1))) else {
             panic!("attempt 3 should be retried");
@@ -140,7 +149,9 @@ mod tests {
 
     #[test]
     fn retry_after_parses_seconds_and_http_dates() {
-        let now = DateTime::parse_from_rfc3339("2015-10-21T07:27:30Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2015-10-21T07:27:30Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(parse_retry_after("120", now), Some(secs(120)));
         assert_eq!(parse_retry_after(" 0 ", now), Some(secs(0)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), Some(secs(30)));

@@ -27,7 +27,12 @@ async fn send_posts_the_exact_body_with_headers_and_a_verifiable_signature() {
     let receiver = Receiver::start().await;
     let url = receiver.url("/hook");
     let payload = br#"{"event":"ping","timestamp":"2026-01-01T00:00:00.000Z","data":{"message":"hi \u00e9"}}"#;
-    let report = send(&client(Duration::from_secs(5)), true, outgoing(&url, payload, Some(b"s3cret"))).await;
+    let report = send(
+        &client(Duration::from_secs(5)),
+        true,
+        outgoing(&url, payload, Some(b"s3cret")),
+    )
+    .await;
     assert_eq!(report.outcome(), AttemptOutcome::Delivered, "{report:?}");
     assert_eq!((report.status_code, report.error.as_deref()), (Some(200), None));
     assert_eq!(report.response_body.as_deref(), Some("status 200"));
@@ -63,7 +68,10 @@ async fn send_reports_status_retry_after_and_only_the_first_kilobyte_of_the_body
     assert_eq!(report.outcome(), AttemptOutcome::Failed);
     assert_eq!(report.status_code, Some(503));
     assert_eq!(report.retry_after, Some(Duration::from_secs(7)));
-    assert_eq!(report.response_body.as_ref().map(String::len), Some(RESPONSE_BODY_LIMIT));
+    assert_eq!(
+        report.response_body.as_ref().map(String::len),
+        Some(RESPONSE_BODY_LIMIT)
+    );
     assert!(report.error.as_deref().unwrap().contains("503"), "{report:?}");
 }
 
@@ -73,7 +81,10 @@ async fn send_treats_410_as_gone_and_a_redirect_as_a_failure() {
     receiver.script([Reply::status(410), Reply::status(302)]);
     let url = receiver.url("/");
     let http = client(Duration::from_secs(5));
-    assert_eq!(send(&http, true, outgoing(&url, b"{}", None)).await.outcome(), AttemptOutcome::Gone);
+    assert_eq!(
+        send(&http, true, outgoing(&url, b"{}", None)).await.outcome(),
+        AttemptOutcome::Gone
+    );
     let redirected = send(&http, true, outgoing(&url, b"{}", None)).await;
     assert_eq!(redirected.outcome(), AttemptOutcome::Failed);
     assert!(redirected.error.unwrap().contains("redirects are not followed"));
@@ -97,13 +108,25 @@ async fn send_refuses_a_private_target_unless_allowed_and_reports_connection_err
     let receiver = Receiver::start().await;
     let url = receiver.url("/");
     let refused = send(&client(Duration::from_secs(5)), false, outgoing(&url, b"{}", None)).await;
-    assert!(refused.error.as_deref().unwrap().starts_with("target refused: 127.0.0.1"), "{refused:?}");
+    assert!(
+        refused
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("target refused: 127.0.0.1"),
+        "{refused:?}"
+    );
     assert_eq!(receiver.count(), 0);
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_url = format!("http://{}/", closed.local_addr().unwrap());
     drop(closed);
-    let unreachable = send(&client(Duration::from_secs(5)), true, outgoing(&closed_url, b"{}", None)).await;
+    let unreachable = send(
+        &client(Duration::from_secs(5)),
+        true,
+        outgoing(&closed_url, b"{}", None),
+    )
+    .await;
     assert_eq!(unreachable.outcome(), AttemptOutcome::Failed);
     assert!(unreachable.error.unwrap().contains("could not connect"));
 }
