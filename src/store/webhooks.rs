@@ -13,9 +13,7 @@
 
 use crate::config::Secret;
 use crate::domain::IdKind;
-use crate::domain::time::format_rfc3339;
 use crate::error::{Error, FieldError, Result};
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
@@ -248,9 +246,8 @@ fn webhook_not_found(id: &str) -> Error {
     }
 }
 
-pub fn create_webhook(tx: &Transaction<'_>, new: &NewWebhook, now: DateTime<Utc>) -> Result<Webhook> {
+pub fn create_webhook(tx: &Transaction<'_>, new: &NewWebhook, now: &str) -> Result<Webhook> {
     let id = IdKind::Webhook.new_id();
-    let now = format_rfc3339(now);
     tx.execute(
         "INSERT INTO webhooks (id, url, events, secret, active, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
@@ -301,10 +298,11 @@ pub enum JobEvent {
     },
     Completed {
         job_id: String,
-        personas_count: usize,
+        personas_count: u64,
         experiment_id: String,
         run_id: String,
-        output_path: String,
+        /// The run's output folder; `null` in the body when the run wrote none.
+        output_path: Option<String>,
     },
     Failed {
         job_id: String,
@@ -364,19 +362,14 @@ impl JobEvent {
 }
 
 /// The body every delivery sends: `{"event", "timestamp", "data"}`, serialised once.
-pub fn payload(event: &str, timestamp: DateTime<Utc>, data: serde_json::Value) -> String {
+pub fn payload(event: &str, timestamp: &str, data: serde_json::Value) -> String {
     #[derive(Serialize)]
     struct Body<'a> {
         event: &'a str,
-        timestamp: String,
+        timestamp: &'a str,
         data: serde_json::Value,
     }
-    serde_json::to_string(&Body {
-        event,
-        timestamp: format_rfc3339(timestamp),
-        data,
-    })
-    .expect("a JSON value always serialises")
+    serde_json::to_string(&Body { event, timestamp, data }).expect("a JSON value always serialises")
 }
 
 struct NewDelivery<'a> {
@@ -405,11 +398,10 @@ pub fn enqueue_job_event(
     tx: &Transaction<'_>,
     event: &JobEvent,
     job_webhook_url: Option<&str>,
-    now: DateTime<Utc>,
+    now: &str,
 ) -> Result<Vec<String>> {
     let name = event.name();
     let body = payload(name, now, event.data());
-    let now = format_rfc3339(now);
     let subscribers: Vec<(String, String)> = {
         let mut stmt = tx.prepare_cached(
             "SELECT id, url FROM webhooks
@@ -428,7 +420,7 @@ pub fn enqueue_job_event(
             event: name,
             payload: &body,
         };
-        ids.push(insert_delivery(tx, &new, &now)?);
+        ids.push(insert_delivery(tx, &new, now)?);
     }
     if let Some(url) = job_webhook_url.filter(|_| event.notifies_job_webhook_url()) {
         let new = NewDelivery {
@@ -438,14 +430,14 @@ pub fn enqueue_job_event(
             event: name,
             payload: &body,
         };
-        ids.push(insert_delivery(tx, &new, &now)?);
+        ids.push(insert_delivery(tx, &new, now)?);
     }
     Ok(ids)
 }
 
 /// Queues a `ping` to a webhook (its test endpoint), due now. A disabled webhook is a conflict:
 /// nothing is sent to it any more.
-pub fn enqueue_ping(tx: &Transaction<'_>, webhook_id: &str, now: DateTime<Utc>) -> Result<Delivery> {
+pub fn enqueue_ping(tx: &Transaction<'_>, webhook_id: &str, now: &str) -> Result<Delivery> {
     let webhook = get_webhook(tx, webhook_id)?;
     ensure_active(&webhook)?;
     let body = payload(
@@ -460,7 +452,7 @@ pub fn enqueue_ping(tx: &Transaction<'_>, webhook_id: &str, now: DateTime<Utc>) 
         event: EVENT_PING,
         payload: &body,
     };
-    let id = insert_delivery(tx, &new, &format_rfc3339(now))?;
+    let id = insert_delivery(tx, &new, now)?;
     get_delivery(tx, webhook_id, &id)
 }
 
@@ -630,7 +622,7 @@ pub fn deliveries_for_job(conn: &Connection, job_id: &str) -> Result<Vec<Deliver
 /// Puts a delivery back in the queue, due now, keeping its id; the next attempt is recorded as
 /// `manual`. Works for dead-lettered and delivered rows too. A delivery being sent right now, or
 /// one whose webhook is disabled, is a conflict.
-pub fn redeliver(tx: &Transaction<'_>, webhook_id: &str, delivery_id: &str, now: DateTime<Utc>) -> Result<Delivery> {
+pub fn redeliver(tx: &Transaction<'_>, webhook_id: &str, delivery_id: &str, now: &str) -> Result<Delivery> {
     let webhook = get_webhook(tx, webhook_id)?;
     let delivery = get_delivery(tx, webhook_id, delivery_id)?;
     ensure_active(&webhook)?;
@@ -639,7 +631,6 @@ pub fn redeliver(tx: &Transaction<'_>, webhook_id: &str, delivery_id: &str, now:
             "delivery {delivery_id} is being sent right now; try again when this attempt has finished"
         )));
     }
-    let now = format_rfc3339(now);
     tx.execute(
         "UPDATE webhook_deliveries
          SET status = 'pending', next_attempt_at = ?2, next_trigger = 'manual', lease_expires_at = NULL,
@@ -672,14 +663,7 @@ pub struct ClaimedDelivery {
 /// Claims up to `limit` due deliveries (pending and due, or delivering with an expired lease,
 /// i.e. abandoned by a crashed process), oldest due first, marking them `delivering` until
 /// `lease_until`. Call in a short transaction and commit before sending.
-pub fn claim_due(
-    tx: &Transaction<'_>,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
-    limit: u32,
-) -> Result<Vec<ClaimedDelivery>> {
-    let now = format_rfc3339(now);
-    let lease = format_rfc3339(lease_until);
+pub fn claim_due(tx: &Transaction<'_>, now: &str, lease_until: &str, limit: u32) -> Result<Vec<ClaimedDelivery>> {
     let mut claimed: Vec<ClaimedDelivery> = {
         let mut stmt = tx.prepare_cached(
             "UPDATE webhook_deliveries
@@ -691,7 +675,7 @@ pub fn claim_due(
                  ORDER BY next_attempt_at LIMIT ?3)
              RETURNING id, webhook_id, url, event, payload, attempts, next_trigger, next_attempt_at",
         )?;
-        let rows = stmt.query_map(params![now, lease, limit], |r| {
+        let rows = stmt.query_map(params![now, lease_until, limit], |r| {
             let attempts: u32 = r.get(5)?;
             let trigger: String = r.get(6)?;
             let due: Option<String> = r.get(7)?;
@@ -706,7 +690,7 @@ pub fn claim_due(
                     attempt_number: attempts + 1,
                     trigger: Trigger::from_column(&trigger),
                     secret: None,
-                    lease_expires_at: lease.clone(),
+                    lease_expires_at: lease_until.to_string(),
                 },
             ))
         })?;
@@ -728,7 +712,7 @@ pub fn claim_due(
 /// The attempt to record (`webhook_delivery_attempts` columns).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptRecord {
-    pub started_at: DateTime<Utc>,
+    pub started_at: String,
     pub duration_ms: u64,
     pub status_code: Option<u16>,
     pub error: Option<String>,
@@ -736,10 +720,10 @@ pub struct AttemptRecord {
 }
 
 /// What the dispatcher decided after an attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NextState {
     Delivered,
-    RetryAt(DateTime<Utc>),
+    RetryAt(String),
     /// The schedule is exhausted.
     DeadLetter,
     /// 410 Gone: dead-letter this delivery and disable its webhook.
@@ -766,7 +750,7 @@ pub fn record_attempt(
     claimed: &ClaimedDelivery,
     attempt: &AttemptRecord,
     next: NextState,
-    now: DateTime<Utc>,
+    now: &str,
 ) -> Result<Recorded> {
     let still_ours: bool = tx
         .query_row(
@@ -787,14 +771,13 @@ pub fn record_attempt(
             claimed.id,
             claimed.attempt_number,
             claimed.trigger.as_str(),
-            format_rfc3339(attempt.started_at),
+            attempt.started_at,
             i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX),
             attempt.status_code,
             attempt.error,
             attempt.response_body
         ],
     )?;
-    let now = format_rfc3339(now);
     let webhook_active = match &claimed.webhook_id {
         None => true,
         Some(id) => tx
@@ -806,12 +789,12 @@ pub fn record_attempt(
         NextState::RetryAt(_) if !webhook_active => NextState::DeadLetter,
         other => other,
     };
-    let (status, next_attempt_at, delivered_at) = match next {
-        NextState::Delivered => ("delivered", None, Some(now.clone())),
-        NextState::RetryAt(at) => ("pending", Some(format_rfc3339(at)), None),
+    let (status, next_attempt_at, delivered_at) = match &next {
+        NextState::Delivered => ("delivered", None, Some(now)),
+        NextState::RetryAt(at) => ("pending", Some(at.as_str()), None),
         NextState::DeadLetter | NextState::Gone => ("failed", None, None),
     };
-    let last_error = if !webhook_active && next == NextState::DeadLetter && attempt.error.is_some() {
+    let last_error = if !webhook_active && matches!(next, NextState::DeadLetter) && attempt.error.is_some() {
         attempt
             .error
             .as_ref()
@@ -841,7 +824,7 @@ pub fn record_attempt(
         NextState::DeadLetter => Recorded::DeadLettered,
         NextState::Gone => match &claimed.webhook_id {
             Some(webhook_id) => {
-                disable_webhook(tx, webhook_id, &gone_reason(&claimed.url, &now), &now)?;
+                disable_webhook(tx, webhook_id, &gone_reason(&claimed.url, now), now)?;
                 Recorded::WebhookDisabled
             }
             None => Recorded::DeadLettered,
@@ -872,7 +855,8 @@ fn disable_webhook(tx: &Transaction<'_>, webhook_id: &str, reason: &str, now: &s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Duration as TimeDelta;
+    use crate::domain::time::format_rfc3339;
+    use chrono::{DateTime, Utc};
 
     fn db() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
@@ -882,10 +866,10 @@ mod tests {
         conn
     }
 
-    fn t0() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
+    /// 2026-01-01T00:00:00Z plus `seconds`, as stored.
+    fn at(seconds: i64) -> String {
+        let t0: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        format_rfc3339(t0 + chrono::Duration::seconds(seconds))
     }
 
     fn register(conn: &mut Connection, url: &str, events: Option<&[&str]>, secret: Option<&str>) -> Webhook {
@@ -897,7 +881,7 @@ mod tests {
         )
         .unwrap();
         let tx = conn.transaction().unwrap();
-        let webhook = create_webhook(&tx, &new, t0()).unwrap();
+        let webhook = create_webhook(&tx, &new, &at(0)).unwrap();
         tx.commit().unwrap();
         webhook
     }
@@ -908,20 +892,21 @@ mod tests {
             personas_count: 3,
             experiment_id: "exp-0123456789ab".into(),
             run_id: "run-0123456789ab".into(),
-            output_path: "/out/run".into(),
+            output_path: Some("/out/run".into()),
         }
     }
 
     fn enqueue(conn: &mut Connection, event: &JobEvent, job_url: Option<&str>) -> Vec<String> {
         let tx = conn.transaction().unwrap();
-        let ids = enqueue_job_event(&tx, event, job_url, t0()).unwrap();
+        let ids = enqueue_job_event(&tx, event, job_url, &at(0)).unwrap();
         tx.commit().unwrap();
         ids
     }
 
-    fn claim(conn: &mut Connection, now: DateTime<Utc>) -> Vec<ClaimedDelivery> {
+    /// Claims what is due `seconds` after t0, with a 30 s lease.
+    fn claim(conn: &mut Connection, seconds: i64) -> Vec<ClaimedDelivery> {
         let tx = conn.transaction().unwrap();
-        let claimed = claim_due(&tx, now, now + TimeDelta::seconds(30), 100).unwrap();
+        let claimed = claim_due(&tx, &at(seconds), &at(seconds + 30), 100).unwrap();
         tx.commit().unwrap();
         claimed
     }
@@ -929,7 +914,7 @@ mod tests {
     fn record(conn: &mut Connection, claimed: &ClaimedDelivery, status: Option<u16>, next: NextState) -> Recorded {
         let tx = conn.transaction().unwrap();
         let attempt = AttemptRecord {
-            started_at: t0(),
+            started_at: at(0),
             duration_ms: 12,
             status_code: status,
             error: status
@@ -937,7 +922,7 @@ mod tests {
                 .map(|s| format!("receiver answered {s}")),
             response_body: Some("ok".into()),
         };
-        let recorded = record_attempt(&tx, claimed, &attempt, next, t0()).unwrap();
+        let recorded = record_attempt(&tx, claimed, &attempt, next, &at(0)).unwrap();
         tx.commit().unwrap();
         recorded
     }
@@ -1071,7 +1056,7 @@ mod tests {
         let mut conn = db();
         let hook = register(&mut conn, "https://example.com/a", None, Some("key"));
         enqueue(&mut conn, &completed("job-1"), Some("https://example.com/job"));
-        let first = claim(&mut conn, t0());
+        let first = claim(&mut conn, 0);
         assert_eq!(first.len(), 2);
         let signed = first.iter().find(|c| c.webhook_id.is_some()).unwrap();
         assert_eq!(signed.secret.as_ref().map(Secret::expose), Some("key"));
@@ -1083,8 +1068,8 @@ mod tests {
                 .all(|c| c.attempt_number == 1 && c.trigger == Trigger::Scheduled)
         );
         // Leased: not claimed again until the lease expires.
-        assert!(claim(&mut conn, t0() + TimeDelta::seconds(29)).is_empty());
-        let again = claim(&mut conn, t0() + TimeDelta::seconds(31));
+        assert!(claim(&mut conn, 29).is_empty());
+        let again = claim(&mut conn, 31);
         assert_eq!(again.len(), 2);
         // The first claim lost its lease: its result is not recorded over the new claim.
         assert_eq!(
@@ -1109,22 +1094,21 @@ mod tests {
         let mut conn = db();
         let hook = register(&mut conn, "https://example.com/a", None, None);
         let ids = enqueue(&mut conn, &completed("job-1"), None);
-        let claimed = claim(&mut conn, t0()).remove(0);
-        let retry_at = t0() + TimeDelta::seconds(5);
+        let claimed = claim(&mut conn, 0).remove(0);
         assert_eq!(
-            record(&mut conn, &claimed, Some(500), NextState::RetryAt(retry_at)),
+            record(&mut conn, &claimed, Some(500), NextState::RetryAt(at(5))),
             Recorded::Retrying
         );
         let pending = get_delivery(&conn, &hook.id, &ids[0]).unwrap();
         assert_eq!(pending.status, DeliveryStatus::Pending);
         assert_eq!(pending.next_attempt_at.as_deref(), Some("2026-01-01T00:00:05.000Z"));
         assert_eq!(pending.last_error.as_deref(), Some("receiver answered 500"));
-        assert!(claim(&mut conn, t0() + TimeDelta::seconds(4)).is_empty());
+        assert!(claim(&mut conn, 4).is_empty());
 
-        let second = claim(&mut conn, retry_at).remove(0);
+        let second = claim(&mut conn, 5).remove(0);
         assert_eq!(second.attempt_number, 2);
         let tx = conn.transaction().unwrap();
-        let err = redeliver(&tx, &hook.id, &ids[0], t0()).unwrap_err();
+        let err = redeliver(&tx, &hook.id, &ids[0], &at(0)).unwrap_err();
         assert!(matches!(err, Error::Conflict(_)), "{err:?}");
         drop(tx);
         assert_eq!(
@@ -1137,13 +1121,13 @@ mod tests {
         );
 
         let tx = conn.transaction().unwrap();
-        let again = redeliver(&tx, &hook.id, &ids[0], retry_at).unwrap();
+        let again = redeliver(&tx, &hook.id, &ids[0], &at(5)).unwrap();
         tx.commit().unwrap();
         assert_eq!(
             (again.id.as_str(), again.status),
             (ids[0].as_str(), DeliveryStatus::Pending)
         );
-        let manual = claim(&mut conn, retry_at).remove(0);
+        let manual = claim(&mut conn, 5).remove(0);
         assert_eq!((manual.attempt_number, manual.trigger), (3, Trigger::Manual));
         assert_eq!(
             record(&mut conn, &manual, Some(204), NextState::Delivered),
@@ -1172,7 +1156,7 @@ mod tests {
         let mut conn = db();
         let hook = register(&mut conn, "https://example.com/a", None, None);
         enqueue(&mut conn, &completed("job-1"), None);
-        let claimed = claim(&mut conn, t0()).remove(0);
+        let claimed = claim(&mut conn, 0).remove(0);
         enqueue(&mut conn, &completed("job-2"), None);
         assert_eq!(
             record(&mut conn, &claimed, Some(410), NextState::Gone),
@@ -1194,9 +1178,9 @@ mod tests {
         // Nothing more is queued or sent for it.
         assert!(enqueue(&mut conn, &completed("job-3"), None).is_empty());
         let tx = conn.transaction().unwrap();
-        assert!(matches!(enqueue_ping(&tx, &hook.id, t0()), Err(Error::Conflict(_))));
+        assert!(matches!(enqueue_ping(&tx, &hook.id, &at(0)), Err(Error::Conflict(_))));
         assert!(matches!(
-            redeliver(&tx, &hook.id, &rows[0].id, t0()),
+            redeliver(&tx, &hook.id, &rows[0].id, &at(0)),
             Err(Error::Conflict(_))
         ));
     }
@@ -1208,7 +1192,7 @@ mod tests {
         let mut ids = Vec::new();
         for n in 0..3 {
             let tx = conn.transaction().unwrap();
-            ids.push(enqueue_ping(&tx, &hook.id, t0() + TimeDelta::seconds(n)).unwrap().id);
+            ids.push(enqueue_ping(&tx, &hook.id, &at(n)).unwrap().id);
             tx.commit().unwrap();
         }
         let (page, total) = list_deliveries(&conn, &hook.id, None, 2, 0).unwrap();
