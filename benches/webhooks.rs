@@ -14,7 +14,7 @@ use persona::config::WebhookSettings;
 use persona::domain::time::now_rfc3339;
 use persona::store::Db;
 use persona::store::webhooks::{self as outbox, DeliveryStatus, JobEvent, NewWebhook};
-use persona::worker::dispatcher::Dispatcher;
+use persona::worker::dispatcher::{DeliveryNotifier, Dispatcher};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -67,7 +67,7 @@ async fn run(deliveries: usize) {
     let enqueue_time = enqueue_started.elapsed();
     let total = jobs * WEBHOOKS;
 
-    let dispatcher = Dispatcher::new(db.clone(), &settings);
+    let dispatcher = Dispatcher::new(db.clone(), &settings, DeliveryNotifier::default());
     let shutdown = CancellationToken::new();
     let started = Instant::now();
     let loop_task = tokio::spawn(dispatcher.run(shutdown.clone()));

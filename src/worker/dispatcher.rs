@@ -30,6 +30,17 @@ pub const LEASE_MARGIN: Duration = Duration::from_secs(30);
 /// Connection set-up gets at most this long (and never more than the whole timeout).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Wakes an idle dispatcher as soon as a delivery is queued (a test ping, a redelivery) instead
+/// of at its next poll.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryNotifier(Arc<Notify>);
+
+impl DeliveryNotifier {
+    pub fn delivery_queued(&self) {
+        self.0.notify_one();
+    }
+}
+
 /// What one [`Dispatcher::dispatch_due`] call did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DispatchOutcome {
@@ -71,7 +82,7 @@ struct Shared {
     lease: Duration,
     permits: Arc<Semaphore>,
     concurrency: usize,
-    wake: Notify,
+    notifier: DeliveryNotifier,
 }
 
 /// The outbox dispatcher. Cheap to clone; clones share the client, the concurrency limit and
@@ -91,7 +102,8 @@ impl std::fmt::Debug for Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(db: Db, settings: &WebhookSettings) -> Dispatcher {
+    /// A dispatcher for `db` with the `webhooks.*` settings; `notifier` wakes its loop.
+    pub fn new(db: Db, settings: &WebhookSettings, notifier: DeliveryNotifier) -> Dispatcher {
         let timeout = Duration::from_secs(settings.timeout_seconds.max(1));
         let concurrency = settings.concurrency.max(1);
         Dispatcher {
@@ -108,14 +120,14 @@ impl Dispatcher {
                 lease: timeout + LEASE_MARGIN,
                 permits: Arc::new(Semaphore::new(concurrency)),
                 concurrency,
-                wake: Notify::new(),
+                notifier,
             }),
         }
     }
 
     /// Asks the run loop to look for due rows now (after an enqueue) instead of at its next poll.
     pub fn wake(&self) {
-        self.shared.wake.notify_one();
+        self.shared.notifier.delivery_queued();
     }
 
     /// Claims every row due at `now` (in one claim), sends them (at most `webhooks.concurrency`
@@ -181,7 +193,7 @@ impl Dispatcher {
                 continue;
             }
             tokio::select! {
-                () = shared.wake.notified() => {}
+                () = shared.notifier.0.notified() => {}
                 () = tokio::time::sleep(POLL_INTERVAL) => {}
                 () = shutdown.cancelled() => break,
             }

@@ -142,7 +142,7 @@ mod dispatcher {
     use persona::domain::time::now_rfc3339;
     use persona::store::Db;
     use persona::store::webhooks::{self as outbox, DeliveryStatus, JobEvent, NewWebhook, Trigger, Webhook};
-    use persona::worker::dispatcher::{DispatchOutcome, Dispatcher};
+    use persona::worker::dispatcher::{DeliveryNotifier, DispatchOutcome, Dispatcher};
     use persona::worker::signing;
     use std::time::{Duration, Instant};
     use tokio_util::sync::CancellationToken;
@@ -195,7 +195,7 @@ mod dispatcher {
         receiver.script([Reply::status(500), Reply::status(503).with_body("busy")]);
         let hook = register(&db, &receiver.url("/hook"), Some("s3cret"));
         let ids = enqueue(&db, &completed("job-0123456789abcdef"), None);
-        let dispatcher = Dispatcher::new(db.clone(), &settings(&[1, 1, 1]));
+        let dispatcher = Dispatcher::new(db.clone(), &settings(&[1, 1, 1]), DeliveryNotifier::default());
 
         let first = dispatcher.dispatch_due(Utc::now()).await.unwrap();
         assert_eq!((first.attempted, first.retrying), (1, 1));
@@ -245,7 +245,7 @@ mod dispatcher {
         receiver.set_default(Reply::status(500));
         let hook = register(&db, &receiver.url("/"), None);
         let ids = enqueue(&db, &completed("job-0123456789abcdef"), None);
-        let dispatcher = Dispatcher::new(db.clone(), &settings(&[1, 1]));
+        let dispatcher = Dispatcher::new(db.clone(), &settings(&[1, 1]), DeliveryNotifier::default());
         let mut outcomes = Vec::new();
         for offset in [0, 5, 10, 15] {
             outcomes.push(dispatcher.dispatch_due(seconds_from_now(offset)).await.unwrap());
@@ -271,7 +271,7 @@ mod dispatcher {
         receiver.set_default(Reply::status(410));
         let hook = register(&db, &receiver.url("/"), None);
         enqueue(&db, &completed("job-0123456789abcdef"), None);
-        let outcome = Dispatcher::new(db.clone(), &settings(&[1]))
+        let outcome = Dispatcher::new(db.clone(), &settings(&[1]), DeliveryNotifier::default())
             .dispatch_due(Utc::now())
             .await
             .unwrap();
@@ -290,7 +290,7 @@ mod dispatcher {
         enqueue(&db, &completed("job-0123456789abcdef"), Some(&url));
         let mut with_secret = settings(&[1]);
         with_secret.default_secret = Some(Secret::new("default-key"));
-        Dispatcher::new(db.clone(), &with_secret)
+        Dispatcher::new(db.clone(), &with_secret, DeliveryNotifier::default())
             .dispatch_due(Utc::now())
             .await
             .unwrap();
@@ -299,7 +299,7 @@ mod dispatcher {
             error: "no usable data".into(),
         };
         enqueue(&db, &failed, Some(&url));
-        Dispatcher::new(db.clone(), &settings(&[1]))
+        Dispatcher::new(db.clone(), &settings(&[1]), DeliveryNotifier::default())
             .dispatch_due(Utc::now())
             .await
             .unwrap();
@@ -323,7 +323,7 @@ mod dispatcher {
         register(&db, &fast.url("/"), None);
         let mut config = settings(&[30]);
         config.timeout_seconds = 3;
-        let dispatcher = Dispatcher::new(db.clone(), &config);
+        let dispatcher = Dispatcher::new(db.clone(), &config, DeliveryNotifier::default());
         let shutdown = CancellationToken::new();
         let started = Instant::now();
         let loop_task = tokio::spawn(dispatcher.clone().run(shutdown.clone()));
