@@ -14,6 +14,7 @@ pub mod experiments;
 pub mod jobs;
 pub mod personas;
 pub mod runs;
+pub mod webhooks;
 
 use crate::config::DatabaseSettings;
 use crate::error::{Error, Result};

@@ -7,7 +7,10 @@
 //! gives running jobs `server.shutdown_grace_seconds` to finish and then leaves whatever still
 //! runs to lease recovery (the next start re-queues it once its lease expires).
 
+pub mod dispatcher;
 pub mod jobs;
+pub mod retry;
+pub mod signing;
 
 pub use jobs::{
     ExecuteFuture, JobExecutor, JobOutput, JobRun, PipelineExecutor, RecoveryReport, recover_expired_leases,

@@ -1,6 +1,7 @@
 //! One integration-test binary (one link step) with a module per area.
 
 mod mock_llm;
+mod receiver;
 mod support;
 
 mod api_auth;
@@ -16,3 +17,4 @@ mod providers;
 mod quality;
 mod restart;
 mod scripts;
+mod webhooks;

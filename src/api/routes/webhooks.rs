@@ -1,0 +1,601 @@
+//! Webhooks: registration (`/api/v1/webhooks`) and the operator view of their deliveries
+//! (`/api/v1/webhooks/{webhook_id}/deliveries`, redelivery, test pings).
+
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::state::AppState;
+use crate::domain::time::now_rfc3339;
+use crate::error::{Error, FieldError, Result};
+use crate::store::blocking;
+use crate::store::webhooks::{
+    self as store, Delivery, DeliveryAttempt, DeliveryDetail, DeliveryStatus, NewWebhook, Trigger, Webhook,
+};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(create)
+        .service(list)
+        .service(get_webhook)
+        .service(delete_webhook)
+        .service(list_deliveries)
+        .service(get_delivery)
+        .service(redeliver)
+        .service(send_test);
+}
+
+/// Default and largest page sizes of the delivery list.
+pub const DEFAULT_DELIVERY_LIMIT: u32 = 20;
+pub const MAX_DELIVERY_LIMIT: u32 = 100;
+
+/// Registration request (documentation; the body is checked field by field).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateWebhookBody {
+    /// Absolute http(s) URL. Private, loopback and link-local targets are refused unless
+    /// `webhooks.allow_private_targets` is set.
+    #[schema(example = "https://example.com/hooks/persona")]
+    pub url: String,
+    /// Events to subscribe to (default `generation.completed` and `generation.failed`).
+    #[schema(example = json!(["generation.completed", "generation.failed"]))]
+    pub events: Option<Vec<String>>,
+    /// HMAC-SHA256 key for `X-Persona-Signature`; stored, never returned.
+    pub secret: Option<String>,
+}
+
+/// A registered webhook. The secret is never shown: `has_secret` says whether there is one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookView {
+    #[schema(example = "webhook-3f9c0a9be21d4c7e")]
+    pub webhook_id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub has_secret: bool,
+    /// False once the receiver answered 410 Gone; nothing is sent to it any more.
+    pub active: bool,
+    pub disabled_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Webhook> for WebhookView {
+    fn from(w: Webhook) -> WebhookView {
+        WebhookView {
+            webhook_id: w.id,
+            url: w.url,
+            events: w.events,
+            has_secret: w.has_secret,
+            active: w.active,
+            disabled_reason: w.disabled_reason,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+        }
+    }
+}
+
+/// One delivery of the outbox: an event for one URL, retried until delivered or dead-lettered.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// Also the `X-Persona-Delivery` header, the same on every attempt.
+    #[schema(example = "delivery-5a1e0c9b7d3f2e81")]
+    pub delivery_id: String,
+    pub webhook_id: Option<String>,
+    /// The job whose state change caused it (none for pings).
+    pub job_id: Option<String>,
+    pub event: String,
+    pub url: String,
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When a pending delivery is next attempted.
+    pub next_attempt_at: Option<String>,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+    pub updated_at: String,
+}
+
+impl From<Delivery> for DeliveryView {
+    fn from(d: Delivery) -> DeliveryView {
+        DeliveryView {
+            delivery_id: d.id,
+            webhook_id: d.webhook_id,
+            job_id: d.job_id,
+            event: d.event,
+            url: d.url,
+            status: d.status,
+            attempts: d.attempts,
+            next_attempt_at: d.next_attempt_at,
+            last_status_code: d.last_status_code,
+            last_error: d.last_error,
+            created_at: d.created_at,
+            delivered_at: d.delivered_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// One HTTP attempt of a delivery.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttemptView {
+    pub attempt_number: u32,
+    pub trigger: Trigger,
+    pub started_at: String,
+    pub duration_ms: u64,
+    /// None when no answer arrived (timeout, refused target, connection error).
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    /// The first 1 KB of the receiver's answer.
+    pub response_body: Option<String>,
+}
+
+impl From<DeliveryAttempt> for AttemptView {
+    fn from(a: DeliveryAttempt) -> AttemptView {
+        AttemptView {
+            attempt_number: a.attempt_number,
+            trigger: a.trigger,
+            started_at: a.started_at,
+            duration_ms: a.duration_ms,
+            status_code: a.status_code,
+            error: a.error,
+            response_body: a.response_body,
+        }
+    }
+}
+
+/// A delivery with the body it sends and every attempt, oldest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveryDetailView {
+    #[serde(flatten)]
+    pub delivery: DeliveryView,
+    /// The JSON body sent on every attempt.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    pub attempt_history: Vec<AttemptView>,
+}
+
+impl From<DeliveryDetail> for DeliveryDetailView {
+    fn from(d: DeliveryDetail) -> DeliveryDetailView {
+        DeliveryDetailView {
+            delivery: d.delivery.into(),
+            // The payload was serialised by us; should the column ever be edited into invalid
+            // JSON, show it as a string rather than failing the view.
+            payload: serde_json::from_str(&d.payload).unwrap_or(Value::String(d.payload)),
+            attempt_history: d.attempts.into_iter().map(AttemptView::from).collect(),
+        }
+    }
+}
+
+/// The answer to a deletion.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Deleted {
+    pub success: bool,
+    #[schema(example = "Webhook webhook-3f9c0a9be21d4c7e deleted successfully")]
+    pub message: String,
+}
+
+/// Reads the registration body field by field, so that a wrongly typed field is named.
+fn parse_create_body(body: &Value, allow_private: bool) -> Result<NewWebhook> {
+    let Some(object) = body.as_object() else {
+        return Err(Error::validation("body", "must be a JSON object with a url"));
+    };
+    let mut fields = Vec::new();
+    let mut bad = |field: &str, message: &str| {
+        fields.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        })
+    };
+    for key in object.keys() {
+        if !matches!(key.as_str(), "url" | "events" | "secret") {
+            bad(key, "unknown field; expected url, events or secret");
+        }
+    }
+    let url = match object.get("url") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => {
+            bad("url", "must be a string");
+            None
+        }
+    };
+    let events = match object.get("events") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => {
+            let names: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_string)).collect();
+            if names.is_none() {
+                bad("events", "must be an array of event names");
+            }
+            names
+        }
+        Some(_) => {
+            bad("events", "must be an array of event names");
+            None
+        }
+    };
+    let secret = match object.get("secret") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            bad("secret", "must be a string");
+            None
+        }
+    };
+    if !fields.is_empty() {
+        let message = fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::Validation { message, fields });
+    }
+    NewWebhook::parse(url, events, secret, allow_private)
+}
+
+/// Register a webhook.
+///
+/// Events: `generation.started`, `generation.completed`, `generation.failed`,
+/// `generation.cancelled` (default: completed and failed). Deliveries are POSTed with
+/// `X-Persona-Event`, `X-Persona-Delivery` and, with a secret, `X-Persona-Signature:
+/// sha256=<hex HMAC-SHA256 of the body>`.
+#[utoipa::path(
+    tag = "webhooks",
+    request_body(content = CreateWebhookBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Webhook registered", body = WebhookView),
+        (status = 400, description = "Bad JSON, or a private, loopback or link-local target while \
+            `webhooks.allow_private_targets` is off (the message names the address)", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 413, description = "Request body too large", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Validation error (`url`, `events`, `secret`); `details.fields` names each",
+            body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/webhooks")]
+pub async fn create(state: web::Data<AppState>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+    let new = parse_create_body(&body, state.settings.webhooks.allow_private_targets)?;
+    let db = state.db.clone();
+    let webhook = blocking(move || db.write(|tx| store::create_webhook(tx, &new, &now_rfc3339()))).await?;
+    Ok(HttpResponse::Created().json(WebhookView::from(webhook)))
+}
+
+/// List registered webhooks, oldest first.
+#[utoipa::path(
+    tag = "webhooks",
+    responses(
+        (status = 200, description = "All webhooks", body = Vec<WebhookView>),
+        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/api/v1/webhooks")]
+pub async fn list(state: web::Data<AppState>) -> Result<web::Json<Vec<WebhookView>>, ApiError> {
+    let db = state.db.clone();
+    let webhooks = blocking(move || db.read(store::list_webhooks)).await?;
+    Ok(web::Json(webhooks.into_iter().map(WebhookView::from).collect()))
+}
+
+/// Get a webhook.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("webhook_id" = String, Path, description = "Webhook identifier")),
+    responses(
+        (status = 200, description = "The webhook", body = WebhookView),
+        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such webhook", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/api/v1/webhooks/{webhook_id}")]
+pub async fn get_webhook(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<WebhookView>, ApiError> {
+    let webhook_id = path.into_inner();
+    let db = state.db.clone();
+    let webhook = blocking(move || db.read(|conn| store::get_webhook(conn, &webhook_id))).await?;
+    Ok(web::Json(webhook.into()))
+}
+
+/// Delete a webhook, with its deliveries and their attempts.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("webhook_id" = String, Path, description = "Webhook identifier")),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        (status = 401, description = "Authentication required", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such webhook", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/api/v1/webhooks/{webhook_id}")]
+pub async fn delete_webhook(path: web::Path<String>, state: web::Data<AppState>) -> Result<web::Json<Deleted>, ApiError> {
+    let webhook_id = path.into_inner();
+    let db = state.db.clone();
+    let deleted_id = webhook_id.clone();
+    blocking(move || db.write(|tx| store::delete_webhook(tx, &deleted_id))).await?;
+    Ok(web::Json(Deleted {
+        success: true,
+        message: format!("Webhook {webhook_id} deleted successfully"),
+    }))
+}
+
+/// Query parameters of the delivery list (documentation; parsed by hand to name bad ones).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryListParams {
+    /// Only deliveries in this status.
+    pub status: Option<DeliveryStatus>,
+    /// Deliveries per page (1–100, default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// Deliveries to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DeliveryListQuery {
+    status: Option<DeliveryStatus>,
+    limit: u32,
+    offset: u64,
+}
+
+fn parse_delivery_query(query_string: &str) -> Result<DeliveryListQuery, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query_string).map_err(|e| {
+        ApiError::validation(vec![FieldError {
+            field: "query".into(),
+            message: e.to_string(),
+        }])
+    })?;
+    let mut query = DeliveryListQuery {
+        status: None,
+        limit: DEFAULT_DELIVERY_LIMIT,
+        offset: 0,
+    };
+    let mut fields = Vec::new();
+    let mut bad = |field: &str, message: String| {
+        fields.push(FieldError {
+            field: field.into(),
+            message,
+        })
+    };
+    for (key, value) in pairs.into_inner() {
+        match key.as_str() {
+            "status" => match DeliveryStatus::parse(&value) {
+                Some(status) => query.status = Some(status),
+                None => bad(
+                    "status",
+                    format!(
+                        "must be one of {}",
+                        DeliveryStatus::ALL.map(DeliveryStatus::as_str).join(", ")
+                    ),
+                ),
+            },
+            "limit" => match value.parse::<u32>() {
+                Ok(n) if (1..=MAX_DELIVERY_LIMIT).contains(&n) => query.limit = n,
+                _ => bad("limit", format!("must be an integer between 1 and {MAX_DELIVERY_LIMIT}")),
+            },
+            "offset" => match value.parse::<u64>() {
+                Ok(n) if n <= i64::MAX as u64 => query.offset = n,
+                _ => bad("offset", "must be a non-negative integer".into()),
+            },
+            // Unknown parameters are ignored, like the other lists.
+            _ => {}
+        }
+    }
+    if fields.is_empty() {
+        Ok(query)
+    } else {
+        Err(ApiError::validation(fields))
+    }
+}
+
+/// List a webhook's deliveries, newest first.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("webhook_id" = String, Path, description = "Webhook identifier"), DeliveryListParams),
+    responses(
+        (status = 200, description = "Deliveries, newest first", body = Vec<DeliveryView>,
+            headers(("X-Total-Count" = u64, description = "Deliveries matching the filter, over all pages"))),
+        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such webhook", body = ErrorBody),
+        (status = 422, description = "Invalid query parameter; `details.fields` names it", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/api/v1/webhooks/{webhook_id}/deliveries")]
+pub async fn list_deliveries(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = parse_delivery_query(req.query_string())?;
+    let webhook_id = path.into_inner();
+    let db = state.db.clone();
+    let (deliveries, total) = blocking(move || {
+        db.read(|conn| store::list_deliveries(conn, &webhook_id, query.status, query.limit, query.offset))
+    })
+    .await?;
+    let views: Vec<DeliveryView> = deliveries.into_iter().map(DeliveryView::from).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((HeaderName::from_static("x-total-count"), HeaderValue::from(total)))
+        .json(views))
+}
+
+/// Get a delivery with its body and every attempt.
+#[utoipa::path(
+    tag = "webhooks",
+    params(
+        ("webhook_id" = String, Path, description = "Webhook identifier"),
+        ("delivery_id" = String, Path, description = "Delivery identifier"),
+    ),
+    responses(
+        (status = 200, description = "The delivery", body = DeliveryDetailView),
+        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such webhook, or no such delivery of it", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}")]
+pub async fn get_delivery(
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<DeliveryDetailView>, ApiError> {
+    let (webhook_id, delivery_id) = path.into_inner();
+    let db = state.db.clone();
+    let detail = blocking(move || db.read(|conn| store::get_delivery_detail(conn, &webhook_id, &delivery_id))).await?;
+    Ok(web::Json(detail.into()))
+}
+
+/// Send a delivery again.
+///
+/// The delivery goes back to `pending`, due now, with the same delivery id; its next attempt is
+/// recorded with trigger `manual`. Dead-lettered and delivered deliveries can be sent again too.
+#[utoipa::path(
+    tag = "webhooks",
+    params(
+        ("webhook_id" = String, Path, description = "Webhook identifier"),
+        ("delivery_id" = String, Path, description = "Delivery identifier"),
+    ),
+    responses(
+        (status = 202, description = "Queued again", body = DeliveryView),
+        (status = 401, description = "Authentication required", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such webhook, or no such delivery of it", body = ErrorBody),
+        (status = 409, description = "The delivery is being sent right now, or the webhook is disabled",
+            body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")]
+pub async fn redeliver(
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (webhook_id, delivery_id) = path.into_inner();
+    let db = state.db.clone();
+    let delivery =
+        blocking(move || db.write(|tx| store::redeliver(tx, &webhook_id, &delivery_id, &now_rfc3339()))).await?;
+    state.deliveries.delivery_queued();
+    Ok(HttpResponse::Accepted().json(DeliveryView::from(delivery)))
+}
+
+/// Send a test `ping` to a webhook.
+///
+/// Queues a delivery of event `ping` (data: `webhook_id`, `message`) whatever the webhook's
+/// events, signed like any other; follow it in the delivery list.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("webhook_id" = String, Path, description = "Webhook identifier")),
+    responses(
+        (status = 202, description = "Ping queued", body = DeliveryView),
+        (status = 401, description = "Authentication required", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such webhook", body = ErrorBody),
+        (status = 409, description = "The webhook is disabled", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/webhooks/{webhook_id}/test")]
+pub async fn send_test(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let webhook_id = path.into_inner();
+    let db = state.db.clone();
+    let delivery = blocking(move || db.write(|tx| store::enqueue_ping(tx, &webhook_id, &now_rfc3339()))).await?;
+    state.deliveries.delivery_queued();
+    Ok(HttpResponse::Accepted().json(DeliveryView::from(delivery)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_names(err: Error) -> Vec<String> {
+        match err {
+            Error::Validation { fields, .. } => fields.into_iter().map(|f| f.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_body_is_checked_field_by_field() {
+        let ok = parse_create_body(
+            &serde_json::json!({"url": "https://example.com/h", "events": ["generation.started"], "secret": "s"}),
+            false,
+        )
+        .unwrap();
+        assert_eq!(ok.events, ["generation.started"]);
+        let err = parse_create_body(&serde_json::json!({"url": 5, "events": "all", "secret": 1, "evnts": []}), false)
+            .unwrap_err();
+        assert_eq!(field_names(err), ["evnts", "url", "events", "secret"]);
+        assert_eq!(field_names(parse_create_body(&serde_json::json!([]), false).unwrap_err()), ["body"]);
+        let err = parse_create_body(&serde_json::json!({"url": "https://e.com", "events": [1]}), false).unwrap_err();
+        assert_eq!(field_names(err), ["events"]);
+    }
+
+    #[test]
+    fn delivery_queries_default_and_name_bad_parameters() {
+        let query = parse_delivery_query("").unwrap();
+        assert_eq!((query.status, query.limit, query.offset), (None, DEFAULT_DELIVERY_LIMIT, 0));
+        let query = parse_delivery_query("status=failed&limit=5&offset=10&other=1").unwrap();
+        assert_eq!(
+            query,
+            DeliveryListQuery {
+                status: Some(DeliveryStatus::Failed),
+                limit: 5,
+                offset: 10
+            }
+        );
+        let err = parse_delivery_query("status=lost&limit=0&offset=-1").unwrap_err();
+        let fields: Vec<&str> = err.details["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["status", "limit", "offset"]);
+    }
+}
