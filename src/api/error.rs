@@ -30,6 +30,9 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationError,
+    /// 422: a conversation script would leak participants' words or identifiers
+    /// (`details`: `leakage_score`, `threshold`, `leakages`).
+    PrivacyAuditFailed,
     RateLimited,
     InternalError,
     Unavailable,
@@ -45,7 +48,7 @@ impl ErrorCode {
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::ValidationError => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationError | ErrorCode::PrivacyAuditFailed => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -252,6 +255,36 @@ impl From<Error> for ApiError {
             }
         }
     }
+}
+
+/// Decodes a JSON body (already parsed) into a request type whose fields are all optional,
+/// turning a shape error into a 422 that names the field at fault: the top-level key whose value
+/// does not fit, and for a list the first bad item (`personas[2]`).
+pub fn decode_body<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiError> {
+    let bad = |field: String, message: String| ApiError::validation(vec![FieldError { field, message }]);
+    let Some(object) = body.as_object() else {
+        return Err(bad("body".into(), "must be a JSON object".into()));
+    };
+    let error = match serde_json::from_value::<T>(body.clone()) {
+        Ok(request) => return Ok(request),
+        Err(e) => e,
+    };
+    // Decode each key alone (the others are optional) to find the one that fails.
+    let probe = |key: &str, value: &serde_json::Value| {
+        serde_json::from_value::<T>(serde_json::json!({ key: value })).err()
+    };
+    for (key, value) in object {
+        let Some(key_error) = probe(key, value) else { continue };
+        if let serde_json::Value::Array(items) = value {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(item_error) = probe(key, &serde_json::Value::Array(vec![item.clone()])) {
+                    return Err(bad(format!("{key}[{i}]"), item_error.to_string()));
+                }
+            }
+        }
+        return Err(bad(key.clone(), key_error.to_string()));
+    }
+    Err(bad("body".into(), error.to_string()))
 }
 
 /// JSON bodies: the size limit (413), the content type (415) and syntax errors (400).
