@@ -245,8 +245,10 @@ impl From<Error> for ApiError {
             Error::Provider { provider, message } => {
                 // Provider messages may quote upstream bodies; keep them in the log, not the response.
                 log::warn!("provider {provider} failed: {message}");
-                ApiError::unavailable(format!("the {provider} provider could not complete the request; try again shortly"))
-                    .with_details(serde_json::json!({ "provider": provider }))
+                ApiError::unavailable(format!(
+                    "the {provider} provider could not complete the request; try again shortly"
+                ))
+                .with_details(serde_json::json!({ "provider": provider }))
             }
             Error::Cancelled => ApiError::conflict("the operation was cancelled"),
             Error::Internal(message) => {
@@ -270,9 +272,8 @@ pub fn decode_body<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> R
         Err(e) => e,
     };
     // Decode each key alone (the others are optional) to find the one that fails.
-    let probe = |key: &str, value: &serde_json::Value| {
-        serde_json::from_value::<T>(serde_json::json!({ key: value })).err()
-    };
+    let probe =
+        |key: &str, value: &serde_json::Value| serde_json::from_value::<T>(serde_json::json!({ key: value })).err();
     for (key, value) in object {
         let Some(key_error) = probe(key, value) else { continue };
         if let serde_json::Value::Array(items) = value {

@@ -94,8 +94,16 @@ pub fn run(args: GenerateArgs) -> i32 {
                     g.claims_dropped
                 );
             }
-            if let Some(average) = outcome.metadata.quality.as_ref().and_then(|q| q["average_score"].as_f64()) {
-                eprintln!("average quality score {average:.2} (details: persona score {})", outcome.output_path.display());
+            if let Some(average) = outcome
+                .metadata
+                .quality
+                .as_ref()
+                .and_then(|q| q["average_score"].as_f64())
+            {
+                eprintln!(
+                    "average quality score {average:.2} (details: persona score {})",
+                    outcome.output_path.display()
+                );
             }
             let printed = if args.json {
                 eprintln!("Output: {}", outcome.output_path.display());

@@ -2,7 +2,9 @@
 //! server, provider failures as job errors, the submit-time provider checks and
 //! `GET /api/v1/providers`.
 
-use crate::mock_llm::{ANTHROPIC_KEY, GEMINI_KEY, INPUT_TOKENS, MockLlm, OPENAI_KEY, OUTPUT_TOKENS, Reply, grounded_persona};
+use crate::mock_llm::{
+    ANTHROPIC_KEY, GEMINI_KEY, INPUT_TOKENS, MockLlm, OPENAI_KEY, OUTPUT_TOKENS, Reply, grounded_persona,
+};
 use crate::support::{TestApp, error_body, spawn_app, write_planted_csv};
 use persona::config::Settings;
 use reqwest::StatusCode;
@@ -61,24 +63,40 @@ async fn a_job_per_provider_writes_grounded_personas_and_records_usage() {
     for provider in PROVIDERS {
         let before = mock.requests().len();
         let id = app
-            .create_job(json!({"data": "interviews.csv", "count": 2, "seed": 3, "provider": provider, "model": "mock-model"}))
+            .create_job(
+                json!({"data": "interviews.csv", "count": 2, "seed": 3, "provider": provider, "model": "mock-model"}),
+            )
             .await;
         let job = app.wait_until_ended(&id).await;
         assert_eq!(job["status"], "completed", "{provider}: {job}");
-        assert_eq!((job["provider"].as_str(), job["model"].as_str()), (Some(provider), Some("mock-model")));
+        assert_eq!(
+            (job["provider"].as_str(), job["model"].as_str()),
+            (Some(provider), Some("mock-model"))
+        );
         let personas = job["result"]["personas"].as_array().unwrap();
         assert_eq!(personas.len(), 2, "{provider}: {job}");
         let requests = mock.requests().len() - before;
         assert_eq!(requests, 2, "{provider}: one request per persona");
         for persona in personas {
             assert_eq!(persona["provider"], provider);
-            assert_eq!(persona["model"], "mock-model-mock-0001", "the model the provider says answered");
+            assert_eq!(
+                persona["model"], "mock-model-mock-0001",
+                "the model the provider says answered"
+            );
             assert_eq!(persona["run_id"], job["run_id"]);
-            let quotes: Vec<&str> = persona["quotes"].as_array().unwrap().iter().map(|q| q.as_str().unwrap()).collect();
+            let quotes: Vec<&str> = persona["quotes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| q.as_str().unwrap())
+                .collect();
             assert_eq!(quotes.len(), 2, "{provider}: the invented quote is removed: {persona}");
             assert!(!quotes.iter().any(|q| q.contains("Nobody in this study")));
             assert!(!persona["evidence"].as_array().unwrap().is_empty());
-            assert_eq!(persona["quality"]["persona_id"], persona["id"], "scored at the end of the run");
+            assert_eq!(
+                persona["quality"]["persona_id"], persona["id"],
+                "scored at the end of the run"
+            );
         }
 
         let run_id = job["run_id"].as_str().unwrap();
@@ -86,7 +104,10 @@ async fn a_job_per_provider_writes_grounded_personas_and_records_usage() {
         assert_eq!((run_provider.as_str(), model.as_str()), (provider, "mock-model"));
         assert_eq!(input_tokens as u64, 2 * INPUT_TOKENS, "{provider}");
         assert_eq!(output_tokens as u64, 2 * OUTPUT_TOKENS, "{provider}");
-        assert_eq!(metadata["usage"], json!({"input_tokens": 2 * INPUT_TOKENS, "output_tokens": 2 * OUTPUT_TOKENS, "requests": 2}));
+        assert_eq!(
+            metadata["usage"],
+            json!({"input_tokens": 2 * INPUT_TOKENS, "output_tokens": 2 * OUTPUT_TOKENS, "requests": 2})
+        );
         assert_eq!(metadata["grounding"]["quotes_removed"], 2, "{provider}: {metadata}");
         assert_eq!(metadata["quality"]["persona_count"], 2, "{metadata}");
 
@@ -114,7 +135,10 @@ async fn provider_failures_end_the_job_with_a_clear_error() {
     assert_eq!(job["error"], "authentication failed for openai: check OPENAI_API_KEY");
     assert!(job["result"].is_null());
     assert_eq!(
-        app.query_i64("SELECT COUNT(*) FROM runs WHERE job_id = ?1 AND status = 'failed'", [&id]),
+        app.query_i64(
+            "SELECT COUNT(*) FROM runs WHERE job_id = ?1 AND status = 'failed'",
+            [&id]
+        ),
         1
     );
 
@@ -149,7 +173,10 @@ async fn jobs_naming_an_unknown_or_unconfigured_provider_are_refused_at_submissi
             continue;
         }
         let response = app
-            .post_json("/api/v1/generate", &json!({"data": "interviews.csv", "provider": status["name"]}))
+            .post_json(
+                "/api/v1/generate",
+                &json!({"data": "interviews.csv", "provider": status["name"]}),
+            )
             .await;
         if status["configured"] == true {
             if status["name"] == "local" {
@@ -161,19 +188,28 @@ async fn jobs_naming_an_unknown_or_unconfigured_provider_are_refused_at_submissi
             assert_eq!(body["details"]["field"], "provider");
             assert_eq!(body["details"]["missing"], status["missing"], "{body}");
             assert!(
-                body["message"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with(&format!("is not configured: set {}", status["missing"].as_str().unwrap())),
+                body["message"].as_str().unwrap().ends_with(&format!(
+                    "is not configured: set {}",
+                    status["missing"].as_str().unwrap()
+                )),
                 "{body}"
             );
         }
     }
     let response = app
-        .post_json("/api/v1/generate", &json!({"data": "interviews.csv", "provider": "mistral"}))
+        .post_json(
+            "/api/v1/generate",
+            &json!({"data": "interviews.csv", "provider": "mistral"}),
+        )
         .await;
     let body = error_body(response, StatusCode::BAD_REQUEST, "invalid_input").await;
-    assert!(body["message"].as_str().unwrap().contains("unknown provider \"mistral\""), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown provider \"mistral\""),
+        "{body}"
+    );
     assert_eq!(body["details"]["field"], "provider");
 }
 
@@ -206,8 +242,18 @@ async fn the_provider_list_says_what_is_configured_and_never_shows_keys() {
         vec![
             ("local".into(), true, "local-v1".into(), Value::Null),
             ("openai".into(), false, "gpt-test".into(), json!("OPENAI_API_KEY")),
-            ("anthropic".into(), false, "claude-sonnet-4-5".into(), json!("ANTHROPIC_API_KEY")),
-            ("gemini".into(), false, "gemini-2.5-flash".into(), json!("GEMINI_API_KEY or GOOGLE_API_KEY")),
+            (
+                "anthropic".into(),
+                false,
+                "claude-sonnet-4-5".into(),
+                json!("ANTHROPIC_API_KEY")
+            ),
+            (
+                "gemini".into(),
+                false,
+                "gemini-2.5-flash".into(),
+                json!("GEMINI_API_KEY or GOOGLE_API_KEY")
+            ),
             ("ollama".into(), true, "llama3.1".into(), Value::Null),
         ]
     );
@@ -229,4 +275,76 @@ async fn the_provider_list_says_what_is_configured_and_never_shows_keys() {
         assert!(provider.get("api_key").is_none() && provider.get("key").is_none());
     }
     assert_eq!(body["providers"][1]["base_url"], format!("{}/v1", mock.url));
+}
+
+#[tokio::test]
+async fn the_cli_writes_the_same_personas_with_a_provider() {
+    let mock = MockLlm::start().await;
+    let app = app_for(&mock).await;
+    let data = app.data_dir.join("interviews.csv");
+    write_planted_csv(&data, 2, 5);
+    let id = app
+        .create_job(
+            json!({"data": "interviews.csv", "count": 2, "seed": 4, "provider": "openai", "model": "mock-model"}),
+        )
+        .await;
+    let job = app.wait_until_ended(&id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+
+    // Not `std::process`: the mock answers on this test's runtime while the CLI runs.
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_persona"))
+        .args([
+            "generate",
+            "--provider",
+            "openai",
+            "--model",
+            "mock-model",
+            "--count",
+            "2",
+            "--seed",
+            "4",
+            "--json",
+        ])
+        .arg("--data")
+        .arg(&data)
+        .arg("--output")
+        .arg(app.root().join("cli-output"))
+        .env_remove("PERSONA_CONFIG")
+        .env("OPENAI_BASE_URL", format!("{}/v1", mock.url))
+        .env("OPENAI_API_KEY", OPENAI_KEY)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "openai mock-model: {} input + {} output tokens in 2 requests",
+            2 * INPUT_TOKENS,
+            2 * OUTPUT_TOKENS
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(OPENAI_KEY));
+    let cli: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let api = job["result"]["personas"].as_array().unwrap();
+    let written = |personas: &[Value]| -> Vec<Value> {
+        personas
+            .iter()
+            .map(|p| {
+                json!([
+                    p["name"],
+                    p["goals"],
+                    p["pain_points"],
+                    p["behaviours"],
+                    p["quotes"],
+                    p["evidence"],
+                    p["provider"],
+                    p["model"],
+                    p["quality"]["overall_score"]
+                ])
+            })
+            .collect()
+    };
+    assert_eq!(written(&cli), written(api));
 }

@@ -53,8 +53,18 @@ async fn every_run_stores_quality_with_its_personas_and_summary() {
     assert_eq!(summary["preset"], "default");
     assert_eq!(summary["distinctiveness_matrix"].as_array().unwrap().len(), 3);
     assert_eq!(
-        summary["average_by_dimension"].as_object().unwrap().keys().collect::<Vec<_>>(),
-        ["completeness", "consistency", "distinctiveness", "evidence_strength", "realism"]
+        summary["average_by_dimension"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        [
+            "completeness",
+            "consistency",
+            "distinctiveness",
+            "evidence_strength",
+            "realism"
+        ]
     );
     let mut total = 0.0;
     for (i, persona) in personas.iter().enumerate() {
@@ -88,7 +98,10 @@ async fn every_run_stores_quality_with_its_personas_and_summary() {
     for (persona, computed) in personas.iter().zip(scored["run"]["scores"].as_array().unwrap()) {
         assert_eq!(&persona["quality"], computed);
     }
-    assert_eq!(scored["run"]["distinctiveness_matrix"], summary["distinctiveness_matrix"]);
+    assert_eq!(
+        scored["run"]["distinctiveness_matrix"],
+        summary["distinctiveness_matrix"]
+    );
 }
 
 #[tokio::test]
@@ -109,11 +122,18 @@ async fn quality_scores_inline_personas_a_stored_persona_or_a_run() {
     // Presets change thresholds and minimums: strict never scores higher than lenient.
     let strict = score(&app, json!({"personas": personas_json(), "preset": "strict"})).await;
     let lenient = score(&app, json!({"personas": personas_json(), "preset": "lenient"})).await;
-    assert_eq!((strict["preset"].as_str(), lenient["preset"].as_str()), (Some("strict"), Some("lenient")));
+    assert_eq!(
+        (strict["preset"].as_str(), lenient["preset"].as_str()),
+        (Some("strict"), Some("lenient"))
+    );
     assert!(strict["run"]["average_score"].as_f64() < lenient["run"]["average_score"].as_f64());
 
     // A partial inline persona is scored, reporting what it lacks.
-    let partial = score(&app, json!({"personas": [{"name": "Sam Lee", "painPoints": "Slow exports"}]})).await;
+    let partial = score(
+        &app,
+        json!({"personas": [{"name": "Sam Lee", "painPoints": "Slow exports"}]}),
+    )
+    .await;
     let issues = partial["run"]["scores"][0]["dimensions"]["completeness"]["issues"].clone();
     assert!(issues.to_string().contains("Missing required field: id"), "{issues}");
 
@@ -135,7 +155,10 @@ async fn quality_errors_name_the_field_or_the_missing_resource() {
     for (body, fields) in [
         (json!({}), vec!["personas"]),
         (json!({"personas": []}), vec!["personas"]),
-        (json!({"persona_id": "persona-1", "run_id": "run-1"}), vec!["persona_id", "run_id"]),
+        (
+            json!({"persona_id": "persona-1", "run_id": "run-1"}),
+            vec!["persona_id", "run_id"],
+        ),
         (json!({"run_id": job["run_id"], "preset": "harsh"}), vec!["preset"]),
         (json!({"run_id": "  "}), vec!["run_id"]),
         (json!({"personas": [{"name": "A"}, {"goals": 3}]}), vec!["personas[1]"]),
@@ -147,7 +170,10 @@ async fn quality_errors_name_the_field_or_the_missing_resource() {
         assert_eq!(field_names(&error), fields, "{body}: {error}");
     }
     for (body, what) in [
-        (json!({"persona_id": "persona-000000000000"}), "persona persona-000000000000 not found"),
+        (
+            json!({"persona_id": "persona-000000000000"}),
+            "persona persona-000000000000 not found",
+        ),
         (json!({"run_id": "run-000000000000"}), "run run-000000000000 not found"),
     ] {
         let response = app.post_json("/api/v1/quality", &body).await;
@@ -168,9 +194,14 @@ async fn a_failed_run_has_no_personas_to_score() {
     let id = app.create_job(json!({"data": "empty.csv"})).await;
     let job = app.wait_until_ended(&id).await;
     assert_eq!(job["status"], "failed", "{job}");
-    let response = app.post_json("/api/v1/quality", &json!({"run_id": job["run_id"]})).await;
+    let response = app
+        .post_json("/api/v1/quality", &json!({"run_id": job["run_id"]}))
+        .await;
     let error = error_body(response, StatusCode::CONFLICT, "conflict").await;
-    assert!(error["message"].as_str().unwrap().contains("its status is failed"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("its status is failed"),
+        "{error}"
+    );
 }
 
 async fn script(app: &TestApp, body: Value) -> Value {
@@ -206,13 +237,19 @@ async fn scripts_come_in_every_format_from_stored_or_inline_personas() {
 
     let prompt = script(&app, json!({"persona_id": persona_id, "format": "system_prompt"})).await;
     let text = prompt["output"].as_str().unwrap();
-    assert!(text.starts_with(&format!("You are {}, ", stored["name"].as_str().unwrap())), "{text}");
+    assert!(
+        text.starts_with(&format!("You are {}, ", stored["name"].as_str().unwrap())),
+        "{text}"
+    );
     assert!(text.trim_end().ends_with("[SYNTHETIC_PERSONA_SCRIPT]"), "{text}");
 
     let inline = personas_json()[0].clone();
     let template = script(&app, json!({"persona": inline, "format": "template"})).await;
     assert_eq!(template["format"], "template");
-    assert!(template["output"].as_str().unwrap().contains("Maya Okafor"), "{template}");
+    assert!(
+        template["output"].as_str().unwrap().contains("Maya Okafor"),
+        "{template}"
+    );
     let custom = script(
         &app,
         json!({"persona": inline, "format": "template", "template": "{{identity.name}} / {{identity.title}}"}),
@@ -275,10 +312,16 @@ async fn script_errors_name_the_field_or_the_missing_persona() {
         (json!({"persona_id": "persona-1", "persona": persona}), "persona"),
         (json!({"persona_id": " "}), "persona_id"),
         (json!({"persona": persona, "format": "poem"}), "format"),
-        (json!({"persona": persona, "format": "system_prompt", "yaml": true}), "yaml"),
+        (
+            json!({"persona": persona, "format": "system_prompt", "yaml": true}),
+            "yaml",
+        ),
         (json!({"persona": persona, "max_leakage_score": 2}), "max_leakage_score"),
         (json!({"persona": persona, "template": "{{identity.name}}"}), "template"),
-        (json!({"persona": persona, "format": "template", "template": "{{nope}}"}), "template"),
+        (
+            json!({"persona": persona, "format": "template", "template": "{{nope}}"}),
+            "template",
+        ),
         (json!({"persona": persona, "yaml": "yes"}), "yaml"),
         (json!({"persona": {"goals": {"a": 1}}}), "persona"),
     ] {
@@ -297,7 +340,12 @@ async fn script_errors_name_the_field_or_the_missing_persona() {
 async fn the_openapi_document_describes_the_new_endpoints() {
     let app = spawn_app(|_| {}).await;
     let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
-    let tags: Vec<&str> = doc["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let tags: Vec<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     for tag in ["providers", "quality", "scripts"] {
         assert!(tags.contains(&tag), "{tags:?}");
     }
@@ -309,7 +357,13 @@ async fn the_openapi_document_describes_the_new_endpoints() {
     assert_eq!(doc["paths"]["/api/v1/providers"]["get"]["tags"], json!(["providers"]));
     let codes = doc["components"]["schemas"]["ErrorCode"].to_string();
     assert!(codes.contains("privacy_audit_failed"), "{codes}");
-    for schema in ["ScriptRequest", "ScriptResult", "QualityRequest", "QualityResponse", "ProviderList"] {
+    for schema in [
+        "ScriptRequest",
+        "ScriptResult",
+        "QualityRequest",
+        "QualityResponse",
+        "ProviderList",
+    ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
 }

@@ -266,10 +266,17 @@ fn output_folder_holds_personas_cards_and_metadata() {
     assert!(matrix.iter().enumerate().all(|(i, row)| row[i] == 100.0), "{summary}");
     let overall: Vec<f64> = personas
         .iter()
-        .map(|p| p.quality.as_ref().expect("each persona's quality")["overall_score"].as_f64().unwrap())
+        .map(|p| {
+            p.quality.as_ref().expect("each persona's quality")["overall_score"]
+                .as_f64()
+                .unwrap()
+        })
         .collect();
     let mean = overall.iter().sum::<f64>() / overall.len() as f64;
-    assert!((summary["average_score"].as_f64().unwrap() - mean).abs() < 0.01, "{summary}");
+    assert!(
+        (summary["average_score"].as_f64().unwrap() - mean).abs() < 0.01,
+        "{summary}"
+    );
     for persona in &personas {
         let quality = persona.quality.as_ref().unwrap();
         assert_eq!(quality["persona_id"], persona.id.as_str());
@@ -334,10 +341,7 @@ fn cancellation_stops_the_run_between_steps() {
     for (after, expected) in [
         (Step::Segmenting, vec![Step::Segmenting]),
         (Step::Synthesising, vec![Step::Segmenting, Step::Synthesising]),
-        (
-            Step::Scoring,
-            vec![Step::Segmenting, Step::Synthesising, Step::Scoring],
-        ),
+        (Step::Scoring, vec![Step::Segmenting, Step::Synthesising, Step::Scoring]),
     ] {
         let progress = CancelAfter {
             step: after,

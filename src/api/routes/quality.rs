@@ -4,7 +4,9 @@
 use crate::api::error::{ApiError, ErrorBody, decode_body};
 use crate::api::state::AppState;
 use crate::error::{Error, Result};
-use crate::quality::{QualityRequest, QualityResponse, QualitySource, ValidatedQualityRequest, evaluate, evaluate_persona};
+use crate::quality::{
+    QualityRequest, QualityResponse, QualitySource, ValidatedQualityRequest, evaluate, evaluate_persona,
+};
 use crate::store::{Db, blocking, personas, runs};
 use actix_web::{post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
