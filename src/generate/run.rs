@@ -1,5 +1,6 @@
 //! A generation run from start to finish: read the data, segment the participants, synthesise
-//! one persona per segment, and write the output folder. The CLI and the server's worker both
+//! one persona per segment (locally or with an LLM provider), score the personas' quality, and
+//! write the output folder. The CLI and the server's worker both
 //! call [`execute_run`], so they produce the same personas for the same input and settings.
 
 use super::output::{RunMetadata, write_run_output};
