@@ -464,6 +464,45 @@ mod tests {
         assert!(!api.message().contains("secret"));
     }
 
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // only decoded
+    struct Probe {
+        name: Option<String>,
+        items: Option<Vec<u32>>,
+    }
+
+    fn bad_field(body: serde_json::Value) -> (String, String) {
+        let error = decode_body::<Probe>(body).unwrap_err();
+        assert_eq!(error.code(), ErrorCode::ValidationError);
+        let field = &error.details()["fields"][0];
+        (
+            field["field"].as_str().unwrap().to_string(),
+            field["message"].as_str().unwrap().to_string(),
+        )
+    }
+
+    #[test]
+    fn decoded_bodies_name_the_field_at_fault() {
+        assert!(decode_body::<Probe>(serde_json::json!({"name": "a", "items": [1, 2]})).is_ok());
+        assert_eq!(bad_field(serde_json::json!([1])).0, "body");
+        let (field, message) = bad_field(serde_json::json!({"name": 3, "items": [1]}));
+        assert_eq!(field, "name");
+        assert!(message.contains("expected a string"), "{message}");
+        assert_eq!(bad_field(serde_json::json!({"items": [1, 2, "x"]})).0, "items[2]");
+        assert_eq!(bad_field(serde_json::json!({"items": 5})).0, "items");
+        let (field, message) = bad_field(serde_json::json!({"name": "a", "colour": 1}));
+        assert_eq!(field, "colour");
+        assert!(message.starts_with("unknown field `colour`"), "{message}");
+    }
+
+    #[test]
+    fn privacy_audit_failures_are_422() {
+        assert_eq!(ErrorCode::PrivacyAuditFailed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = serde_json::to_value(ApiError::new(ErrorCode::PrivacyAuditFailed, "leak").body()).unwrap();
+        assert_eq!(body["error"], "privacy_audit_failed");
+    }
+
     #[test]
     fn validation_errors_name_each_field() {
         let api = ApiError::validation(vec![
