@@ -237,6 +237,13 @@ fn output_folder_holds_personas_cards_and_metadata() {
         let md = std::fs::read_to_string(card.join("persona.md")).unwrap();
         assert!(md.starts_with(&format!("# {}\n", persona.name)));
         assert!(md.contains("## Evidence") && md.contains("[E1]"), "{md}");
+        let quality = persona.quality.as_ref().unwrap();
+        let line = format!(
+            "- Quality: {:.2} / 100 ({})\n",
+            quality["overall_score"].as_f64().unwrap(),
+            quality["level"].as_str().unwrap()
+        );
+        assert!(md.contains(&line), "{md}");
     }
     let leftovers: Vec<_> = walk(folder).into_iter().filter(|p| p.contains(".tmp-")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
