@@ -21,6 +21,9 @@ use utoipa::{Modify, OpenApi};
         (name = "meta", description = "About this API"),
         (name = "health", description = "Liveness and readiness"),
         (name = "generation", description = "Persona generation jobs"),
+        (name = "providers", description = "Generation providers and their configuration"),
+        (name = "quality", description = "Quality scores of personas"),
+        (name = "scripts", description = "Conversation scripts (character cards) from personas"),
     ),
     components(schemas(ErrorBody, ErrorCode)),
     modifiers(&BearerScheme)

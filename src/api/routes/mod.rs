@@ -3,7 +3,10 @@
 
 pub mod generate;
 pub mod health;
+pub mod providers;
+pub mod quality;
 pub mod root;
+pub mod scripts;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -12,4 +15,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     root::configure(cfg);
     health::configure(cfg);
     generate::configure(cfg);
+    providers::configure(cfg);
+    quality::configure(cfg);
+    scripts::configure(cfg);
 }
