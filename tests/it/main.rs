@@ -17,6 +17,7 @@ mod generate;
 mod ingest;
 mod providers;
 mod quality;
+mod readme;
 mod restart;
 mod scripts;
 mod webhooks;
