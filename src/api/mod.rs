@@ -1,1 +1,263 @@
-//! api: see README.md (Architecture).
+//! The HTTP API (actix-web) and the [`Application`] that runs it together with the worker.
+//!
+//! Request path, outermost first: request logging → CORS (answers preflights) → rate limit →
+//! authentication → the envelope guard for library error responses → routes (or the 404/405
+//! default service). Handlers are thin: they check the request, call one library function on the
+//! blocking pool (all SQLite work runs there) and answer JSON.
+
+pub mod auth;
+pub mod cors;
+pub mod docs;
+pub mod error;
+pub mod generate;
+pub mod openapi;
+pub mod rate_limit;
+pub mod reload;
+pub mod routes;
+pub mod state;
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::store::Db;
+use crate::worker::{Heartbeat, JobExecutor, JobNotifier, Worker};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Logger, from_fn};
+use actix_web::{App, HttpServer, web};
+use error::RouteTable;
+use state::{AppState, DataDir, LiveConfig, LiveSettings};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts()
+        .1
+}
+
+/// The actix application: routes, documentation, error handling and middleware.
+pub fn create_app(
+    state: web::Data<AppState>,
+    spec: utoipa::openapi::OpenApi,
+    route_table: web::Data<RouteTable>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let max_body = state.settings.server.max_body_bytes;
+    let (app, _) = App::new()
+        .into_utoipa_app()
+        .app_data(state)
+        .app_data(error::json_config(max_body))
+        .app_data(web::PayloadConfig::default().limit(max_body))
+        .app_data(error::query_config())
+        .app_data(error::path_config())
+        .app_data(route_table)
+        .configure(routes::configure)
+        .split_for_parts();
+    app.configure(|cfg| docs::configure(cfg, spec))
+        .default_service(web::to(error::not_found_or_method_not_allowed))
+        .wrap(from_fn(error::envelope_errors))
+        .wrap(from_fn(auth::require_token))
+        .wrap(from_fn(rate_limit::limit_requests))
+        .wrap(from_fn(cors::cors))
+        .wrap(Logger::default())
+}
+
+/// The server and its worker, bound and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    worker: Worker,
+    state: web::Data<AppState>,
+    shutdown: CancellationToken,
+    reload: Option<(PathBuf, reload::SettingsLoader)>,
+}
+
+impl Application {
+    /// Opens and migrates the database, resolves the data directory, binds the listener (port 0
+    /// picks a free port) and prepares the worker with `executor`. Call from within a tokio
+    /// runtime; nothing runs until [`Application::run_until_stopped`].
+    pub fn build_with_executor(settings: Settings, executor: Arc<dyn JobExecutor>) -> Result<Application> {
+        let db = Db::open(&settings.database)?;
+        let applied = db.migrate()?;
+        for migration in &applied {
+            log::info!("applied migration V{}__{}", migration.version, migration.name);
+        }
+        let data_dir = DataDir::resolve(&settings.storage.data_dir)?;
+        std::fs::create_dir_all(&settings.storage.output_dir).map_err(|e| {
+            Error::invalid(format!(
+                "cannot create the output directory {} (storage.output_dir): {e}",
+                settings.storage.output_dir.display()
+            ))
+        })?;
+        let address = (settings.server.host.as_str(), settings.server.port);
+        let listener = TcpListener::bind(address).map_err(|e| {
+            Error::invalid(format!(
+                "cannot listen on {}:{}: {e}",
+                settings.server.host, settings.server.port
+            ))
+        })?;
+        let port = listener.local_addr()?.port();
+
+        let settings = Arc::new(settings);
+        let heartbeat = Heartbeat::default();
+        let notifier = JobNotifier::default();
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            settings: settings.clone(),
+            live: LiveConfig::new(LiveSettings::from_settings(&settings)),
+            data_dir: Arc::new(data_dir),
+            heartbeat: heartbeat.clone(),
+            notifier: notifier.clone(),
+            limiter: Arc::new(rate_limit::RateLimiter::default()),
+        });
+        let spec = openapi();
+        let route_table = web::Data::new(RouteTable::from_openapi(&spec));
+        let server = {
+            let state = state.clone();
+            HttpServer::new(move || create_app(state.clone(), spec.clone(), route_table.clone()))
+                .workers(settings.server.workers.max(1))
+                .disable_signals()
+                .shutdown_timeout(settings.server.shutdown_grace_seconds)
+                .listen(listener)?
+                .run()
+        };
+        log::info!(
+            "listening on http://{}:{port} (database {}, data {}, output {})",
+            settings.server.host,
+            db.path().display(),
+            state.data_dir.canonical().display(),
+            settings.storage.output_dir.display()
+        );
+        Ok(Application {
+            port,
+            server,
+            worker: Worker {
+                db,
+                settings,
+                executor,
+                heartbeat,
+                notifier,
+            },
+            state,
+            shutdown: CancellationToken::new(),
+            reload: None,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Cancelling this token shuts the application down gracefully (what SIGTERM does).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// With `--reload`: re-read the settings with `loader` whenever `config_file` changes.
+    pub fn reload_on_change(&mut self, config_file: PathBuf, loader: reload::SettingsLoader) {
+        self.reload = Some((config_file, loader));
+    }
+
+    /// Runs the HTTP server and the worker until the shutdown token is cancelled (or the server
+    /// fails): then stops accepting connections, finishes requests in flight, and gives running
+    /// jobs `server.shutdown_grace_seconds` to end.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Application {
+            server,
+            worker,
+            state,
+            shutdown,
+            reload,
+            ..
+        } = self;
+        let worker = worker.start(shutdown.clone())?;
+        if let Some((path, loader)) = reload {
+            tokio::spawn(reload::watch(path, loader, state.live.clone(), shutdown.clone()));
+        }
+        let handle = server.handle();
+        let stopper = {
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                shutdown.cancelled().await;
+                log::info!("shutting down: no new connections or jobs");
+                handle.stop(true).await;
+            })
+        };
+        let served = server.await;
+        shutdown.cancel();
+        let _ = stopper.await;
+        worker.stopped().await;
+        log::info!("stopped");
+        served
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn collect_refs(value: &Value, refs: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map {
+                    match (key.as_str(), item) {
+                        ("$ref", Value::String(target)) => refs.push(target.clone()),
+                        _ => collect_refs(item, refs),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| collect_refs(item, refs)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_spec_has_unique_operation_ids_and_every_reference_resolves() {
+        let spec = serde_json::to_value(super::openapi()).unwrap();
+        let mut ids = Vec::new();
+        for item in spec["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
+                    assert!(!ids.contains(&id.to_string()), "operationId {id} is used twice");
+                    ids.push(id.to_string());
+                }
+            }
+        }
+        assert!(ids.len() >= 7, "{ids:?}");
+        let mut refs = Vec::new();
+        collect_refs(&spec, &mut refs);
+        for target in refs {
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .expect("a schema reference");
+            assert!(
+                spec["components"]["schemas"].get(name).is_some(),
+                "{target} does not resolve"
+            );
+        }
+    }
+}

@@ -1,3 +1,322 @@
-//! store: see README.md (Architecture).
+//! SQLite storage: the connection pools, migrations and one repository per table group.
+//!
+//! All SQL lives under this module. Callers use [`Db::write`] (an IMMEDIATE transaction, committed
+//! when the closure returns `Ok`) and [`Db::read`] (a read-only connection), or their async forms
+//! from async code, which run the closure on the blocking thread pool.
+//!
+//! Two pools share the database file: a read pool (`database.pool_size` connections, marked
+//! `query_only`) and a write pool of exactly one connection. SQLite allows one writer at a time
+//! anyway; queueing writers on the pool instead of letting them spin in SQLite's busy handler keeps
+//! write latency low and fair under load. Other processes (a second server, `persona migrate`, the
+//! `sqlite3` shell) are handled by `busy_timeout`.
 
+pub mod experiments;
+pub mod jobs;
+pub mod personas;
+pub mod runs;
 pub mod webhooks;
+
+use crate::config::DatabaseSettings;
+use crate::error::{Error, Result};
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// Name of refinery's bookkeeping table.
+const MIGRATIONS_TABLE: &str = "refinery_schema_history";
+
+/// The database: a read pool and a single-connection write pool over one SQLite file.
+#[derive(Clone)]
+pub struct Db {
+    read: Pool<SqliteConnectionManager>,
+    write: Pool<SqliteConnectionManager>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+/// One migration applied by [`Db::migrate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    pub version: i64,
+    pub name: String,
+}
+
+/// The schema version in the file against the newest migration built into this binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// `None` when no migration has been applied yet.
+    pub applied: Option<i64>,
+    pub latest: i64,
+}
+
+impl MigrationStatus {
+    pub fn is_current(&self) -> bool {
+        self.applied == Some(self.latest)
+    }
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file of `settings`. Does not migrate.
+    pub fn open(settings: &DatabaseSettings) -> Result<Db> {
+        Db::open_path(&settings.path, settings.pool_size, settings.busy_timeout_ms)
+    }
+
+    pub fn open_path(path: &Path, read_pool_size: u32, busy_timeout_ms: u64) -> Result<Db> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                Error::Internal(format!(
+                    "cannot create the database directory {}: {e}",
+                    parent.display()
+                ))
+            })?;
+        }
+        let open_error = |e: r2d2::Error| Error::Internal(format!("cannot open database {}: {e}", path.display()));
+        let wait = Duration::from_millis(busy_timeout_ms.max(1000));
+        // The writer is created first so that the file and its WAL mode exist before readers open it.
+        let write = Pool::builder()
+            .max_size(1)
+            .connection_timeout(wait)
+            .build(manager(path, busy_timeout_ms, false))
+            .map_err(open_error)?;
+        let read = Pool::builder()
+            .max_size(read_pool_size.max(1))
+            .connection_timeout(wait)
+            .build(manager(path, busy_timeout_ms, true))
+            .map_err(open_error)?;
+        Ok(Db {
+            read,
+            write,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Applies every embedded migration not yet in the file; returns those applied now.
+    pub fn migrate(&self) -> Result<Vec<AppliedMigration>> {
+        let mut conn = self.write.get()?;
+        let report = embedded::migrations::runner()
+            .run(&mut *conn)
+            .map_err(|e| Error::Internal(format!("migrating {}: {e}", self.path.display())))?;
+        Ok(report
+            .applied_migrations()
+            .iter()
+            .map(|m| AppliedMigration {
+                version: i64::from(m.version()),
+                name: m.name().to_string(),
+            })
+            .collect())
+    }
+
+    /// Which schema version the file has, read without writing anything.
+    pub fn migration_status(&self) -> Result<MigrationStatus> {
+        let latest = latest_embedded_version();
+        self.read(|conn| {
+            let table_exists: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+                [MIGRATIONS_TABLE],
+                |row| row.get(0),
+            )?;
+            let applied = if table_exists {
+                conn.query_row(&format!("SELECT MAX(version) FROM {MIGRATIONS_TABLE}"), [], |row| {
+                    row.get::<_, Option<i64>>(0)
+                })
+                .optional()?
+                .flatten()
+            } else {
+                None
+            };
+            Ok(MigrationStatus { applied, latest })
+        })
+    }
+
+    /// Runs `f` in an IMMEDIATE transaction on the write connection: committed when `f` returns
+    /// `Ok`, rolled back otherwise. Never call `write` from inside `f` (one writer: it would wait
+    /// for itself).
+    pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.write.get()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` on a read-only pooled connection.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.read.get()?;
+        f(&conn)
+    }
+
+    /// [`Db::write`] on the blocking thread pool, for async callers.
+    pub async fn write_async<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let db = self.clone();
+        blocking(move || db.write(f)).await
+    }
+
+    /// [`Db::read`] on the blocking thread pool, for async callers.
+    pub async fn read_async<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let db = self.clone();
+        blocking(move || db.read(f)).await
+    }
+
+    /// Whether the database answers a query and its file is still in place. A file deleted while
+    /// the server runs still answers on open connections, but everything written from then on is
+    /// lost, so that counts as unhealthy too.
+    pub fn ping(&self) -> Result<()> {
+        self.read(|conn| {
+            conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?;
+            Ok(())
+        })?;
+        if !self.path.exists() {
+            return Err(Error::Unavailable(format!(
+                "database file {} is missing",
+                self.path.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Runs blocking work off the async executor, turning a panic into an internal error.
+pub async fn blocking<T, F>(f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Internal(format!("blocking task failed: {e}")))?
+}
+
+fn manager(path: &Path, busy_timeout_ms: u64, read_only: bool) -> SqliteConnectionManager {
+    SqliteConnectionManager::file(path).with_init(move |conn| {
+        conn.busy_timeout(Duration::from_millis(busy_timeout_ms))?;
+        // journal_mode answers with a row, so it is read rather than executed.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        if read_only {
+            conn.execute_batch("PRAGMA query_only = ON;")?;
+        }
+        Ok(())
+    })
+}
+
+/// The newest migration version compiled into this binary.
+pub fn latest_embedded_version() -> i64 {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Reads a JSON TEXT column into a value, naming the column when the stored text is corrupt.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Internal(format!("corrupt JSON in column {column}: {e}")))
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Db;
+
+    /// A migrated database in a temporary directory (kept alive by the returned guard).
+    pub fn temp_db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::open_path(&dir.path().join("persona.db"), 4, 5000).expect("open");
+        db.migrate().expect("migrate");
+        (dir, db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once_and_status_tracks_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_path(&dir.path().join("sub/persona.db"), 2, 1000).unwrap();
+        let before = db.migration_status().unwrap();
+        assert_eq!(before.applied, None);
+        assert!(!before.is_current());
+        let applied = db.migrate().unwrap();
+        assert_eq!(applied.first().map(|m| m.version), Some(1));
+        assert_eq!(applied.first().map(|m| m.name.as_str()), Some("core"));
+        assert!(db.migration_status().unwrap().is_current());
+        assert!(db.migrate().unwrap().is_empty(), "a second run applies nothing");
+    }
+
+    #[test]
+    fn connections_use_wal_foreign_keys_and_read_only_readers() {
+        let (_dir, db) = test_support::temp_db();
+        let (mode, fk): (String, i64) = db
+            .read(|c| {
+                Ok((
+                    c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+                    c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!((mode.as_str(), fk), ("wal", 1));
+        let err = db
+            .read(|c| {
+                c.execute("DELETE FROM jobs", [])?;
+                Ok(())
+            })
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("readonly") || err.to_string().contains("read-only"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_failed_write_closure_rolls_back() {
+        let (_dir, db) = test_support::temp_db();
+        let err = db
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO experiments (id, name, created_at, updated_at) VALUES ('exp-1', 'n', 't', 't')",
+                    [],
+                )?;
+                Err::<(), _>(Error::Conflict("stop".into()))
+            })
+            .unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)));
+        let count: i64 = db
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM experiments", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(count, 0);
+    }
+
+    #[test]
+    fn ping_fails_once_the_file_is_gone() {
+        let (dir, db) = test_support::temp_db();
+        db.ping().unwrap();
+        std::fs::remove_file(dir.path().join("persona.db")).unwrap();
+        let err = db.ping().unwrap_err();
+        assert!(matches!(err, Error::Unavailable(_)), "{err:?}");
+    }
+}

@@ -1,0 +1,273 @@
+//! Generation jobs: create, read, list and cancel (`/api/v1/generate`).
+
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::generate::{
+    Cancellation, GenerateBody, JobCreated, JobView, cancel_job, create_job, job_view, parse_generate_request,
+    read_job_view,
+};
+use crate::api::state::AppState;
+use crate::error::FieldError;
+use crate::store::blocking;
+use crate::store::jobs::{self as job_store, JobStatus, ListQuery};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(create).service(list).service(get_job).service(cancel);
+}
+
+/// Default and largest page sizes of the job list.
+pub const DEFAULT_LIMIT: u32 = 100;
+pub const MAX_LIMIT: u32 = 1000;
+
+/// Start an asynchronous persona generation job.
+///
+/// The job joins the experiment named by `experiment_id` or `experiment`, or else the experiment
+/// named after its `data` (created when needed). Poll `status_url` for its progress and result.
+#[utoipa::path(
+    operation_id = "create_generation_job",
+    tag = "generation",
+    request_body(content = GenerateBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Job created", body = JobCreated),
+        (status = 400, description = "Invalid request: bad JSON, a data path outside the data directory or missing, \
+            an unknown or unconfigured provider, an unknown experiment", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 413, description = "Request body too large", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Validation error; `details.fields` names each bad field", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded, or too many unfinished jobs for this client", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/generate")]
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let request = parse_generate_request(&body, &state.settings)?;
+    let peer = req.peer_addr().map(|a| a.ip());
+    let entry = create_job(&state, request, peer).await?;
+    Ok(HttpResponse::Ok().json(JobCreated::new(&entry)))
+}
+
+/// Which optional parts list items carry.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ListInclude {
+    /// Each completed job's personas.
+    Result,
+}
+
+/// Query parameters of the job list (documentation; parsed by hand to name bad parameters).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Jobs per page (1–1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// Jobs to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<u64>,
+    /// Only jobs in this status.
+    pub status: Option<JobStatus>,
+    /// `result`: include completed jobs' personas.
+    #[param(inline)]
+    pub include: Option<ListInclude>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct ListOptions {
+    query: ListQuery,
+    with_personas: bool,
+}
+
+fn parse_list_query(query_string: &str) -> Result<ListOptions, ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query_string).map_err(|e| {
+        ApiError::validation(vec![FieldError {
+            field: "query".into(),
+            message: e.to_string(),
+        }])
+    })?;
+    let mut options = ListOptions {
+        query: ListQuery {
+            status: None,
+            limit: DEFAULT_LIMIT,
+            offset: 0,
+        },
+        with_personas: false,
+    };
+    let mut fields = Vec::new();
+    let mut bad = |field: &str, message: String| {
+        fields.push(FieldError {
+            field: field.into(),
+            message,
+        })
+    };
+    for (key, value) in pairs.into_inner() {
+        match key.as_str() {
+            "limit" => match value.parse::<u32>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => options.query.limit = n,
+                _ => bad("limit", format!("must be an integer between 1 and {MAX_LIMIT}")),
+            },
+            "offset" => match value.parse::<u64>() {
+                Ok(n) if n <= i64::MAX as u64 => options.query.offset = n,
+                _ => bad("offset", "must be a non-negative integer".into()),
+            },
+            "status" => match JobStatus::parse(&value) {
+                Some(status) => options.query.status = Some(status),
+                None => bad(
+                    "status",
+                    format!("must be one of {}", JobStatus::ALL.map(JobStatus::as_str).join(", ")),
+                ),
+            },
+            "include" => match value.as_str() {
+                "result" => options.with_personas = true,
+                _ => bad("include", "must be \"result\"".into()),
+            },
+            // Unknown parameters are ignored, as most APIs do.
+            _ => {}
+        }
+    }
+    if fields.is_empty() {
+        Ok(options)
+    } else {
+        Err(ApiError::validation(fields))
+    }
+}
+
+/// List generation jobs, newest first.
+///
+/// Items carry `result.personas_count` (not the personas) unless `include=result`.
+#[utoipa::path(
+    operation_id = "list_generation_jobs",
+    tag = "generation",
+    params(ListParams),
+    responses(
+        (status = 200, description = "Jobs, newest first", body = Vec<JobView>,
+            headers(("X-Total-Count" = u64, description = "Jobs matching the filter, over all pages"))),
+        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 422, description = "Invalid query parameter; `details.fields` names it", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/api/v1/generate")]
+pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let options = parse_list_query(req.query_string())?;
+    let db = state.db.clone();
+    let (total, views) = blocking(move || {
+        db.read(|conn| {
+            let total = job_store::count(conn, options.query.status)?;
+            let views = job_store::list_entries(conn, &options.query)?
+                .into_iter()
+                .map(|entry| job_view(conn, entry, options.with_personas))
+                .collect::<crate::error::Result<Vec<_>>>()?;
+            Ok((total, views))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((HeaderName::from_static("x-total-count"), HeaderValue::from(total)))
+        .json(views))
+}
+
+/// Get a generation job's status and result.
+#[utoipa::path(
+    operation_id = "get_generation_job",
+    tag = "generation",
+    params(("job_id" = String, Path, description = "Job identifier")),
+    responses(
+        (status = 200, description = "The job", body = JobView),
+        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/api/v1/generate/{job_id}")]
+pub async fn get_job(path: web::Path<String>, state: web::Data<AppState>) -> Result<web::Json<JobView>, ApiError> {
+    let job_id = path.into_inner();
+    let db = state.db.clone();
+    let view = blocking(move || read_job_view(&db, &job_id)).await?;
+    Ok(web::Json(view))
+}
+
+/// Cancel a generation job.
+///
+/// A pending job is cancelled at once (200). A running job is asked to stop and does so at its
+/// next pipeline step (202, `cancel_requested: true`). A job that has ended cannot be cancelled
+/// (409).
+#[utoipa::path(
+    operation_id = "cancel_generation_job",
+    tag = "generation",
+    params(("job_id" = String, Path, description = "Job identifier")),
+    responses(
+        (status = 200, description = "The job was pending and is now cancelled", body = JobView),
+        (status = 202, description = "The job is running; it stops at its next step", body = JobView),
+        (status = 401, description = "Authentication required", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "The job has already ended", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/api/v1/generate/{job_id}")]
+pub async fn cancel(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let job_id = path.into_inner();
+    let db = state.db.clone();
+    let (cancellation, view) = blocking(move || {
+        let cancellation = cancel_job(&db, &job_id)?;
+        let view = read_job_view(&db, &job_id)?;
+        Ok((cancellation, view))
+    })
+    .await?;
+    Ok(match cancellation {
+        Cancellation::Cancelled => HttpResponse::Ok().json(view),
+        Cancellation::Requested => HttpResponse::Accepted().json(view),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_queries_default_and_name_bad_parameters() {
+        let options = parse_list_query("").unwrap();
+        assert_eq!((options.query.limit, options.query.offset), (DEFAULT_LIMIT, 0));
+        let options = parse_list_query("limit=5&offset=10&status=running&include=result&x=1").unwrap();
+        assert_eq!(options.query.limit, 5);
+        assert_eq!(options.query.status, Some(JobStatus::Running));
+        assert!(options.with_personas);
+        let err = parse_list_query("limit=1001&status=done&offset=-1&include=all").unwrap_err();
+        let fields: Vec<_> = err.details()["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(fields, vec!["limit", "status", "offset", "include"]);
+        assert!(parse_list_query("limit=0").is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! HTTP routes, one module per resource. Each module's `configure` registers its handlers with
+//! `.service(...)`, which is what puts them in the OpenAPI document.
+
+pub mod generate;
+pub mod health;
+pub mod root;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every route of the API.
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    root::configure(cfg);
+    health::configure(cfg);
+    generate::configure(cfg);
+}

@@ -1,0 +1,710 @@
+//! The job runner: claims pending jobs under a lease, runs them through a [`JobExecutor`],
+//! keeps the lease alive while they run, and records each outcome in one transaction.
+//!
+//! Restart safety rests on three rules:
+//! - a claim is one `UPDATE … RETURNING` in an IMMEDIATE transaction, so a job is never claimed
+//!   twice at once;
+//! - a running job's lease is renewed every `worker.lease_seconds / 3`; when a process dies its
+//!   leases expire and [`recover_expired_leases`] (at start-up and periodically) re-queues those
+//!   jobs, or fails them after `worker.max_attempts` claims;
+//! - every change a worker makes names the lease epoch it claimed, so a worker that lost its lease
+//!   cannot change (or complete) a job another worker has claimed since. Its output folder, already
+//!   written, stays on disk without rows pointing at it.
+
+use super::{Heartbeat, JobNotifier, Worker};
+use crate::config::{FetchSettings, Settings};
+use crate::domain::IdKind;
+use crate::domain::Persona;
+use crate::domain::time::format_rfc3339;
+use crate::error::{Error, Result};
+use crate::generate::{CancelFlag, GenerationSettings, Progress, Step};
+use crate::store::Db;
+use crate::store::jobs::{self as job_store, Job, Lease, LeaseRenewal};
+use crate::store::runs::RunDetails;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// What an executor is asked to run for one claim of a job.
+#[derive(Debug, Clone)]
+pub struct JobRun {
+    pub job_id: String,
+    /// The run this attempt records (fresh for every claim).
+    pub run_id: String,
+    pub experiment_id: String,
+    /// The input: a file or folder under the data directory, or the downloaded copy of a URL.
+    pub data_path: PathBuf,
+    pub generation: GenerationSettings,
+    /// Where the run's output folder goes (`storage.output_dir`).
+    pub output_dir: PathBuf,
+}
+
+/// What a successful execution produced.
+#[derive(Debug, Clone, Default)]
+pub struct JobOutput {
+    pub personas: Vec<Persona>,
+    pub details: RunDetails,
+}
+
+pub type ExecuteFuture = Pin<Box<dyn Future<Output = Result<JobOutput>> + Send + 'static>>;
+
+/// Runs a job's generation. Production uses the generation pipeline; tests inject slow,
+/// blocking, failing or crashing executors. The executor should check `progress.cancelled()`
+/// between steps and return [`Error::Cancelled`] when it is set.
+///
+/// The returned future is driven on a blocking-pool thread of the worker's runtime (with
+/// `Handle::block_on`): it may do CPU-heavy work between awaits, await I/O and use
+/// `spawn_blocking`, but must not call `block_in_place`. A panic fails the job.
+pub trait JobExecutor: Send + Sync + 'static {
+    fn execute(&self, run: JobRun, progress: Arc<dyn Progress>) -> ExecuteFuture;
+}
+
+/// What one pass of [`recover_expired_leases`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// Jobs returned to pending.
+    pub requeued: Vec<String>,
+    /// Jobs failed after `worker.max_attempts` claims.
+    pub failed: Vec<String>,
+    /// Jobs whose cancellation had been requested, now cancelled.
+    pub cancelled: Vec<String>,
+}
+
+impl RecoveryReport {
+    pub fn is_empty(&self) -> bool {
+        self.requeued.is_empty() && self.failed.is_empty() && self.cancelled.is_empty()
+    }
+}
+
+fn now() -> String {
+    format_rfc3339(chrono::Utc::now())
+}
+
+fn lease_deadline(lease: Duration) -> String {
+    format_rfc3339(chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30)))
+}
+
+/// Ends or re-queues every running job whose lease expired before now: a job whose worker
+/// stopped returns to pending while it has had fewer than `max_attempts` claims, and fails with a
+/// clear error after that; one whose cancellation was requested is cancelled.
+pub fn recover_expired_leases(db: &Db, max_attempts: u32) -> Result<RecoveryReport> {
+    db.write(|tx| {
+        let now = now();
+        let mut report = RecoveryReport::default();
+        for expired in job_store::expired_leases(tx, &now)? {
+            let id = expired.lease.job_id.clone();
+            if expired.cancel_requested {
+                let run_id = IdKind::Run.new_id();
+                if job_store::finish_cancelled(tx, &expired.lease, &run_id, &RunDetails::default(), &now)?.is_some() {
+                    report.cancelled.push(id);
+                }
+            } else if expired.attempts < max_attempts {
+                if job_store::requeue(tx, &expired.lease, &now)? {
+                    report.requeued.push(id);
+                }
+            } else {
+                let times = match expired.attempts {
+                    1 => "once".to_string(),
+                    n => format!("{n} times"),
+                };
+                let error = format!(
+                    "the worker running this job stopped {times} without finishing it (lease expired); giving up \
+                     after {max_attempts} attempt(s)"
+                );
+                let run_id = IdKind::Run.new_id();
+                if job_store::fail(tx, &expired.lease, &run_id, &error, &RunDetails::default(), &now)?.is_some() {
+                    report.failed.push(id);
+                }
+            }
+        }
+        Ok(report)
+    })
+}
+
+/// The loop that claims and runs jobs (see the module documentation).
+pub(super) struct JobRunner {
+    db: Db,
+    settings: Arc<Settings>,
+    executor: Arc<dyn JobExecutor>,
+    heartbeat: Heartbeat,
+    notifier: JobNotifier,
+    /// This process's name in `jobs.lease_owner`.
+    owner: String,
+    /// Cancelled when the shutdown grace period is over: jobs still running are asked to stop
+    /// (their outcome is not recorded; lease recovery runs them again).
+    abandon: CancellationToken,
+}
+
+impl JobRunner {
+    pub(super) fn new(worker: Worker) -> JobRunner {
+        let suffix = IdKind::Job.new_id();
+        JobRunner {
+            db: worker.db,
+            settings: worker.settings,
+            executor: worker.executor,
+            heartbeat: worker.heartbeat,
+            notifier: worker.notifier,
+            owner: format!("pid-{}-{}", std::process::id(), &suffix[4..12]),
+            abandon: CancellationToken::new(),
+        }
+    }
+
+    fn lease_duration(&self) -> Duration {
+        Duration::from_secs(self.settings.worker.lease_seconds)
+    }
+
+    fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.settings.worker.poll_interval_ms.max(10))
+    }
+
+    async fn recover(&self) {
+        let db = self.db.clone();
+        let max_attempts = self.settings.worker.max_attempts;
+        match crate::store::blocking(move || recover_expired_leases(&db, max_attempts)).await {
+            Ok(report) if report.is_empty() => {}
+            Ok(report) => log::warn!(
+                "lease recovery: re-queued {:?}, failed {:?}, cancelled {:?}",
+                report.requeued,
+                report.failed,
+                report.cancelled
+            ),
+            Err(e) => log::error!("lease recovery failed: {e}"),
+        }
+    }
+
+    async fn claim(&self) -> Result<Option<Job>> {
+        let owner = self.owner.clone();
+        let lease = self.lease_duration();
+        self.db
+            .write_async(move |tx| job_store::claim_next(tx, &owner, &lease_deadline(lease), &now()))
+            .await
+    }
+
+    pub(super) async fn run(self, shutdown: CancellationToken) {
+        let this = Arc::new(self);
+        log::info!(
+            "worker {} started: concurrency {}, lease {} s, max attempts {}",
+            this.owner,
+            this.settings.worker.concurrency,
+            this.settings.worker.lease_seconds,
+            this.settings.worker.max_attempts
+        );
+        this.recover().await;
+        let recovery_interval = (this.lease_duration() / 2).max(Duration::from_secs(1));
+        let mut next_recovery = tokio::time::Instant::now() + recovery_interval;
+        let slots = Arc::new(Semaphore::new(this.settings.worker.concurrency.max(1)));
+        let mut running: JoinSet<()> = JoinSet::new();
+        loop {
+            this.heartbeat.beat();
+            while running.try_join_next().is_some() {}
+            if shutdown.is_cancelled() {
+                break;
+            }
+            if tokio::time::Instant::now() >= next_recovery {
+                this.recover().await;
+                next_recovery = tokio::time::Instant::now() + recovery_interval;
+            }
+            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                // Every slot is busy: wait for a job to end (or the next beat).
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(this.poll_interval()) => {}
+                    _ = running.join_next(), if !running.is_empty() => {}
+                }
+                continue;
+            };
+            match this.claim().await {
+                Ok(Some(job)) => {
+                    let runner = this.clone();
+                    running.spawn(async move {
+                        runner.run_job(job).await;
+                        drop(slot);
+                    });
+                }
+                Ok(None) => {
+                    drop(slot);
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(this.poll_interval()) => {}
+                        _ = this.notifier.wait() => {}
+                    }
+                }
+                Err(e) => {
+                    drop(slot);
+                    log::error!("claiming a job failed: {e}");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(this.poll_interval()) => {}
+                    }
+                }
+            }
+        }
+        let grace = Duration::from_secs(this.settings.server.shutdown_grace_seconds);
+        if !running.is_empty() {
+            log::info!(
+                "worker stopping: waiting up to {} s for {} running job(s)",
+                grace.as_secs(),
+                running.len()
+            );
+        }
+        let drained = tokio::time::timeout(grace, async { while running.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            log::warn!(
+                "worker stopped with {} job(s) still running; they return to pending once their leases expire",
+                running.len()
+            );
+            this.abandon.cancel();
+            running.abort_all();
+        }
+        log::info!("worker {} stopped", this.owner);
+    }
+
+    /// Runs one claimed job to its end and records the outcome.
+    async fn run_job(self: Arc<Self>, job: Job) {
+        let lease = job.lease();
+        let run_id = IdKind::Run.new_id();
+        log::info!("job {} claimed (attempt {}, run {run_id})", job.id, job.attempts);
+        let cancel = CancelFlag::default();
+        let lost = Arc::new(AtomicBool::new(false));
+        let (progress_tx, progress_rx) = watch::channel(job.progress);
+        let progress = Arc::new(JobProgress {
+            job_id: job.id.clone(),
+            cancel: cancel.clone(),
+            abandon: self.abandon.clone(),
+            progress: progress_tx,
+        });
+        let keeper_stop = CancellationToken::new();
+        let keeper = tokio::spawn(keep_lease(LeaseKeeper {
+            db: self.db.clone(),
+            lease: lease.clone(),
+            duration: self.lease_duration(),
+            poll: self.poll_interval(),
+            cancel: cancel.clone(),
+            lost: lost.clone(),
+            progress: progress_rx,
+            stop: keeper_stop.clone(),
+        }));
+
+        let outcome = self.execute(&job, &run_id, progress).await;
+        keeper_stop.cancel();
+        let _ = keeper.await;
+
+        if lost.load(Ordering::SeqCst) {
+            log::warn!(
+                "job {}: lease lost while running (another worker claimed it after the lease expired); result discarded",
+                job.id
+            );
+            return;
+        }
+        let db = self.db.clone();
+        let recorded = match outcome {
+            Ok(output) => {
+                let count = output.personas.len();
+                let result = db
+                    .write_async({
+                        let (lease, run_id) = (lease.clone(), run_id.clone());
+                        move |tx| job_store::complete(tx, &lease, &run_id, &output.details, &output.personas, &now())
+                    })
+                    .await;
+                match result {
+                    Ok(done) => {
+                        if done.is_some() {
+                            log::info!("job {} completed: {count} persona(s), run {run_id}", job.id);
+                        }
+                        Ok(done)
+                    }
+                    Err(e) => {
+                        log::error!("job {}: storing the result failed: {e}", job.id);
+                        self.record_failure(&lease, &run_id, "storing the result failed (details in the server log)")
+                            .await
+                    }
+                }
+            }
+            Err(Error::Cancelled) => {
+                log::info!("job {} cancelled", job.id);
+                db.write_async({
+                    let (lease, run_id) = (lease.clone(), run_id.clone());
+                    move |tx| job_store::finish_cancelled(tx, &lease, &run_id, &RunDetails::default(), &now())
+                })
+                .await
+            }
+            Err(e) => {
+                let message = match &e {
+                    Error::Internal(detail) => {
+                        log::error!("job {} failed with an internal error: {detail}", job.id);
+                        "internal error while generating (details in the server log)".to_string()
+                    }
+                    other => {
+                        log::info!("job {} failed: {other}", job.id);
+                        other.to_string()
+                    }
+                };
+                self.record_failure(&lease, &run_id, &message).await
+            }
+        };
+        match recorded {
+            Ok(Some(_)) => {}
+            Ok(None) => log::warn!(
+                "job {}: lease epoch {} is stale (the job was claimed again); result discarded",
+                job.id,
+                lease.epoch
+            ),
+            Err(e) => log::error!(
+                "job {}: recording its outcome failed ({e}); it will be retried once its lease expires",
+                job.id
+            ),
+        }
+    }
+
+    async fn record_failure(&self, lease: &Lease, run_id: &str, message: &str) -> Result<Option<Job>> {
+        let (lease, run_id, message) = (lease.clone(), run_id.to_string(), message.to_string());
+        self.db
+            .write_async(move |tx| job_store::fail(tx, &lease, &run_id, &message, &RunDetails::default(), &now()))
+            .await
+    }
+
+    /// Fetches a URL source if needed and runs the executor, turning a panic into an error.
+    async fn execute(&self, job: &Job, run_id: &str, progress: Arc<JobProgress>) -> Result<JobOutput> {
+        let download_dir = self
+            .settings
+            .storage
+            .output_dir
+            .join(".downloads")
+            .join(format!("{}-{}", job.id, job.lease_epoch));
+        let _cleanup = RemoveOnDrop(download_dir.clone());
+        let data_path = if is_url(&job.data_source) {
+            download(&job.data_source, &self.settings.fetch, &download_dir).await?
+        } else {
+            PathBuf::from(&job.data_source)
+        };
+        if progress.cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let request = &job.request;
+        let run = JobRun {
+            job_id: job.id.clone(),
+            run_id: run_id.to_string(),
+            experiment_id: job.experiment_id.clone(),
+            data_path,
+            generation: GenerationSettings {
+                count: request.count as usize,
+                seed: request.seed.unwrap_or(self.settings.generation.seed),
+                provider: request.provider.clone(),
+                model: request.model.clone(),
+                options: request.config.clone(),
+            },
+            output_dir: self.settings.storage.output_dir.clone(),
+        };
+        // The future is driven on a blocking-pool thread, so that CPU-heavy generation never holds
+        // up the runtime threads that renew leases and claim jobs.
+        let future = self.executor.execute(run, progress);
+        let runtime = tokio::runtime::Handle::current();
+        match tokio::task::spawn_blocking(move || runtime.block_on(future)).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => {
+                let payload = e.into_panic();
+                let detail = payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(Error::Internal(format!("the generation pipeline panicked: {detail}")))
+            }
+            Err(e) => Err(Error::Internal(format!("generation task ended abnormally: {e}"))),
+        }
+    }
+}
+
+/// The progress sink handed to the executor: raises the job's progress and reports cancellation.
+struct JobProgress {
+    job_id: String,
+    cancel: CancelFlag,
+    abandon: CancellationToken,
+    progress: watch::Sender<u8>,
+}
+
+impl Progress for JobProgress {
+    fn step(&self, step: Step, message: &str) {
+        log::debug!("job {}: {step:?} {message}", self.job_id);
+        let value = step.progress();
+        self.progress.send_if_modified(|current| {
+            let raise = value > *current;
+            if raise {
+                *current = value;
+            }
+            raise
+        });
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.is_cancelled() || self.abandon.is_cancelled()
+    }
+}
+
+struct LeaseKeeper {
+    db: Db,
+    lease: Lease,
+    duration: Duration,
+    /// How often cancellation requests are looked for.
+    poll: Duration,
+    cancel: CancelFlag,
+    lost: Arc<AtomicBool>,
+    progress: watch::Receiver<u8>,
+    stop: CancellationToken,
+}
+
+/// While a job runs: renews its lease every third of the lease time, writes progress as it rises,
+/// and watches for cancellation requests. Losing the lease stops the job.
+async fn keep_lease(mut keeper: LeaseKeeper) {
+    let mut renew = tokio::time::interval((keeper.duration / 3).max(Duration::from_millis(100)));
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    renew.tick().await;
+    let mut check_cancel = tokio::time::interval(keeper.poll);
+    check_cancel.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut progress_open = true;
+    loop {
+        tokio::select! {
+            _ = keeper.stop.cancelled() => return,
+            _ = renew.tick() => {
+                let (lease, expires) = (keeper.lease.clone(), lease_deadline(keeper.duration));
+                match keeper.db.write_async(move |tx| job_store::renew_lease(tx, &lease, &expires, &now())).await {
+                    Ok(LeaseRenewal::Held { cancel_requested }) => {
+                        if cancel_requested {
+                            keeper.cancel.cancel();
+                        }
+                    }
+                    Ok(LeaseRenewal::Lost) => {
+                        keeper.lost.store(true, Ordering::SeqCst);
+                        keeper.cancel.cancel();
+                        return;
+                    }
+                    Err(e) => log::warn!("job {}: renewing its lease failed: {e}", keeper.lease.job_id),
+                }
+            }
+            _ = check_cancel.tick() => {
+                let id = keeper.lease.job_id.clone();
+                if let Ok(Some(job)) = keeper.db.read_async(move |conn| job_store::get(conn, &id)).await
+                    && job.cancel_requested
+                {
+                    keeper.cancel.cancel();
+                }
+            }
+            changed = keeper.progress.changed(), if progress_open => {
+                if changed.is_err() {
+                    progress_open = false;
+                    continue;
+                }
+                let value = *keeper.progress.borrow_and_update();
+                let lease = keeper.lease.clone();
+                match keeper.db.write_async(move |tx| job_store::record_progress(tx, &lease, value, &now())).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        keeper.lost.store(true, Ordering::SeqCst);
+                        keeper.cancel.cancel();
+                        return;
+                    }
+                    Err(e) => log::warn!("job {}: recording progress failed: {e}", keeper.lease.job_id),
+                }
+            }
+        }
+    }
+}
+
+fn is_url(source: &str) -> bool {
+    let lower = source.get(..8).unwrap_or(source).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// Removes a directory (and everything in it) when dropped; a missing directory is fine.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        match std::fs::remove_dir_all(&self.0) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => log::warn!("cannot remove download folder {}: {e}", self.0.display()),
+        }
+    }
+}
+
+/// Downloads a URL data source into `dir` with the fetch limits (time, size, no private targets
+/// unless allowed, no redirects), keeping the URL's file name so that evidence names the source.
+async fn download(url: &str, limits: &FetchSettings, dir: &Path) -> Result<PathBuf> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+
+    let fetch_error = |message: String| Error::InvalidInput {
+        message,
+        details: serde_json::json!({"field": "data", "url": url}),
+    };
+    let timeout = Duration::from_secs(limits.timeout_seconds.max(1));
+    let client = crate::net::guarded_client(
+        limits.allow_private_targets,
+        timeout,
+        timeout.min(Duration::from_secs(10)),
+    );
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| fetch_error(format!("fetching {url} failed: {}", error_chain(&e))))?;
+    let status = response.status();
+    if !status.is_success() {
+        let hint = if status.is_redirection() {
+            " (redirects are not followed)"
+        } else {
+            ""
+        };
+        return Err(fetch_error(format!("fetching {url} failed: HTTP {status}{hint}")));
+    }
+    let too_large = |size: u64| {
+        fetch_error(format!(
+            "{url} is larger than the fetch limit of {} bytes ({size} bytes or more)",
+            limits.max_bytes
+        ))
+    };
+    if let Some(length) = response.content_length()
+        && length > limits.max_bytes
+    {
+        return Err(too_large(length));
+    }
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let name = download_file_name(response.url(), content_type.as_deref());
+    tokio::fs::create_dir_all(dir).await?;
+    let path = dir.join(name);
+    let mut file = tokio::fs::File::create(&path).await?;
+    let mut received: u64 = 0;
+    let mut body = response.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| fetch_error(format!("fetching {url} failed: {}", error_chain(&e))))?;
+        received += chunk.len() as u64;
+        if received > limits.max_bytes {
+            return Err(too_large(received));
+        }
+        file.write_all(&chunk).await?;
+    }
+    file.flush().await?;
+    Ok(path)
+}
+
+/// An error with its causes, for messages such as "operation timed out".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A safe local file name for a download: the URL's last path segment (sanitised), with an
+/// extension from the Content-Type when the URL has none.
+fn download_file_name(url: &reqwest::Url, content_type: Option<&str>) -> String {
+    let segment = url
+        .path_segments()
+        .and_then(|mut segments| segments.next_back())
+        .unwrap_or("");
+    let mut name: String = segment
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    name = name.trim_start_matches('.').chars().take(100).collect();
+    if name.is_empty() {
+        name = "data".into();
+    }
+    if Path::new(&name).extension().is_none() {
+        let mime = content_type
+            .and_then(|ct| ct.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        let extension = match mime.as_str() {
+            "text/csv" | "application/csv" => "csv",
+            "text/tab-separated-values" => "tsv",
+            "application/json" => "json",
+            "application/x-ndjson" | "application/jsonl" => "jsonl",
+            "text/markdown" => "md",
+            _ => "txt",
+        };
+        name = format!("{name}.{extension}");
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_names_keep_the_url_file_name_or_use_the_content_type() {
+        let url = |s: &str| reqwest::Url::parse(s).unwrap();
+        assert_eq!(
+            download_file_name(&url("https://x.test/a/interviews.csv"), None),
+            "interviews.csv"
+        );
+        assert_eq!(
+            download_file_name(&url("https://x.test/export"), Some("text/csv; charset=utf-8")),
+            "export.csv"
+        );
+        assert_eq!(
+            download_file_name(&url("https://x.test/"), Some("application/json")),
+            "data.json"
+        );
+        assert_eq!(
+            download_file_name(&url("https://x.test/..%2F..%2Fetc"), None),
+            "_2F.._2Fetc"
+        );
+        assert_eq!(download_file_name(&url("https://x.test/.hidden"), None), "hidden.txt");
+    }
+
+    #[test]
+    fn urls_are_recognised_by_scheme() {
+        assert!(is_url("https://x.test/a.csv"));
+        assert!(is_url("HTTP://x.test/a.csv"));
+        assert!(!is_url("/data/http/a.csv"));
+        assert!(!is_url("ftp://x.test/a.csv"));
+    }
+
+    #[test]
+    fn progress_only_rises() {
+        let (tx, rx) = watch::channel(0u8);
+        let sink = JobProgress {
+            job_id: "job-1".into(),
+            cancel: CancelFlag::default(),
+            abandon: CancellationToken::new(),
+            progress: tx,
+        };
+        sink.step(Step::Synthesising, "");
+        sink.step(Step::Segmenting, "");
+        assert_eq!(*rx.borrow(), Step::Synthesising.progress());
+        assert!(!sink.cancelled());
+        sink.cancel.cancel();
+        assert!(sink.cancelled());
+        let abandoned = JobProgress {
+            job_id: "job-2".into(),
+            cancel: CancelFlag::default(),
+            abandon: CancellationToken::new(),
+            progress: watch::channel(0u8).0,
+        };
+        abandoned.abandon.cancel();
+        assert!(abandoned.cancelled(), "jobs abandoned at shutdown are asked to stop");
+    }
+}
