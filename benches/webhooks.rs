@@ -92,7 +92,11 @@ async fn run(deliveries: usize) {
     loop_task.await.expect("dispatcher loop");
 
     assert_eq!(delivered, total, "every delivery should have been delivered");
-    assert_eq!(receiver.count(), total, "the receiver should have seen each delivery once");
+    assert_eq!(
+        receiver.count(),
+        total,
+        "the receiver should have seen each delivery once"
+    );
     println!(
         "webhooks: enqueued {total} deliveries in {:.0} ms ({:.0}/s)",
         enqueue_time.as_secs_f64() * 1000.0,

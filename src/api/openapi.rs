@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "meta", description = "About this API"),
         (name = "health", description = "Liveness and readiness"),
         (name = "generation", description = "Persona generation jobs"),
+        (name = "webhooks", description = "Signed notifications of job events, and their deliveries"),
     ),
     components(schemas(ErrorBody, ErrorCode)),
     modifiers(&BearerScheme)

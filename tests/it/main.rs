@@ -8,6 +8,6 @@ mod api_errors;
 mod api_generate;
 mod api_health;
 mod api_limits;
-mod restart;
 mod receiver;
+mod restart;
 mod webhooks;

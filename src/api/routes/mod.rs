@@ -4,6 +4,7 @@
 pub mod generate;
 pub mod health;
 pub mod root;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -12,4 +13,5 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     root::configure(cfg);
     health::configure(cfg);
     generate::configure(cfg);
+    webhooks::configure(cfg);
 }
