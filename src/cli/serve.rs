@@ -134,14 +134,15 @@ pub fn run_with_executor(args: ServeArgs, executor: impl FnOnce(&Settings) -> Ar
             // A second signal means "now".
             wait_for_signal().await;
             log::warn!("second signal: exiting without waiting for running jobs");
+            super::flush_logs();
             std::process::exit(130);
         });
         app.run_until_stopped().await.map_err(|e| e.to_string())
     });
+    super::flush_logs();
     match outcome {
         Ok(()) => 0,
         Err(e) => {
-            log::error!("{e}");
             eprintln!("persona serve: {e}");
             super::EXIT_FAILURE
         }
