@@ -529,6 +529,17 @@ mod api {
             .await
             .unwrap();
         error_body(bad_json, StatusCode::BAD_REQUEST, "invalid_input").await;
+        let not_json = app
+            .request(reqwest::Method::POST, "/api/v1/webhooks")
+            .header("content-type", "text/plain")
+            .body("url=https://example.com/h")
+            .send()
+            .await
+            .unwrap();
+        error_body(not_json, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+        let not_an_object = app.post_json("/api/v1/webhooks", &json!(["https://example.com/h"])).await;
+        let error = error_body(not_an_object, StatusCode::UNPROCESSABLE_ENTITY, "validation_error").await;
+        assert_eq!(error["details"]["fields"][0]["field"], "body");
         let listed: Value = app.get("/api/v1/webhooks").await.json().await.unwrap();
         assert_eq!(listed, json!([]));
     }
@@ -563,6 +574,14 @@ mod api {
             app.get_with_token("/api/v1/webhooks", None).await.status(),
             StatusCode::OK
         );
+
+        // A delivery is only found under its own webhook.
+        let other = register(&app, json!({"url": "https://example.com/other"})).await;
+        let other_id = other["webhook_id"].as_str().unwrap();
+        let response = app
+            .get(&format!("/api/v1/webhooks/{other_id}/deliveries/{delivery_id}"))
+            .await;
+        error_body(response, StatusCode::NOT_FOUND, "not_found").await;
 
         let unknown = "webhook-000000000000";
         for path in [
