@@ -162,6 +162,8 @@ pub struct LlmSettings {
     pub evidence_token_budget: usize,
     pub temperature: f32,
     pub max_output_tokens: u32,
+    /// First retry delay in milliseconds; later retries double it (capped at 60 s, ±20 % jitter).
+    pub retry_base_delay_ms: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -289,6 +291,7 @@ impl Default for LlmSettings {
             evidence_token_budget: 6000,
             temperature: 0.4,
             max_output_tokens: 4096,
+            retry_base_delay_ms: 1000,
         }
     }
 }
@@ -512,6 +515,7 @@ impl Settings {
         set!("PERSONA_LLM_EVIDENCE_TOKEN_BUDGET", parse, s.llm.evidence_token_budget);
         set!("PERSONA_LLM_TEMPERATURE", parse, s.llm.temperature);
         set!("PERSONA_LLM_MAX_OUTPUT_TOKENS", parse, s.llm.max_output_tokens);
+        set!("PERSONA_LLM_RETRY_BASE_DELAY_MS", parse, s.llm.retry_base_delay_ms);
         let text = |_: &str, v: String| Ok::<_, ConfigError>(v);
         set!("OPENAI_BASE_URL", text, s.providers.openai.base_url);
         set!("ANTHROPIC_BASE_URL", text, s.providers.anthropic.base_url);
@@ -567,6 +571,15 @@ impl Settings {
         }
         if self.database.pool_size == 0 {
             return invalid("database.pool_size", "must be at least 1");
+        }
+        if self.llm.concurrency == 0 {
+            return invalid("llm.concurrency", "must be at least 1");
+        }
+        if self.llm.timeout_seconds == 0 {
+            return invalid("llm.timeout_seconds", "must be at least 1");
+        }
+        if self.llm.max_output_tokens == 0 {
+            return invalid("llm.max_output_tokens", "must be at least 1");
         }
         if self.generation.count == 0 || self.generation.count > 20 {
             return invalid("generation.count", "must be between 1 and 20");

@@ -29,6 +29,10 @@ pub enum Error {
     PayloadTooLarge(String),
     #[error("{0}")]
     Unavailable(String),
+    /// An LLM provider failed or answered unusably (after retries); the message names the
+    /// provider and what to check, never a key.
+    #[error("{message}")]
+    Provider { provider: String, message: String },
     /// The operation was cancelled on request (a cancelled job).
     #[error("cancelled")]
     Cancelled,

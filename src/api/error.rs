@@ -239,6 +239,12 @@ impl From<Error> for ApiError {
                 log::warn!("service unavailable: {message}");
                 ApiError::unavailable("the service is temporarily unavailable; try again shortly")
             }
+            Error::Provider { provider, message } => {
+                // Provider messages may quote upstream bodies; keep them in the log, not the response.
+                log::warn!("provider {provider} failed: {message}");
+                ApiError::unavailable(format!("the {provider} provider could not complete the request; try again shortly"))
+                    .with_details(serde_json::json!({ "provider": provider }))
+            }
             Error::Cancelled => ApiError::conflict("the operation was cancelled"),
             Error::Internal(message) => {
                 log::error!("internal error: {message}");

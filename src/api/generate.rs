@@ -35,21 +35,25 @@ pub struct GenerateBody {
     #[schema(minimum = 1, maximum = 20, example = 3)]
     pub count: Option<u32>,
     /// `local` (default), `openai`, `anthropic`, `gemini` or `ollama`.
+    #[schema(min_length = 1)]
     pub provider: Option<String>,
     /// Model identifier; the provider's configured default when absent.
+    #[schema(min_length = 1)]
     pub model: Option<String>,
     /// Generation options, passed to the pipeline.
     #[schema(value_type = Option<Object>)]
     pub config: Option<Value>,
     /// Absolute http(s) URL notified when the job completes or fails.
-    #[schema(format = "uri")]
+    #[schema(format = "uri", pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+")]
     pub webhook_url: Option<String>,
     /// Random seed (the configured default when absent).
     #[schema(minimum = 0)]
     pub seed: Option<u64>,
     /// An existing experiment to add the run to.
+    #[schema(min_length = 1)]
     pub experiment_id: Option<String>,
     /// An existing experiment, by name.
+    #[schema(min_length = 1)]
     pub experiment: Option<String>,
 }
 
@@ -126,13 +130,9 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
     };
     let count = match present("count") {
         None => Some(settings.generation.count as u32),
-        Some(v) => match v.as_u64() {
-            Some(n) if (MIN_COUNT..=MAX_COUNT).contains(&n) => Some(n as u32),
+        Some(v) => match integer(v) {
+            Some(n) if (MIN_COUNT as i128..=MAX_COUNT as i128).contains(&n) => Some(n as u32),
             Some(_) => {
-                bad("count", "must be between 1 and 20");
-                None
-            }
-            None if v.as_i64().is_some() => {
                 bad("count", "must be between 1 and 20");
                 None
             }
@@ -167,10 +167,10 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
     };
     let seed = match present("seed") {
         None => None,
-        Some(v) => match v.as_u64() {
+        Some(v) => match integer(v).and_then(|n| u64::try_from(n).ok()) {
             Some(n) => Some(n),
             None => {
-                bad("seed", "must be a non-negative integer");
+                bad("seed", "must be an integer from 0 to 18446744073709551615");
                 None
             }
         },
@@ -202,6 +202,20 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
         seed,
         experiment,
     })
+}
+
+/// A JSON number with an integral value (JSON Schema counts `3.0` as an integer).
+fn integer(value: &Value) -> Option<i128> {
+    if let Some(n) = value.as_u64() {
+        return Some(i128::from(n));
+    }
+    if let Some(n) = value.as_i64() {
+        return Some(i128::from(n));
+    }
+    value
+        .as_f64()
+        .filter(|f| f.fract() == 0.0 && f.abs() < 1e18)
+        .map(|f| f as i128)
 }
 
 fn is_url(data: &str) -> bool {
@@ -365,7 +379,7 @@ pub struct JobResult {
     /// The personas, in order (left out of list items unless `include=result`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Persona>>)]
-    pub personas: Option<Vec<Value>>,
+    pub personas: Option<Vec<Box<serde_json::value::RawValue>>>,
     pub personas_count: u64,
     pub experiment_id: String,
     pub run_id: String,
@@ -432,7 +446,7 @@ pub fn job_view(conn: &rusqlite::Connection, entry: JobEntry, with_personas: boo
     let result = match (&run, job.status) {
         (Some(run), JobStatus::Completed) => Some(JobResult {
             personas: if with_personas {
-                Some(personas::list_for_run(conn, &run.run_id)?)
+                Some(personas::list_raw_for_run(conn, &run.run_id)?)
             } else {
                 None
             },
@@ -543,6 +557,8 @@ mod tests {
         assert_eq!(bad_fields(json!({"data": "a", "count": 21})), vec!["count"]);
         assert_eq!(bad_fields(json!({"data": "a", "count": "3"})), vec!["count"]);
         assert_eq!(bad_fields(json!({"data": "a", "count": 2.5})), vec!["count"]);
+        assert_eq!(bad_fields(json!({"data": "a", "count": -1})), vec!["count"]);
+        assert_eq!(parse(json!({"data": "a", "count": 4.0, "seed": 7.0})).unwrap().count, 4);
         assert_eq!(bad_fields(json!({"data": ""})), vec!["data"]);
         assert_eq!(bad_fields(json!({"data": 7})), vec!["data"]);
         assert_eq!(bad_fields(json!([1, 2])), vec!["body"]);

@@ -89,6 +89,12 @@ pub struct Application {
 }
 
 impl Application {
+    /// [`Application::build_with_executor`] with the generation pipeline running the jobs.
+    pub fn build(settings: Settings) -> Result<Application> {
+        let executor = Arc::new(crate::worker::PipelineExecutor::new(Arc::new(settings.clone())));
+        Application::build_with_executor(settings, executor)
+    }
+
     /// Opens and migrates the database, resolves the data directory, binds the listener (port 0
     /// picks a free port) and prepares the worker with `executor`. Call from within a tokio
     /// runtime; nothing runs until [`Application::run_until_stopped`].

@@ -1,6 +1,9 @@
 //! The `persona` command line: thin wrappers over the library.
 
+pub mod generate;
 pub mod migrate;
+pub mod score;
+pub mod script;
 pub mod serve;
 
 use clap::{Parser, Subcommand};
@@ -18,16 +21,49 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Generate personas from a file or folder of research data and write a run folder.
+    Generate(generate::GenerateArgs),
+    /// Run the REST API and the job worker.
+    Serve(serve::ServeArgs),
     /// Apply database migrations and report the schema version.
     Migrate(migrate::MigrateArgs),
+    /// Score the quality of personas (a personas.json or a run folder).
+    Score(score::ScoreArgs),
+    /// Turn one persona into a privacy-audited conversation script.
+    Script(script::ScriptArgs),
 }
 
-/// Runs the CLI and returns the process exit code.
+/// Runs the CLI and returns the process exit code: 0 on success, 1 when the input or the run
+/// fails, 2 for usage and configuration errors.
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
+        Command::Generate(args) => {
+            init_tool_logging();
+            generate::run(args)
+        }
+        Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),
+        Command::Score(args) => {
+            init_tool_logging();
+            score::run(args)
+        }
+        Command::Script(args) => {
+            init_tool_logging();
+            script::run(args)
+        }
     }
+}
+
+/// Logging for one-shot commands: `RUST_LOG` is respected; by default only warnings reach stderr.
+fn init_tool_logging() {
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).try_init();
+}
+
+/// An error as one line, prefixed `error: `, for stderr.
+pub fn error_line(error: &dyn std::fmt::Display) -> String {
+    let message = error.to_string();
+    format!("error: {}", message.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// Exit code for a configuration or usage problem.

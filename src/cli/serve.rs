@@ -2,7 +2,6 @@
 
 use crate::api::Application;
 use crate::config::{ConfigError, EnvSource, ProcessEnv, Secret, Settings};
-use crate::worker::JobExecutor;
 use clap::{ArgAction, Args};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -90,8 +89,8 @@ impl ServeArgs {
     }
 }
 
-/// Runs the server with `executor` for jobs until a signal stops it; returns the exit code.
-pub fn run_with_executor(args: ServeArgs, executor: impl FnOnce(&Settings) -> Arc<dyn JobExecutor>) -> i32 {
+/// Runs the server until SIGTERM or SIGINT; returns the exit code.
+pub fn run(args: ServeArgs) -> i32 {
     let settings = match args.load_settings(&ProcessEnv) {
         Ok(settings) => settings,
         Err(e) => {
@@ -115,9 +114,8 @@ pub fn run_with_executor(args: ServeArgs, executor: impl FnOnce(&Settings) -> Ar
             return super::EXIT_FAILURE;
         }
     };
-    let executor = executor(&settings);
     let outcome = runtime.block_on(async move {
-        let mut app = Application::build_with_executor(settings, executor).map_err(|e| e.to_string())?;
+        let mut app = Application::build(settings).map_err(|e| e.to_string())?;
         if args.reload {
             match args.config_file(&ProcessEnv) {
                 Some(path) => {

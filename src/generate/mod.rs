@@ -4,7 +4,17 @@
 //! The types below are the contract between segmentation, the local synthesiser and the LLM
 //! providers.
 
+pub mod local;
+pub mod output;
 pub mod providers;
+mod rng;
+pub mod run;
+pub mod segment;
+pub mod synthetic;
+pub mod text;
+
+pub use output::{RunMetadata, write_run_output};
+pub use run::{RunOutcome, RunRequest, assign_run_context, execute_corpus_run, execute_run};
 
 use crate::domain::Persona;
 use serde::{Deserialize, Serialize};

@@ -46,3 +46,17 @@ pub fn list_for_run(conn: &Connection, run_id: &str) -> Result<Vec<serde_json::V
     }
     Ok(personas)
 }
+
+/// The personas of a run in order, as the stored JSON text (for responses that pass them on
+/// without re-encoding).
+pub fn list_raw_for_run(conn: &Connection, run_id: &str) -> Result<Vec<Box<serde_json::value::RawValue>>> {
+    let mut stmt = conn.prepare_cached("SELECT data FROM personas WHERE run_id = ?1 ORDER BY position")?;
+    let rows = stmt.query_map([run_id], |row| row.get::<_, String>(0))?;
+    let mut personas = Vec::new();
+    for text in rows {
+        let raw = serde_json::value::RawValue::from_string(text?)
+            .map_err(|e| crate::error::Error::Internal(format!("corrupt JSON in column personas.data: {e}")))?;
+        personas.push(raw);
+    }
+    Ok(personas)
+}

@@ -17,6 +17,7 @@ use crate::domain::IdKind;
 use crate::domain::Persona;
 use crate::domain::time::format_rfc3339;
 use crate::error::{Error, Result};
+use crate::generate::run::{RunOutcome, RunRequest, execute_run};
 use crate::generate::{CancelFlag, GenerationSettings, Progress, Step};
 use crate::store::Db;
 use crate::store::jobs::{self as job_store, Job, Lease, LeaseRenewal};
@@ -63,6 +64,63 @@ pub type ExecuteFuture = Pin<Box<dyn Future<Output = Result<JobOutput>> + Send +
 /// `spawn_blocking`, but must not call `block_in_place`. A panic fails the job.
 pub trait JobExecutor: Send + Sync + 'static {
     fn execute(&self, run: JobRun, progress: Arc<dyn Progress>) -> ExecuteFuture;
+}
+
+/// The production executor: the generation pipeline ([`crate::generate::run::execute_run`]),
+/// the same code path as `persona generate`. The run gets the job's run and experiment IDs, so
+/// its personas get fresh IDs and that context.
+pub struct PipelineExecutor {
+    settings: Arc<Settings>,
+}
+
+impl PipelineExecutor {
+    pub fn new(settings: Arc<Settings>) -> PipelineExecutor {
+        PipelineExecutor { settings }
+    }
+}
+
+impl JobExecutor for PipelineExecutor {
+    fn execute(&self, run: JobRun, progress: Arc<dyn Progress>) -> ExecuteFuture {
+        let settings = self.settings.clone();
+        Box::pin(async move {
+            let request = RunRequest {
+                data_path: run.data_path,
+                generation: run.generation,
+                run_id: Some(run.run_id),
+                experiment_id: Some(run.experiment_id),
+                output_dir: run.output_dir,
+            };
+            let outcome = execute_run(&request, &settings, &*progress).await?;
+            job_output(outcome)
+        })
+    }
+}
+
+/// What the `runs` row records of a pipeline run.
+fn job_output(outcome: RunOutcome) -> Result<JobOutput> {
+    let RunOutcome {
+        personas,
+        output_path,
+        metadata,
+        warnings,
+        usage,
+        duration_ms,
+        ..
+    } = outcome;
+    Ok(JobOutput {
+        personas,
+        details: RunDetails {
+            model: Some(metadata.model.clone()),
+            source_files: serde_json::to_value(&metadata.sources)?,
+            skipped_files: serde_json::to_value(&metadata.skipped)?,
+            warnings,
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            output_path: Some(output_path.display().to_string()),
+            duration_ms: Some(duration_ms),
+            metadata: serde_json::to_value(&metadata)?,
+        },
+    })
 }
 
 /// What one pass of [`recover_expired_leases`] did.

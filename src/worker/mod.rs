@@ -12,7 +12,9 @@ pub mod jobs;
 pub mod retry;
 pub mod signing;
 
-pub use jobs::{ExecuteFuture, JobExecutor, JobOutput, JobRun, RecoveryReport, recover_expired_leases};
+pub use jobs::{
+    ExecuteFuture, JobExecutor, JobOutput, JobRun, PipelineExecutor, RecoveryReport, recover_expired_leases,
+};
 
 use crate::config::Settings;
 use crate::store::Db;

@@ -2,7 +2,7 @@
 //! records for each outcome.
 
 use crate::support::executors::FakeExecutor;
-use crate::support::{WAIT, error_body, is_ended, spawn_app_with};
+use crate::support::{WAIT, error_body, is_ended, spawn_app, spawn_app_with, write_planted_csv};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -431,4 +431,117 @@ async fn progress_rises_while_a_job_runs() {
     executor.release();
     let done = app.wait_for_job(&id, is_ended, Duration::from_secs(10)).await;
     assert_eq!(done["progress"], 100);
+}
+
+/// The persona as generated, without what differs from one run to the next.
+fn content(persona: &Value) -> Value {
+    let mut persona = persona.clone();
+    for key in ["id", "run_id", "experiment_id", "created_at"] {
+        persona.as_object_mut().unwrap().remove(key);
+    }
+    persona
+}
+
+#[tokio::test]
+async fn the_real_pipeline_generates_evidenced_personas_and_records_the_run() {
+    let app = spawn_app(|_| {}).await;
+    write_planted_csv(&app.data_dir.join("interviews.csv"), 3, 8);
+    let body = json!({"data": "interviews.csv", "count": 3, "seed": 11});
+    let first = app.create_job(body.clone()).await;
+    let second = app.create_job(body).await;
+    let job = app.wait_until_ended(&first).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let personas = job["result"]["personas"].as_array().unwrap().clone();
+    assert!(!personas.is_empty() && personas.len() <= 3, "{job}");
+    assert_eq!(job["result"]["personas_count"], personas.len());
+    let run_id = job["run_id"].as_str().unwrap();
+    for persona in &personas {
+        assert!(persona["id"].as_str().unwrap().starts_with("persona-"));
+        assert_eq!(persona["run_id"], run_id);
+        assert_eq!(persona["experiment_id"], job["experiment_id"]);
+        assert_eq!(persona["provider"], "local");
+        let evidence = persona["evidence"].as_array().unwrap();
+        assert!(!evidence.is_empty(), "{persona}");
+        assert!(evidence.iter().all(|e| e["source"] == "interviews.csv"), "{persona}");
+    }
+    let folder = std::path::Path::new(job["result"]["output_path"].as_str().unwrap());
+    assert!(
+        folder.starts_with(&app.output_dir) && folder.is_dir(),
+        "{}",
+        folder.display()
+    );
+
+    let (model, sources, metadata): (String, String, String) = app
+        .db
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT model, source_files, metadata FROM runs WHERE id = ?1",
+                [run_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(model, "local-v1");
+    let sources: Value = serde_json::from_str(&sources).unwrap();
+    assert_eq!(sources[0]["path"], "interviews.csv");
+    let metadata: Value = serde_json::from_str(&metadata).unwrap();
+    assert_eq!(
+        (metadata["count_requested"].as_u64(), metadata["seed"].as_u64()),
+        (Some(3), Some(11))
+    );
+    assert_eq!(metadata["run_id"], run_id);
+
+    // The same data and settings give the same personas (fresh IDs aside).
+    let again = app.wait_until_ended(&second).await;
+    let repeated = again["result"]["personas"].as_array().unwrap();
+    assert_eq!(
+        repeated.iter().map(content).collect::<Vec<_>>(),
+        personas.iter().map(content).collect::<Vec<_>>()
+    );
+    assert_ne!(repeated[0]["id"], personas[0]["id"], "persona IDs are never reused");
+}
+
+#[tokio::test]
+async fn the_api_and_the_cli_produce_the_same_personas() {
+    let app = spawn_app(|_| {}).await;
+    let data = app.data_dir.join("interviews.csv");
+    write_planted_csv(&data, 3, 6);
+    let id = app
+        .create_job(json!({"data": "interviews.csv", "count": 3, "seed": 5}))
+        .await;
+    let job = app.wait_until_ended(&id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_persona"))
+        .args(["generate", "--count", "3", "--seed", "5", "--json", "--data"])
+        .arg(&data)
+        .arg("--output")
+        .arg(app.root().join("cli-output"))
+        .env_remove("PERSONA_CONFIG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let cli: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let api = job["result"]["personas"].as_array().unwrap();
+    assert_eq!(
+        api.iter().map(content).collect::<Vec<_>>(),
+        cli.iter().map(content).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn the_real_pipeline_fails_a_job_on_unusable_data_naming_the_file() {
+    let app = spawn_app(|_| {}).await;
+    app.write_data_file("empty.csv", "");
+    let id = app.create_job(json!({"data": "empty.csv"})).await;
+    let job = app.wait_until_ended(&id).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(job["error"].as_str().unwrap().contains("empty.csv"), "{job}");
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM runs WHERE job_id = ?1 AND status = 'failed'",
+            [&id]
+        ),
+        1
+    );
 }

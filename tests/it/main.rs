@@ -1,5 +1,7 @@
 //! One integration-test binary (one link step) with a module per area.
 
+mod mock_llm;
+mod receiver;
 mod support;
 
 mod api_auth;
@@ -8,6 +10,11 @@ mod api_errors;
 mod api_generate;
 mod api_health;
 mod api_limits;
-mod receiver;
+mod cli_generate;
+mod generate;
+mod ingest;
+mod providers;
+mod quality;
 mod restart;
+mod scripts;
 mod webhooks;

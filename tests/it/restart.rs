@@ -2,7 +2,7 @@
 //! servers over one database file) and with the real binary (SIGKILL and SIGTERM).
 
 use crate::support::executors::{FakeExecutor, fake_personas};
-use crate::support::{WAIT, is_ended, test_app, test_settings, wait_until};
+use crate::support::{WAIT, is_ended, spawn_process, test_app, test_settings, wait_until, write_planted_csv};
 use persona::api::generate::{Submission, parse_generate_request, submit_job};
 use persona::api::state::DataDir;
 use persona::domain::time::now_rfc3339;
@@ -361,4 +361,122 @@ async fn leases_stay_renewed_while_generation_blocks_its_threads() {
         0,
         "no lease lapsed while the jobs blocked their threads"
     );
+}
+
+#[test]
+fn persona_migrate_applies_the_schema_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nested/persona.db");
+    let run = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_persona"))
+            .args(["migrate", "--db"])
+            .arg(&db)
+            .env_remove("PERSONA_CONFIG")
+            .output()
+            .expect("persona migrate runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let latest = persona::store::latest_embedded_version();
+    let first = run();
+    assert!(first.starts_with("applied V1__core\n"), "{first}");
+    assert_eq!(first.matches("applied V").count() as i64, latest, "{first}");
+    assert!(first.contains(&format!("schema version {latest}")), "{first}");
+    let second = run();
+    assert!(second.contains(&format!("up to date (schema version {latest})")), "{second}");
+    let opened = Db::open_path(&db, 1, 1000).unwrap();
+    assert!(opened.migration_status().unwrap().is_current());
+}
+
+/// Rows of the stored result, checked after a restart: one run per job, its personas stored
+/// once and counted right.
+fn assert_each_job_recorded_once(db: &Db, ids: &[String]) {
+    db.read(|c| {
+        for id in ids {
+            let (runs, status): (i64, String) = c.query_row(
+                "SELECT (SELECT COUNT(*) FROM runs WHERE job_id = jobs.id), status FROM jobs WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            assert_eq!((runs, status.as_str()), (1, "completed"), "job {id}");
+            let (counted, stored): (i64, i64) = c.query_row(
+                "SELECT runs.personas_count, (SELECT COUNT(*) FROM personas WHERE personas.run_id = runs.id)
+                 FROM jobs JOIN runs ON runs.id = jobs.run_id WHERE jobs.id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            assert!(
+                counted > 0 && counted == stored,
+                "job {id}: {counted} counted, {stored} stored"
+            );
+        }
+        let orphans: i64 = c.query_row(
+            "SELECT COUNT(*) FROM personas WHERE run_id NOT IN (SELECT run_id FROM jobs WHERE run_id IS NOT NULL)",
+            [],
+            |r| r.get(0),
+        )?;
+        assert_eq!(orphans, 0, "every stored persona belongs to a job's run");
+        let runs: i64 = c.query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))?;
+        assert_eq!(runs as usize, ids.len());
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[tokio::test]
+async fn after_sigkill_and_a_restart_every_job_ends_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write_planted_csv(&dir.path().join("data/interviews.csv"), 6, 40);
+    let env = [
+        ("PERSONA_WORKER_CONCURRENCY", "1"),
+        ("PERSONA_WORKER_LEASE_SECONDS", "2"),
+    ];
+    let server = spawn_process(dir.path(), &env).await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(server.create_job(json!({"data": "interviews.csv", "count": 4})).await);
+    }
+    server.wait_for_job(&ids[0], |j| j["status"] == "running", WAIT).await;
+    let before = [server.job(&ids[0]).await, server.job(&ids[3]).await];
+    server.kill_hard();
+    assert_eq!(before[0]["status"], "running", "one job was running at the kill");
+    assert_eq!(before[1]["status"], "pending", "another was still pending");
+
+    let server = spawn_process(dir.path(), &env).await;
+    for id in &ids {
+        let job = server.wait_for_job(id, is_ended, Duration::from_secs(120)).await;
+        assert_eq!(job["status"], "completed", "{job}\n{}", server.log());
+    }
+    assert_eq!(
+        server.job(&ids[0]).await["attempts"],
+        2,
+        "the interrupted job ran again"
+    );
+    let db = Db::open_path(&dir.path().join("persona.db"), 1, 5000).unwrap();
+    assert_each_job_recorded_once(&db, &ids);
+    let status = server.terminate(WAIT);
+    assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_running_job_finish_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    write_planted_csv(&dir.path().join("data/interviews.csv"), 6, 40);
+    let server = spawn_process(dir.path(), &[("PERSONA_SERVER_SHUTDOWN_GRACE_SECONDS", "60")]).await;
+    let id = server.create_job(json!({"data": "interviews.csv", "count": 4})).await;
+    server.wait_for_job(&id, |j| j["status"] == "running", WAIT).await;
+    let log_path = server.log_path.clone();
+    let status = server.terminate(Duration::from_secs(90));
+    assert!(status.success(), "exit status {status}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("SIGTERM received") && log.contains("stopped"), "{log}");
+
+    let db = Db::open_path(&dir.path().join("persona.db"), 1, 5000).unwrap();
+    let job = db.read(|c| job_store::get(c, &id)).unwrap().unwrap();
+    assert_eq!(
+        job.status,
+        job_store::JobStatus::Completed,
+        "the running job finished during the grace period"
+    );
+    assert_each_job_recorded_once(&db, std::slice::from_ref(&id));
 }

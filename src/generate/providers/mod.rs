@@ -1,8 +1,22 @@
 //! Generation providers: `local` (offline, deterministic) and the LLM providers
 //! (OpenAI-compatible, Anthropic, Gemini, Ollama).
 
+mod anthropic;
+mod gemini;
+mod grounding;
+mod http;
+mod ollama;
+mod openai;
+mod parse;
+mod prompt;
+mod synthesize;
+mod wire;
+
+pub use synthesize::synthesize;
+
 use crate::config::{ProviderSettings, Settings};
 use crate::error::Error;
+use serde::Serialize;
 
 /// Every provider the service knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,6 +72,14 @@ impl ProviderKind {
         }
     }
 
+    /// The variable(s) to set or check for this provider's key, as told to the user.
+    pub fn missing_key_description(self) -> String {
+        match self {
+            ProviderKind::Gemini => "GEMINI_API_KEY or GOOGLE_API_KEY".to_string(),
+            _ => self.key_variable().unwrap_or("no key").to_string(),
+        }
+    }
+
     /// The base-URL environment variable of this provider.
     pub fn base_url_variable(self) -> Option<&'static str> {
         match self {
@@ -100,11 +122,9 @@ impl ProviderKind {
             return Some(format!("{} (base URL)", self.base_url_variable().unwrap_or("base_url")));
         }
         match self.key_variable() {
-            Some(var) if provider.api_key.is_none() => Some(if self == ProviderKind::Gemini {
-                "GEMINI_API_KEY or GOOGLE_API_KEY".to_string()
-            } else {
-                var.to_string()
-            }),
+            Some(_) if provider.api_key.as_ref().is_none_or(|k| k.expose().is_empty()) => {
+                Some(self.missing_key_description())
+            }
             _ => None,
         }
     }
@@ -131,6 +151,39 @@ pub fn resolve(name: &str, settings: &Settings) -> Result<ProviderKind, Error> {
         });
     }
     Ok(kind)
+}
+
+/// One provider as listed by `GET /api/v1/providers`: never a key, only whether one is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ProviderStatus {
+    /// `local`, `openai`, `anthropic`, `gemini` or `ollama`.
+    pub name: String,
+    /// Usable with the current settings (keyed providers: their key is set).
+    pub configured: bool,
+    /// The model used when a request names none.
+    pub default_model: String,
+    /// Where requests go (LLM providers only).
+    pub base_url: Option<String>,
+    /// What to set to make the provider usable, when it is not.
+    pub missing: Option<String>,
+}
+
+/// Every provider with its configuration state, in a fixed order (`local` first).
+pub fn provider_statuses(settings: &Settings) -> Vec<ProviderStatus> {
+    ProviderKind::ALL
+        .iter()
+        .map(|&kind| ProviderStatus {
+            name: kind.name().to_string(),
+            configured: kind.is_configured(settings),
+            default_model: kind.default_model(settings),
+            base_url: kind.settings(settings).map(|p| {
+                reqwest::Url::parse(&p.base_url)
+                    .map(|url| http::redacted_url(&url).trim_end_matches('/').to_string())
+                    .unwrap_or_else(|_| p.base_url.clone())
+            }),
+            missing: kind.missing_configuration(settings),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -161,5 +214,25 @@ mod tests {
         );
         assert_eq!(ProviderKind::parse("google"), Some(ProviderKind::Gemini));
         assert_eq!(ProviderKind::Local.default_model(&s), LOCAL_MODEL);
+    }
+
+    #[test]
+    fn statuses_list_every_provider_without_keys() {
+        let mut s = Settings::default();
+        s.providers.anthropic.api_key = Some(Secret::new("sk-ant-secret"));
+        s.providers.ollama.base_url = "http://user:pw@gpu-box:11434/".into();
+        let statuses = provider_statuses(&s);
+        let names: Vec<&str> = statuses.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["local", "openai", "anthropic", "gemini", "ollama"]);
+        assert!(statuses[0].configured && statuses[0].base_url.is_none());
+        assert_eq!(statuses[0].default_model, LOCAL_MODEL);
+        assert!(!statuses[1].configured);
+        assert_eq!(statuses[1].missing.as_deref(), Some("OPENAI_API_KEY"));
+        assert_eq!(statuses[1].base_url.as_deref(), Some("https://api.openai.com/v1"));
+        assert!(statuses[2].configured && statuses[2].missing.is_none());
+        assert_eq!(statuses[3].missing.as_deref(), Some("GEMINI_API_KEY or GOOGLE_API_KEY"));
+        assert_eq!(statuses[4].base_url.as_deref(), Some("http://gpu-box:11434"));
+        let json = serde_json::to_string(&statuses).unwrap();
+        assert!(!json.contains("sk-ant-secret") && !json.contains("pw@"), "{json}");
     }
 }

@@ -79,6 +79,12 @@ pub fn test_app() -> TestAppBuilder {
     }
 }
 
+/// An in-process server running jobs with the real generation pipeline, with settings tweaked by
+/// `tweak`.
+pub async fn spawn_app(tweak: impl FnOnce(&mut Settings) + 'static) -> TestApp {
+    test_app().settings(tweak).spawn().await
+}
+
 /// An in-process server whose jobs run on `executor`, with settings tweaked by `tweak`.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings) + 'static, executor: Arc<dyn JobExecutor>) -> TestApp {
     test_app().settings(tweak).executor(executor).spawn().await
@@ -90,6 +96,7 @@ impl TestAppBuilder {
         self
     }
 
+    /// Runs jobs on `executor` instead of the generation pipeline.
     pub fn executor(mut self, executor: Arc<dyn JobExecutor>) -> Self {
         self.executor = Some(executor);
         self
@@ -133,10 +140,11 @@ impl TestAppBuilder {
         let data_dir = settings.storage.data_dir.clone();
         let output_dir = settings.storage.output_dir.clone();
         let db_path = settings.database.path.clone();
-        let executor = self
-            .executor
-            .expect("choose an executor (for example executors::FakeExecutor::succeeding().shared())");
-        let mut app = Application::build_with_executor(settings, executor).expect("the test app builds");
+        let mut app = match self.executor {
+            Some(executor) => Application::build_with_executor(settings, executor),
+            None => Application::build(settings),
+        }
+        .expect("the test app builds");
         let config_path = root.join("persona.toml");
         if let Some(toml) = self.reload_config {
             std::fs::write(&config_path, toml).expect("config file");
@@ -304,6 +312,18 @@ impl TestApp {
             .read(|conn| Ok(conn.query_row(sql, params, |row| row.get(0))?))
             .expect("query")
     }
+}
+
+/// Writes a synthetic interview CSV with `groups` groups of `per_group` participants (six
+/// utterances each) to `path`: realistic input for the real pipeline; larger takes longer.
+pub fn write_planted_csv(path: &Path, groups: usize, per_group: usize) {
+    use persona::generate::synthetic::{PlantedCorpus, PlantedSpec};
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("data directory");
+    }
+    PlantedCorpus::generate(&PlantedSpec::equal(groups, per_group, 7))
+        .write_csv(path)
+        .expect("planted CSV");
 }
 
 pub fn is_ended(job: &Value) -> bool {

@@ -1,0 +1,148 @@
+//! `persona generate`: runs generation on a file or folder and writes a run folder.
+
+use super::error_line;
+use crate::config::{ProcessEnv, Settings};
+use crate::generate::{GenerationSettings, Progress, RunRequest, Step, execute_run};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// File or folder of research data (CSV, TSV, JSON, JSONL, YAML, Markdown, text).
+    #[arg(long, value_name = "PATH")]
+    pub data: PathBuf,
+    /// Personas to generate, 1–20 [default: 3, or generation.count]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=20))]
+    pub count: Option<u16>,
+    /// Provider [default: local, or generation.provider]
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Model of the provider [default: the provider's configured model]
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Seed of segmentation and naming [default: 42, or generation.seed]
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Folder the run folder is created in [default: ./output, or storage.output_dir]
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Config file (TOML) [default: $PERSONA_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the personas as a JSON array on stdout (and nothing else there).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `persona generate`; returns the exit code.
+pub fn run(args: GenerateArgs) -> i32 {
+    let settings = match Settings::load(args.config.as_deref(), &ProcessEnv) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("{}", error_line(&e));
+            return 1;
+        }
+    };
+    let request = RunRequest {
+        data_path: args.data,
+        generation: GenerationSettings {
+            count: args.count.map_or(settings.generation.count, usize::from),
+            seed: args.seed.unwrap_or(settings.generation.seed),
+            provider: args.provider.unwrap_or_else(|| settings.generation.provider.clone()),
+            model: args.model,
+            options: Default::default(),
+        },
+        run_id: None,
+        experiment_id: None,
+        output_dir: args.output.unwrap_or_else(|| settings.storage.output_dir.clone()),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("{}", error_line(&format!("cannot start the runtime: {e}")));
+            return 1;
+        }
+    };
+    let progress = CliProgress::new();
+    let result = runtime.block_on(execute_run(&request, &settings, &progress));
+    progress.finish();
+    match result {
+        Ok(outcome) => {
+            for warning in &outcome.warnings {
+                eprintln!("warning: {warning}");
+            }
+            eprintln!(
+                "generated {} persona{} from {} participants in {} ms",
+                outcome.personas.len(),
+                if outcome.personas.len() == 1 { "" } else { "s" },
+                outcome.metadata.participants,
+                outcome.duration_ms
+            );
+            let printed = if args.json {
+                eprintln!("Output: {}", outcome.output_path.display());
+                serde_json::to_string_pretty(&outcome.personas)
+                    .map_err(std::io::Error::other)
+                    .and_then(|json| print_line(&json))
+            } else {
+                print_line(&format!("Output: {}", outcome.output_path.display()))
+            };
+            match printed {
+                // A closed pipe (`| head`) is the reader's choice, not a failure.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("{}", error_line(&e));
+                    return 1;
+                }
+                _ => {}
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("{}", error_line(&e));
+            1
+        }
+    }
+}
+
+fn print_line(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}")?;
+    stdout.flush()
+}
+
+/// Progress on stderr: a bar on a terminal, plain `[ 25%] segmenting participants` lines
+/// otherwise (logs, pipes, CI).
+struct CliProgress {
+    bar: Option<ProgressBar>,
+}
+
+impl CliProgress {
+    fn new() -> CliProgress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(100);
+            if let Ok(style) = ProgressStyle::with_template("{bar:30.cyan/blue} {pos:>3}% {msg}") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        CliProgress { bar }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for CliProgress {
+    fn step(&self, step: Step, message: &str) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(u64::from(step.progress()));
+                bar.set_message(message.to_string());
+            }
+            None => eprintln!("[{:>3}%] {message}", step.progress()),
+        }
+    }
+}

@@ -1,0 +1,732 @@
+//! The `local` provider: builds one persona per segment from the participants' own words,
+//! offline and deterministically. Every goal, pain point, behaviour and quote is a verbatim
+//! sentence (or clause) of an utterance of the segment, recognised by cue patterns and chosen
+//! for its overlap with the segment's distinctive terms; each carries evidence entries for its
+//! speaker and for up to three other participants who said something similar.
+
+use super::providers::LOCAL_MODEL;
+use super::text::{self, Cue};
+use super::{GenerationOutput, GenerationSettings, GroundingStats, Segment, TokenUsage};
+use crate::domain::{Corpus, Evidence, EvidenceField, IdKind, Persona};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// Claims per list, and quotes.
+const MAX_ITEMS: usize = 5;
+const MIN_ITEMS: usize = 3;
+/// Supporting evidence entries per claim, besides the speaker's own.
+const MAX_SUPPORT: usize = 3;
+/// Utterances of a segment considered (they come most representative first).
+const MAX_UTTERANCES_SCANNED: usize = 2_000;
+/// Candidates kept per list before picking (best scores first).
+const MAX_CANDIDATES: usize = 400;
+/// Two claims whose term sets overlap this much say the same thing.
+const NEAR_DUPLICATE: f64 = 0.6;
+/// A sentence supports a claim when their term sets overlap at least this much.
+const SUPPORT_SIMILARITY: f64 = 0.3;
+/// Attribute names that hold a participant's role, most specific first.
+const ROLE_KEYS: &[&str] = &[
+    "role",
+    "job_title",
+    "occupation",
+    "job",
+    "position",
+    "profession",
+    "title",
+    "user_type",
+    "persona",
+    "segment",
+];
+
+#[rustfmt::skip]
+const GIVEN_NAMES: &[&str] = &[
+    "Maya", "Kwame", "Aiko", "Mateo", "Priya", "Lars", "Amara", "Chen", "Fatima", "Diego", "Ingrid", "Tariq",
+    "Leilani", "Dmitri", "Zanele", "Hiroshi", "Camila", "Olu", "Siobhan", "Rahul", "Yasmin", "Tomasz", "Nia",
+    "Javier", "Mei", "Kofi", "Elif", "Anders", "Lucia", "Arjun", "Noor", "Sione", "Hana", "Emeka", "Sofia", "Ravi",
+    "Astrid", "Malik", "Ximena", "Jun", "Aisha", "Pedro", "Freya", "Kenji", "Zainab", "Luca", "Ama", "Oskar", "Leila",
+    "Tenzin", "Chiara", "Bogdan", "Imani", "Rafael", "Sakura", "Yusuf", "Marisol", "Henrik", "Adaeze", "Minh",
+    "Catalina", "Farhan", "Alana", "Wiremu",
+];
+
+#[rustfmt::skip]
+const FAMILY_NAMES: &[&str] = &[
+    "Okafor", "Tanaka", "Silva", "Patel", "Nguyen", "Kowalski", "Haddad", "Johansson", "Mensah", "García", "Kim",
+    "Novak", "Rossi", "Ahmed", "O'Brien", "Kaur", "Müller", "Adeyemi", "Ivanova", "Hernández", "Sato", "Mbeki",
+    "Costa", "Chaudhry", "Lindqvist", "Osei", "Moreau", "Park", "Khan", "Fernández", "Yilmaz", "Kuznetsov",
+    "Nakamura", "Eze", "Larsen", "Santos", "Zhang", "Dubois", "Okonkwo", "Reyes", "Hashemi", "Andersen", "Bianchi",
+    "Abara", "Takahashi", "Jovanović", "Castillo", "Mahlangu", "Wong", "Petrov", "Akhtar", "Nilsson", "Torres",
+    "Banda", "Schmidt", "Liu", "Haile", "Gonzaga", "Mwangi", "Romero", "Sandoval", "Farah", "Kealoha", "Tupou",
+];
+
+/// Lowercase hex SHA-256 of a corpus's content (participants, attributes, utterances), the
+/// basis of content-derived persona IDs.
+pub fn corpus_digest(corpus: &Corpus) -> String {
+    let mut hasher = Sha256::new();
+    for p in &corpus.participants {
+        hasher.update(b"P\0");
+        hasher.update(p.id.as_bytes());
+        for (k, v) in &p.attributes {
+            hasher.update(b"\0A\0");
+            hasher.update(k.as_bytes());
+            hasher.update(b"\0");
+            hasher.update(v.as_bytes());
+        }
+        hasher.update(b"\n");
+    }
+    for u in &corpus.utterances {
+        hasher.update(b"U\0");
+        hasher.update(u.participant_id.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(corpus.source_path(u).as_bytes());
+        hasher.update(b"\0");
+        hasher.update(u.location.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(u.text.as_bytes());
+        hasher.update(b"\n");
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// The content-derived ID of the persona of segment `index` (same input, count and seed give
+/// the same IDs).
+pub fn persona_id(corpus_digest: &str, count: usize, seed: u64, index: usize) -> String {
+    let digest = Sha256::digest(format!("{corpus_digest}:{count}:{seed}:{index}").as_bytes());
+    IdKind::Persona.derived_id(&hex::encode(digest))
+}
+
+/// One persona per segment. Segments whose personas would be identical are merged (with a
+/// warning), so that no persona is duplicated.
+pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSettings) -> GenerationOutput {
+    let mut warnings = Vec::new();
+    if let Some(model) = settings.model.as_deref().filter(|m| *m != LOCAL_MODEL) {
+        warnings.push(format!(
+            "model {model:?} is ignored by provider local, which always uses {LOCAL_MODEL}"
+        ));
+    }
+    let digest = corpus_digest(corpus);
+    let mut segments: Vec<Segment> = segments.to_vec();
+    loop {
+        let personas = build_all(corpus, &segments, settings, &digest);
+        match first_duplicate(&personas) {
+            Some((keep, merge)) => {
+                warnings.push(format!(
+                    "segments {} and {} gave identical personas and were merged",
+                    keep + 1,
+                    merge + 1
+                ));
+                let merged = segments.remove(merge);
+                let target = &mut segments[keep];
+                target.participant_ids.extend(merged.participant_ids);
+                target.participant_ids.sort();
+                target.utterances.extend(merged.utterances);
+                for (index, segment) in segments.iter_mut().enumerate() {
+                    segment.index = index;
+                }
+            }
+            None => {
+                return GenerationOutput {
+                    personas,
+                    provider: "local".into(),
+                    model: LOCAL_MODEL.into(),
+                    warnings,
+                    usage: TokenUsage::default(),
+                    grounding: GroundingStats::default(),
+                };
+            }
+        }
+    }
+}
+
+fn build_all(corpus: &Corpus, segments: &[Segment], settings: &GenerationSettings, digest: &str) -> Vec<Persona> {
+    let mut names = NameBook::default();
+    segments
+        .iter()
+        .map(|segment| {
+            let id = persona_id(digest, settings.count, settings.seed, segment.index);
+            build_persona(corpus, segment, settings.seed, id, &mut names)
+        })
+        .collect()
+}
+
+/// (earlier, later) indices of the first two personas with the same content.
+fn first_duplicate(personas: &[Persona]) -> Option<(usize, usize)> {
+    let same = |a: &Persona, b: &Persona| {
+        a.demographics == b.demographics
+            && a.goals == b.goals
+            && a.pain_points == b.pain_points
+            && a.behaviours == b.behaviours
+            && a.quotes == b.quotes
+    };
+    for later in 1..personas.len() {
+        for earlier in 0..later {
+            if same(&personas[earlier], &personas[later]) {
+                return Some((earlier, later));
+            }
+        }
+    }
+    None
+}
+
+/// Names and titles already given in this run.
+#[derive(Default)]
+struct NameBook {
+    given: HashSet<usize>,
+    family: HashSet<usize>,
+    titles: HashSet<String>,
+}
+
+impl NameBook {
+    fn name(&mut self, segment: &Segment, seed: u64) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(seed.to_le_bytes());
+        for id in &segment.participant_ids {
+            hasher.update(id.as_bytes());
+            hasher.update(b"\0");
+        }
+        let digest = hasher.finalize();
+        let pick =
+            |bytes: &[u8], len: usize| (u64::from_le_bytes(bytes.try_into().expect("8 bytes")) % len as u64) as usize;
+        let mut g = pick(&digest[0..8], GIVEN_NAMES.len());
+        let mut f = pick(&digest[8..16], FAMILY_NAMES.len());
+        // Probe for names not used yet (a run has at most 20 personas, far fewer than names).
+        for _ in 0..GIVEN_NAMES.len() {
+            if !self.given.contains(&g) {
+                break;
+            }
+            g = (g + 1) % GIVEN_NAMES.len();
+        }
+        for _ in 0..FAMILY_NAMES.len() {
+            if !self.family.contains(&f) {
+                break;
+            }
+            f = (f + 1) % FAMILY_NAMES.len();
+        }
+        self.given.insert(g);
+        self.family.insert(f);
+        format!("{} {}", GIVEN_NAMES[g], FAMILY_NAMES[f])
+    }
+
+    /// "The <Distinctive-Term> <Role or noun>", unique within the run.
+    fn title(&mut self, segment: &Segment, role: Option<&str>) -> String {
+        let noun = role.map(title_case).unwrap_or_else(|| "User".to_string());
+        let noun_words: HashSet<String> = noun.split_whitespace().map(str::to_lowercase).collect();
+        let mut fallback = None;
+        for term in &segment.top_terms {
+            if noun_words.contains(&term.to_lowercase()) {
+                continue;
+            }
+            let title = format!("The {} {noun}", title_case(term).replace(' ', "-"));
+            if self.titles.insert(title.clone()) {
+                return title;
+            }
+            fallback.get_or_insert(title);
+        }
+        // Every term is taken: number the title so that it stays unique.
+        let base = fallback.unwrap_or_else(|| format!("The {noun}"));
+        let mut title = base.clone();
+        let mut n = 2;
+        while !self.titles.insert(title.clone()) {
+            title = format!("{base} {n}");
+            n += 1;
+        }
+        title
+    }
+}
+
+fn title_case(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| {
+            let mut chars = w.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A sentence (or clause) of one of the segment's utterances.
+struct Candidate<'a> {
+    utterance: usize,
+    text: &'a str,
+    keys: BTreeSet<String>,
+    score: f64,
+}
+
+fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let shared = a.intersection(b).count();
+    shared as f64 / (a.len() + b.len() - shared) as f64
+}
+
+/// Prefers sentences of a readable length.
+fn length_factor(words: usize) -> f64 {
+    match words {
+        0..=5 => 0.6,
+        6..=35 => 1.0,
+        _ => 0.7,
+    }
+}
+
+fn build_persona(corpus: &Corpus, segment: &Segment, seed: u64, id: String, names: &mut NameBook) -> Persona {
+    // Distinctive terms, weighted by rank.
+    let weights: BTreeMap<String, f64> = segment
+        .top_terms
+        .iter()
+        .enumerate()
+        .filter_map(|(rank, term)| {
+            text::term_keys(term)
+                .into_iter()
+                .next()
+                .map(|k| (k, 1.0 / (1.0 + rank as f64 / 5.0)))
+        })
+        .collect();
+    let mut by_cue: BTreeMap<Cue, Vec<Candidate>> = BTreeMap::new();
+    let mut quotable: Vec<Candidate> = Vec::new();
+    for &u in segment.utterances.iter().take(MAX_UTTERANCES_SCANNED) {
+        let utterance = &corpus.utterances[u];
+        for sentence in text::sentences(&utterance.text) {
+            let words = text::word_count(sentence);
+            if !(4..=80).contains(&words) {
+                continue;
+            }
+            let make = |span: &str| {
+                let keys: BTreeSet<String> = text::term_keys(span).into_iter().collect();
+                let score =
+                    keys.iter().filter_map(|k| weights.get(k)).sum::<f64>() * length_factor(text::word_count(span));
+                (keys, score)
+            };
+            let whole = make(sentence);
+            if let Some((cue, at)) = text::classify(sentence) {
+                let span = text::claim_span(sentence, at);
+                let (keys, score) = if span.len() == sentence.len() {
+                    whole.clone()
+                } else {
+                    make(span)
+                };
+                by_cue.entry(cue).or_default().push(Candidate {
+                    utterance: u,
+                    text: span,
+                    keys,
+                    score,
+                });
+            }
+            let (keys, score) = whole;
+            if (6..=40).contains(&words) && score > 0.0 && !sentence.trim_end().ends_with('?') {
+                quotable.push(Candidate {
+                    utterance: u,
+                    text: sentence,
+                    keys,
+                    score,
+                });
+            }
+        }
+    }
+    let order = |a: &Candidate, b: &Candidate| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.utterance.cmp(&b.utterance))
+            .then_with(|| a.text.cmp(b.text))
+    };
+    for list in by_cue.values_mut() {
+        list.sort_by(order);
+    }
+    quotable.sort_by(order);
+
+    // Claims never repeat each other; quotes prefer sentences not already used as claims.
+    let mut claims = Chosen::default();
+    let empty = Vec::new();
+    let goal_pool = by_cue.get(&Cue::Goal).unwrap_or(&empty);
+    let pain_pool = by_cue.get(&Cue::PainPoint).unwrap_or(&empty);
+    let habit_pool = by_cue.get(&Cue::Behaviour).unwrap_or(&empty);
+    let goals = pick_items(corpus, goal_pool, false, &mut claims, None);
+    let pains = pick_items(corpus, pain_pool, false, &mut claims, None);
+    let habits = pick_items(corpus, habit_pool, false, &mut claims, None);
+    let quotes = pick_items(corpus, &quotable, true, &mut Chosen::default(), Some(&claims));
+
+    let mut evidence = Vec::new();
+    let mut field_items = |field: EvidenceField, pool: &[Candidate], picked: &[usize]| -> Vec<String> {
+        picked
+            .iter()
+            .enumerate()
+            .map(|(index, &c)| {
+                push_evidence(corpus, field, index, pool, c, &mut evidence);
+                pool[c].text.to_string()
+            })
+            .collect()
+    };
+    let goals = field_items(EvidenceField::Goals, goal_pool, &goals);
+    let pain_points = field_items(EvidenceField::PainPoints, pain_pool, &pains);
+    let behaviours = field_items(EvidenceField::Behaviours, habit_pool, &habits);
+    let quotes = field_items(EvidenceField::Quotes, &quotable, &quotes);
+
+    let role = role_key(&segment.demographics).and_then(|k| segment.demographics.get(k));
+    let name = names.name(segment, seed);
+    let title = names.title(segment, role.map(String::as_str));
+    let summary = summary(corpus, segment);
+    Persona {
+        id,
+        name,
+        title,
+        summary,
+        demographics: segment.demographics.clone(),
+        goals,
+        pain_points,
+        behaviours,
+        quotes,
+        participants: segment.participant_ids.clone(),
+        segment_size: segment.participant_ids.len(),
+        evidence,
+        provider: "local".into(),
+        model: LOCAL_MODEL.into(),
+        experiment_id: None,
+        run_id: None,
+        created_at: None,
+        quality: None,
+    }
+}
+
+/// What was already picked, to keep out near-duplicates.
+#[derive(Default)]
+struct Chosen {
+    keys: Vec<BTreeSet<String>>,
+    texts: HashSet<String>,
+}
+
+impl Chosen {
+    fn covers(&self, c: &Candidate) -> bool {
+        self.texts.contains(&comparable(c.text)) || self.keys.iter().any(|k| jaccard(k, &c.keys) >= NEAR_DUPLICATE)
+    }
+}
+
+fn comparable(text: &str) -> String {
+    crate::domain::persona::normalise_whitespace(text).to_lowercase()
+}
+
+/// Picks up to `MAX_ITEMS` candidates (best first, preferring speakers not yet picked in this
+/// list), skipping near-duplicates of what `chosen` holds. Candidates without distinctive terms
+/// only fill the list up to `MIN_ITEMS`, and never when `scored_only`. Candidates `avoid` covers
+/// are picked only after the others.
+fn pick_items(
+    corpus: &Corpus,
+    pool: &[Candidate],
+    scored_only: bool,
+    chosen: &mut Chosen,
+    avoid: Option<&Chosen>,
+) -> Vec<usize> {
+    let considered = pool.len().min(MAX_CANDIDATES);
+    let mut picked: Vec<usize> = Vec::new();
+    let mut speakers: BTreeMap<&str, u32> = BTreeMap::new();
+    while picked.len() < MAX_ITEMS {
+        let mut best: Option<(f64, usize)> = None;
+        for (i, c) in pool[..considered].iter().enumerate() {
+            let unscored = c.score <= 0.0;
+            if picked.contains(&i) || (unscored && (scored_only || picked.len() >= MIN_ITEMS)) || chosen.covers(c) {
+                continue;
+            }
+            let speaker = corpus.utterances[c.utterance].participant_id.as_str();
+            let repeats = speakers.get(speaker).copied().unwrap_or(0);
+            // Scored candidates beat unscored ones; repeated speakers and avoided texts lose.
+            let mut effective = if unscored {
+                -1.0
+            } else {
+                c.score * 0.6f64.powi(repeats as i32)
+            };
+            if avoid.is_some_and(|a| a.covers(c)) {
+                effective = if effective > 0.0 {
+                    effective * 0.01
+                } else {
+                    effective - 1.0
+                };
+            }
+            if best.is_none_or(|(b, _)| effective > b) {
+                best = Some((effective, i));
+            }
+        }
+        let Some((_, i)) = best else { break };
+        let c = &pool[i];
+        chosen.texts.insert(comparable(c.text));
+        chosen.keys.push(c.keys.clone());
+        *speakers
+            .entry(corpus.utterances[c.utterance].participant_id.as_str())
+            .or_default() += 1;
+        picked.push(i);
+    }
+    picked
+}
+
+/// The speaker's own evidence entry for a claim, then up to `MAX_SUPPORT` entries from other
+/// participants of the segment who said something similar.
+fn push_evidence(
+    corpus: &Corpus,
+    field: EvidenceField,
+    index: usize,
+    pool: &[Candidate],
+    claim: usize,
+    evidence: &mut Vec<Evidence>,
+) {
+    let entry = |c: &Candidate| {
+        let utterance = &corpus.utterances[c.utterance];
+        Evidence {
+            field,
+            index,
+            participant_id: utterance.participant_id.clone(),
+            source: corpus.source_path(utterance).to_string(),
+            location: utterance.location.clone(),
+            excerpt: c.text.to_string(),
+        }
+    };
+    let own = &pool[claim];
+    evidence.push(entry(own));
+    let mut supporters: Vec<(f64, usize)> = pool
+        .iter()
+        .enumerate()
+        .take(MAX_CANDIDATES * 4)
+        .filter(|&(i, c)| {
+            i != claim
+                && corpus.utterances[c.utterance].participant_id != corpus.utterances[own.utterance].participant_id
+        })
+        .map(|(i, c)| (jaccard(&own.keys, &c.keys), i))
+        .filter(|&(similarity, _)| similarity >= SUPPORT_SIMILARITY)
+        .collect();
+    supporters.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    seen.insert(corpus.utterances[own.utterance].participant_id.as_str());
+    for (_, i) in supporters {
+        let speaker = corpus.utterances[pool[i].utterance].participant_id.as_str();
+        if seen.insert(speaker) {
+            evidence.push(entry(&pool[i]));
+            if seen.len() > MAX_SUPPORT {
+                break;
+            }
+        }
+    }
+}
+
+/// "Represents 42 of 120 participants (35%), mostly Field Sales Rep, age 26-40. Their talk
+/// centres on route, client and quote."
+fn summary(corpus: &Corpus, segment: &Segment) -> String {
+    let size = segment.participant_ids.len();
+    let total = corpus.participants.len().max(size).max(1);
+    let share = (size as f64 * 100.0 / total as f64).round();
+    let role_key = role_key(&segment.demographics);
+    let mut traits: Vec<String> = role_key
+        .and_then(|k| segment.demographics.get(k))
+        .cloned()
+        .into_iter()
+        .collect();
+    for (key, value) in &segment.demographics {
+        if Some(key.as_str()) != role_key {
+            let label = key.strip_suffix("_range").unwrap_or(key).replace('_', " ");
+            traits.push(format!("{label} {value}"));
+        }
+    }
+    let mut out = format!(
+        "Represents {size} of {total} participant{} ({share}%)",
+        if total == 1 { "" } else { "s" }
+    );
+    if !traits.is_empty() {
+        out.push_str(", mostly ");
+        out.push_str(&traits.join(", "));
+    }
+    out.push('.');
+    let themes: Vec<&str> = segment.top_terms.iter().take(3).map(String::as_str).collect();
+    match themes.as_slice() {
+        [] => {}
+        [one] => out.push_str(&format!(" Their talk centres on {one}.")),
+        [init @ .., last] => out.push_str(&format!(" Their talk centres on {} and {last}.", init.join(", "))),
+    }
+    out
+}
+
+/// The demographics key holding the role, if any.
+fn role_key(demographics: &BTreeMap<String, String>) -> Option<&'static str> {
+    ROLE_KEYS.iter().copied().find(|k| demographics.contains_key(*k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::persona::normalise_whitespace;
+    use crate::domain::{Participant, Utterance};
+
+    fn corpus() -> Corpus {
+        let said: &[(&str, &str, &[&str])] = &[
+            (
+                "P1",
+                "Nurse",
+                &[
+                    "I want to swap shifts on the rota from my phone. Thanks for having me.",
+                    "I want to see ward bed availability during the night shift.",
+                    "It's really frustrating when the rota is published too late for childcare.",
+                    "Every morning I check the clinic schedule before the ward round.",
+                ],
+            ),
+            (
+                "P2",
+                "Nurse",
+                &[
+                    "I'd like to swap rota shifts from my phone without the ward manager.",
+                    "The biggest problem is that handover notes on the ward are on paper.",
+                    "I usually print the clinic schedule for the ward.",
+                ],
+            ),
+            (
+                "P3",
+                "Nurse",
+                &[
+                    "My goal is to hand over ward patients quickly at shift change.",
+                    "Honestly it is annoying that the rota changes every week without notice.",
+                    "I always write handover notes in a pocket notebook on the ward.",
+                ],
+            ),
+        ];
+        let mut corpus = Corpus::default();
+        let mut line = 1;
+        for (id, role, texts) in said {
+            corpus.participants.push(Participant {
+                id: id.to_string(),
+                attributes: [("role".to_string(), role.to_string())].into_iter().collect(),
+            });
+            for t in *texts {
+                line += 1;
+                corpus.utterances.push(Utterance {
+                    participant_id: id.to_string(),
+                    source: 0,
+                    location: format!("line {line}"),
+                    text: t.to_string(),
+                });
+            }
+        }
+        corpus.sources.push(crate::domain::SourceFile {
+            path: "interviews.csv".into(),
+            format: "csv".into(),
+            bytes: 0,
+            sha256: String::new(),
+            participants: 3,
+            utterances: 10,
+        });
+        corpus
+    }
+
+    fn segment(corpus: &Corpus) -> Segment {
+        Segment {
+            index: 0,
+            participant_ids: vec!["P1".into(), "P2".into(), "P3".into()],
+            top_terms: vec!["ward".into(), "rota".into(), "shift".into(), "handover".into()],
+            demographics: [("role".to_string(), "Nurse".to_string())].into_iter().collect(),
+            utterances: (0..corpus.utterances.len()).collect(),
+        }
+    }
+
+    fn settings() -> GenerationSettings {
+        GenerationSettings {
+            count: 1,
+            seed: 42,
+            provider: "local".into(),
+            model: None,
+            options: Default::default(),
+        }
+    }
+
+    #[test]
+    fn claims_are_verbatim_and_evidenced() {
+        let corpus = corpus();
+        let out = synthesize(&corpus, &[segment(&corpus)], &settings());
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        let p = &out.personas[0];
+        assert_eq!(p.goals.len(), 3, "{:?}", p.goals);
+        assert_eq!(p.pain_points.len(), 3, "{:?}", p.pain_points);
+        assert_eq!(p.behaviours.len(), 3, "{:?}", p.behaviours);
+        assert!(!p.quotes.is_empty());
+        assert!(p.unevidenced_claims().is_empty());
+        let all_text: Vec<String> = corpus
+            .utterances
+            .iter()
+            .map(|u| normalise_whitespace(&u.text))
+            .collect();
+        for e in &p.evidence {
+            assert!(
+                all_text.iter().any(|t| t.contains(&normalise_whitespace(&e.excerpt))),
+                "{e:?}"
+            );
+            assert_eq!(e.source, "interviews.csv");
+        }
+        assert!(p.goals.iter().all(|g| !g.contains("Thanks for having me")));
+        assert!(p.title.starts_with("The Ward Nurse"), "{}", p.title);
+        assert!(
+            p.summary
+                .starts_with("Represents 3 of 3 participants (100%), mostly Nurse."),
+            "{}",
+            p.summary
+        );
+        assert_eq!(p.provider, "local");
+        assert_eq!(p.model, LOCAL_MODEL);
+        assert!(IdKind::Persona.matches(&p.id));
+        assert_eq!(p.segment_size, 3);
+        // Supporting evidence from other participants who said something similar.
+        let swap = p
+            .goals
+            .iter()
+            .position(|g| g.contains("swap rota shifts"))
+            .expect("swap goal");
+        let supporters: BTreeSet<&str> = p
+            .evidence
+            .iter()
+            .filter(|e| e.field == EvidenceField::Goals && e.index == swap)
+            .map(|e| e.participant_id.as_str())
+            .collect();
+        assert_eq!(supporters, ["P1", "P2"].into_iter().collect(), "{:?}", p.evidence);
+    }
+
+    #[test]
+    fn output_is_deterministic_and_ids_depend_on_seed() {
+        let corpus = corpus();
+        let a = synthesize(&corpus, &[segment(&corpus)], &settings());
+        assert_eq!(a, synthesize(&corpus, &[segment(&corpus)], &settings()));
+        let mut other = settings();
+        other.seed = 7;
+        assert_ne!(
+            a.personas[0].id,
+            synthesize(&corpus, &[segment(&corpus)], &other).personas[0].id
+        );
+    }
+
+    #[test]
+    fn identical_personas_are_merged_with_a_warning() {
+        let corpus = corpus();
+        let mut first = segment(&corpus);
+        first.participant_ids = vec!["P1".into()];
+        let mut second = first.clone();
+        second.index = 1;
+        second.participant_ids = vec!["P2".into()];
+        let out = synthesize(&corpus, &[first, second], &settings());
+        assert_eq!(out.personas.len(), 1);
+        assert_eq!(out.personas[0].participants, vec!["P1", "P2"]);
+        assert!(out.warnings[0].contains("merged"), "{:?}", out.warnings);
+    }
+
+    #[test]
+    fn names_and_titles_are_unique_within_a_run() {
+        let mut book = NameBook::default();
+        let corpus = corpus();
+        let s = segment(&corpus);
+        let names: HashSet<String> = (0..20).map(|_| book.name(&s, 1)).collect();
+        assert_eq!(names.len(), 20);
+        let titles: HashSet<String> = (0..6).map(|_| book.title(&s, Some("nurse"))).collect();
+        assert_eq!(titles.len(), 6);
+        assert!(GIVEN_NAMES.len() >= 60 && FAMILY_NAMES.len() >= 60);
+    }
+
+    #[test]
+    fn model_other_than_local_is_reported() {
+        let corpus = corpus();
+        let mut s = settings();
+        s.model = Some("gpt-4o".into());
+        let out = synthesize(&corpus, &[segment(&corpus)], &s);
+        assert!(out.warnings[0].contains("ignored"), "{:?}", out.warnings);
+    }
+}

@@ -1,0 +1,100 @@
+//! Anthropic Messages API: `POST {ANTHROPIC_BASE_URL}/v1/messages`. It has no JSON mode; the
+//! system prompt asks for JSON only.
+
+use super::http::ApiRequest;
+use super::wire::{Conversation, Reply, Role, Target, text_field, usage};
+use crate::error::Error;
+use reqwest::header::HeaderValue;
+use serde_json::json;
+
+pub(crate) const API_VERSION: &str = "2023-06-01";
+
+pub(crate) fn request(target: &Target, conversation: &Conversation) -> Result<ApiRequest, Error> {
+    let messages: Vec<serde_json::Value> = conversation
+        .turns
+        .iter()
+        .map(|(role, text)| {
+            let role = match role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            };
+            json!({"role": role, "content": text})
+        })
+        .collect();
+    let mut headers = target.key_header("x-api-key", "")?;
+    headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
+    Ok(ApiRequest {
+        url: target.url("/v1/messages")?,
+        headers,
+        body: json!({
+            "model": target.model,
+            "system": conversation.system,
+            "messages": messages,
+            "max_tokens": target.max_output_tokens,
+            "temperature": target.temperature,
+        }),
+    })
+}
+
+pub(crate) fn reply(body: &serde_json::Value) -> Result<Reply, String> {
+    let blocks = body
+        .get("content")
+        .and_then(|c| c.as_array())
+        .ok_or("the reply has no content array")?;
+    let text: String = blocks
+        .iter()
+        .filter(|b| b.get("type").and_then(|t| t.as_str()) == Some("text"))
+        .filter_map(|b| b.get("text").and_then(|t| t.as_str()))
+        .collect();
+    let usage_block = body.get("usage");
+    Ok(Reply {
+        text,
+        usage: usage(
+            usage_block.and_then(|u| u.get("input_tokens")),
+            usage_block.and_then(|u| u.get("output_tokens")),
+        ),
+        model: text_field(body.get("model")),
+        truncated: body.get("stop_reason").and_then(|s| s.as_str()) == Some("max_tokens"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+    use crate::generate::providers::ProviderKind;
+
+    #[test]
+    fn requests_put_the_system_prompt_apart_and_send_key_and_version_headers() {
+        let key = Secret::new("ak");
+        let target = Target {
+            kind: ProviderKind::Anthropic,
+            base_url: "https://api.anthropic.com",
+            model: "claude-x",
+            api_key: Some(&key),
+            temperature: 0.2,
+            max_output_tokens: 500,
+        };
+        let request = request(&target, &Conversation::new("sys".into(), "u".into())).unwrap();
+        assert_eq!(request.url.as_str(), "https://api.anthropic.com/v1/messages");
+        assert_eq!(request.headers["x-api-key"], "ak");
+        assert_eq!(request.headers["anthropic-version"], API_VERSION);
+        assert_eq!(request.body["system"], "sys");
+        assert_eq!(request.body["messages"][0]["role"], "user");
+        assert_eq!(request.body["max_tokens"], 500);
+    }
+
+    #[test]
+    fn replies_join_text_blocks() {
+        let reply = reply(&json!({
+            "model": "claude-x-1",
+            "content": [{"type": "text", "text": "{\"a\":"}, {"type": "tool_use"}, {"type": "text", "text": "1}"}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 7, "output_tokens": 2}
+        }))
+        .unwrap();
+        assert_eq!(reply.text, "{\"a\":1}");
+        assert_eq!((reply.usage.input_tokens, reply.usage.output_tokens), (7, 2));
+        assert!(!reply.truncated);
+    }
+}

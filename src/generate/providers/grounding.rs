@@ -1,0 +1,415 @@
+//! Grounding: keep only what the source text supports. Quotes must appear verbatim in a
+//! participant's words; claims must cite excerpts that were shown. Nothing is kept on trust:
+//! every kept claim and quote gets at least one evidence entry whose excerpt is source text.
+
+use super::parse::{DraftClaim, DraftPersona};
+use super::prompt::Excerpt;
+use crate::domain::{Corpus, Evidence, EvidenceField};
+use crate::generate::{GroundingStats, Segment};
+use std::collections::BTreeSet;
+
+/// Text folded for matching: whitespace runs become one space (none at the ends) and
+/// typographic quotes, dashes and ellipses become their ASCII forms. Each folded character
+/// remembers the byte range of the original text it came from.
+struct Folded {
+    text: String,
+    /// Per folded character: (byte offset in `text`, original start, original end).
+    map: Vec<(usize, usize, usize)>,
+}
+
+fn fold_char(c: char) -> &'static str {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{02BC}' | '\u{2032}' => "'",
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2033}' => "\"",
+        '\u{2013}' | '\u{2014}' | '\u{2212}' => "-",
+        '\u{2026}' => "...",
+        _ => "",
+    }
+}
+
+fn fold(original: &str) -> Folded {
+    let mut folded = Folded {
+        text: String::with_capacity(original.len()),
+        map: Vec::with_capacity(original.len()),
+    };
+    let mut pending_space: Option<(usize, usize)> = None;
+    for (start, c) in original.char_indices() {
+        let end = start + c.len_utf8();
+        if c.is_whitespace() {
+            pending_space.get_or_insert((start, end));
+            continue;
+        }
+        if let Some((space_start, space_end)) = pending_space.take()
+            && !folded.text.is_empty()
+        {
+            folded.map.push((folded.text.len(), space_start, space_end));
+            folded.text.push(' ');
+        }
+        match fold_char(c) {
+            "" => {
+                folded.map.push((folded.text.len(), start, end));
+                folded.text.push(c);
+            }
+            ascii => {
+                for a in ascii.chars() {
+                    folded.map.push((folded.text.len(), start, end));
+                    folded.text.push(a);
+                }
+            }
+        }
+    }
+    folded
+}
+
+/// The part of `haystack` that equals `needle`, whitespace and typographic punctuation aside
+/// (case-sensitive), as it is written in `haystack`.
+pub(crate) fn find_verbatim<'h>(haystack: &'h str, needle: &str) -> Option<&'h str> {
+    locate(haystack, &fold(needle).text)
+}
+
+/// [`find_verbatim`] with an already folded needle.
+fn locate<'h>(haystack: &'h str, folded_needle: &str) -> Option<&'h str> {
+    if folded_needle.is_empty() {
+        return None;
+    }
+    let hay = fold(haystack);
+    let at = hay.text.find(folded_needle)?;
+    let first = hay.map.partition_point(|m| m.0 < at);
+    let last = hay.map.partition_point(|m| m.0 < at + folded_needle.len()) - 1;
+    Some(&haystack[hay.map[first].1..hay.map[last].2])
+}
+
+/// Quotation marks and ellipses a model wraps around a quote are not part of it.
+fn strip_quote_marks(text: &str) -> &str {
+    const MARKS: &[char] = &[
+        '"', '\'', '\u{201C}', '\u{201D}', '\u{2018}', '\u{2019}', '\u{2026}', '.', ' ',
+    ];
+    let inner = text.trim().trim_start_matches(MARKS);
+    // Keep a sentence's own final full stop unless it is part of an ellipsis.
+    let without_open_quote = inner.trim_end_matches(['"', '\u{201C}', '\u{201D}', '\u{2018}', '\u{2019}', ' ']);
+    without_open_quote
+        .strip_suffix("...")
+        .or_else(|| without_open_quote.strip_suffix('\u{2026}'))
+        .unwrap_or(without_open_quote)
+        .trim_end()
+}
+
+/// The grounded lists of a persona, its evidence and what was removed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Grounded {
+    pub goals: Vec<String>,
+    pub pain_points: Vec<String>,
+    pub behaviours: Vec<String>,
+    pub quotes: Vec<String>,
+    pub evidence: Vec<Evidence>,
+    pub stats: GroundingStats,
+}
+
+struct Context<'a> {
+    corpus: &'a Corpus,
+    excerpts: &'a [Excerpt],
+    /// Every utterance of the segment's participants (the segment's own order first, then the
+    /// rest of theirs in corpus order) with its folded text, folded once per persona rather
+    /// than once per quote.
+    pool: Vec<(usize, String)>,
+}
+
+impl Context<'_> {
+    fn excerpt(&self, id: &str) -> Option<&Excerpt> {
+        self.excerpts.iter().find(|e| e.id == id)
+    }
+
+    fn evidence(&self, field: EvidenceField, index: usize, utterance: usize, excerpt: &str) -> Evidence {
+        let u = &self.corpus.utterances[utterance];
+        Evidence {
+            field,
+            index,
+            participant_id: u.participant_id.clone(),
+            source: self.corpus.source_path(u).to_string(),
+            location: u.location.clone(),
+            excerpt: excerpt.to_string(),
+        }
+    }
+
+    /// The first utterance of the pool containing `text` verbatim, with the matching source text.
+    fn find_in_pool(&self, text: &str) -> Option<(usize, String)> {
+        let needle = fold(text).text;
+        if needle.is_empty() {
+            return None;
+        }
+        let (utterance, _) = self.pool.iter().find(|(_, folded)| folded.contains(&needle))?;
+        locate(&self.corpus.utterances[*utterance].text, &needle).map(|found| (*utterance, found.to_string()))
+    }
+}
+
+/// Grounds a draft persona in the segment's source text.
+pub(crate) fn ground(draft: &DraftPersona, corpus: &Corpus, segment: &Segment, excerpts: &[Excerpt]) -> Grounded {
+    let members: BTreeSet<&str> = segment.participant_ids.iter().map(String::as_str).collect();
+    let mut pool: Vec<usize> = segment
+        .utterances
+        .iter()
+        .copied()
+        .filter(|&u| u < corpus.utterances.len())
+        .collect();
+    let in_segment: BTreeSet<usize> = pool.iter().copied().collect();
+    pool.extend(
+        corpus
+            .utterances
+            .iter()
+            .enumerate()
+            .filter(|(i, u)| !in_segment.contains(i) && members.contains(u.participant_id.as_str()))
+            .map(|(i, _)| i),
+    );
+    let pool = pool
+        .into_iter()
+        .map(|u| (u, fold(&corpus.utterances[u].text).text))
+        .collect();
+    let context = Context { corpus, excerpts, pool };
+    let mut grounded = Grounded::default();
+    let fields = [
+        (EvidenceField::Goals, &draft.goals),
+        (EvidenceField::PainPoints, &draft.pain_points),
+        (EvidenceField::Behaviours, &draft.behaviours),
+    ];
+    for (field, claims) in fields {
+        let kept = ground_claims(&context, field, claims, &mut grounded.evidence, &mut grounded.stats);
+        match field {
+            EvidenceField::Goals => grounded.goals = kept,
+            EvidenceField::PainPoints => grounded.pain_points = kept,
+            _ => grounded.behaviours = kept,
+        }
+    }
+    grounded.quotes = ground_quotes(&context, &draft.quotes, &mut grounded.evidence, &mut grounded.stats);
+    grounded
+}
+
+/// Keeps the claims that cite at least one shown excerpt (or whose own words are a participant's).
+fn ground_claims(
+    context: &Context,
+    field: EvidenceField,
+    claims: &[DraftClaim],
+    evidence: &mut Vec<Evidence>,
+    stats: &mut GroundingStats,
+) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for claim in claims {
+        let text = claim.text.trim();
+        if text.is_empty() {
+            stats.claims_dropped += 1;
+            continue;
+        }
+        if !seen.insert(fold(text).text.to_lowercase()) {
+            continue;
+        }
+        let index = kept.len();
+        let mut entries: Vec<Evidence> = Vec::new();
+        let mut cited: BTreeSet<&str> = BTreeSet::new();
+        for id in &claim.evidence {
+            if !cited.insert(id.as_str()) {
+                continue;
+            }
+            match context.excerpt(id) {
+                Some(excerpt) => entries.push(context.evidence(field, index, excerpt.utterance, &excerpt.text)),
+                None => stats.evidence_removed += 1,
+            }
+        }
+        if entries.is_empty()
+            && let Some((utterance, found)) = context.find_in_pool(text)
+        {
+            entries.push(context.evidence(field, index, utterance, &found));
+        }
+        if entries.is_empty() {
+            stats.claims_dropped += 1;
+            continue;
+        }
+        kept.push(text.to_string());
+        evidence.extend(entries);
+    }
+    kept
+}
+
+/// Keeps the quotes found verbatim in a cited excerpt's utterance or, failing that, in any
+/// utterance of the segment's participants; the kept text is the source's own.
+fn ground_quotes(
+    context: &Context,
+    quotes: &[DraftClaim],
+    evidence: &mut Vec<Evidence>,
+    stats: &mut GroundingStats,
+) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::new();
+    for quote in quotes {
+        let text = strip_quote_marks(&quote.text);
+        let mut cited: Vec<&Excerpt> = Vec::new();
+        for id in quote.evidence.iter().collect::<BTreeSet<_>>() {
+            match context.excerpt(id) {
+                Some(excerpt) => cited.push(excerpt),
+                None => stats.evidence_removed += 1,
+            }
+        }
+        let in_cited = cited.iter().find_map(|excerpt| {
+            find_verbatim(&context.corpus.utterances[excerpt.utterance].text, text)
+                .map(|found| (excerpt.utterance, found.to_string()))
+        });
+        let found = match in_cited {
+            Some(found) => Some(found),
+            None => {
+                // Cited excerpts that do not contain the quote are wrong references.
+                stats.evidence_removed += cited.len() as u64;
+                context.find_in_pool(text)
+            }
+        };
+        let Some((utterance, verbatim)) = found else {
+            stats.quotes_removed += 1;
+            continue;
+        };
+        if kept.contains(&verbatim) {
+            continue;
+        }
+        evidence.push(context.evidence(EvidenceField::Quotes, kept.len(), utterance, &verbatim));
+        kept.push(verbatim);
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Participant, SourceFile, Utterance};
+
+    #[test]
+    fn verbatim_matching_ignores_whitespace_and_typography_but_not_case() {
+        let source = "I  never\n trust the “sync” button – it’s lost my work…twice.";
+        assert_eq!(find_verbatim(source, "never trust"), Some("never\n trust"));
+        assert_eq!(
+            find_verbatim(source, "the \"sync\" button - it's"),
+            Some("the “sync” button – it’s")
+        );
+        assert_eq!(find_verbatim(source, "my work...twice."), Some("my work…twice."));
+        assert_eq!(find_verbatim(source, "I never"), Some("I  never"));
+        assert_eq!(find_verbatim(source, "i never"), None);
+        assert_eq!(find_verbatim(source, "never trusted"), None);
+        assert_eq!(find_verbatim(source, "   "), None);
+    }
+
+    #[test]
+    fn quote_marks_and_ellipses_around_a_quote_are_stripped() {
+        assert_eq!(strip_quote_marks("\u{201C}I hate it.\u{201D}"), "I hate it.");
+        assert_eq!(
+            strip_quote_marks("\"...it breaks every week...\""),
+            "it breaks every week"
+        );
+        assert_eq!(strip_quote_marks("plain"), "plain");
+    }
+
+    fn corpus() -> Corpus {
+        let u = |p: &str, line: usize, text: &str| Utterance {
+            participant_id: p.into(),
+            source: 0,
+            location: format!("line {line}"),
+            text: text.into(),
+        };
+        Corpus {
+            participants: ["P1", "P2", "P9"]
+                .iter()
+                .map(|id| Participant {
+                    id: id.to_string(),
+                    attributes: Default::default(),
+                })
+                .collect(),
+            utterances: vec![
+                u("P1", 2, "Invoices take me  hours every week."),
+                u("P2", 3, "I export everything to a spreadsheet first."),
+                u("P1", 4, "Honestly the mobile app is useless offline."),
+                u("P9", 5, "Someone else entirely."),
+            ],
+            sources: vec![SourceFile {
+                path: "interviews.csv".into(),
+                format: "csv".into(),
+                bytes: 0,
+                sha256: String::new(),
+                participants: 3,
+                utterances: 4,
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn claim(text: &str, evidence: &[&str]) -> DraftClaim {
+        DraftClaim {
+            text: text.into(),
+            evidence: evidence.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn grounding_keeps_supported_items_and_counts_what_it_removes() {
+        let corpus = corpus();
+        let segment = Segment {
+            index: 0,
+            participant_ids: vec!["P1".into(), "P2".into()],
+            top_terms: vec![],
+            demographics: Default::default(),
+            // Utterance 2 is a participant's but was not sampled; it can still back a quote.
+            utterances: vec![0, 1],
+        };
+        let excerpts = vec![
+            Excerpt {
+                id: "E1".into(),
+                utterance: 0,
+                text: corpus.utterances[0].text.clone(),
+            },
+            Excerpt {
+                id: "E2".into(),
+                utterance: 1,
+                text: corpus.utterances[1].text.clone(),
+            },
+        ];
+        let draft = DraftPersona {
+            name: "n".into(),
+            title: "t".into(),
+            summary: "s".into(),
+            demographics: vec![],
+            goals: vec![
+                claim("Spend less time on invoices", &["E1", "E7"]),
+                claim("Be famous", &[]),
+                claim("spend less time on invoices", &["E1"]),
+            ],
+            pain_points: vec![claim("Bad offline support", &["E9"])],
+            behaviours: vec![claim("I export everything to a spreadsheet", &[])],
+            quotes: vec![
+                claim("\u{201C}Invoices take me hours\u{201D}", &["E1"]),
+                claim("the mobile app is useless offline", &["E2"]),
+                claim("I love this product", &["E1"]),
+                claim("Someone else entirely.", &[]),
+            ],
+        };
+        let g = ground(&draft, &corpus, &segment, &excerpts);
+        assert_eq!(g.goals, vec!["Spend less time on invoices"]);
+        assert!(g.pain_points.is_empty());
+        assert_eq!(g.behaviours, vec!["I export everything to a spreadsheet"]);
+        assert_eq!(
+            g.quotes,
+            vec!["Invoices take me  hours", "the mobile app is useless offline"]
+        );
+        assert_eq!(
+            g.stats,
+            GroundingStats {
+                // "I love this product" and the other participant's words.
+                quotes_removed: 2,
+                // E7, E9, E2 cited for a quote it does not contain, E1 for an invented quote.
+                evidence_removed: 4,
+                // "Be famous" and "Bad offline support".
+                claims_dropped: 2,
+            }
+        );
+        let quote_evidence: Vec<&Evidence> = g.evidence.iter().filter(|e| e.field == EvidenceField::Quotes).collect();
+        assert_eq!(quote_evidence[1].location, "line 4");
+        assert_eq!(quote_evidence[1].excerpt, "the mobile app is useless offline");
+        for e in &g.evidence {
+            let source = corpus.utterances.iter().find(|u| u.location == e.location).unwrap();
+            assert!(source.text.contains(&e.excerpt), "{e:?}");
+            assert_eq!(source.participant_id, e.participant_id);
+        }
+    }
+}

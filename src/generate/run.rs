@@ -1,0 +1,221 @@
+//! A generation run from start to finish: read the data, segment the participants, synthesise
+//! one persona per segment, and write the output folder. The CLI and the server's worker both
+//! call [`execute_run`], so they produce the same personas for the same input and settings.
+
+use super::output::{RunMetadata, write_run_output};
+use super::providers::{self, ProviderKind};
+use super::segment::segment_corpus;
+use super::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Step, TokenUsage, local};
+use crate::config::Settings;
+use crate::domain::{Corpus, IdKind, Persona, time};
+use crate::error::Error;
+use crate::ingest::{IngestLimits, load_path};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Personas a run may ask for.
+pub const COUNT_RANGE: std::ops::RangeInclusive<usize> = 1..=20;
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRequest {
+    /// A file or folder, already resolved (and checked against the data directory by the caller).
+    pub data_path: PathBuf,
+    pub generation: GenerationSettings,
+    /// Given by the server: personas then get fresh IDs and this run context.
+    pub run_id: Option<String>,
+    pub experiment_id: Option<String>,
+    /// The run folder is created inside it.
+    pub output_dir: PathBuf,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    pub personas: Vec<Persona>,
+    /// The run folder.
+    pub output_path: PathBuf,
+    pub metadata: RunMetadata,
+    pub warnings: Vec<String>,
+    pub usage: TokenUsage,
+    pub grounding: GroundingStats,
+    pub duration_ms: u64,
+}
+
+/// Checks the count and resolves the provider, before anything is read.
+pub fn validate_generation(generation: &GenerationSettings, settings: &Settings) -> Result<ProviderKind, Error> {
+    if !COUNT_RANGE.contains(&generation.count) {
+        return Err(Error::validation(
+            "count",
+            format!(
+                "must be between {} and {}, got {}",
+                COUNT_RANGE.start(),
+                COUNT_RANGE.end(),
+                generation.count
+            ),
+        ));
+    }
+    providers::resolve(&generation.provider, settings)
+}
+
+/// Runs generation on the data at `request.data_path` and writes the run folder.
+pub async fn execute_run(
+    request: &RunRequest,
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> Result<RunOutcome, Error> {
+    let started = Instant::now();
+    let provider = validate_generation(&request.generation, settings)?;
+    step(progress, Step::Ingesting, "reading research data")?;
+    let path = request.data_path.clone();
+    let limits = IngestLimits::from_settings(&settings.storage);
+    let corpus = blocking(move || load_path(&path, &limits).map_err(Error::from)).await?;
+    run_on_corpus(corpus, provider, request, progress, started).await
+}
+
+/// Runs generation on a corpus already in memory (as read from `request.data_path`).
+pub async fn execute_corpus_run(
+    corpus: Corpus,
+    request: &RunRequest,
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> Result<RunOutcome, Error> {
+    let started = Instant::now();
+    let provider = validate_generation(&request.generation, settings)?;
+    run_on_corpus(corpus, provider, request, progress, started).await
+}
+
+async fn run_on_corpus(
+    corpus: Corpus,
+    provider: ProviderKind,
+    request: &RunRequest,
+    progress: &dyn Progress,
+    started: Instant,
+) -> Result<RunOutcome, Error> {
+    if corpus.participants.is_empty() {
+        return Err(Error::InvalidInput {
+            message: format!("no participants found in {}", request.data_path.display()),
+            details: serde_json::json!({"field": "data"}),
+        });
+    }
+    let corpus = Arc::new(corpus);
+    let generation = request.generation.clone();
+
+    step(progress, Step::Segmenting, "segmenting participants")?;
+    let segmentation = {
+        let corpus = Arc::clone(&corpus);
+        let (count, seed) = (generation.count, generation.seed);
+        blocking(move || Ok(segment_corpus(&corpus, count, seed))).await?
+    };
+
+    step(progress, Step::Synthesising, "synthesising personas")?;
+    let output: GenerationOutput = match provider {
+        ProviderKind::Local => {
+            let corpus = Arc::clone(&corpus);
+            let segments = segmentation.segments.clone();
+            let generation = generation.clone();
+            blocking(move || Ok(local::synthesize(&corpus, &segments, &generation))).await?
+        }
+        other => {
+            return Err(Error::InvalidInput {
+                message: format!("provider {} is not available in this build", other.name()),
+                details: serde_json::json!({"field": "provider", "provider": other.name()}),
+            });
+        }
+    };
+    let GenerationOutput {
+        mut personas,
+        provider: provider_name,
+        model,
+        warnings: synthesis_warnings,
+        usage,
+        grounding,
+    } = output;
+    if request.run_id.is_some() || request.experiment_id.is_some() {
+        apply_run_context(
+            &mut personas,
+            request.run_id.as_deref(),
+            request.experiment_id.as_deref(),
+            &time::now_rfc3339(),
+        );
+    }
+    let warnings: Vec<String> = corpus
+        .warnings
+        .iter()
+        .chain(&segmentation.warnings)
+        .chain(&synthesis_warnings)
+        .cloned()
+        .collect();
+
+    step(progress, Step::Writing, "writing output")?;
+    let metadata = RunMetadata {
+        generated_at: time::now_rfc3339(),
+        run_id: request.run_id.clone(),
+        experiment_id: request.experiment_id.clone(),
+        provider: provider_name,
+        model,
+        count_requested: generation.count,
+        count_produced: personas.len(),
+        seed: generation.seed,
+        config: generation.options.clone(),
+        data_path: request.data_path.display().to_string(),
+        participants: corpus.participants.len(),
+        utterances: corpus.utterances.len(),
+        sources: corpus.sources.clone(),
+        skipped: corpus.skipped.clone(),
+        warnings: warnings.clone(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        usage,
+        grounding,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        quality: None,
+    };
+    let output_dir = request.output_dir.clone();
+    let (output_path, personas, metadata) = blocking(move || {
+        let path = write_run_output(&output_dir, &personas, &metadata)?;
+        Ok((path, personas, metadata))
+    })
+    .await?;
+    progress.step(Step::Done, "done");
+    Ok(RunOutcome {
+        personas,
+        output_path,
+        metadata,
+        warnings,
+        usage,
+        grounding,
+        duration_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+/// Gives each persona a fresh random ID and the run's context (the server does this before it
+/// writes and stores a run, so persona IDs are never reused across runs).
+pub fn assign_run_context(personas: &mut [Persona], run_id: &str, experiment_id: &str, created_at: &str) {
+    apply_run_context(personas, Some(run_id), Some(experiment_id), created_at);
+}
+
+fn apply_run_context(personas: &mut [Persona], run_id: Option<&str>, experiment_id: Option<&str>, created_at: &str) {
+    for persona in personas {
+        persona.id = IdKind::Persona.new_id();
+        persona.run_id = run_id.map(str::to_string);
+        persona.experiment_id = experiment_id.map(str::to_string);
+        persona.created_at = Some(created_at.to_string());
+    }
+}
+
+/// Reports a step, unless the run was cancelled meanwhile.
+fn step(progress: &dyn Progress, step: Step, message: &str) -> Result<(), Error> {
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
+    progress.step(step, message);
+    Ok(())
+}
+
+/// Runs CPU- or IO-heavy work off the async executor.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(format!("generation task failed: {e}")))?
+}

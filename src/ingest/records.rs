@@ -1,0 +1,91 @@
+//! What one file yields before it joins the corpus: its participants (in order of first
+//! appearance), their attributes and their utterances.
+
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileUtterance {
+    /// Index into [`FileRecords::ids`].
+    pub participant: usize,
+    pub location: String,
+    pub text: String,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct FileRecords {
+    pub ids: Vec<String>,
+    pub attributes: Vec<BTreeMap<String, String>>,
+    pub utterances: Vec<FileUtterance>,
+    /// Notes for the run's metadata (without the file name: the caller adds it).
+    pub warnings: Vec<String>,
+    /// Why the file has no utterances, when it has none (e.g. "no free-text columns").
+    pub no_text_reason: Option<String>,
+    index: HashMap<String, usize>,
+}
+
+impl FileRecords {
+    /// The index of participant `id`, added on first sight.
+    pub fn participant(&mut self, id: &str) -> usize {
+        if let Some(&i) = self.index.get(id) {
+            return i;
+        }
+        let i = self.ids.len();
+        self.ids.push(id.to_string());
+        self.attributes.push(BTreeMap::new());
+        self.index.insert(id.to_string(), i);
+        i
+    }
+
+    /// Sets an attribute unless the participant already has a value for it (the first
+    /// non-empty value wins). Inner whitespace is collapsed.
+    pub fn set_attribute(&mut self, participant: usize, key: &str, value: &str) {
+        let value = value.trim();
+        if key.is_empty() || value.is_empty() {
+            return;
+        }
+        let attributes = &mut self.attributes[participant];
+        if !attributes.contains_key(key) {
+            attributes.insert(key.to_string(), value.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+    }
+
+    /// Adds an utterance unless its text is blank. The text is kept as written, only trimmed.
+    pub fn add_utterance(&mut self, participant: usize, location: String, text: &str) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        self.utterances.push(FileUtterance {
+            participant,
+            location,
+            text: text.to_string(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.utterances.is_empty() && self.attributes.iter().all(BTreeMap::is_empty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_non_empty_attribute_wins_and_ids_keep_first_sight_order() {
+        let mut records = FileRecords::default();
+        let b = records.participant("B");
+        let a = records.participant("A");
+        assert_eq!(records.participant("B"), b);
+        records.set_attribute(b, "role", "  ");
+        records.set_attribute(b, "role", "Field  Sales\nRep");
+        records.set_attribute(b, "role", "Other");
+        records.add_utterance(a, "line 2".into(), "   ");
+        records.add_utterance(a, "line 3".into(), " I said this. ");
+        assert_eq!(records.ids, ["B", "A"]);
+        assert_eq!(records.attributes[b]["role"], "Field Sales Rep");
+        assert_eq!(records.utterances.len(), 1);
+        assert_eq!(records.utterances[0].text, "I said this.");
+        assert!(!records.is_empty());
+    }
+}

@@ -1,0 +1,918 @@
+//! Markdown and plain-text transcripts.
+//!
+//! A file with speaker labels (`**Participant:**`, `P3:`, `Interviewer:`, `[00:01:02] Alice:`)
+//! is read turn by turn: a turn runs from its label line until a blank line, a heading or the
+//! next label line, and a paragraph that follows a turn after a blank line is another utterance
+//! by the same speaker. Interviewer turns are not participant evidence. A file without speaker
+//! labels is one participant whose paragraphs (and list items) are utterances. Short `Key: value`
+//! lines in front matter, under a background heading, or before the first turn give attributes.
+
+use super::IngestError;
+use super::fields;
+use super::records::FileRecords;
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+/// The start of a `label: rest` line up to the colon, with list markers, block quotes,
+/// timestamps and emphasis around the label allowed (`- **Age:** 34`, `> P1: …`,
+/// `[00:01:02] Alice (P3): …`, `**Interviewer**: …`). Only a line's first
+/// [`LABEL_SEARCH_BYTES`] are searched: a label is short, and this bounds the cost on long lines.
+static LABEL_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)^\s*
+        (?P<bullet>(?:[-*+]|\d{1,3}[.)])\s+)?
+        (?:>\s*)?
+        (?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])]?\s*(?:[-–—]\s*)?)?
+        (?:\*\*|__|\*|_)?
+        (?P<label>\p{L}[\p{L}\p{N}\ ._'&/-]{0,39}?)
+        \s*
+        (?:[\[(](?P<extra>[^\])]{1,40})[\])]\s*)?
+        (?:\*\*|__|\*|_)?
+        :
+        (?:\*\*|__|\*|_)?",
+    )
+    .expect("label pattern")
+});
+
+const LABEL_SEARCH_BYTES: usize = 160;
+
+static HEADING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s{0,3}#{1,6}(?:\s+(.*?))?\s*#*\s*$").expect("heading pattern"));
+
+/// A line that is only bold text (`**Background**`) reads as a heading.
+static BOLD_HEADING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:\*\*|__)([^*_:.!?]{1,60}?)(?:\*\*|__)\s*$").expect("bold heading pattern"));
+
+static RULE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s{0,3}(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})$").expect("rule"));
+
+static LIST_ITEM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+").expect("list item"));
+
+/// A whole line in brackets, parentheses or emphasis: `[laughs]`, `(pause)`, `*inaudible*`.
+static STAGE_DIRECTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:\[[^\]]*\]|\([^)]*\)|\*[^*]+\*|_[^_]+_)\s*$").expect("stage direction"));
+
+/// Labels with a number that name one participant: `P3`, `Participant 12`, `User 2`, `R-4`.
+static NUMBERED_SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:p|participant|respondent|resp|user|customer|interviewee|speaker|subject|r|u)\s*[-_#]?\s*\d+$")
+        .expect("numbered speaker")
+});
+
+/// A person's name as a label: one to three capitalised words.
+static NAME_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\p{Lu}[\p{L}'.-]*(?:\s+\p{Lu}[\p{L}'.-]*){0,2}$").expect("name label"));
+
+/// Headings of sections about the participant rather than by them: their lines give attributes.
+static BACKGROUND_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:background|demographics?|profile|participant\s+(?:info|information|details)|about\s+(?:the\s+)?(?:participant|respondent|interviewee)|metadata|details|info)\b")
+        .expect("background heading")
+});
+
+/// Headings of the researcher's own material: not participant evidence.
+static RESEARCHER_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:summary|findings?|insights?|takeaways?|analysis|observations?|(?:researcher|interviewer|moderator|field)\s+notes|methodology|method|recommendations?|next\s+steps|action\s+items|themes|discussion\s+guide|questions)\b")
+        .expect("researcher heading")
+});
+
+const INTERVIEWER_WORDS: &[&str] = &["interviewer", "moderator", "facilitator", "researcher", "host"];
+const INTERVIEWER_LABELS: &[&str] = &["q", "i", "int", "question"];
+const GENERIC_LABELS: &[&str] = &[
+    "participant",
+    "respondent",
+    "interviewee",
+    "user",
+    "customer",
+    "a",
+    "r",
+    "answer",
+];
+/// Labels of researcher notes that are never speakers nor attributes.
+const NOTE_LABELS: &[&str] = &[
+    "note",
+    "notes",
+    "summary",
+    "keypoints",
+    "keypoint",
+    "takeaway",
+    "takeaways",
+    "insight",
+    "insights",
+    "observation",
+    "observations",
+    "finding",
+    "findings",
+    "theme",
+    "themes",
+    "context",
+    "topic",
+    "method",
+    "agenda",
+    "attendees",
+    "participants",
+    "tags",
+];
+
+/// Longest value of a `Key: value` line read as an attribute.
+const MAX_ATTRIBUTE_CHARS: usize = 80;
+const MAX_ATTRIBUTE_WORDS: usize = 12;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Speaker {
+    Interviewer,
+    /// `Participant:`, `Respondent:`, `A:`: the file's own participant.
+    Generic,
+    /// A participant named by the label (`P3`, `Alice`).
+    Named(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Label<'a> {
+    /// The whole line.
+    line: &'a str,
+    /// The line is a list item (`- Role: X`).
+    bullet: bool,
+    label: &'a str,
+    extra: Option<&'a str>,
+    rest: &'a str,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Line<'a> {
+    Blank,
+    Heading(&'a str),
+    Rule,
+    /// Code fences, tables, HTML comments, front-matter delimiters.
+    Skip,
+    Label(Label<'a>),
+    Text(&'a str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Normal,
+    FrontMatter,
+    Background,
+    Researcher,
+}
+
+/// What a label line turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LabelRole {
+    Turn(Speaker),
+    /// A short `Participant: P003` before the first turn: the file participant's id.
+    IdField,
+    /// A short `Interviewer: Sam` before the first turn: metadata.
+    Metadata,
+    /// Not a speaker: an attribute or plain text, depending on where it is.
+    Plain,
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn classify_line(line: &str) -> Line<'_> {
+    if line.trim().is_empty() {
+        return Line::Blank;
+    }
+    // Cheap first-character checks keep the regexes off most lines.
+    let trimmed = line.trim_start();
+    if trimmed.starts_with('#')
+        && let Some(c) = HEADING.captures(line)
+    {
+        return Line::Heading(c.get(1).map_or("", |m| m.as_str()));
+    }
+    if (trimmed.starts_with("**") || trimmed.starts_with("__"))
+        && let Some(c) = BOLD_HEADING.captures(line)
+    {
+        return Line::Heading(c.get(1).map_or("", |m| m.as_str()));
+    }
+    if trimmed.starts_with(['-', '*', '_', '=']) && RULE.is_match(line) {
+        return Line::Rule;
+    }
+    if trimmed.starts_with('|') || (trimmed.starts_with("<!--") && trimmed.trim_end().ends_with("-->")) {
+        return Line::Skip;
+    }
+    let head = &line[..line.floor_char_boundary(LABEL_SEARCH_BYTES)];
+    if head.contains(':')
+        && let Some(c) = LABEL_PREFIX.captures(head)
+    {
+        let label = c.name("label").map_or("", |m| m.as_str()).trim();
+        let rest = &line[c.get(0).map_or(0, |m| m.end())..];
+        // `label: rest` needs a space after the colon (not `https://…` or `10:30`).
+        let spaced = rest.is_empty() || rest.starts_with(char::is_whitespace);
+        if spaced && !label.is_empty() && label.split_whitespace().count() <= 4 {
+            return Line::Label(Label {
+                line,
+                bullet: c.name("bullet").is_some(),
+                label,
+                extra: c.name("extra").map(|m| m.as_str().trim()),
+                rest: rest.trim(),
+            });
+        }
+    }
+    Line::Text(line)
+}
+
+/// A speaker the label names by itself, whatever else is in the file.
+fn known_speaker(label: &str, extra: Option<&str>) -> Option<Speaker> {
+    let compact = fields::compact(label);
+    let lower = label.to_lowercase();
+    let names_interviewer = |s: &str| {
+        s.split(|c: char| !c.is_alphanumeric())
+            .any(|w| INTERVIEWER_WORDS.contains(&w))
+    };
+    if INTERVIEWER_LABELS.contains(&compact.as_str())
+        || names_interviewer(&lower)
+        || extra.is_some_and(|e| names_interviewer(&e.to_lowercase()))
+    {
+        return Some(Speaker::Interviewer);
+    }
+    if let Some(extra) = extra.filter(|e| NUMBERED_SPEAKER.is_match(e)) {
+        return Some(Speaker::Named(collapse(extra)));
+    }
+    if NUMBERED_SPEAKER.is_match(label) {
+        return Some(Speaker::Named(collapse(label)));
+    }
+    if GENERIC_LABELS.contains(&compact.as_str()) {
+        return Some(Speaker::Generic);
+    }
+    None
+}
+
+fn is_note_label(label: &str) -> bool {
+    NOTE_LABELS.contains(&fields::compact(label).as_str())
+}
+
+/// A label that may be a person's name (`Alice`, `Dr. Smith`), not a field (`Role`, `Date`).
+fn is_name_label(label: &str) -> bool {
+    NAME_LABEL.is_match(label) && !fields::is_field_name(label) && !is_note_label(label)
+}
+
+/// A label line in a background section that is plainly a turn of the conversation rather
+/// than a detail: a speaker label with a sentence after it, not a list item.
+fn starts_dialogue(l: &Label) -> bool {
+    if l.bullet || l.rest.is_empty() {
+        return false;
+    }
+    match known_speaker(l.label, l.extra) {
+        Some(_) => !is_field_value(l.rest),
+        None => {
+            let sentence =
+                l.rest.split_whitespace().count() >= 4 && l.rest.trim_end().ends_with(['.', '!', '?', '"', '”']);
+            is_name_label(l.label) && sentence
+        }
+    }
+}
+
+/// A short value such as an id or a name: no sentence punctuation, at most three words.
+fn is_field_value(value: &str) -> bool {
+    let value = value.trim();
+    !value.is_empty()
+        && value.chars().count() <= 40
+        && value.split_whitespace().count() <= 3
+        && !value.ends_with(['.', '!', '?', ',', ';', ':'])
+        && !value.starts_with(['"', '\'', '“', '‘'])
+}
+
+fn is_attribute_value(value: &str) -> bool {
+    let value = value.trim();
+    !value.is_empty()
+        && value.chars().count() <= MAX_ATTRIBUTE_CHARS
+        && value.split_whitespace().count() <= MAX_ATTRIBUTE_WORDS
+}
+
+/// Strips emphasis markers around an attribute value (`**34**`).
+fn clean_value(value: &str) -> &str {
+    value.trim().trim_matches(['*', '_']).trim()
+}
+
+/// Index of the closing line of YAML-style front matter (`---` … `---`) at the top of the file.
+fn front_matter_end(lines: &[&str]) -> Option<usize> {
+    if lines.first().map(|l| l.trim()) != Some("---") {
+        return None;
+    }
+    lines
+        .iter()
+        .enumerate()
+        .skip(1)
+        .take(100)
+        .find(|(_, l)| matches!(l.trim(), "---" | "..."))
+        .map(|(i, _)| i)
+}
+
+#[derive(Debug)]
+struct Turn {
+    speaker: Speaker,
+    /// 1-based line of the first line with text.
+    line: u64,
+    text: String,
+}
+
+impl Turn {
+    fn push(&mut self, line: u64, text: &str) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        if self.text.is_empty() {
+            self.line = line;
+        } else {
+            self.text.push(' ');
+        }
+        self.text.push_str(text);
+    }
+}
+
+/// Who a background attribute belongs to: the file's participant, or a named one (`## P3`).
+#[derive(Debug)]
+struct PendingAttribute {
+    owner: Option<String>,
+    key: String,
+    value: String,
+}
+
+pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Result<FileRecords, IngestError> {
+    let lines: Vec<&str> = text.lines().collect();
+    let (kinds, sections) = scan(&lines, markdown);
+    let speakers = find_speakers(&kinds, &sections);
+    let mut reader = Reader::new(&speakers);
+    for (i, kind) in kinds.iter().enumerate() {
+        reader.read(i, *kind, sections[i]);
+    }
+    reader.flush();
+    assemble(file, stem, reader, &speakers)
+}
+
+/// Pass 1: what each line is, and which section it is in.
+fn scan<'a>(lines: &[&'a str], markdown: bool) -> (Vec<Line<'a>>, Vec<Section>) {
+    let front_matter = if markdown { front_matter_end(lines) } else { None };
+    let mut kinds = Vec::with_capacity(lines.len());
+    let mut sections = Vec::with_capacity(lines.len());
+    let mut section = Section::Normal;
+    let mut in_fence = false;
+    for (i, &line) in lines.iter().enumerate() {
+        if let Some(end) = front_matter
+            && i <= end
+        {
+            let is_delimiter = i == 0 || i == end;
+            kinds.push(if is_delimiter { Line::Skip } else { classify_line(line) });
+            sections.push(Section::FrontMatter);
+            continue;
+        }
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_fence = !in_fence;
+            kinds.push(Line::Skip);
+        } else if in_fence {
+            kinds.push(Line::Skip);
+        } else {
+            let kind = classify_line(line);
+            if section == Section::Background
+                && let Line::Label(l) = kind
+                && starts_dialogue(&l)
+            {
+                // A background list often runs straight into the conversation.
+                section = Section::Normal;
+            }
+            if let Line::Heading(heading) = kind {
+                section = if BACKGROUND_HEADING.is_match(heading) {
+                    Section::Background
+                } else if RESEARCHER_HEADING.is_match(heading) {
+                    Section::Researcher
+                } else {
+                    Section::Normal
+                };
+            }
+            kinds.push(kind);
+        }
+        sections.push(section);
+    }
+    (kinds, sections)
+}
+
+/// What pass 2 learnt about the file's speakers.
+struct Speakers {
+    /// For every line: what its label (if any) turned out to be.
+    roles: Vec<LabelRole>,
+    /// Index of the first line that is a turn: lines before it are the file's header.
+    first_turn: Option<usize>,
+    /// Participants named by their labels (`P3`, `Alice`).
+    named: BTreeSet<String>,
+}
+
+/// Pass 2: which labels are speakers. Names count as speakers when the file is a dialogue: some
+/// label is a speaker by itself (Interviewer, P3, …) or some name speaks more than once;
+/// otherwise a lone `Name: …` line is ordinary text.
+fn find_speakers(kinds: &[Line], sections: &[Section]) -> Speakers {
+    let mut name_counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut has_known_speaker = false;
+    for (kind, &section) in kinds.iter().zip(sections) {
+        if let (Line::Label(l), Section::Normal) = (kind, section) {
+            if known_speaker(l.label, l.extra).is_some() {
+                has_known_speaker = true;
+            } else if is_name_label(l.label) {
+                *name_counts.entry(l.label).or_default() += 1;
+            }
+        }
+    }
+    let dialogue = has_known_speaker || name_counts.values().any(|&count| count >= 2);
+    let speaker_of = |l: &Label| {
+        known_speaker(l.label, l.extra)
+            .or_else(|| (dialogue && name_counts.contains_key(l.label)).then(|| Speaker::Named(collapse(l.label))))
+    };
+    let mut roles = Vec::with_capacity(kinds.len());
+    let mut first_turn: Option<usize> = None;
+    for (i, (kind, &section)) in kinds.iter().zip(sections).enumerate() {
+        let role = match (kind, section) {
+            (Line::Label(l), Section::Normal) => match speaker_of(l) {
+                // Before the first turn, `Participant: P044` and `Interviewer: Sam` are header
+                // fields, not turns.
+                Some(Speaker::Generic) if first_turn.is_none() && is_header_field(l) => LabelRole::IdField,
+                Some(Speaker::Interviewer) if first_turn.is_none() && is_header_field(l) => LabelRole::Metadata,
+                Some(speaker) => {
+                    first_turn.get_or_insert(i);
+                    LabelRole::Turn(speaker)
+                }
+                None => LabelRole::Plain,
+            },
+            _ => LabelRole::Plain,
+        };
+        roles.push(role);
+    }
+    let named = roles
+        .iter()
+        .filter_map(|r| match r {
+            LabelRole::Turn(Speaker::Named(id)) => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    Speakers {
+        roles,
+        first_turn,
+        named,
+    }
+}
+
+/// A speaker line that reads as a header field: a short value, and a label longer than the
+/// one-letter `Q`/`A`.
+fn is_header_field(l: &Label) -> bool {
+    is_field_value(l.rest) && l.label.chars().count() > 1
+}
+
+/// Pass 3: turns, paragraphs and attributes in file order.
+struct Reader<'s> {
+    speakers: &'s Speakers,
+    id_field: Option<String>,
+    utterances: Vec<(Speaker, u64, String)>,
+    attributes: Vec<PendingAttribute>,
+    turn: Option<Turn>,
+    /// The speaker of the last turn in this section: a paragraph after it is theirs too.
+    last_speaker: Option<Speaker>,
+    /// The named participant whose heading (`## P3`) the lines are under.
+    heading_owner: Option<String>,
+    /// In files without labels: this paragraph has prose, so `Key: value` lines are text.
+    block_has_prose: bool,
+    /// Inside a researcher's note (`Summary: …`, `Key points:` and the lines after it).
+    in_note: bool,
+}
+
+impl<'s> Reader<'s> {
+    fn new(speakers: &'s Speakers) -> Self {
+        Reader {
+            speakers,
+            id_field: None,
+            utterances: Vec::new(),
+            attributes: Vec::new(),
+            turn: None,
+            last_speaker: None,
+            heading_owner: None,
+            block_has_prose: false,
+            in_note: false,
+        }
+    }
+
+    fn has_turns(&self) -> bool {
+        self.speakers.first_turn.is_some()
+    }
+
+    /// Ends the open turn, keeping it unless it is the interviewer's.
+    fn flush(&mut self) {
+        if let Some(t) = self.turn.take()
+            && t.speaker != Speaker::Interviewer
+            && !t.text.is_empty()
+        {
+            self.utterances.push((t.speaker, t.line, t.text));
+        }
+    }
+
+    fn start_turn(&mut self, speaker: Speaker, line: u64, text: &str) {
+        self.flush();
+        let mut turn = Turn {
+            speaker,
+            line,
+            text: String::new(),
+        };
+        turn.push(line, text);
+        self.turn = Some(turn);
+    }
+
+    fn read(&mut self, i: usize, kind: Line, section: Section) {
+        let line = i as u64 + 1;
+        match kind {
+            Line::Blank | Line::Skip | Line::Rule => {
+                self.flush();
+                self.block_has_prose = false;
+                self.in_note = false;
+                if matches!(kind, Line::Rule) {
+                    self.last_speaker = None;
+                }
+                return;
+            }
+            Line::Heading(heading) => {
+                self.flush();
+                self.block_has_prose = false;
+                self.in_note = false;
+                self.last_speaker = None;
+                let heading = collapse(heading.trim_matches(['*', '_', ':', ' ']));
+                self.heading_owner = self
+                    .speakers
+                    .named
+                    .iter()
+                    .find(|id| id.eq_ignore_ascii_case(&heading))
+                    .cloned();
+                return;
+            }
+            Line::Label(_) | Line::Text(_) => {}
+        }
+        if section == Section::Researcher || self.in_note {
+            self.flush();
+            return;
+        }
+        let describes_participant = matches!(section, Section::FrontMatter | Section::Background);
+        let text = match kind {
+            Line::Label(l) => match self.read_label(i, l, describes_participant) {
+                Some(text) => text,
+                None => return,
+            },
+            Line::Text(text) => text,
+            _ => return,
+        };
+        if describes_participant {
+            return;
+        }
+        if self.has_turns() {
+            if let Some(turn) = self.turn.as_mut() {
+                turn.push(line, text);
+            } else if let Some(speaker) = self.last_speaker.clone()
+                && !STAGE_DIRECTION.is_match(text)
+            {
+                self.start_turn(speaker, line, text);
+            }
+            return;
+        }
+        // No speaker labels: every paragraph and list item is the file participant's.
+        self.block_has_prose = true;
+        if let Some(marker) = LIST_ITEM.find(text) {
+            self.start_turn(Speaker::Generic, line, &text[marker.end()..]);
+        } else if let Some(turn) = self.turn.as_mut() {
+            turn.push(line, text);
+        } else if !STAGE_DIRECTION.is_match(text) {
+            self.start_turn(Speaker::Generic, line, text);
+        }
+    }
+
+    /// Handles a label line; returns the line's text when it is to be read as ordinary text.
+    fn read_label<'a>(&mut self, i: usize, l: Label<'a>, describes_participant: bool) -> Option<&'a str> {
+        let line = i as u64 + 1;
+        match &self.speakers.roles[i] {
+            LabelRole::Turn(speaker) => {
+                let speaker = speaker.clone();
+                self.start_turn(speaker.clone(), line, l.rest);
+                self.last_speaker = Some(speaker);
+                return None;
+            }
+            LabelRole::IdField => {
+                self.id_field.get_or_insert_with(|| clean_value(l.rest).to_string());
+                return None;
+            }
+            LabelRole::Metadata => return None,
+            LabelRole::Plain => {}
+        }
+        let in_header = self.speakers.first_turn.is_some_and(|first| i < first);
+        let in_field_zone = describes_participant
+            || self.heading_owner.is_some()
+            || in_header
+            || (!self.has_turns() && !self.block_has_prose);
+        if self.turn.is_some() && !describes_participant {
+            // `Key: value` inside an answer is part of the answer.
+            Some(l.line)
+        } else if is_note_label(l.label) {
+            self.flush();
+            self.in_note = true;
+            None
+        } else if fields::is_text_name(l.label) && !l.rest.is_empty() && self.speakers.named.is_empty() {
+            // `Quote: "…"`, `Feedback: …`: the participant's own words under a field name.
+            self.flush();
+            self.utterances.push((Speaker::Generic, line, l.rest.to_string()));
+            None
+        } else if in_field_zone && is_attribute_value(l.rest) {
+            let value = clean_value(l.rest);
+            if fields::is_participant_id_field(l.label) {
+                if self.heading_owner.is_none() {
+                    self.id_field.get_or_insert_with(|| value.to_string());
+                }
+            } else if !fields::is_ignored_name(l.label) {
+                self.attributes.push(PendingAttribute {
+                    owner: self.heading_owner.clone(),
+                    key: fields::snake_case(l.label),
+                    value: value.to_string(),
+                });
+            }
+            None
+        } else if self.has_turns() {
+            // A `Key: value` note between turns does not continue the last speaker.
+            None
+        } else {
+            Some(l.line)
+        }
+    }
+}
+
+/// Gives the file participant its id, assigns background attributes and builds the records.
+fn assemble(file: &str, stem: &str, reader: Reader, speakers: &Speakers) -> Result<FileRecords, IngestError> {
+    let named = &speakers.named;
+    let mut out = FileRecords::default();
+    let file_participant = reader
+        .id_field
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| stem.to_string());
+    let generic_speaks = reader.utterances.iter().any(|(s, _, _)| *s == Speaker::Generic);
+    let unowned_attributes_go_to = if generic_speaks || named.is_empty() {
+        Some(file_participant.clone())
+    } else if named.len() == 1 {
+        named.iter().next().cloned()
+    } else {
+        None
+    };
+    for (speaker, line, text) in reader.utterances {
+        let id = match speaker {
+            Speaker::Named(id) => id,
+            _ => file_participant.clone(),
+        };
+        let participant = out.participant(&id);
+        out.add_utterance(participant, format!("line {line}"), &text);
+    }
+    let mut unassigned = 0usize;
+    for attribute in reader.attributes {
+        match attribute.owner.or_else(|| unowned_attributes_go_to.clone()) {
+            Some(owner) => {
+                let participant = out.participant(&owner);
+                out.set_attribute(participant, &attribute.key, &attribute.value);
+            }
+            None => unassigned += 1,
+        }
+    }
+    if unassigned > 0 {
+        out.warnings.push(format!(
+            "{unassigned} background attribute(s) not assigned: {} participants speak in this file \
+             (put each one's details under a heading naming them, e.g. \"## {}\")",
+            named.len(),
+            named.iter().next().map_or("P1", String::as_str)
+        ));
+    }
+    if out.utterances.is_empty() {
+        let reason = if speakers.first_turn.is_some() {
+            "only interviewer turns found"
+        } else {
+            "no participant text found"
+        };
+        if out.is_empty() {
+            return Err(IngestError::invalid(file, None, reason));
+        }
+        out.no_text_reason = Some(reason.to_string());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(records: &FileRecords) -> Vec<(String, String, String)> {
+        records
+            .utterances
+            .iter()
+            .map(|u| (records.ids[u.participant].clone(), u.location.clone(), u.text.clone()))
+            .collect()
+    }
+
+    fn triple(id: &str, line: u64, text: &str) -> (String, String, String) {
+        (id.to_string(), format!("line {line}"), text.to_string())
+    }
+
+    #[test]
+    fn label_lines_are_recognised() {
+        let cases = [
+            ("**Participant:** I do", "Participant", "I do"),
+            ("**Participant**: I do", "Participant", "I do"),
+            ("P3: hello there", "P3", "hello there"),
+            ("[00:01:02] P1: timed", "P1", "timed"),
+            ("00:01:02 - Alice: dashed", "Alice", "dashed"),
+            ("- **Age:** 34", "Age", "34"),
+            ("> Q: quoted question?", "Q", "quoted question?"),
+            ("Alice (P3): with id", "Alice", "with id"),
+            ("*Moderator:* Welcome", "Moderator", "Welcome"),
+            ("Interviewer:", "Interviewer", ""),
+        ];
+        for (line, label, rest) in cases {
+            match classify_line(line) {
+                Line::Label(l) => {
+                    assert_eq!((l.label, l.rest), (label, rest), "{line}");
+                }
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        assert!(matches!(classify_line("See https://example.com"), Line::Text(_)));
+        assert!(matches!(classify_line("It happened at 10:30 today"), Line::Text(_)));
+        assert!(matches!(classify_line("## Background"), Line::Heading("Background")));
+        assert!(matches!(classify_line("**Background**"), Line::Heading("Background")));
+    }
+
+    #[test]
+    fn speakers_are_classified() {
+        assert_eq!(known_speaker("Interviewer", None), Some(Speaker::Interviewer));
+        assert_eq!(known_speaker("Lead Researcher", None), Some(Speaker::Interviewer));
+        assert_eq!(known_speaker("Sam", Some("Moderator")), Some(Speaker::Interviewer));
+        assert_eq!(known_speaker("Q", None), Some(Speaker::Interviewer));
+        assert_eq!(known_speaker("A", None), Some(Speaker::Generic));
+        assert_eq!(known_speaker("Participant", None), Some(Speaker::Generic));
+        assert_eq!(known_speaker("P3", None), Some(Speaker::Named("P3".into())));
+        assert_eq!(known_speaker("User  2", None), Some(Speaker::Named("User 2".into())));
+        assert_eq!(known_speaker("Alice", Some("P3")), Some(Speaker::Named("P3".into())));
+        assert_eq!(known_speaker("Role", None), None);
+        assert!(is_name_label("Alice"));
+        assert!(is_name_label("Dr. Smith"));
+        assert!(!is_name_label("Role"));
+        assert!(!is_name_label("Company Size"));
+        assert!(!is_name_label("Key Points"));
+    }
+
+    #[test]
+    fn interview_with_background_and_interviewer_turns() {
+        let text = "# Interview: Participant 003\n\
+                    \n\
+                    ## Background\n\
+                    - **Role:** Field Sales Rep\n\
+                    - Age: 34\n\
+                    - Location: Berlin\n\
+                    - Interview date: 2024-03-01\n\
+                    \n\
+                    ## Transcript\n\
+                    \n\
+                    **Interviewer:** Tell me about your week.\n\
+                    \n\
+                    **Participant:** I drive between clients most days\n\
+                    and update the CRM from my phone.\n\
+                    \n\
+                    It never syncs properly.\n\
+                    \n\
+                    **Interviewer:** What would help?\n\
+                    **Participant:** Offline mode, honestly.\n";
+        let records = parse("p003.md", "p003", text, true).unwrap();
+        assert_eq!(records.ids, ["p003"]);
+        assert_eq!(
+            texts(&records),
+            [
+                triple(
+                    "p003",
+                    13,
+                    "I drive between clients most days and update the CRM from my phone."
+                ),
+                triple("p003", 16, "It never syncs properly."),
+                triple("p003", 19, "Offline mode, honestly."),
+            ]
+        );
+        let attributes = &records.attributes[0];
+        assert_eq!(attributes["role"], "Field Sales Rep");
+        assert_eq!(attributes["age"], "34");
+        assert_eq!(attributes["location"], "Berlin");
+        assert!(!attributes.contains_key("interview_date"));
+    }
+
+    #[test]
+    fn participant_id_field_names_the_file_participant() {
+        let text = "Participant ID: P017\nRole: Nurse\n\nQ: How is handover?\nA: Always late and rushed.\n";
+        let records = parse("notes.txt", "notes", text, false).unwrap();
+        assert_eq!(records.ids, ["P017"]);
+        assert_eq!(records.attributes[0]["role"], "Nurse");
+        assert_eq!(texts(&records), [triple("P017", 5, "Always late and rushed.")]);
+    }
+
+    #[test]
+    fn header_participant_line_is_an_id_not_a_turn() {
+        let text = "Date: 2024-01-02\nInterviewer: Sam\nParticipant: P044\n\n\
+                    Interviewer: What tools do you use?\nParticipant: Mostly spreadsheets and email.\n";
+        let records = parse("i.txt", "i", text, false).unwrap();
+        assert_eq!(texts(&records), [triple("P044", 6, "Mostly spreadsheets and email.")]);
+    }
+
+    #[test]
+    fn focus_group_with_named_sections() {
+        let text = "# Focus group\n\n## P1\n- Role: Nurse\n\n## P2\n- Role: Doctor\n\n## Discussion\n\
+                    Moderator: What slows you down?\n\
+                    P1: Handover notes are never complete.\n\
+                    P2: Paging during rounds.\n\
+                    [00:12:01] P1: And the printers jam.\n";
+        let records = parse("group.md", "group", text, true).unwrap();
+        assert_eq!(
+            texts(&records),
+            [
+                triple("P1", 11, "Handover notes are never complete."),
+                triple("P2", 12, "Paging during rounds."),
+                triple("P1", 13, "And the printers jam."),
+            ]
+        );
+        let p2 = records.ids.iter().position(|id| id == "P2").unwrap();
+        assert_eq!(records.attributes[p2]["role"], "Doctor");
+        assert!(records.warnings.is_empty(), "{:?}", records.warnings);
+    }
+
+    #[test]
+    fn ambiguous_background_in_group_is_ignored_with_a_warning() {
+        let text = "## Background\n- Location: Leeds\n\nAlice: I want fewer meetings.\nBob: Same for me, really.\n\
+                    Alice: And better tools.\n";
+        let records = parse("g.txt", "g", text, false).unwrap();
+        assert_eq!(records.ids, ["Alice", "Bob"]);
+        assert!(records.attributes.iter().all(BTreeMap::is_empty));
+        assert_eq!(records.warnings.len(), 1);
+    }
+
+    #[test]
+    fn plain_prose_is_one_participant_by_paragraph() {
+        let text = "Role: Teacher\nSchool: Primary\n\nMarking takes all my evenings.\nI do it at the kitchen table.\n\n\
+                    - I want feedback templates\n- Parents email at midnight\n\n[laughs]\n";
+        let records = parse("teacher-7.txt", "teacher-7", text, false).unwrap();
+        assert_eq!(records.ids, ["teacher-7"]);
+        assert_eq!(records.attributes[0]["role"], "Teacher");
+        assert_eq!(
+            texts(&records),
+            [
+                triple(
+                    "teacher-7",
+                    4,
+                    "Marking takes all my evenings. I do it at the kitchen table."
+                ),
+                triple("teacher-7", 7, "I want feedback templates"),
+                triple("teacher-7", 8, "Parents email at midnight"),
+            ]
+        );
+    }
+
+    #[test]
+    fn researcher_sections_and_front_matter() {
+        let text = "---\nparticipant_id: U9\nsegment: Enterprise\n---\n\
+                    Customer: The invoices never match our purchase orders.\n\n\
+                    ## Summary\nThe customer is unhappy with invoicing.\n";
+        let records = parse("u9.md", "u9", text, true).unwrap();
+        assert_eq!(records.ids, ["U9"]);
+        assert_eq!(records.attributes[0]["segment"], "Enterprise");
+        assert_eq!(
+            texts(&records),
+            [triple("U9", 5, "The invoices never match our purchase orders.")]
+        );
+    }
+
+    #[test]
+    fn researcher_notes_are_skipped_and_field_named_quotes_kept() {
+        let text = "## Feedback: mobile app\n\n**Date:** 2024-01-10\n**User Type:** Power User\n\n\
+                    **Summary:** User finds the app slow.\n\n**Key Points:**\n- Takes 5 seconds to load\n\n\
+                    **User Quote:** \"I just want to check my numbers on the train.\"\n";
+        let records = parse("fb.md", "fb", text, true).unwrap();
+        assert_eq!(records.attributes[0]["user_type"], "Power User");
+        assert_eq!(
+            texts(&records),
+            [triple("fb", 11, "\"I just want to check my numbers on the train.\"")]
+        );
+    }
+
+    #[test]
+    fn names_in_a_moderated_group_are_participants() {
+        let text = "Moderator: Welcome, please introduce yourselves.\n\
+                    Alice: I run a bakery and do the books on Sundays.\n\
+                    Bob: I manage a bike shop with two staff.\n\
+                    Moderator: What takes the most time?\n\
+                    Alice: Chasing invoices from the cafes we supply.\n";
+        let records = parse("group.txt", "group", text, false).unwrap();
+        assert_eq!(records.ids, ["Alice", "Bob"]);
+        assert_eq!(records.utterances.len(), 3);
+        assert_eq!(records.utterances[2].location, "line 5");
+    }
+
+    #[test]
+    fn only_interviewer_turns_is_an_error() {
+        let e = parse("q.md", "q", "Interviewer: Anything else to add today?\n", true).unwrap_err();
+        assert_eq!(e.to_string(), "q.md: only interviewer turns found");
+    }
+}

@@ -1,0 +1,210 @@
+//! The body and answer of `POST /api/v1/quality`, their validation and the pure evaluation the
+//! handler runs once it has the personas (inline, or loaded by the store from an id).
+
+use super::input::PersonaInput;
+use super::{QualityConfig, RunQuality, score_persona, score_run, summarise};
+use crate::domain::Persona;
+use crate::error::{Error, FieldError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Most personas one request may score inline (distinctiveness compares every pair).
+pub const MAX_INLINE_PERSONAS: usize = 100;
+
+/// Score personas given inline, one stored persona (against the other personas of its run), or
+/// every persona of a stored run. Exactly one of `personas`, `persona_id`, `run_id`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QualityRequest {
+    /// Personas to score together, as one run (partial objects are accepted; see docs/quality.md).
+    pub personas: Option<Vec<PersonaInput>>,
+    /// A stored persona (`persona-…`).
+    pub persona_id: Option<String>,
+    /// A stored run (`run-…`).
+    pub run_id: Option<String>,
+    /// `default` (when absent), `strict` or `lenient`.
+    pub preset: Option<String>,
+}
+
+/// Where the personas to score come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QualitySource {
+    Inline(Vec<Persona>),
+    Persona(String),
+    Run(String),
+}
+
+/// A request that passed validation: its source and a known preset name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidatedQualityRequest {
+    pub source: QualitySource,
+    pub preset: String,
+}
+
+/// The scores, and the preset they were computed with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QualityResponse {
+    pub preset: String,
+    pub run: RunQuality,
+}
+
+impl QualityRequest {
+    /// Checks that exactly one source is given (inline personas: 1 to [`MAX_INLINE_PERSONAS`];
+    /// ids non-blank) and that the preset is known. → `Error::Validation` naming the field.
+    pub fn validate(self) -> Result<ValidatedQualityRequest, Error> {
+        let preset = self.preset.unwrap_or_else(|| "default".to_string());
+        QualityConfig::preset_or_error(&preset, "preset")?;
+        let non_blank = |field: &str, id: String| {
+            if id.trim().is_empty() {
+                Err(Error::validation(field, "must not be blank"))
+            } else {
+                Ok(id)
+            }
+        };
+        let source = match (self.personas, self.persona_id, self.run_id) {
+            (Some(personas), None, None) => {
+                if personas.is_empty() || personas.len() > MAX_INLINE_PERSONAS {
+                    return Err(Error::validation(
+                        "personas",
+                        format!("must hold 1 to {MAX_INLINE_PERSONAS} personas (got {})", personas.len()),
+                    ));
+                }
+                QualitySource::Inline(personas.into_iter().map(Persona::from).collect())
+            }
+            (None, Some(id), None) => QualitySource::Persona(non_blank("persona_id", id)?),
+            (None, None, Some(id)) => QualitySource::Run(non_blank("run_id", id)?),
+            (personas, persona_id, run_id) => {
+                let given: Vec<&str> = [
+                    ("personas", personas.is_some()),
+                    ("persona_id", persona_id.is_some()),
+                    ("run_id", run_id.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(name, set)| set.then_some(name))
+                .collect();
+                let (message, fields) = if given.is_empty() {
+                    (
+                        "give one of personas, persona_id or run_id".to_string(),
+                        vec!["personas"],
+                    )
+                } else {
+                    let message = format!(
+                        "give only one of personas, persona_id or run_id (got {})",
+                        given.join(", ")
+                    );
+                    (message, given)
+                };
+                return Err(Error::Validation {
+                    fields: fields
+                        .into_iter()
+                        .map(|f| FieldError {
+                            field: f.to_string(),
+                            message: message.clone(),
+                        })
+                        .collect(),
+                    message,
+                });
+            }
+        };
+        Ok(ValidatedQualityRequest { source, preset })
+    }
+}
+
+/// Scores `personas` as one run with the named preset.
+pub fn evaluate(personas: &[Persona], preset: &str) -> Result<QualityResponse, Error> {
+    let cfg = QualityConfig::preset_or_error(preset, "preset")?;
+    Ok(QualityResponse {
+        preset: preset.to_string(),
+        run: score_run(personas, &cfg),
+    })
+}
+
+/// Scores the persona `persona_id` against the other personas of its run (`run_personas`, which
+/// includes it). The answer's run holds that one score (the matrix is `[[100]]`).
+pub fn evaluate_persona(persona_id: &str, run_personas: &[Persona], preset: &str) -> Result<QualityResponse, Error> {
+    let cfg = QualityConfig::preset_or_error(preset, "preset")?;
+    let target = run_personas
+        .iter()
+        .find(|p| p.id == persona_id)
+        .ok_or_else(|| Error::NotFound {
+            resource: "persona",
+            id: persona_id.to_string(),
+        })?;
+    let score = score_persona(target, run_personas, &cfg);
+    Ok(QualityResponse {
+        preset: preset.to_string(),
+        run: summarise(vec![score], vec![vec![100.0]]),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quality::testing::{other_persona, persona};
+    use serde_json::json;
+
+    fn request(body: serde_json::Value) -> Result<ValidatedQualityRequest, Error> {
+        serde_json::from_value::<QualityRequest>(body).unwrap().validate()
+    }
+
+    fn field_names(e: Error) -> Vec<String> {
+        match e {
+            Error::Validation { fields, .. } => fields.into_iter().map(|f| f.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn exactly_one_source() {
+        assert_eq!(field_names(request(json!({})).unwrap_err()), ["personas"]);
+        assert_eq!(
+            field_names(request(json!({"persona_id": "persona-1", "run_id": "run-1"})).unwrap_err()),
+            ["persona_id", "run_id"]
+        );
+        assert_eq!(field_names(request(json!({"personas": []})).unwrap_err()), ["personas"]);
+        assert_eq!(field_names(request(json!({"run_id": " "})).unwrap_err()), ["run_id"]);
+        let ok = request(json!({"run_id": "run-abc", "preset": "strict"})).unwrap();
+        assert_eq!(ok.source, QualitySource::Run("run-abc".into()));
+        assert_eq!(ok.preset, "strict");
+    }
+
+    #[test]
+    fn inline_partial_personas_and_default_preset() {
+        let ok = request(json!({"personas": [{"name": "Alex Chen", "goals": ["Ship faster every week"]}]})).unwrap();
+        assert_eq!(ok.preset, "default");
+        let QualitySource::Inline(personas) = ok.source else {
+            panic!("inline expected")
+        };
+        assert_eq!(personas[0].name, "Alex Chen");
+        let response = evaluate(&personas, &ok.preset).unwrap();
+        assert!(
+            response.run.scores[0].dimensions["completeness"]
+                .issues
+                .contains(&"Missing required field: id".to_string())
+        );
+    }
+
+    #[test]
+    fn unknown_preset_and_unknown_fields_are_rejected() {
+        assert_eq!(
+            field_names(request(json!({"run_id": "run-1", "preset": "harsh"})).unwrap_err()),
+            ["preset"]
+        );
+        assert!(serde_json::from_value::<QualityRequest>(json!({"run": "x"})).is_err());
+        assert_eq!(field_names(evaluate(&[], "harsh").unwrap_err()), ["preset"]);
+    }
+
+    #[test]
+    fn one_persona_against_its_run() {
+        let run = [persona("a"), persona("b"), other_persona("c")];
+        let response = evaluate_persona("persona-a", &run, "default").unwrap();
+        assert_eq!(response.run.persona_count, 1);
+        let full = evaluate(&run, "default").unwrap();
+        assert_eq!(response.run.scores[0], full.run.scores[0]);
+        assert_eq!(response.run.average_score, full.run.scores[0].overall_score);
+        assert!(matches!(
+            evaluate_persona("persona-zz", &run, "default"),
+            Err(Error::NotFound { .. })
+        ));
+    }
+}

@@ -1,0 +1,769 @@
+//! Ingestion end to end: real files in temporary folders, every format and error case.
+
+use persona::domain::Corpus;
+use persona::domain::persona::normalise_whitespace;
+use persona::error::Error;
+use persona::ingest::{IngestError, IngestLimits, load_bytes, load_path, supported_extensions};
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+fn write(dir: &Path, relative: &str, content: impl AsRef<[u8]>) {
+    let path = dir.join(relative);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, content).unwrap();
+}
+
+fn load(dir: &Path) -> Corpus {
+    load_path(dir, &IngestLimits::default()).unwrap_or_else(|e| panic!("load failed: {e}"))
+}
+
+/// (participant, source, location, text) of every utterance.
+fn utterances(corpus: &Corpus) -> Vec<(String, String, String, String)> {
+    corpus
+        .utterances
+        .iter()
+        .map(|u| {
+            (
+                u.participant_id.clone(),
+                corpus.source_path(u).to_string(),
+                u.location.clone(),
+                u.text.clone(),
+            )
+        })
+        .collect()
+}
+
+fn attribute<'a>(corpus: &'a Corpus, id: &str, key: &str) -> Option<&'a str> {
+    let participant = corpus.participants.iter().find(|p| p.id == id)?;
+    participant.attributes.get(key).map(String::as_str)
+}
+
+fn participant_ids(corpus: &Corpus) -> Vec<&str> {
+    corpus.participants.iter().map(|p| p.id.as_str()).collect()
+}
+
+const INTERVIEWS_CSV: &str = "\u{feff}Participant ID,Role,Age,Interview Date,Transcript\n\
+P001,Field Sales Rep,34,2024-01-15,\"I spend most of my week driving between clients, and the CRM app never syncs when I'm offline.\"\n\
+P002,Account Manager,41,2024-01-16,\"Honestly, renewals are the \"\"hard part\"\": I chase signatures by email\n\
+and lose track of who has replied.\"\n\
+P003,Field Sales Rep,29,2024-01-17,I log visits from my phone in the car park because there is no time later in the day.\n";
+
+const FOCUS_GROUP_MD: &str = "# Focus group: clinic staff\n\
+\n\
+## P1\n\
+- Role: Nurse\n\
+\n\
+## P2\n\
+- Role: Doctor\n\
+\n\
+## Discussion\n\
+\n\
+**Moderator:** What slows you down on a normal shift?\n\
+\n\
+**P1:** Handover notes are never complete,\n\
+so I re-check every chart myself.\n\
+\n\
+**P2:** Paging interrupts every ward round.\n\
+\n\
+[00:14:10] P1: The printers jam twice a day.\n";
+
+const INTERVIEW_MD: &str = "# Interview: Participant 004\n\
+\n\
+## Background\n\
+\n\
+- **Role:** Warehouse Supervisor\n\
+- **Age:** 46\n\
+- Location: Leeds\n\
+- Interview date: 2024-02-02\n\
+\n\
+## Transcript\n\
+\n\
+**Interviewer:** How do you plan the week?\n\
+\n\
+**Participant:** I print the pick lists every Monday\n\
+and pin them next to the loading bay.\n\
+\n\
+Half of them are out of date by Wednesday.\n\
+\n\
+**Interviewer:** What would help most?\n\
+\n\
+**Participant:** A tablet that shows live stock would save me hours.\n";
+
+const SURVEY_JSON: &str = r#"{
+  "survey": {"name": "Q1 pulse", "collected": "2024-03-01"},
+  "responses": [
+    {
+      "respondent_id": "R-10",
+      "submitted_at": "2024-03-01T09:12:00Z",
+      "demographics": {"segment": "SMB", "country": "Kenya"},
+      "answers": [
+        {"question": "What is hardest about invoicing?", "answer": "Matching mobile money payments to invoices by hand takes hours."},
+        {"question": "What would you change?", "answer": "Automatic reconciliation with our bank feed."}
+      ]
+    },
+    {
+      "respondent_id": "R-11",
+      "submitted_at": "2024-03-02T10:40:00Z",
+      "demographics": {"segment": "Enterprise", "country": "Chile"},
+      "answers": [
+        {"question": "What is hardest about invoicing?", "answer": "Approvals stall for days when a manager is travelling."}
+      ]
+    }
+  ]
+}
+"#;
+
+const FEEDBACK_JSONL: &str = "{\"user_id\": \"U-1\", \"plan\": \"Free\", \"comment\": \"The export to PDF cuts off the last column of every table.\"}\n\
+\n\
+{\"user_id\": \"U-2\", \"plan\": \"Pro\", \"comment\": \"Search is fast but never finds archived projects.\"}\n";
+
+const PANEL_YAML: &str = r#"participants:
+  - id: Y1
+    role: Teacher
+    goals:
+      - Spend less of my evening marking homework.
+      - Share lesson plans with the other teachers in my year group.
+  - id: Y2
+    role: Head of Year
+    pain_points:
+      - >
+        Parents email me at midnight
+        and expect an answer by the morning.
+"#;
+
+const DIARY_TXT: &str = "Every morning I check the delivery board before the drivers arrive.\n\
+Most days two routes have changed overnight.\n\
+\n\
+I keep a paper notebook because the app logs me out every hour.\n";
+
+const TEAM_TSV: &str = "participant\tteam\tfeedback\n\
+T1\tPlatform\tDeploys take forty minutes, so we batch changes and hope for the best.\n\
+T2\tMobile\tThe simulator crashes, and I restart it, again and again, every single day.\n";
+
+const SEMICOLON_CSV: &str = "user_id;country;comment\n\
+S1;France;Le paiement échoue, parfois, sans message d'erreur clair.\n\
+S2;Belgium;\"I want invoices in Dutch; the French ones confuse my accountant.\"\n";
+
+/// A folder with one file of every format.
+fn every_format() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "interviews.csv", INTERVIEWS_CSV);
+    write(dir.path(), "team.tsv", TEAM_TSV);
+    write(dir.path(), "eu/semicolon.csv", SEMICOLON_CSV);
+    write(dir.path(), "survey.json", SURVEY_JSON);
+    write(dir.path(), "feedback.jsonl", FEEDBACK_JSONL);
+    write(dir.path(), "panel.yaml", PANEL_YAML);
+    write(dir.path(), "transcripts/focus-group.md", FOCUS_GROUP_MD);
+    write(dir.path(), "transcripts/P004.markdown", INTERVIEW_MD);
+    write(dir.path(), "diaries/driver-12.txt", DIARY_TXT);
+    dir
+}
+
+#[test]
+fn reads_every_format_in_sorted_order() {
+    let dir = every_format();
+    let corpus = load(dir.path());
+    let sources: Vec<(&str, &str)> = corpus
+        .sources
+        .iter()
+        .map(|s| (s.path.as_str(), s.format.as_str()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("diaries/driver-12.txt", "text"),
+            ("eu/semicolon.csv", "csv"),
+            ("feedback.jsonl", "jsonl"),
+            ("interviews.csv", "csv"),
+            ("panel.yaml", "yaml"),
+            ("survey.json", "json"),
+            ("team.tsv", "tsv"),
+            ("transcripts/P004.markdown", "markdown"),
+            ("transcripts/focus-group.md", "markdown"),
+        ]
+    );
+    assert!(corpus.skipped.is_empty(), "{:?}", corpus.skipped);
+    assert_eq!(
+        participant_ids(&corpus),
+        [
+            "P001",
+            "P002",
+            "P003",
+            "P004",
+            "P1",
+            "P2",
+            "R-10",
+            "R-11",
+            "S1",
+            "S2",
+            "T1",
+            "T2",
+            "U-1",
+            "U-2",
+            "Y1",
+            "Y2",
+            "driver-12"
+        ]
+    );
+    // Utterances come file by file in that order.
+    let order: Vec<usize> = corpus.utterances.iter().map(|u| u.source).collect();
+    assert!(order.windows(2).all(|w| w[0] <= w[1]));
+    for source in &corpus.sources {
+        assert_eq!(source.sha256.len(), 64);
+        assert!(
+            source
+                .sha256
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_eq!(source.bytes, fs::metadata(dir.path().join(&source.path)).unwrap().len());
+        assert!(source.utterances > 0, "{}", source.path);
+    }
+}
+
+#[test]
+fn csv_with_bom_classifies_columns_and_locates_multi_line_records() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "interviews.csv", INTERVIEWS_CSV);
+    let corpus = load(&dir.path().join("interviews.csv"));
+    assert_eq!(corpus.sources[0].path, "interviews.csv");
+    assert_eq!(corpus.sources[0].participants, 3);
+    assert_eq!(participant_ids(&corpus), ["P001", "P002", "P003"]);
+    // Role and age are attributes; the interview date is neither attribute nor text.
+    let p2 = &corpus.participants[1];
+    assert_eq!(p2.attributes.keys().collect::<Vec<_>>(), ["age", "role"]);
+    assert_eq!(p2.attributes["role"], "Account Manager");
+    let got = utterances(&corpus);
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[1].2, "line 3");
+    assert!(
+        got[1]
+            .3
+            .starts_with("Honestly, renewals are the \"hard part\": I chase")
+    );
+    // The record after the two-line quoted field starts on line 5.
+    assert_eq!(got[2].2, "line 5");
+}
+
+#[test]
+fn tsv_and_semicolon_delimiters_are_detected() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "team.tsv", TEAM_TSV);
+    write(dir.path(), "semicolon.csv", SEMICOLON_CSV);
+    write(
+        dir.path(),
+        "tabs-in-a.csv",
+        TEAM_TSV.replace("T1", "X1").replace("T2", "X2"),
+    );
+    let corpus = load(dir.path());
+    assert_eq!(attribute(&corpus, "T1", "team"), Some("Platform"));
+    assert_eq!(attribute(&corpus, "X2", "team"), Some("Mobile"));
+    assert_eq!(attribute(&corpus, "S2", "country"), Some("Belgium"));
+    let texts: Vec<String> = utterances(&corpus).into_iter().map(|u| u.3).collect();
+    assert!(texts.contains(&"I want invoices in Dutch; the French ones confuse my accountant.".to_string()));
+    assert!(texts.contains(&"Deploys take forty minutes, so we batch changes and hope for the best.".to_string()));
+}
+
+#[test]
+fn a_participant_may_span_rows_and_files() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "a-rows.csv",
+        "participant_id,question,segment,location,answer\n\
+         P7,What is hard?,,Lagos,Reconciling card payments with the ledger every Friday.\n\
+         P7,What would help?,Retail,Abuja,A single screen that shows unpaid invoices.\n\
+         P8,What is hard?,Wholesale,Accra,Drivers forget to scan the delivery notes.\n",
+    );
+    write(
+        dir.path(),
+        "b-interview.md",
+        "Participant ID: P7\nTeam size: 12\n\nQ: Anything else?\nA: Payroll week is chaos in our shop.\n",
+    );
+    let corpus = load(dir.path());
+    assert_eq!(participant_ids(&corpus), ["P7", "P8"]);
+    // First non-empty value wins, across rows and then files.
+    assert_eq!(attribute(&corpus, "P7", "segment"), Some("Retail"));
+    assert_eq!(attribute(&corpus, "P7", "location"), Some("Lagos"));
+    assert_eq!(attribute(&corpus, "P7", "team_size"), Some("12"));
+    assert_eq!(attribute(&corpus, "P7", "question"), None);
+    let p7: Vec<(String, String)> = utterances(&corpus)
+        .into_iter()
+        .filter(|u| u.0 == "P7")
+        .map(|u| (u.1, u.2))
+        .collect();
+    assert_eq!(
+        p7,
+        [
+            ("a-rows.csv".to_string(), "line 2".to_string()),
+            ("a-rows.csv".to_string(), "line 3".to_string()),
+            ("b-interview.md".to_string(), "line 5".to_string()),
+        ]
+    );
+    assert_eq!(corpus.sources[0].participants, 2);
+    assert_eq!(corpus.sources[1].participants, 1);
+}
+
+#[test]
+fn columns_are_classified_by_values_when_names_say_nothing() {
+    let dir = TempDir::new().unwrap();
+    let mut csv = String::from("respondent,col_a,col_b,col_c,col_d\n");
+    let roles = ["Field Sales Rep", "Store Manager", "Field Sales Rep", "Buyer"];
+    for i in 0..24 {
+        csv.push_str(&format!(
+            "R{i},{},2024-05-{:02},ref-{i:04}x,\"When I visit store number {i} the stock counts never match what the system says.\"\n",
+            roles[i % roles.len()],
+            i + 1,
+        ));
+    }
+    write(dir.path(), "export.csv", csv);
+    let corpus = load(dir.path());
+    let r5 = corpus.participants.iter().find(|p| p.id == "R5").unwrap();
+    // col_a is short and categorical; col_b is dates and col_c ids (both left out); col_d is prose.
+    assert_eq!(r5.attributes.keys().collect::<Vec<_>>(), ["col_a"]);
+    assert_eq!(r5.attributes["col_a"], "Store Manager");
+    assert_eq!(corpus.utterances.len(), 24);
+    assert!(
+        corpus
+            .utterances
+            .iter()
+            .all(|u| u.text.starts_with("When I visit store number"))
+    );
+}
+
+#[test]
+fn a_file_without_text_is_explained() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "people.csv",
+        "participant_id,role,age\nP1,Nurse,34\nP2,Doctor,51\n",
+    );
+    let e = load_path(&dir.path().join("people.csv"), &IngestLimits::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "people.csv: no participant text found (no column holds free text; attributes: role, age)"
+    );
+    // Next to transcripts, the same file contributes attributes.
+    write(
+        dir.path(),
+        "P1.txt",
+        "I never have time to read the handover notes properly.\n",
+    );
+    let corpus = load(dir.path());
+    assert_eq!(attribute(&corpus, "P1", "role"), Some("Nurse"));
+    assert_eq!(corpus.utterances[0].participant_id, "P1");
+    assert!(
+        corpus
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("people.csv: no column holds free text"))
+    );
+}
+
+#[test]
+fn json_records_are_found_and_located_by_pointer() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "survey.json", SURVEY_JSON);
+    let corpus = load(dir.path());
+    assert_eq!(participant_ids(&corpus), ["R-10", "R-11"]);
+    assert_eq!(attribute(&corpus, "R-10", "segment"), Some("SMB"));
+    assert_eq!(attribute(&corpus, "R-11", "country"), Some("Chile"));
+    assert_eq!(attribute(&corpus, "R-10", "submitted_at"), None);
+    let located: Vec<(String, String)> = utterances(&corpus).into_iter().map(|u| (u.0, u.2)).collect();
+    assert_eq!(
+        located,
+        [
+            ("R-10".to_string(), "/responses/0/answers/0/answer".to_string()),
+            ("R-10".to_string(), "/responses/0/answers/1/answer".to_string()),
+            ("R-11".to_string(), "/responses/1/answers/0/answer".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn jsonl_reads_lines_and_names_a_bad_one() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "feedback.jsonl", FEEDBACK_JSONL);
+    let corpus = load(&dir.path().join("feedback.jsonl"));
+    let got = utterances(&corpus);
+    assert_eq!((got[0].0.as_str(), got[0].2.as_str()), ("U-1", "line 1"));
+    assert_eq!((got[1].0.as_str(), got[1].2.as_str()), ("U-2", "line 3"));
+    assert_eq!(attribute(&corpus, "U-2", "plan"), Some("Pro"));
+
+    write(
+        dir.path(),
+        "broken.ndjson",
+        format!("{FEEDBACK_JSONL}{{\"user_id\": \"U-3\", \"comment\": \"unterminated\n"),
+    );
+    let e = load_path(&dir.path().join("broken.ndjson"), &IngestLimits::default()).unwrap_err();
+    assert_eq!(e.line(), Some(4));
+    assert!(e.to_string().starts_with("broken.ndjson: line 4: "), "{e}");
+}
+
+#[test]
+fn yaml_reads_like_json() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "panel.yml", PANEL_YAML);
+    let corpus = load(dir.path());
+    assert_eq!(attribute(&corpus, "Y2", "role"), Some("Head of Year"));
+    let got = utterances(&corpus);
+    assert_eq!(got.len(), 3);
+    assert_eq!(
+        (got[1].0.as_str(), got[1].2.as_str()),
+        ("Y1", "/participants/0/goals/1")
+    );
+    assert_eq!(got[2].2, "/participants/1/pain_points/0");
+    assert_eq!(
+        normalise_whitespace(&got[2].3),
+        "Parents email me at midnight and expect an answer by the morning."
+    );
+}
+
+#[test]
+fn markdown_interview_excludes_interviewer_and_reads_background() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "P004.md", INTERVIEW_MD);
+    let corpus = load(dir.path());
+    assert_eq!(participant_ids(&corpus), ["P004"]);
+    let p = &corpus.participants[0];
+    assert_eq!(p.attributes["role"], "Warehouse Supervisor");
+    assert_eq!(p.attributes["age"], "46");
+    assert_eq!(p.attributes["location"], "Leeds");
+    assert!(!p.attributes.contains_key("interview_date"));
+    let got: Vec<(String, String)> = utterances(&corpus).into_iter().map(|u| (u.2, u.3)).collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "line 14".to_string(),
+                "I print the pick lists every Monday and pin them next to the loading bay.".to_string()
+            ),
+            (
+                "line 17".to_string(),
+                "Half of them are out of date by Wednesday.".to_string()
+            ),
+            (
+                "line 21".to_string(),
+                "A tablet that shows live stock would save me hours.".to_string()
+            ),
+        ]
+    );
+    assert!(corpus.utterances.iter().all(|u| !u.text.contains('?')));
+}
+
+#[test]
+fn focus_group_labels_are_participants() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "group.md", FOCUS_GROUP_MD);
+    let corpus = load(dir.path());
+    assert_eq!(participant_ids(&corpus), ["P1", "P2"]);
+    assert_eq!(attribute(&corpus, "P1", "role"), Some("Nurse"));
+    assert_eq!(attribute(&corpus, "P2", "role"), Some("Doctor"));
+    let got: Vec<(String, String, String)> = utterances(&corpus).into_iter().map(|u| (u.0, u.2, u.3)).collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "P1".to_string(),
+                "line 13".to_string(),
+                "Handover notes are never complete, so I re-check every chart myself.".to_string()
+            ),
+            (
+                "P2".to_string(),
+                "line 16".to_string(),
+                "Paging interrupts every ward round.".to_string()
+            ),
+            (
+                "P1".to_string(),
+                "line 18".to_string(),
+                "The printers jam twice a day.".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn plain_text_without_labels_is_one_participant_by_paragraph() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "driver-12.txt", DIARY_TXT);
+    let corpus = load(dir.path());
+    assert_eq!(participant_ids(&corpus), ["driver-12"]);
+    let got: Vec<(String, String)> = utterances(&corpus).into_iter().map(|u| (u.2, u.3)).collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "line 1".to_string(),
+                "Every morning I check the delivery board before the drivers arrive. Most days two routes have changed overnight."
+                    .to_string()
+            ),
+            (
+                "line 4".to_string(),
+                "I keep a paper notebook because the app logs me out every hour.".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn bad_files_given_directly_are_errors_naming_file_and_line() {
+    let dir = TempDir::new().unwrap();
+    let limits = IngestLimits::default();
+    write(
+        dir.path(),
+        "interviews.csv",
+        b"participant_id,quote\nP1,fine\nP2,also fine\nP3,caf\xE9 au lait\n",
+    );
+    let e = load_path(&dir.path().join("interviews.csv"), &limits).unwrap_err();
+    assert_eq!(e.to_string(), "interviews.csv: line 4: invalid UTF-8");
+
+    write(dir.path(), "empty.md", "  \n\n\t\n");
+    let e = load_path(&dir.path().join("empty.md"), &limits).unwrap_err();
+    assert_eq!(e.to_string(), "empty.md: empty file");
+
+    write(
+        dir.path(),
+        "bad.json",
+        "[\n  {\"participant_id\": \"P1\",\n   \"quote\": \"ok\"}\n  {\"participant_id\": \"P2\"}\n]\n",
+    );
+    let e = load_path(&dir.path().join("bad.json"), &limits).unwrap_err();
+    assert_eq!(e.to_string(), "bad.json: line 4: expected `,` or `]`");
+    match Error::from(e) {
+        Error::InvalidInput { details, .. } => {
+            assert_eq!(details, serde_json::json!({"file": "bad.json", "line": 4}));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+
+    write(dir.path(), "notes.pdf", "%PDF-1.7");
+    let e = load_path(&dir.path().join("notes.pdf"), &limits).unwrap_err();
+    assert!(matches!(e, IngestError::UnsupportedFormat { .. }));
+
+    let missing = dir.path().join("nope");
+    let e = load_path(&missing, &limits).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("no such file or directory: {}", missing.display())
+    );
+}
+
+#[test]
+fn a_folder_skips_and_lists_bad_files() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "good.txt",
+        "The scanner app freezes whenever the warehouse Wi-Fi drops.\n",
+    );
+    write(dir.path(), "a-empty.csv", "");
+    write(dir.path(), "b-bad.json", "{\n  \"responses\": [\n    oops\n  ]\n}\n");
+    write(dir.path(), "c-latin1.md", b"Caf\xE9 notes\n");
+    write(dir.path(), "scan.PDF", "%PDF");
+    write(dir.path(), "README", "about this folder");
+    let corpus = load(dir.path());
+    assert_eq!(corpus.sources.len(), 1);
+    let skipped: Vec<(&str, &str)> = corpus
+        .skipped
+        .iter()
+        .map(|s| (s.path.as_str(), s.reason.as_str()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("README", "unsupported format (no extension)"),
+            ("a-empty.csv", "empty file"),
+            ("b-bad.json", "line 3: expected value"),
+            ("c-latin1.md", "line 1: invalid UTF-8"),
+            ("scan.PDF", "unsupported format (.PDF)"),
+        ]
+    );
+}
+
+#[test]
+fn a_folder_of_only_bad_files_fails_listing_each_reason() {
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    write(&data, "a.csv", "");
+    write(&data, "b.json", "[\n  {\"a\": 1},\n  ,\n]\n");
+    write(&data, "c.docx", "PK");
+    let e = load_path(&data, &IngestLimits::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: no usable files (a.csv: empty file; b.json: line 3: expected value; c.docx: unsupported format (.docx))",
+            data.display()
+        )
+    );
+    match Error::from(e) {
+        Error::InvalidInput { details, .. } => {
+            assert_eq!(
+                details["files"][1],
+                serde_json::json!({"file": "b.json", "reason": "line 3: expected value"})
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+
+    let empty = dir.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let e = load_path(&empty, &IngestLimits::default()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("no usable files (the folder holds no supported files"),
+        "{e}"
+    );
+}
+
+#[test]
+fn hidden_files_and_folders_are_skipped_silently() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "visible.txt",
+        "I reorder stock by phone every morning at six.\n",
+    );
+    write(dir.path(), ".hidden.txt", "Secret notes that must not be read.\n");
+    write(dir.path(), ".git/config.yaml", "not: data\n");
+    write(dir.path(), "sub/.DS_Store", b"\x00\x01binary");
+    let corpus = load(dir.path());
+    assert_eq!(corpus.sources.len(), 1);
+    assert_eq!(corpus.sources[0].path, "visible.txt");
+    assert!(corpus.skipped.is_empty(), "{:?}", corpus.skipped);
+}
+
+/// A sparse file: huge by its metadata, no disk used, and slow to read if anyone tried.
+fn sparse(path: &Path, size: u64) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::File::create(path).unwrap().set_len(size).unwrap();
+}
+
+const GIB: u64 = 1024 * 1024 * 1024;
+
+#[test]
+fn size_limits_are_checked_before_reading() {
+    let started = Instant::now();
+    let dir = TempDir::new().unwrap();
+    let defaults = IngestLimits::default();
+
+    // Per file, given directly: an error naming the file, its size and the limit.
+    sparse(&dir.path().join("huge/export.csv"), 64 * GIB);
+    let e = load_path(&dir.path().join("huge/export.csv"), &defaults).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "export.csv: {} bytes is over the per-file limit of {} bytes (storage.max_file_bytes)",
+            64 * GIB,
+            100 * 1024 * 1024
+        )
+    );
+    assert!(matches!(Error::from(e), Error::PayloadTooLarge(_)));
+
+    // Per file, in a folder: skipped and listed, the rest is read.
+    write(
+        &dir.path().join("huge"),
+        "notes.txt",
+        "Our returns desk still uses paper forms.\n",
+    );
+    let corpus = load(&dir.path().join("huge"));
+    assert_eq!(corpus.sources.len(), 1);
+    assert_eq!(corpus.skipped[0].path, "export.csv");
+    assert!(corpus.skipped[0].reason.contains("over the per-file limit"));
+
+    // In total: the load fails naming the file that crosses the limit, before reading any.
+    let roomy = IngestLimits {
+        max_file_bytes: 100 * GIB,
+        max_total_bytes: 100 * GIB,
+    };
+    let total = dir.path().join("total");
+    sparse(&total.join("a.csv"), 64 * GIB);
+    sparse(&total.join("b.csv"), 64 * GIB);
+    let e = load_path(&total, &roomy).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "b.csv: the data adds up to {} bytes, over the total limit of {} bytes (storage.max_total_bytes)",
+            128 * GIB,
+            100 * GIB
+        )
+    );
+    assert!(matches!(Error::from(e), Error::PayloadTooLarge(_)));
+
+    // Reading 64 GiB of zeros would take minutes.
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn uploads_are_read_like_files() {
+    let corpus = load_bytes("interviews.csv", INTERVIEWS_CSV.as_bytes(), &IngestLimits::default()).unwrap();
+    assert_eq!(corpus.sources[0].path, "interviews.csv");
+    assert_eq!(corpus.utterances.len(), 3);
+    let e = load_bytes("feedback.jsonl", b"{\"a\": 1}\nnot json\n", &IngestLimits::default()).unwrap_err();
+    assert_eq!(e.line(), Some(2));
+    assert!(supported_extensions().contains(&"ndjson"));
+}
+
+#[test]
+fn loading_is_deterministic() {
+    let dir = every_format();
+    let first = serde_json::to_string(&load(dir.path())).unwrap();
+    let second = serde_json::to_string(&load(dir.path())).unwrap();
+    assert_eq!(first, second);
+}
+
+/// Reads a JSON or YAML document as JSON, for resolving pointers.
+fn document(path: &Path) -> serde_json::Value {
+    let text = fs::read_to_string(path).unwrap();
+    if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text).unwrap()
+    } else {
+        yaml_serde::from_str(&text).unwrap()
+    }
+}
+
+#[test]
+fn every_utterance_is_verbatim_source_text_at_its_location() {
+    let dir = every_format();
+    let corpus = load(dir.path());
+    assert!(corpus.utterances.len() >= 20, "{}", corpus.utterances.len());
+    for utterance in &corpus.utterances {
+        let source = corpus.source_path(utterance);
+        let path = dir.path().join(source);
+        let raw = fs::read_to_string(&path).unwrap();
+        let raw = raw.trim_start_matches('\u{feff}');
+        // CSV escapes a quote inside a quoted field by doubling it.
+        let readable = if source.ends_with(".csv") || source.ends_with(".tsv") {
+            raw.replace("\"\"", "\"")
+        } else {
+            raw.to_string()
+        };
+        let text = normalise_whitespace(&utterance.text);
+        assert!(!text.is_empty());
+        assert!(
+            normalise_whitespace(&readable).contains(&text),
+            "{source} {}: {text:?} is not in the file",
+            utterance.location
+        );
+        if let Some(line) = utterance.location.strip_prefix("line ") {
+            let line: usize = line.parse().unwrap();
+            let first_word = text.split(' ').next().unwrap();
+            let at_line = readable.lines().nth(line - 1).unwrap_or("");
+            // Undoubling CSV quotes above changes no line numbers.
+            assert!(
+                at_line.contains(first_word),
+                "{source} {}: {first_word:?} not on that line ({at_line:?})",
+                utterance.location
+            );
+        } else {
+            assert!(utterance.location.starts_with('/'), "{}", utterance.location);
+            let value = document(&path);
+            let at = value
+                .pointer(&utterance.location)
+                .and_then(|v| v.as_str())
+                .unwrap_or_else(|| panic!("{source}: nothing at {}", utterance.location));
+            assert_eq!(at.trim(), utterance.text);
+        }
+    }
+}
