@@ -79,6 +79,32 @@ pub fn run(args: GenerateArgs) -> i32 {
                 outcome.metadata.participants,
                 outcome.duration_ms
             );
+            if outcome.usage.requests > 0 {
+                let g = outcome.grounding;
+                eprintln!(
+                    "{} {}: {} input + {} output tokens in {} requests; grounding removed {} quote(s), \
+                     {} evidence reference(s), {} claim(s)",
+                    outcome.metadata.provider,
+                    outcome.metadata.model,
+                    outcome.usage.input_tokens,
+                    outcome.usage.output_tokens,
+                    outcome.usage.requests,
+                    g.quotes_removed,
+                    g.evidence_removed,
+                    g.claims_dropped
+                );
+            }
+            if let Some(average) = outcome
+                .metadata
+                .quality
+                .as_ref()
+                .and_then(|q| q["average_score"].as_f64())
+            {
+                eprintln!(
+                    "average quality score {average:.2} (details: persona score {})",
+                    outcome.output_path.display()
+                );
+            }
             let printed = if args.json {
                 eprintln!("Output: {}", outcome.output_path.display());
                 serde_json::to_string_pretty(&outcome.personas)

@@ -154,6 +154,11 @@ pub fn render_markdown(persona: &Persona) -> String {
     if let Some(created) = &persona.created_at {
         let _ = writeln!(md, "- Created: {created}");
     }
+    if let Some(quality) = &persona.quality
+        && let (Some(overall), Some(level)) = (quality["overall_score"].as_f64(), quality["level"].as_str())
+    {
+        let _ = writeln!(md, "- Quality: {overall:.2} / 100 ({level})");
+    }
     md.push('\n');
     if !persona.demographics.is_empty() {
         md.push_str("## Demographics\n\n");

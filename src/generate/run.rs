@@ -1,5 +1,6 @@
 //! A generation run from start to finish: read the data, segment the participants, synthesise
-//! one persona per segment, and write the output folder. The CLI and the server's worker both
+//! one persona per segment (locally or with an LLM provider), score the personas' quality, and
+//! write the output folder. The CLI and the server's worker both
 //! call [`execute_run`], so they produce the same personas for the same input and settings.
 
 use super::output::{RunMetadata, write_run_output};
@@ -10,9 +11,14 @@ use crate::config::Settings;
 use crate::domain::{Corpus, IdKind, Persona, time};
 use crate::error::Error;
 use crate::ingest::{IngestLimits, load_path};
+use crate::quality::{self, QualityConfig, RunQuality};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// The quality preset every run is scored with (other presets: `POST /api/v1/quality`,
+/// `persona score --preset`).
+pub const QUALITY_PRESET: &str = "default";
 
 /// Personas a run may ask for.
 pub const COUNT_RANGE: std::ops::RangeInclusive<usize> = 1..=20;
@@ -71,7 +77,7 @@ pub async fn execute_run(
     let path = request.data_path.clone();
     let limits = IngestLimits::from_settings(&settings.storage);
     let corpus = blocking(move || load_path(&path, &limits).map_err(Error::from)).await?;
-    run_on_corpus(corpus, provider, request, progress, started).await
+    run_on_corpus(corpus, provider, request, settings, progress, started).await
 }
 
 /// Runs generation on a corpus already in memory (as read from `request.data_path`).
@@ -83,13 +89,14 @@ pub async fn execute_corpus_run(
 ) -> Result<RunOutcome, Error> {
     let started = Instant::now();
     let provider = validate_generation(&request.generation, settings)?;
-    run_on_corpus(corpus, provider, request, progress, started).await
+    run_on_corpus(corpus, provider, request, settings, progress, started).await
 }
 
 async fn run_on_corpus(
     corpus: Corpus,
     provider: ProviderKind,
     request: &RunRequest,
+    settings: &Settings,
     progress: &dyn Progress,
     started: Instant,
 ) -> Result<RunOutcome, Error> {
@@ -117,12 +124,8 @@ async fn run_on_corpus(
             let generation = generation.clone();
             blocking(move || Ok(local::synthesize(&corpus, &segments, &generation))).await?
         }
-        other => {
-            return Err(Error::InvalidInput {
-                message: format!("provider {} is not available in this build", other.name()),
-                details: serde_json::json!({"field": "provider", "provider": other.name()}),
-            });
-        }
+        // The model writes each segment's persona; who belongs to it was decided above.
+        _ => providers::synthesize(settings, &generation, &corpus, &segmentation.segments, progress).await?,
     };
     let GenerationOutput {
         mut personas,
@@ -140,6 +143,16 @@ async fn run_on_corpus(
             &time::now_rfc3339(),
         );
     }
+
+    // Distinctiveness compares each persona with the others of this run, so the run is scored
+    // as a whole, after the final IDs are set (each score names its persona).
+    step(progress, Step::Scoring, "scoring persona quality")?;
+    let quality_config = QualityConfig::preset_or_error(QUALITY_PRESET, "preset")?;
+    let (personas, run_quality) = blocking(move || {
+        let run_quality = quality::attach(&mut personas, &quality_config);
+        Ok((personas, run_quality))
+    })
+    .await?;
     let warnings: Vec<String> = corpus
         .warnings
         .iter()
@@ -169,7 +182,7 @@ async fn run_on_corpus(
         usage,
         grounding,
         version: env!("CARGO_PKG_VERSION").to_string(),
-        quality: None,
+        quality: Some(quality_summary(&run_quality)?),
     };
     let output_dir = request.output_dir.clone();
     let (output_path, personas, metadata) = blocking(move || {
@@ -187,6 +200,17 @@ async fn run_on_corpus(
         grounding,
         duration_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// The run's quality as recorded in its metadata: the [`RunQuality`] without the per-persona
+/// scores, which each persona carries in its own `quality` (the matrix follows persona order).
+fn quality_summary(run_quality: &RunQuality) -> Result<serde_json::Value, Error> {
+    let mut summary = serde_json::to_value(run_quality)?;
+    if let Some(object) = summary.as_object_mut() {
+        object.remove("scores");
+        object.insert("preset".into(), serde_json::Value::from(QUALITY_PRESET));
+    }
+    Ok(summary)
 }
 
 /// Gives each persona a fresh random ID and the run's context (the server does this before it

@@ -60,3 +60,32 @@ pub fn list_raw_for_run(conn: &Connection, run_id: &str) -> Result<Vec<Box<serde
     }
     Ok(personas)
 }
+
+/// One stored persona (decoded), with the id of its run; `None` when unknown.
+pub fn get_persona(conn: &Connection, id: &str) -> Result<Option<(Persona, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT data, run_id FROM personas WHERE id = ?1")?;
+    let mut rows = stmt.query([id])?;
+    match rows.next()? {
+        Some(row) => {
+            let persona = decode(&row.get::<_, String>(0)?)?;
+            Ok(Some((persona, row.get(1)?)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The personas of a run in order, decoded (for computations such as quality scores).
+pub fn personas_for_run(conn: &Connection, run_id: &str) -> Result<Vec<Persona>> {
+    let mut stmt = conn.prepare_cached("SELECT data FROM personas WHERE run_id = ?1 ORDER BY position")?;
+    let rows = stmt.query_map([run_id], |row| row.get::<_, String>(0))?;
+    let mut personas = Vec::new();
+    for text in rows {
+        personas.push(decode(&text?)?);
+    }
+    Ok(personas)
+}
+
+fn decode(text: &str) -> Result<Persona> {
+    serde_json::from_str(text)
+        .map_err(|e| crate::error::Error::Internal(format!("corrupt persona in column personas.data: {e}")))
+}

@@ -433,11 +433,19 @@ async fn progress_rises_while_a_job_runs() {
     assert_eq!(done["progress"], 100);
 }
 
-/// The persona as generated, without what differs from one run to the next.
+/// The persona as generated, without what differs from one run to the next (its quality score
+/// names it and the personas it was compared with by id).
 fn content(persona: &Value) -> Value {
     let mut persona = persona.clone();
     for key in ["id", "run_id", "experiment_id", "created_at"] {
         persona.as_object_mut().unwrap().remove(key);
+    }
+    if let Some(quality) = persona["quality"].as_object_mut() {
+        quality.remove("persona_id");
+        let compared = &mut quality["dimensions"]["distinctiveness"]["details"]["similarity_details"];
+        for other in compared.as_array_mut().into_iter().flatten() {
+            other.as_object_mut().unwrap().remove("other_id");
+        }
     }
     persona
 }

@@ -237,6 +237,13 @@ fn output_folder_holds_personas_cards_and_metadata() {
         let md = std::fs::read_to_string(card.join("persona.md")).unwrap();
         assert!(md.starts_with(&format!("# {}\n", persona.name)));
         assert!(md.contains("## Evidence") && md.contains("[E1]"), "{md}");
+        let quality = persona.quality.as_ref().unwrap();
+        let line = format!(
+            "- Quality: {:.2} / 100 ({})\n",
+            quality["overall_score"].as_f64().unwrap(),
+            quality["level"].as_str().unwrap()
+        );
+        assert!(md.contains(&line), "{md}");
     }
     let leftovers: Vec<_> = walk(folder).into_iter().filter(|p| p.contains(".tmp-")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
@@ -256,7 +263,32 @@ fn output_folder_holds_personas_cards_and_metadata() {
     assert_eq!(metadata.participants, 30);
     assert_eq!(metadata.sources[0].path, "planted.csv");
     assert_eq!(metadata.usage.requests, 0);
-    assert!(metadata.quality.is_none());
+    // Quality: each persona carries its score, the metadata the run summary (no per-persona copy).
+    let summary = metadata.quality.as_ref().expect("the run's quality summary");
+    assert_eq!(summary["persona_count"], 3);
+    assert_eq!(summary["preset"], "default");
+    assert!(summary.get("scores").is_none(), "{summary}");
+    let matrix = summary["distinctiveness_matrix"].as_array().unwrap();
+    assert_eq!(matrix.len(), 3);
+    assert!(matrix.iter().enumerate().all(|(i, row)| row[i] == 100.0), "{summary}");
+    let overall: Vec<f64> = personas
+        .iter()
+        .map(|p| {
+            p.quality.as_ref().expect("each persona's quality")["overall_score"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    let mean = overall.iter().sum::<f64>() / overall.len() as f64;
+    assert!(
+        (summary["average_score"].as_f64().unwrap() - mean).abs() < 0.01,
+        "{summary}"
+    );
+    for persona in &personas {
+        let quality = persona.quality.as_ref().unwrap();
+        assert_eq!(quality["persona_id"], persona.id.as_str());
+        assert_eq!(quality["dimensions"].as_object().unwrap().len(), 5, "{quality}");
+    }
     let raw: serde_json::Value = serde_json::from_slice(&std::fs::read(folder.join("metadata.json")).unwrap()).unwrap();
     for key in [
         "generated_at",
@@ -316,6 +348,7 @@ fn cancellation_stops_the_run_between_steps() {
     for (after, expected) in [
         (Step::Segmenting, vec![Step::Segmenting]),
         (Step::Synthesising, vec![Step::Segmenting, Step::Synthesising]),
+        (Step::Scoring, vec![Step::Segmenting, Step::Synthesising, Step::Scoring]),
     ] {
         let progress = CancelAfter {
             step: after,
@@ -351,7 +384,13 @@ fn cancellation_stops_the_run_between_steps() {
     let seen = progress.seen.lock().unwrap().clone();
     assert_eq!(
         seen,
-        vec![Step::Segmenting, Step::Synthesising, Step::Writing, Step::Done]
+        vec![
+            Step::Segmenting,
+            Step::Synthesising,
+            Step::Scoring,
+            Step::Writing,
+            Step::Done
+        ]
     );
     let percentages: Vec<u8> = seen.iter().map(|s| s.progress()).collect();
     assert!(percentages.windows(2).all(|w| w[0] < w[1]) && percentages.last() == Some(&100));
@@ -402,11 +441,11 @@ fn bad_count_and_unavailable_providers_are_rejected_before_work() {
         assert!(err.to_string().contains("count"), "{err}");
     }
     let mut req = request(dir.path(), 1, 1);
-    req.generation.provider = "ollama".into();
+    req.generation.provider = "openai".into();
     let err = run(corpus.clone(), &req).unwrap_err();
     assert!(
         err.to_string()
-            .contains("provider ollama is not available in this build"),
+            .contains("provider openai is not configured: set OPENAI_API_KEY"),
         "{err}"
     );
     req.generation.provider = "nope".into();

@@ -10,6 +10,8 @@ mod api_errors;
 mod api_generate;
 mod api_health;
 mod api_limits;
+mod api_providers;
+mod api_quality;
 mod cli_generate;
 mod generate;
 mod ingest;

@@ -383,7 +383,10 @@ fn persona_migrate_applies_the_schema_once() {
     assert_eq!(first.matches("applied V").count() as i64, latest, "{first}");
     assert!(first.contains(&format!("schema version {latest}")), "{first}");
     let second = run();
-    assert!(second.contains(&format!("up to date (schema version {latest})")), "{second}");
+    assert!(
+        second.contains(&format!("up to date (schema version {latest})")),
+        "{second}"
+    );
     let opened = Db::open_path(&db, 1, 1000).unwrap();
     assert!(opened.migration_status().unwrap().is_current());
 }

@@ -3,7 +3,10 @@
 
 pub mod generate;
 pub mod health;
+pub mod providers;
+pub mod quality;
 pub mod root;
+pub mod scripts;
 pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -14,4 +17,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     health::configure(cfg);
     generate::configure(cfg);
     webhooks::configure(cfg);
+    providers::configure(cfg);
+    quality::configure(cfg);
+    scripts::configure(cfg);
 }

@@ -1,0 +1,91 @@
+//! Quality scores of personas given inline or stored (`POST /api/v1/quality`). Read-only: nothing
+//! is stored; a run's personas already carry the scores computed when the run ended.
+
+use crate::api::error::{ApiError, ErrorBody, decode_body};
+use crate::api::state::AppState;
+use crate::error::{Error, Result};
+use crate::quality::{
+    QualityRequest, QualityResponse, QualitySource, ValidatedQualityRequest, evaluate, evaluate_persona,
+};
+use crate::store::{Db, blocking, personas, runs};
+use actix_web::{post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(score);
+}
+
+/// Score personas: inline, one stored persona (against the other personas of its run), or a run.
+///
+/// Give exactly one of `personas`, `persona_id` and `run_id`, and optionally a `preset`
+/// (`default`, `strict`, `lenient`). Inline personas are scored together as one run, so
+/// distinctiveness compares them with each other. Like every POST, this needs the token when the
+/// server has one.
+#[utoipa::path(
+    operation_id = "score_personas",
+    tag = "quality",
+    request_body(content = QualityRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The scores and the run summary", body = QualityResponse),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such persona or run", body = ErrorBody),
+        (status = 409, description = "The run has no personas (it failed, was cancelled or is still running)",
+            body = ErrorBody),
+        (status = 413, description = "Request body too large", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Validation error: no source or several, an unknown preset, a malformed \
+            persona; `details.fields` names the field", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/quality")]
+pub async fn score(
+    state: web::Data<AppState>,
+    body: web::Json<serde_json::Value>,
+) -> std::result::Result<web::Json<QualityResponse>, ApiError> {
+    let request = decode_body::<QualityRequest>(body.into_inner())?.validate()?;
+    let db = state.db.clone();
+    // Scoring compares every pair of personas: CPU work, off the async executor.
+    let response = blocking(move || evaluate_request(&db, request)).await?;
+    Ok(web::Json(response))
+}
+
+/// Loads the personas a request names and scores them. Blocking.
+pub fn evaluate_request(db: &Db, request: ValidatedQualityRequest) -> Result<QualityResponse> {
+    let preset = request.preset;
+    match request.source {
+        QualitySource::Inline(personas) => evaluate(&personas, &preset),
+        QualitySource::Persona(id) => {
+            let run_personas = db.read(|conn| {
+                let (_, run_id) = personas::get_persona(conn, &id)?.ok_or_else(|| Error::NotFound {
+                    resource: "persona",
+                    id: id.clone(),
+                })?;
+                personas::personas_for_run(conn, &run_id)
+            })?;
+            evaluate_persona(&id, &run_personas, &preset)
+        }
+        QualitySource::Run(id) => {
+            let (run, run_personas) = db.read(|conn| {
+                let run = runs::get(conn, &id)?.ok_or_else(|| Error::NotFound {
+                    resource: "run",
+                    id: id.clone(),
+                })?;
+                Ok((run, personas::personas_for_run(conn, &id)?))
+            })?;
+            if run_personas.is_empty() {
+                return Err(Error::Conflict(format!(
+                    "run {id} has no personas to score (its status is {})",
+                    run.status.as_str()
+                )));
+            }
+            evaluate(&run_personas, &preset)
+        }
+    }
+}

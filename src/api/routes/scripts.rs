@@ -1,0 +1,79 @@
+//! Conversation scripts from a stored or inline persona (`POST /api/v1/scripts`), audited for
+//! privacy leaks before anything is returned.
+
+use crate::api::error::{ApiError, ErrorBody, ErrorCode, decode_body};
+use crate::api::state::AppState;
+use crate::error::Error;
+use crate::scripts::{ScriptError, ScriptRequest, ScriptResult, ScriptSource, generate_script};
+use crate::store::{blocking, personas};
+use actix_web::{post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(create);
+}
+
+/// Generate a conversation script (a role-play character card) from a persona.
+///
+/// Give exactly one of `persona_id` and an inline `persona`. `format` is `character_card`
+/// (default; JSON, or YAML with `yaml: true`), `system_prompt` or `template`. The card is built by
+/// fixed rules and audited against the persona's quotes and evidence excerpts and for
+/// identifiers; when its leakage score exceeds `max_leakage_score` (default 0.1) the answer is
+/// 422 `privacy_audit_failed` with the findings in `details`, and no script.
+#[utoipa::path(
+    operation_id = "create_script",
+    tag = "scripts",
+    request_body(content = ScriptRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The script, its character card and the privacy audit", body = ScriptResult),
+        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such persona", body = ErrorBody),
+        (status = 413, description = "Request body too large", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "`validation_error` (`details.fields` names the field: format, yaml, \
+            max_leakage_score, template, persona, persona_id) or `privacy_audit_failed` (`details`: \
+            `leakage_score`, `threshold`, `leakages`)", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/scripts")]
+pub async fn create(
+    state: web::Data<AppState>,
+    body: web::Json<serde_json::Value>,
+) -> Result<web::Json<ScriptResult>, ApiError> {
+    let request = decode_body::<ScriptRequest>(body.into_inner())?.validate()?;
+    let db = state.db.clone();
+    let outcome = blocking(move || {
+        let persona = match request.source {
+            ScriptSource::Inline(persona) => *persona,
+            ScriptSource::Stored(id) => db
+                .read(|conn| personas::get_persona(conn, &id))?
+                .map(|(persona, _)| persona)
+                .ok_or(Error::NotFound {
+                    resource: "persona",
+                    id,
+                })?,
+        };
+        Ok(generate_script(&persona, &request.options))
+    })
+    .await?;
+    match outcome {
+        Ok(script) => Ok(web::Json(script)),
+        Err(ScriptError::Validation(e)) => Err(e.into()),
+        Err(ScriptError::PrivacyAuditFailed(audit)) => Err(ApiError::new(
+            ErrorCode::PrivacyAuditFailed,
+            format!(
+                "privacy audit failed: the script's leakage score {:.3} exceeds the threshold {}; \
+                 no script was produced",
+                audit.leakage_score, audit.threshold
+            ),
+        )
+        .with_details(audit.error_details())),
+    }
+}
