@@ -19,6 +19,7 @@ pub mod state;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::store::Db;
+use crate::worker::dispatcher::{DeliveryNotifier, Dispatcher};
 use crate::worker::{Heartbeat, JobExecutor, JobNotifier, Worker};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -130,6 +131,7 @@ impl Application {
             heartbeat: heartbeat.clone(),
             notifier: notifier.clone(),
             limiter: Arc::new(rate_limit::RateLimiter::default()),
+            deliveries: DeliveryNotifier::default(),
         });
         let spec = openapi();
         let route_table = web::Data::new(RouteTable::from_openapi(&spec));
@@ -188,9 +190,9 @@ impl Application {
         self.reload = Some((config_file, loader));
     }
 
-    /// Runs the HTTP server and the worker until the shutdown token is cancelled (or the server
-    /// fails): then stops accepting connections, finishes requests in flight, and gives running
-    /// jobs `server.shutdown_grace_seconds` to end.
+    /// Runs the HTTP server, the worker and the webhook dispatcher until the shutdown token is
+    /// cancelled (or the server fails): then stops accepting connections, finishes requests in
+    /// flight, and gives running jobs `server.shutdown_grace_seconds` to end.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Application {
             server,
@@ -201,6 +203,8 @@ impl Application {
             ..
         } = self;
         let worker = worker.start(shutdown.clone())?;
+        let dispatcher = Dispatcher::new(state.db.clone(), &state.settings.webhooks, state.deliveries.clone());
+        let dispatching = tokio::spawn(dispatcher.run(shutdown.clone()));
         if let Some((path, loader)) = reload {
             tokio::spawn(reload::watch(path, loader, state.live.clone(), shutdown.clone()));
         }
@@ -217,6 +221,8 @@ impl Application {
         shutdown.cancel();
         let _ = stopper.await;
         worker.stopped().await;
+        // In-flight webhook sends end within `webhooks.timeout_seconds`; unsent rows stay queued.
+        let _ = dispatching.await;
         log::info!("stopped");
         served
     }

@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "meta", description = "About this API"),
         (name = "health", description = "Liveness and readiness"),
         (name = "generation", description = "Persona generation jobs"),
+        (name = "webhooks", description = "Signed notifications of job events, and their deliveries"),
         (name = "providers", description = "Generation providers and their configuration"),
         (name = "quality", description = "Quality scores of personas"),
         (name = "scripts", description = "Conversation scripts (character cards) from personas"),

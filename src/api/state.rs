@@ -5,6 +5,7 @@ use super::rate_limit::RateLimiter;
 use crate::config::{RateLimitSettings, Secret, Settings};
 use crate::error::{Error, Result};
 use crate::store::Db;
+use crate::worker::dispatcher::DeliveryNotifier;
 use crate::worker::{Heartbeat, JobNotifier};
 use sha2::{Digest, Sha256};
 use std::path::{Component, Path, PathBuf};
@@ -167,6 +168,8 @@ pub struct AppState {
     pub heartbeat: Heartbeat,
     pub notifier: JobNotifier,
     pub limiter: Arc<RateLimiter>,
+    /// Wakes the webhook dispatcher after an API call queues a delivery.
+    pub deliveries: DeliveryNotifier,
 }
 
 #[cfg(test)]

@@ -23,6 +23,10 @@
 //! claimed again cannot change it any more (the functions return `None`/`false`).
 //!
 //! Every job that ends gets exactly one `runs` row, written by the transition that ends it.
+//!
+//! The transitions also write the webhook outbox rows of their event in the same transaction
+//! ([`super::webhooks::enqueue_job_event`]): the first claim queues `generation.started`, the
+//! terminal ones `generation.completed`, `generation.failed` or `generation.cancelled`.
 
 use super::runs::{self, Run, RunDetails, RunStatus};
 use crate::domain::Persona;
@@ -321,7 +325,16 @@ pub fn claim_next(tx: &Transaction<'_>, owner: &str, lease_expires_at: &str, now
          WHERE id = (SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, rowid LIMIT 1)
          RETURNING {RETURNING}"
     );
-    query_job(tx, &sql, params![owner, lease_expires_at, now])
+    let job = query_job(tx, &sql, params![owner, lease_expires_at, now])?;
+    // `generation.started` once, when the job first runs (not again after a lease recovery).
+    if let Some(job) = job.as_ref().filter(|job| job.attempts == 1) {
+        let event = super::webhooks::JobEvent::Started {
+            job_id: job.id.clone(),
+            experiment_id: job.experiment_id.clone(),
+        };
+        super::webhooks::enqueue_job_event(tx, &event, job.request.webhook_url.as_deref(), now)?;
+    }
+    Ok(job)
 }
 
 /// Extends a running job's lease and reports whether cancellation was requested.
@@ -441,6 +454,21 @@ fn end(
         },
     )?;
     super::personas::insert_for_run(tx, run_id, &job.experiment_id, personas, now)?;
+    let event = match to {
+        JobStatus::Completed => super::webhooks::JobEvent::Completed {
+            job_id: job.id.clone(),
+            personas_count: personas.len() as u64,
+            experiment_id: job.experiment_id.clone(),
+            run_id: run_id.to_string(),
+            output_path: details.output_path.clone(),
+        },
+        JobStatus::Failed => super::webhooks::JobEvent::Failed {
+            job_id: job.id.clone(),
+            error: error.unwrap_or_default().to_string(),
+        },
+        _ => super::webhooks::JobEvent::Cancelled { job_id: job.id.clone() },
+    };
+    super::webhooks::enqueue_job_event(tx, &event, job.request.webhook_url.as_deref(), now)?;
     Ok(Some(job))
 }
 

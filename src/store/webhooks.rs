@@ -15,7 +15,7 @@ use crate::config::Secret;
 use crate::domain::IdKind;
 use crate::error::{Error, FieldError, Result};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const EVENT_STARTED: &str = "generation.started";
 pub const EVENT_COMPLETED: &str = "generation.completed";
@@ -30,7 +30,7 @@ pub const SUBSCRIBABLE_EVENTS: [&str; 4] = [EVENT_STARTED, EVENT_COMPLETED, EVEN
 pub const DEFAULT_EVENTS: [&str; 2] = [EVENT_COMPLETED, EVENT_FAILED];
 
 /// `webhook_deliveries.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     /// Waiting for `next_attempt_at`.

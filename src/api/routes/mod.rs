@@ -7,6 +7,7 @@ pub mod providers;
 pub mod quality;
 pub mod root;
 pub mod scripts;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -15,6 +16,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     root::configure(cfg);
     health::configure(cfg);
     generate::configure(cfg);
+    webhooks::configure(cfg);
     providers::configure(cfg);
     quality::configure(cfg);
     scripts::configure(cfg);

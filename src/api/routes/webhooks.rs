@@ -242,6 +242,7 @@ fn parse_create_body(body: &Value, allow_private: bool) -> Result<NewWebhook> {
 /// `X-Persona-Event`, `X-Persona-Delivery` and, with a secret, `X-Persona-Signature:
 /// sha256=<hex HMAC-SHA256 of the body>`.
 #[utoipa::path(
+    operation_id = "create_webhook",
     tag = "webhooks",
     request_body(content = CreateWebhookBody, content_type = "application/json"),
     responses(
@@ -271,6 +272,7 @@ pub async fn create(state: web::Data<AppState>, body: web::Json<Value>) -> Resul
 
 /// List registered webhooks, oldest first.
 #[utoipa::path(
+    operation_id = "list_webhooks",
     tag = "webhooks",
     responses(
         (status = 200, description = "All webhooks", body = Vec<WebhookView>),
@@ -292,6 +294,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<web::Json<Vec<WebhookVie
 
 /// Get a webhook.
 #[utoipa::path(
+    operation_id = "get_webhook",
     tag = "webhooks",
     params(("webhook_id" = String, Path, description = "Webhook identifier")),
     responses(
@@ -319,6 +322,7 @@ pub async fn get_webhook(
 
 /// Delete a webhook, with its deliveries and their attempts.
 #[utoipa::path(
+    operation_id = "delete_webhook",
     tag = "webhooks",
     params(("webhook_id" = String, Path, description = "Webhook identifier")),
     responses(
@@ -334,7 +338,10 @@ pub async fn get_webhook(
     security(("bearer" = []))
 )]
 #[delete("/api/v1/webhooks/{webhook_id}")]
-pub async fn delete_webhook(path: web::Path<String>, state: web::Data<AppState>) -> Result<web::Json<Deleted>, ApiError> {
+pub async fn delete_webhook(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Deleted>, ApiError> {
     let webhook_id = path.into_inner();
     let db = state.db.clone();
     let deleted_id = webhook_id.clone();
@@ -399,7 +406,10 @@ fn parse_delivery_query(query_string: &str) -> Result<DeliveryListQuery, ApiErro
             },
             "limit" => match value.parse::<u32>() {
                 Ok(n) if (1..=MAX_DELIVERY_LIMIT).contains(&n) => query.limit = n,
-                _ => bad("limit", format!("must be an integer between 1 and {MAX_DELIVERY_LIMIT}")),
+                _ => bad(
+                    "limit",
+                    format!("must be an integer between 1 and {MAX_DELIVERY_LIMIT}"),
+                ),
             },
             "offset" => match value.parse::<u64>() {
                 Ok(n) if n <= i64::MAX as u64 => query.offset = n,
@@ -418,6 +428,7 @@ fn parse_delivery_query(query_string: &str) -> Result<DeliveryListQuery, ApiErro
 
 /// List a webhook's deliveries, newest first.
 #[utoipa::path(
+    operation_id = "list_webhook_deliveries",
     tag = "webhooks",
     params(("webhook_id" = String, Path, description = "Webhook identifier"), DeliveryListParams),
     responses(
@@ -455,6 +466,7 @@ pub async fn list_deliveries(
 
 /// Get a delivery with its body and every attempt.
 #[utoipa::path(
+    operation_id = "get_webhook_delivery",
     tag = "webhooks",
     params(
         ("webhook_id" = String, Path, description = "Webhook identifier"),
@@ -488,6 +500,7 @@ pub async fn get_delivery(
 /// The delivery goes back to `pending`, due now, with the same delivery id; its next attempt is
 /// recorded with trigger `manual`. Dead-lettered and delivered deliveries can be sent again too.
 #[utoipa::path(
+    operation_id = "redeliver_webhook_delivery",
     tag = "webhooks",
     params(
         ("webhook_id" = String, Path, description = "Webhook identifier"),
@@ -525,6 +538,7 @@ pub async fn redeliver(
 /// Queues a delivery of event `ping` (data: `webhook_id`, `message`) whatever the webhook's
 /// events, signed like any other; follow it in the delivery list.
 #[utoipa::path(
+    operation_id = "test_webhook",
     tag = "webhooks",
     params(("webhook_id" = String, Path, description = "Webhook identifier")),
     responses(
@@ -568,10 +582,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.events, ["generation.started"]);
-        let err = parse_create_body(&serde_json::json!({"url": 5, "events": "all", "secret": 1, "evnts": []}), false)
-            .unwrap_err();
+        let err = parse_create_body(
+            &serde_json::json!({"url": 5, "events": "all", "secret": 1, "evnts": []}),
+            false,
+        )
+        .unwrap_err();
         assert_eq!(field_names(err), ["evnts", "url", "events", "secret"]);
-        assert_eq!(field_names(parse_create_body(&serde_json::json!([]), false).unwrap_err()), ["body"]);
+        assert_eq!(
+            field_names(parse_create_body(&serde_json::json!([]), false).unwrap_err()),
+            ["body"]
+        );
         let err = parse_create_body(&serde_json::json!({"url": "https://e.com", "events": [1]}), false).unwrap_err();
         assert_eq!(field_names(err), ["events"]);
     }
@@ -579,7 +599,10 @@ mod tests {
     #[test]
     fn delivery_queries_default_and_name_bad_parameters() {
         let query = parse_delivery_query("").unwrap();
-        assert_eq!((query.status, query.limit, query.offset), (None, DEFAULT_DELIVERY_LIMIT, 0));
+        assert_eq!(
+            (query.status, query.limit, query.offset),
+            (None, DEFAULT_DELIVERY_LIMIT, 0)
+        );
         let query = parse_delivery_query("status=failed&limit=5&offset=10&other=1").unwrap();
         assert_eq!(
             query,
@@ -590,7 +613,7 @@ mod tests {
             }
         );
         let err = parse_delivery_query("status=lost&limit=0&offset=-1").unwrap_err();
-        let fields: Vec<&str> = err.details["fields"]
+        let fields: Vec<&str> = err.details()["fields"]
             .as_array()
             .unwrap()
             .iter()
