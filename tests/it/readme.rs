@@ -12,16 +12,25 @@ fn readme() -> String {
 fn every_configuration_variable_is_in_the_readme() {
     let config = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/config.rs")).unwrap();
     let variable = regex::Regex::new(r#""((?:PERSONA|OPENAI|ANTHROPIC|GEMINI|GOOGLE|OLLAMA)_[A-Z_]+)""#).unwrap();
-    let names: BTreeSet<&str> = variable.captures_iter(&config).map(|c| c.get(1).unwrap().as_str()).collect();
+    let names: BTreeSet<&str> = variable
+        .captures_iter(&config)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
     assert!(names.len() > 40, "the pattern finds the variables: {names:?}");
     let readme = readme();
-    let missing: Vec<&&str> = names.iter().filter(|name| !readme.contains(&format!("`{name}`"))).collect();
+    let missing: Vec<&&str> = names
+        .iter()
+        .filter(|name| !readme.contains(&format!("`{name}`")))
+        .collect();
     assert!(missing.is_empty(), "not documented in README.md: {missing:?}");
 }
 
 /// `/api/v1/jobs/{job_id}` → `/api/v1/jobs/{}`: the README may name parameters more briefly.
 fn without_parameter_names(text: &str) -> String {
-    regex::Regex::new(r"\{[a-z_]+\}").unwrap().replace_all(text, "{}").into_owned()
+    regex::Regex::new(r"\{[a-z_]+\}")
+        .unwrap()
+        .replace_all(text, "{}")
+        .into_owned()
 }
 
 #[tokio::test]

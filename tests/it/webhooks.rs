@@ -537,7 +537,9 @@ mod api {
             .await
             .unwrap();
         error_body(not_json, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
-        let not_an_object = app.post_json("/api/v1/webhooks", &json!(["https://example.com/h"])).await;
+        let not_an_object = app
+            .post_json("/api/v1/webhooks", &json!(["https://example.com/h"]))
+            .await;
         let error = error_body(not_an_object, StatusCode::UNPROCESSABLE_ENTITY, "validation_error").await;
         assert_eq!(error["details"]["fields"][0]["field"], "body");
         let listed: Value = app.get("/api/v1/webhooks").await.json().await.unwrap();
