@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cors;
 pub mod docs;
 pub mod error;
+pub mod experiments;
 pub mod generate;
 pub mod openapi;
 pub mod rate_limit;

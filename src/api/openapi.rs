@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "meta", description = "About this API"),
         (name = "health", description = "Liveness and readiness"),
         (name = "generation", description = "Persona generation jobs"),
+        (name = "experiments", description = "Experiments: named data sources and settings, and the history of their runs"),
+        (name = "personas", description = "Stored personas"),
         (name = "webhooks", description = "Signed notifications of job events, and their deliveries"),
         (name = "providers", description = "Generation providers and their configuration"),
         (name = "quality", description = "Quality scores of personas"),

@@ -161,6 +161,28 @@ pub fn get_for_job(conn: &Connection, job_id: &str) -> Result<Option<Run>> {
     rows.next()?.map(from_row).transpose()
 }
 
+/// An experiment's runs, newest first.
+pub fn list_for_experiment(conn: &Connection, experiment_id: &str, limit: u32, offset: u64) -> Result<Vec<Run>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM runs WHERE experiment_id = ?1
+         ORDER BY COALESCE(completed_at, started_at) DESC, rowid DESC LIMIT ?2 OFFSET ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![experiment_id, limit, offset as i64])?;
+    let mut runs = Vec::new();
+    while let Some(row) = rows.next()? {
+        runs.push(from_row(row)?);
+    }
+    Ok(runs)
+}
+
+pub fn count_for_experiment(conn: &Connection, experiment_id: &str) -> Result<u64> {
+    let n: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM runs WHERE experiment_id = ?1")?
+        .query_row([experiment_id], |row| row.get(0))?;
+    Ok(n as u64)
+}
+
 /// The output folder of a run, if it has one.
 pub fn output_path(conn: &Connection, id: &str) -> Result<Option<String>> {
     Ok(conn

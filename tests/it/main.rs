@@ -7,6 +7,7 @@ mod support;
 mod api_auth;
 mod api_docs;
 mod api_errors;
+mod api_experiments;
 mod api_generate;
 mod api_health;
 mod api_limits;

@@ -1,8 +1,10 @@
 //! HTTP routes, one module per resource. Each module's `configure` registers its handlers with
 //! `.service(...)`, which is what puts them in the OpenAPI document.
 
+pub mod experiments;
 pub mod generate;
 pub mod health;
+pub mod personas;
 pub mod providers;
 pub mod quality;
 pub mod root;
@@ -16,6 +18,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     root::configure(cfg);
     health::configure(cfg);
     generate::configure(cfg);
+    experiments::configure(cfg);
+    personas::configure(cfg);
     webhooks::configure(cfg);
     providers::configure(cfg);
     quality::configure(cfg);

@@ -1,0 +1,90 @@
+//! Stored personas (`/api/v1/personas/{id}`), as JSON or as their Markdown card.
+
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::state::AppState;
+use crate::domain::Persona;
+use crate::error::{Error, FieldError};
+use crate::generate::output::render_markdown;
+use crate::store::{blocking, personas};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(get_persona);
+}
+
+/// How a persona is returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PersonaFormat {
+    /// The canonical persona JSON (default).
+    Json,
+    /// The readable Markdown card (`text/markdown`), as in the run folder's `persona.md`.
+    Markdown,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PersonaParams {
+    #[param(inline)]
+    pub format: Option<PersonaFormat>,
+}
+
+/// Get a persona: its canonical JSON with evidence and quality, or (`format=markdown`) its card.
+#[utoipa::path(
+    operation_id = "get_persona",
+    tag = "personas",
+    params(("id" = String, Path, description = "Persona identifier"), PersonaParams),
+    responses(
+        (status = 200, description = "The persona",
+            content((Persona = "application/json"), (String = "text/markdown"))),
+        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 404, description = "No such persona", body = ErrorBody),
+        (status = 422, description = "Unknown `format`", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/api/v1/personas/{id}")]
+pub async fn get_persona(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut format = PersonaFormat::Json;
+    for (key, value) in crate::api::experiments::parse_page(req.query_string())?.2 {
+        if key == "format" {
+            format = match value.as_str() {
+                "json" => PersonaFormat::Json,
+                "markdown" | "md" => PersonaFormat::Markdown,
+                _ => {
+                    return Err(ApiError::validation(vec![FieldError {
+                        field: "format".into(),
+                        message: "must be json or markdown".into(),
+                    }]));
+                }
+            };
+        }
+    }
+    let id = path.into_inner();
+    let db = state.db.clone();
+    let persona: Persona = blocking(move || {
+        db.read(|conn| personas::get_persona(conn, &id))?
+            .map(|(persona, _)| persona)
+            .ok_or(Error::NotFound {
+                resource: "persona",
+                id,
+            })
+    })
+    .await?;
+    Ok(match format {
+        PersonaFormat::Json => HttpResponse::Ok().json(persona),
+        PersonaFormat::Markdown => HttpResponse::Ok()
+            .content_type("text/markdown; charset=utf-8")
+            .body(render_markdown(&persona)),
+    })
+}
