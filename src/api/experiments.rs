@@ -506,9 +506,17 @@ pub fn create_experiment(db: &Db, new: NewExperiment) -> Result<ExperimentView> 
     })
 }
 
+/// A list endpoint's query: `limit` and `offset`, and the other parameters for the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageQuery {
+    pub limit: u32,
+    pub offset: u64,
+    pub rest: Vec<(String, String)>,
+}
+
 /// `limit` and `offset` of a list endpoint (422 naming a bad one); other parameters are returned
 /// for the caller to interpret.
-pub fn parse_page(query_string: &str) -> std::result::Result<(u32, u64, Vec<(String, String)>), ApiError> {
+pub fn parse_page(query_string: &str) -> std::result::Result<PageQuery, ApiError> {
     let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(query_string)
         .map_err(|e| ApiError::validation(vec![field_error("query", e.to_string())]))?
         .into_inner();
@@ -530,7 +538,7 @@ pub fn parse_page(query_string: &str) -> std::result::Result<(u32, u64, Vec<(Str
         }
     }
     if fields.is_empty() {
-        Ok((limit, offset, rest))
+        Ok(PageQuery { limit, offset, rest })
     } else {
         Err(ApiError::validation(fields))
     }
@@ -559,9 +567,9 @@ mod tests {
 
     #[test]
     fn pages_default_and_name_bad_parameters() {
-        let (limit, offset, rest) = parse_page("offset=5&status=x").unwrap();
-        assert_eq!((limit, offset), (DEFAULT_LIMIT, 5));
-        assert_eq!(rest, vec![("status".to_string(), "x".to_string())]);
+        let page = parse_page("offset=5&status=x").unwrap();
+        assert_eq!((page.limit, page.offset), (DEFAULT_LIMIT, 5));
+        assert_eq!(page.rest, vec![("status".to_string(), "x".to_string())]);
         let err = parse_page("limit=0&offset=-2").unwrap_err();
         assert_eq!(err.details()["fields"].as_array().unwrap().len(), 2);
     }

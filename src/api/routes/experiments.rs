@@ -68,7 +68,8 @@ fn total_header(total: u64) -> (HeaderName, HeaderValue) {
 )]
 #[get("/api/v1/experiments")]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (limit, offset, _) = parse_page(req.query_string())?;
+    let page = parse_page(req.query_string())?;
+    let (limit, offset) = (page.limit, page.offset);
     let db = state.db.clone();
     let (total, items) = blocking(move || {
         db.read(|conn| {
@@ -170,7 +171,7 @@ pub async fn remove(
     state: web::Data<AppState>,
 ) -> Result<web::Json<ExperimentDeleted>, ApiError> {
     let mut delete_outputs = false;
-    for (key, value) in parse_page(req.query_string())?.2 {
+    for (key, value) in parse_page(req.query_string())?.rest {
         if key == "delete_outputs" {
             delete_outputs = match value.as_str() {
                 "true" | "1" => true,
@@ -279,7 +280,8 @@ pub async fn list_runs(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, offset, _) = parse_page(req.query_string())?;
+    let page = parse_page(req.query_string())?;
+    let (limit, offset) = (page.limit, page.offset);
     let id = path.into_inner();
     let db = state.db.clone();
     let (total, runs) = blocking(move || read_runs(&db, &id, limit, offset)).await?;

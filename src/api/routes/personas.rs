@@ -56,7 +56,7 @@ pub async fn get_persona(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut format = PersonaFormat::Json;
-    for (key, value) in crate::api::experiments::parse_page(req.query_string())?.2 {
+    for (key, value) in crate::api::experiments::parse_page(req.query_string())?.rest {
         if key == "format" {
             format = match value.as_str() {
                 "json" => PersonaFormat::Json,
