@@ -224,7 +224,8 @@ fn is_url(data: &str) -> bool {
 }
 
 /// Resolves a request's `data` into the job's data source: an http(s) URL (checked now, fetched
-/// by the worker) or the canonical path of a file or folder inside the data directory. Every kind
+/// by the worker), an uploaded dataset (`dataset-…`: its stored file) or the canonical path of a
+/// file or folder inside the data directory. Every kind
 /// of data source is resolved here.
 pub fn resolve_data_source(data: &str, data_dir: &DataDir, settings: &Settings) -> Result<String> {
     if is_url(data) {
@@ -235,7 +236,11 @@ pub fn resolve_data_source(data: &str, data_dir: &DataDir, settings: &Settings) 
                 details: serde_json::json!({"field": "data", "data": data}),
             });
     }
-    let path = data_dir.resolve_request_path(data)?;
+    let path = if data.starts_with(IdKind::Dataset.prefix()) {
+        super::datasets::dataset_path(data_dir.canonical(), data)?
+    } else {
+        data_dir.resolve_request_path(data)?
+    };
     path.to_str().map(str::to_string).ok_or_else(|| Error::InvalidInput {
         message: format!("data path {data:?} is not valid UTF-8 once resolved"),
         details: serde_json::json!({"field": "data", "data": data}),

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod cors;
+pub mod datasets;
 pub mod docs;
 pub mod error;
 pub mod experiments;

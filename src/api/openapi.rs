@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         (name = "generation", description = "Persona generation jobs"),
         (name = "experiments", description = "Experiments: named data sources and settings, and the history of their runs"),
         (name = "personas", description = "Stored personas"),
+        (name = "datasets", description = "Uploaded research data, usable as `data: \"dataset-…\"`"),
         (name = "webhooks", description = "Signed notifications of job events, and their deliveries"),
         (name = "providers", description = "Generation providers and their configuration"),
         (name = "quality", description = "Quality scores of personas"),

@@ -10,6 +10,7 @@
 //! write latency low and fair under load. Other processes (a second server, `persona migrate`, the
 //! `sqlite3` shell) are handled by `busy_timeout`.
 
+pub mod datasets;
 pub mod experiments;
 pub mod jobs;
 pub mod personas;

@@ -5,6 +5,7 @@ mod receiver;
 mod support;
 
 mod api_auth;
+mod api_datasets;
 mod api_docs;
 mod api_errors;
 mod api_experiments;

@@ -1,6 +1,7 @@
 //! HTTP routes, one module per resource. Each module's `configure` registers its handlers with
 //! `.service(...)`, which is what puts them in the OpenAPI document.
 
+pub mod datasets;
 pub mod experiments;
 pub mod generate;
 pub mod health;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     generate::configure(cfg);
     experiments::configure(cfg);
     personas::configure(cfg);
+    datasets::configure(cfg);
     webhooks::configure(cfg);
     providers::configure(cfg);
     quality::configure(cfg);

@@ -1,0 +1,179 @@
+//! Dataset uploads (`/api/v1/datasets`).
+
+use crate::api::datasets::{DatasetDeleted, DatasetView, UploadBody, delete_dataset, upload};
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::experiments::parse_page;
+use crate::api::state::AppState;
+use crate::error::Error;
+use crate::store::{blocking, datasets};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(create).service(list).service(get_dataset).service(remove);
+}
+
+/// A multipart upload (documentation schema).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The research data file (CSV, TSV, JSON, JSONL, YAML, Markdown or plain text).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// The file's name, for a raw (non-multipart) body; its extension gives the format.
+    pub filename: Option<String>,
+}
+
+/// Upload a research data file.
+///
+/// Send `multipart/form-data` with one file part, or the raw file with `?filename=`. The file is
+/// read by the ingestion code before it is accepted; use the returned `dataset_id` as `data` in
+/// generate requests and experiments.
+#[utoipa::path(
+    operation_id = "upload_dataset",
+    tag = "datasets",
+    params(UploadParams),
+    request_body(content(
+        (UploadForm = "multipart/form-data"),
+        (Vec<u8> = "application/octet-stream"),
+        (String = "text/csv"),
+    )),
+    responses(
+        (status = 201, description = "Accepted", body = DatasetView,
+            headers(("Location" = String, description = "The dataset's URL"))),
+        (status = 400, description = "The body could not be read", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 413, description = "Larger than `storage.max_upload_bytes` (`details.limit`)", body = ErrorBody),
+        (status = 422, description = "No file, a missing or unsupported file name, or a file ingestion cannot \
+            use (invalid UTF-8, empty, unparseable); `details` names the problem", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/datasets")]
+pub async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let body = if is_multipart {
+        UploadBody::Multipart(actix_multipart::Multipart::new(req.headers(), payload))
+    } else {
+        let filename = parse_page(req.query_string())?
+            .rest
+            .into_iter()
+            .find(|(key, _)| key == "filename")
+            .map(|(_, value)| value);
+        UploadBody::Raw { filename, payload }
+    };
+    let view = upload(&state, body).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/datasets/{}", view.dataset_id)))
+        .json(view))
+}
+
+/// List uploaded datasets, newest first.
+#[utoipa::path(
+    operation_id = "list_datasets",
+    tag = "datasets",
+    params(crate::api::routes::experiments::PageParams),
+    responses(
+        (status = 200, description = "Datasets, newest first", body = Vec<DatasetView>,
+            headers(("X-Total-Count" = u64, description = "Datasets over all pages"))),
+        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 422, description = "Invalid query parameter", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/api/v1/datasets")]
+pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let page = parse_page(req.query_string())?;
+    let db = state.db.clone();
+    let (total, items) =
+        blocking(move || db.read(|conn| Ok((datasets::count(conn)?, datasets::list(conn, page.limit, page.offset)?))))
+            .await?;
+    let views: Vec<DatasetView> = items.into_iter().map(DatasetView::from).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((HeaderName::from_static("x-total-count"), HeaderValue::from(total)))
+        .json(views))
+}
+
+/// Get an uploaded dataset.
+#[utoipa::path(
+    operation_id = "get_dataset",
+    tag = "datasets",
+    params(("id" = String, Path, description = "Dataset identifier")),
+    responses(
+        (status = 200, description = "The dataset", body = DatasetView),
+        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 404, description = "No such dataset", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/api/v1/datasets/{id}")]
+pub async fn get_dataset(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<DatasetView>, ApiError> {
+    let id = path.into_inner();
+    let db = state.db.clone();
+    let dataset = blocking(move || {
+        db.read(|conn| datasets::get(conn, &id))?.ok_or(Error::NotFound {
+            resource: "dataset",
+            id,
+        })
+    })
+    .await?;
+    Ok(web::Json(dataset.into()))
+}
+
+/// Delete an uploaded dataset and its file.
+///
+/// Refused (409) while a pending or running job reads it. Runs that used it keep their records.
+#[utoipa::path(
+    operation_id = "delete_dataset",
+    tag = "datasets",
+    params(("id" = String, Path, description = "Dataset identifier")),
+    responses(
+        (status = 200, description = "Deleted", body = DatasetDeleted),
+        (status = 401, description = "Authentication required", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such dataset", body = ErrorBody),
+        (status = 409, description = "A pending or running job uses it", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/api/v1/datasets/{id}")]
+pub async fn remove(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<DatasetDeleted>, ApiError> {
+    let id = path.into_inner();
+    let db = state.db.clone();
+    Ok(web::Json(blocking(move || delete_dataset(&db, &id)).await?))
+}
