@@ -64,6 +64,8 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// Seconds running jobs get to finish after SIGTERM/SIGINT.
     pub shutdown_grace_seconds: u64,
+    /// Seconds between keep-alive comments on open event streams.
+    pub sse_keepalive_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,6 +196,7 @@ impl Default for ServerSettings {
             log_level: "info".into(),
             max_body_bytes: 1024 * 1024,
             shutdown_grace_seconds: 30,
+            sse_keepalive_seconds: 15,
         }
     }
 }
@@ -426,6 +429,11 @@ impl Settings {
             "PERSONA_SERVER_SHUTDOWN_GRACE_SECONDS",
             parse,
             s.server.shutdown_grace_seconds
+        );
+        set!(
+            "PERSONA_SERVER_SSE_KEEPALIVE_SECONDS",
+            parse,
+            s.server.sse_keepalive_seconds
         );
         set!(
             "PERSONA_DATABASE_PATH",

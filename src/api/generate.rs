@@ -14,7 +14,7 @@ use crate::domain::time::now_rfc3339;
 use crate::error::{Error, FieldError, Result};
 use crate::store::Db;
 use crate::store::experiments;
-use crate::store::jobs::{self as job_store, JobEntry, JobRequest, JobStatus, NewJob};
+use crate::store::jobs::{self as job_store, Job, JobEntry, JobRequest, JobStatus, NewJob};
 use crate::store::personas;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -421,6 +421,31 @@ pub struct JobView {
     pub cancel_requested: bool,
 }
 
+impl JobView {
+    /// The view of a job row as it is, without its result (which lives in the run and its
+    /// personas): what the job's stored events hold.
+    pub fn snapshot(job: Job) -> JobView {
+        JobView {
+            job_id: job.id,
+            status: job.status,
+            progress: job.progress,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            completed_at: job.completed_at,
+            error: job.error,
+            result: None,
+            experiment_id: job.experiment_id,
+            run_id: job.run_id,
+            attempts: job.attempts,
+            data: job.request.data,
+            provider: job.request.provider,
+            model: job.request.model,
+            count: job.request.count,
+            cancel_requested: job.cancel_requested,
+        }
+    }
+}
+
 /// The answer to `POST /api/v1/generate`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobCreated {
@@ -463,22 +488,8 @@ pub fn job_view(conn: &rusqlite::Connection, entry: JobEntry, with_personas: boo
         _ => None,
     };
     Ok(JobView {
-        job_id: job.id,
-        status: job.status,
-        progress: job.progress,
-        created_at: job.created_at,
-        started_at: job.started_at,
-        completed_at: job.completed_at,
-        error: job.error,
         result,
-        experiment_id: job.experiment_id,
-        run_id: job.run_id,
-        attempts: job.attempts,
-        data: job.request.data,
-        provider: job.request.provider,
-        model: job.request.model,
-        count: job.request.count,
-        cancel_requested: job.cancel_requested,
+        ..JobView::snapshot(job)
     })
 }
 

@@ -134,6 +134,7 @@ impl Application {
             notifier: notifier.clone(),
             limiter: Arc::new(rate_limit::RateLimiter::default()),
             deliveries: DeliveryNotifier::default(),
+            shutdown: CancellationToken::new(),
         });
         let spec = openapi();
         let route_table = web::Data::new(RouteTable::from_openapi(&spec));
@@ -163,8 +164,8 @@ impl Application {
                 heartbeat,
                 notifier,
             },
+            shutdown: state.shutdown.clone(),
             state,
-            shutdown: CancellationToken::new(),
             reload: None,
         })
     }

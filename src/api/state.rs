@@ -170,6 +170,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Wakes the webhook dispatcher after an API call queues a delivery.
     pub deliveries: DeliveryNotifier,
+    /// Cancelled when the server shuts down (open event streams end then).
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 #[cfg(test)]

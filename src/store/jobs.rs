@@ -246,12 +246,14 @@ pub fn insert(tx: &Transaction<'_>, job: &NewJob, now: &str) -> Result<Job> {
          VALUES (?1, ?2, 'pending', 0, ?3, ?4, ?5, ?6, ?6) RETURNING {RETURNING}"
     );
     let request = serde_json::to_string(&job.request)?;
-    query_job(
+    let job = query_job(
         tx,
         &sql,
         params![job.id, job.experiment_id, request, job.data_source, job.client_key, now],
     )?
-    .ok_or_else(|| Error::Internal("inserting a job returned no row".into()))
+    .ok_or_else(|| Error::Internal("inserting a job returned no row".into()))?;
+    super::events::append(tx, &job, super::events::EventKind::Status, now)?;
+    Ok(job)
 }
 
 /// Pending and running jobs of one client (for the concurrent-jobs limit).
@@ -326,6 +328,9 @@ pub fn claim_next(tx: &Transaction<'_>, owner: &str, lease_expires_at: &str, now
          RETURNING {RETURNING}"
     );
     let job = query_job(tx, &sql, params![owner, lease_expires_at, now])?;
+    if let Some(job) = &job {
+        super::events::append(tx, job, super::events::EventKind::Status, now)?;
+    }
     // `generation.started` once, when the job first runs (not again after a lease recovery).
     if let Some(job) = job.as_ref().filter(|job| job.attempts == 1) {
         let event = super::webhooks::JobEvent::Started {
@@ -360,14 +365,20 @@ pub fn renew_lease(tx: &Transaction<'_>, lease: &Lease, lease_expires_at: &str, 
 /// lease is lost; a lower value than the stored one leaves it unchanged.
 pub fn record_progress(tx: &Transaction<'_>, lease: &Lease, progress: u8, now: &str) -> Result<bool> {
     let progress = i64::from(progress.min(99));
-    let held: Option<i64> = tx
-        .prepare_cached(
-            "UPDATE jobs SET progress = MAX(progress, ?3), updated_at = ?4
-             WHERE id = ?1 AND lease_epoch = ?2 AND status = 'running' RETURNING progress",
-        )?
-        .query_row(params![lease.job_id, lease.epoch, progress, now], |row| row.get(0))
+    let before: Option<i64> = tx
+        .prepare_cached("SELECT progress FROM jobs WHERE id = ?1 AND lease_epoch = ?2 AND status = 'running'")?
+        .query_row(params![lease.job_id, lease.epoch], |row| row.get(0))
         .optional()?;
-    Ok(held.is_some())
+    let Some(before) = before else {
+        return Ok(false);
+    };
+    if progress > before {
+        let sql = format!("UPDATE jobs SET progress = ?2, updated_at = ?3 WHERE id = ?1 RETURNING {RETURNING}");
+        if let Some(job) = query_job(tx, &sql, params![lease.job_id, progress, now])? {
+            super::events::append(tx, &job, super::events::EventKind::Progress, now)?;
+        }
+    }
+    Ok(true)
 }
 
 /// Which jobs a terminal transition may end.
@@ -469,6 +480,7 @@ fn end(
         _ => super::webhooks::JobEvent::Cancelled { job_id: job.id.clone() },
     };
     super::webhooks::enqueue_job_event(tx, &event, job.request.webhook_url.as_deref(), now)?;
+    super::events::append(tx, &job, super::events::EventKind::Status, now)?;
     Ok(Some(job))
 }
 
@@ -552,22 +564,28 @@ pub fn cancel_pending(tx: &Transaction<'_>, job_id: &str, run_id: &str, now: &st
 
 /// Asks the worker running `job_id` to stop at its next step. False when the job is not running.
 pub fn request_cancel(tx: &Transaction<'_>, job_id: &str, now: &str) -> Result<bool> {
-    let changed = tx
-        .prepare_cached("UPDATE jobs SET cancel_requested = 1, updated_at = ?2 WHERE id = ?1 AND status = 'running'")?
-        .execute(params![job_id, now])?;
-    Ok(changed == 1)
+    let sql = format!(
+        "UPDATE jobs SET cancel_requested = 1, updated_at = ?2 WHERE id = ?1 AND status = 'running' RETURNING {RETURNING}"
+    );
+    let Some(job) = query_job(tx, &sql, params![job_id, now])? else {
+        return Ok(false);
+    };
+    super::events::append(tx, &job, super::events::EventKind::CancelRequested, now)?;
+    Ok(true)
 }
 
 /// running → pending: the job's worker stopped without finishing it; another claim will run it
 /// again. False when the lease is stale.
 pub fn requeue(tx: &Transaction<'_>, lease: &Lease, now: &str) -> Result<bool> {
-    let changed = tx
-        .prepare_cached(
-            "UPDATE jobs SET status = 'pending', lease_expires_at = NULL, updated_at = ?3
-             WHERE id = ?1 AND lease_epoch = ?2 AND status = 'running'",
-        )?
-        .execute(params![lease.job_id, lease.epoch, now])?;
-    Ok(changed == 1)
+    let sql = format!(
+        "UPDATE jobs SET status = 'pending', lease_expires_at = NULL, updated_at = ?3
+         WHERE id = ?1 AND lease_epoch = ?2 AND status = 'running' RETURNING {RETURNING}"
+    );
+    let Some(job) = query_job(tx, &sql, params![lease.job_id, lease.epoch, now])? else {
+        return Ok(false);
+    };
+    super::events::append(tx, &job, super::events::EventKind::Status, now)?;
+    Ok(true)
 }
 
 /// Running jobs whose lease expired before `now`, oldest expiry first.

@@ -11,6 +11,7 @@
 //! `sqlite3` shell) are handled by `busy_timeout`.
 
 pub mod datasets;
+pub mod events;
 pub mod experiments;
 pub mod jobs;
 pub mod personas;
@@ -152,6 +153,7 @@ impl Db {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
+        COMMITS.send_modify(|n| *n = n.wrapping_add(1));
         Ok(value)
     }
 
@@ -197,6 +199,16 @@ impl Db {
         }
         Ok(())
     }
+}
+
+/// Counts this process's committed write transactions: event streams wait on it to read new
+/// events at once (they also poll, for writes by other processes on the same file).
+static COMMITS: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(0).0);
+
+/// A receiver that changes after every write transaction this process commits.
+pub fn commits() -> tokio::sync::watch::Receiver<u64> {
+    COMMITS.subscribe()
 }
 
 /// Runs blocking work off the async executor, turning a panic into an internal error.

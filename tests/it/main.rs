@@ -8,6 +8,7 @@ mod api_auth;
 mod api_datasets;
 mod api_docs;
 mod api_errors;
+mod api_events;
 mod api_experiments;
 mod api_generate;
 mod api_health;

@@ -2,6 +2,7 @@
 //! `.service(...)`, which is what puts them in the OpenAPI document.
 
 pub mod datasets;
+pub mod events;
 pub mod experiments;
 pub mod generate;
 pub mod health;
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     root::configure(cfg);
     health::configure(cfg);
     generate::configure(cfg);
+    events::configure(cfg);
     experiments::configure(cfg);
     personas::configure(cfg);
     datasets::configure(cfg);

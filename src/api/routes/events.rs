@@ -1,0 +1,237 @@
+//! A job's progress as Server-Sent Events (`GET /api/v1/generate/{job_id}/events`).
+//!
+//! Events come from the `job_events` table, written with each state change, so a client that
+//! reconnects with `Last-Event-ID` continues exactly where it stopped, across restarts too. New
+//! events are read as soon as this process commits a write (and, for writes by another process,
+//! on a short poll). The stream ends after the job's terminal event, and when the server shuts
+//! down.
+
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::generate::{JobView, read_job_view};
+use crate::api::state::AppState;
+use crate::error::{Error, FieldError};
+use crate::store::events::{self, JobEvent};
+use crate::store::{Db, blocking, jobs as job_store};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(job_events);
+}
+
+/// Events read from the database at once.
+const BATCH: u32 = 200;
+/// How often streams look for events written by another process.
+const POLL: Duration = Duration::from_secs(1);
+/// Frames waiting to be sent to a slow client before the producer waits.
+const BUFFER: usize = 64;
+
+/// One SSE frame.
+fn frame(id: Option<i64>, event: &str, data: &serde_json::Value) -> Bytes {
+    let id_line = id.map(|id| format!("id: {id}\n")).unwrap_or_default();
+    Bytes::from(format!("{id_line}event: {event}\ndata: {data}\n\n"))
+}
+
+/// The event a client last saw: `Last-Event-ID`, else `?last_event_id=`; 0 for none.
+fn last_event_id(req: &HttpRequest) -> Result<i64, ApiError> {
+    let from_query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| {
+            q.into_inner()
+                .into_iter()
+                .find(|(k, _)| k == "last_event_id")
+                .map(|(_, v)| v)
+        });
+    let raw = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(from_query);
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(0),
+        Some(value) => value.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::validation(vec![FieldError {
+                field: "Last-Event-ID".into(),
+                message: "must be an event id (a non-negative integer)".into(),
+            }])
+        }),
+    }
+}
+
+/// Follow a generation job's progress as Server-Sent Events.
+///
+/// One event per state change and progress step: `id` (increasing; send it back as
+/// `Last-Event-ID` to resume without gaps or repeats, also after a server restart), `event`
+/// (`pending`, `running`, `progress`, `cancel_requested`, `completed`, `failed`, `cancelled`)
+/// and `data` (the job view at that moment; the `completed` event carries the result with the
+/// personas). A comment line is sent every `server.sse_keepalive_seconds`. The stream ends after
+/// the terminal event.
+#[utoipa::path(
+    operation_id = "stream_generation_job_events",
+    tag = "generation",
+    params(
+        ("job_id" = String, Path, description = "Job identifier"),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id"),
+        ("last_event_id" = Option<i64>, Query, description = "Resume after this event id (for clients that cannot set headers)"),
+    ),
+    responses(
+        (status = 200, description = "An event stream; each event's `data` is a job view",
+            content((JobView = "text/event-stream"))),
+        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 422, description = "`Last-Event-ID` is not an event id", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/api/v1/generate/{job_id}/events")]
+pub async fn job_events(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let after = last_event_id(&req)?;
+    let job_id = path.into_inner();
+    let db = state.db.clone();
+    let id = job_id.clone();
+    blocking(move || {
+        db.read(|conn| job_store::get(conn, &id))?
+            .map(|_| ())
+            .ok_or(Error::NotFound { resource: "job", id })
+    })
+    .await?;
+    let (sender, receiver) = mpsc::channel::<Bytes>(BUFFER);
+    let keepalive = Duration::from_secs(state.settings.server.sse_keepalive_seconds.max(1));
+    actix_web::rt::spawn(produce(
+        state.db.clone(),
+        job_id,
+        after,
+        keepalive,
+        state.shutdown.clone(),
+        sender,
+    ));
+    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver
+            .recv()
+            .await
+            .map(|bytes| (Ok::<_, actix_web::Error>(bytes), receiver))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        // Proxies such as nginx would otherwise hold events back.
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body))
+}
+
+/// What one look at the database found.
+struct Batch {
+    events: Vec<JobEvent>,
+    /// The view of the completed job (with its personas), when the batch ends with completion.
+    completed_view: Option<JobView>,
+    /// The job has ended but has no stored terminal event (it ended before events were kept):
+    /// its current view ends the stream.
+    legacy_end: Option<JobView>,
+    /// The client has already seen the terminal event.
+    already_ended: bool,
+}
+
+fn read_batch(db: &Db, job_id: &str, after: i64) -> crate::error::Result<Batch> {
+    let (events, terminal) = db.read(|conn| {
+        Ok((
+            events::list_after(conn, job_id, after, BATCH)?,
+            events::terminal_event_id(conn, job_id)?,
+        ))
+    })?;
+    let already_ended = terminal.is_some_and(|id| id <= after);
+    let completed_view = match events.last() {
+        Some(last) if last.is_terminal() && last.event == "completed" => Some(read_job_view(db, job_id)?),
+        _ => None,
+    };
+    let legacy_end = if events.is_empty() && terminal.is_none() {
+        let view = read_job_view(db, job_id)?;
+        view.status.is_terminal().then_some(view)
+    } else {
+        None
+    };
+    Ok(Batch {
+        events,
+        completed_view,
+        legacy_end,
+        already_ended,
+    })
+}
+
+/// Sends the job's events after `after` until its terminal event, the client leaving, or shutdown.
+async fn produce(
+    db: Db,
+    job_id: String,
+    mut after: i64,
+    keepalive: Duration,
+    shutdown: CancellationToken,
+    sender: mpsc::Sender<Bytes>,
+) {
+    let mut commits = crate::store::commits();
+    let mut keepalive_timer = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
+    if sender.send(Bytes::from_static(b"retry: 3000\n\n")).await.is_err() {
+        return;
+    }
+    loop {
+        commits.mark_unchanged();
+        let (read_db, read_id) = (db.clone(), job_id.clone());
+        let batch = match blocking(move || read_batch(&read_db, &read_id, after)).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                log::warn!("event stream of {job_id}: {e}");
+                return;
+            }
+        };
+        if batch.already_ended {
+            return;
+        }
+        if let Some(view) = batch.legacy_end {
+            let data = serde_json::to_value(&view).unwrap_or_default();
+            let _ = sender.send(frame(None, view.status.as_str(), &data)).await;
+            return;
+        }
+        let mut ended = false;
+        let count = batch.events.len();
+        let mut completed_view = batch.completed_view;
+        for (i, event) in batch.events.into_iter().enumerate() {
+            let data = match completed_view.take_if(|_| i + 1 == count) {
+                Some(view) => serde_json::to_value(&view).unwrap_or(event.data),
+                None => event.data,
+            };
+            if sender.send(frame(Some(event.id), &event.event, &data)).await.is_err() {
+                return;
+            }
+            after = event.id;
+            ended |= event.status.is_terminal() && event.event == event.status.as_str();
+        }
+        if ended {
+            return;
+        }
+        if count as u32 == BATCH {
+            continue;
+        }
+        tokio::select! {
+            _ = commits.changed() => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = keepalive_timer.tick() => {
+                if sender.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                    return;
+                }
+            }
+            _ = sender.closed() => return,
+            _ = shutdown.cancelled() => return,
+        }
+    }
+}
