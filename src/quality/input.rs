@@ -14,6 +14,27 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use utoipa::ToSchema;
 
+/// An item of a persona list as accepted inline (documentation schema): text, or a number or
+/// boolean taken as text; `null` items are dropped.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+#[schema(as = PersonaListItem)]
+pub enum ListItem {
+    Text(String),
+    Number(f64),
+    Flag(bool),
+}
+
+/// A persona list as accepted inline (documentation schema): a list of items, or one string.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum PersonaList {
+    Items(Vec<Option<ListItem>>),
+    One(String),
+}
+
 /// A persona given inline (API body or file); converts into [`Persona`].
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]
 #[serde(default)]
@@ -24,16 +45,23 @@ pub struct PersonaInput {
     pub summary: String,
     /// Values may be strings, numbers or booleans (`"age": 34`); `null` values are dropped.
     #[serde(deserialize_with = "lenient_demographics")]
+    #[schema(value_type = Option<Object>)]
     pub demographics: BTreeMap<String, String>,
+    /// Strings (numbers and booleans are taken as text; `null` items are dropped); so for every list.
     #[serde(deserialize_with = "string_list")]
+    #[schema(value_type = Option<PersonaList>)]
     pub goals: Vec<String>,
     #[serde(alias = "painPoints", alias = "frustrations", deserialize_with = "string_list")]
+    #[schema(value_type = Option<PersonaList>)]
     pub pain_points: Vec<String>,
     #[serde(alias = "behaviors", deserialize_with = "string_list")]
+    #[schema(value_type = Option<PersonaList>)]
     pub behaviours: Vec<String>,
     #[serde(alias = "quote", deserialize_with = "string_list")]
+    #[schema(value_type = Option<PersonaList>)]
     pub quotes: Vec<String>,
     #[serde(deserialize_with = "string_list")]
+    #[schema(value_type = Option<PersonaList>)]
     pub participants: Vec<String>,
     pub segment_size: Option<usize>,
     pub evidence: Option<Vec<Evidence>>,
@@ -42,8 +70,9 @@ pub struct PersonaInput {
     pub experiment_id: Option<String>,
     pub run_id: Option<String>,
     pub created_at: Option<String>,
+    /// Earlier quality scores (ignored when scoring; kept on the persona).
     #[schema(value_type = Option<Object>)]
-    pub quality: Option<Value>,
+    pub quality: Option<serde_json::Map<String, Value>>,
 }
 
 impl From<PersonaInput> for Persona {
@@ -66,7 +95,7 @@ impl From<PersonaInput> for Persona {
             experiment_id: p.experiment_id,
             run_id: p.run_id,
             created_at: p.created_at,
-            quality: p.quality,
+            quality: p.quality.map(Value::Object),
         }
     }
 }

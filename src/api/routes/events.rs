@@ -18,6 +18,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
@@ -28,6 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
 const BATCH: u32 = 200;
 /// How often streams look for events written by another process.
 const POLL: Duration = Duration::from_secs(1);
+/// Largest event id a client may send (18 digits, as the OpenAPI document says).
+const MAX_EVENT_ID: i64 = 999_999_999_999_999_999;
 /// Frames waiting to be sent to a slow client before the producer waits.
 const BUFFER: usize = 64;
 
@@ -37,31 +40,53 @@ fn frame(id: Option<i64>, event: &str, data: &serde_json::Value) -> Bytes {
     Bytes::from(format!("{id_line}event: {event}\ndata: {data}\n\n"))
 }
 
-/// The event a client last saw: `Last-Event-ID`, else `?last_event_id=`; 0 for none.
+/// The event a client last saw: `Last-Event-ID`, else `?last_event_id=`; 0 for none. Both are
+/// checked when both are given.
 fn last_event_id(req: &HttpRequest) -> Result<i64, ApiError> {
-    let from_query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| {
-            q.into_inner()
-                .into_iter()
-                .find(|(k, _)| k == "last_event_id")
-                .map(|(_, v)| v)
-        });
-    let raw = req
-        .headers()
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or(from_query);
-    match raw.as_deref().map(str::trim) {
-        None | Some("") => Ok(0),
-        Some(value) => value.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::validation(vec![FieldError {
-                field: "Last-Event-ID".into(),
-                message: "must be an event id (a non-negative integer)".into(),
-            }])
-        }),
+    let parse = |field: &str, raw: &str| -> Result<Option<i64>, ApiError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        raw.parse::<i64>()
+            .ok()
+            .filter(|n| (0..=MAX_EVENT_ID).contains(n))
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::validation(vec![FieldError {
+                    field: field.into(),
+                    message: "must be an event id (a non-negative integer)".into(),
+                }])
+            })
+    };
+    let mut from_query = None;
+    if let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(req.query_string()) {
+        for (key, value) in pairs.into_inner() {
+            if key == "last_event_id" {
+                from_query = parse("last_event_id", &value)?;
+            }
+        }
     }
+    let from_header = match req.headers().get("last-event-id") {
+        Some(value) => parse("Last-Event-ID", value.to_str().unwrap_or("invalid"))?,
+        None => None,
+    };
+    Ok(from_header.or(from_query).unwrap_or(0))
+}
+
+/// One event of the stream (documentation schema).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ServerSentEvent {
+    /// Increasing event id; send the last one back as `Last-Event-ID` to resume.
+    #[schema(example = "42")]
+    pub id: Option<String>,
+    /// `pending`, `running`, `progress`, `cancel_requested`, `completed`, `failed` or `cancelled`.
+    #[schema(example = "progress")]
+    pub event: String,
+    /// The job view at that moment, as JSON (the schema `JobView`).
+    #[schema(content_media_type = "application/json")]
+    pub data: String,
 }
 
 /// Follow a generation job's progress as Server-Sent Events.
@@ -77,12 +102,14 @@ fn last_event_id(req: &HttpRequest) -> Result<i64, ApiError> {
     tag = "generation",
     params(
         ("job_id" = String, Path, description = "Job identifier"),
-        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id"),
-        ("last_event_id" = Option<i64>, Query, description = "Resume after this event id (for clients that cannot set headers)"),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id",
+            pattern = "^[0-9]{0,18}$"),
+        ("last_event_id" = Option<i64>, Query, minimum = 0, maximum = 999_999_999_999_999_999_i64,
+            description = "Resume after this event id (for clients that cannot set headers)"),
     ),
     responses(
-        (status = 200, description = "An event stream; each event's `data` is a job view",
-            content((JobView = "text/event-stream"))),
+        (status = 200, description = "An event stream; each event's `data` is a job view (`JobView`) as JSON",
+            content((ServerSentEvent = "text/event-stream"))),
         (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
         (status = 404, description = "No such job", body = ErrorBody),
         (status = 422, description = "`Last-Event-ID` is not an event id", body = ErrorBody),
@@ -181,9 +208,6 @@ async fn produce(
 ) {
     let mut commits = crate::store::commits();
     let mut keepalive_timer = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
-    if sender.send(Bytes::from_static(b"retry: 3000\n\n")).await.is_err() {
-        return;
-    }
     loop {
         commits.mark_unchanged();
         let (read_db, read_id) = (db.clone(), job_id.clone());
