@@ -206,6 +206,15 @@ async fn unknown_jobs_and_bad_event_ids_get_the_error_envelope() {
         .await
         .unwrap();
     error_body(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_error").await;
+    for query in [
+        "last_event_id=-1",
+        "last_event_id=1000000000000000000",
+        "last_event_id=x",
+    ] {
+        let bad = app.get(&format!("/api/v1/generate/{job}/events?{query}")).await;
+        let error = error_body(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_error").await;
+        assert_eq!(error["details"]["fields"][0]["field"], "last_event_id", "{query}");
+    }
 }
 
 #[tokio::test]

@@ -162,6 +162,10 @@ async fn quality_errors_name_the_field_or_the_missing_resource() {
         (json!({"run_id": job["run_id"], "preset": "harsh"}), vec!["preset"]),
         (json!({"run_id": "  "}), vec!["run_id"]),
         (json!({"personas": [{"name": "A"}, {"goals": 3}]}), vec!["personas[1]"]),
+        (
+            json!({"personas": [{"name": "A", "quality": [1]}]}),
+            vec!["personas[0]"],
+        ),
         (json!({"run_id": job["run_id"], "colour": "blue"}), vec!["colour"]),
         (json!([1, 2]), vec!["body"]),
     ] {
