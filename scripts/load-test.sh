@@ -12,6 +12,7 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wr
 command -v curl >/dev/null || { echo "curl is not installed" >&2; exit 1; }
 
 cargo build --release --locked --bin persona >&2
+binary="${CARGO_TARGET_DIR:-target}/release/persona"
 work="$(mktemp -d)"
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
@@ -23,7 +24,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 
 # One worker thread for jobs so that the HTTP side gets the CPU: this measures the API.
 PERSONA_RATE_LIMIT_ENABLED=false PERSONA_WORKER_CONCURRENCY=1 RUST_LOG=warn \
-  ./target/release/persona serve --port "$port" --db "$work/persona.db" --data-dir "$work/data" \
+  "$binary" serve --port "$port" --db "$work/persona.db" --data-dir "$work/data" \
   --output-dir "$work/output" --log-level warn >"$work/server.log" 2>&1 &
 server_pid=$!
 base="http://127.0.0.1:$port"
