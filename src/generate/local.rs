@@ -139,13 +139,38 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
 
 fn build_all(corpus: &Corpus, segments: &[Segment], settings: &GenerationSettings, digest: &str) -> Vec<Persona> {
     let mut names = NameBook::default();
+    let shared = shared_sentences(corpus, segments);
     segments
         .iter()
         .map(|segment| {
             let id = persona_id(digest, settings.count, settings.seed, segment.index);
-            build_persona(corpus, segment, settings.seed, id, &mut names)
+            build_persona(corpus, segment, settings.seed, id, &mut names, &shared)
         })
         .collect()
+}
+
+/// Sentences said word for word in more than one segment ("Sure, happy to help."): true of
+/// everyone, so they do not represent any one persona as a quote.
+fn shared_sentences(corpus: &Corpus, segments: &[Segment]) -> BTreeSet<String> {
+    let mut first_segment: BTreeMap<String, usize> = BTreeMap::new();
+    let mut shared = BTreeSet::new();
+    for segment in segments {
+        for &u in segment.utterances.iter().take(MAX_UTTERANCES_SCANNED) {
+            for sentence in text::sentences(&corpus.utterances[u].text) {
+                let key = comparable(sentence);
+                match first_segment.get(&key) {
+                    Some(&index) if index != segment.index => {
+                        shared.insert(key);
+                    }
+                    Some(_) => {}
+                    None => {
+                        first_segment.insert(key, segment.index);
+                    }
+                }
+            }
+        }
+    }
+    shared
 }
 
 /// (earlier, later) indices of the first two personas with the same content.
@@ -271,7 +296,14 @@ fn length_factor(words: usize) -> f64 {
     }
 }
 
-fn build_persona(corpus: &Corpus, segment: &Segment, seed: u64, id: String, names: &mut NameBook) -> Persona {
+fn build_persona(
+    corpus: &Corpus,
+    segment: &Segment,
+    seed: u64,
+    id: String,
+    names: &mut NameBook,
+    shared: &BTreeSet<String>,
+) -> Persona {
     // Distinctive terms, weighted by rank.
     let weights: BTreeMap<String, f64> = segment
         .top_terms
@@ -315,7 +347,11 @@ fn build_persona(corpus: &Corpus, segment: &Segment, seed: u64, id: String, name
                 });
             }
             let (keys, score) = whole;
-            if (6..=40).contains(&words) && score > 0.0 && !sentence.trim_end().ends_with('?') {
+            if (6..=40).contains(&words)
+                && score > 0.0
+                && !sentence.trim_end().ends_with('?')
+                && !shared.contains(&comparable(sentence))
+            {
                 quotable.push(Candidate {
                     utterance: u,
                     text: sentence,
@@ -728,5 +764,66 @@ mod tests {
         s.model = Some("gpt-4o".into());
         let out = synthesize(&corpus, &[segment(&corpus)], &s);
         assert!(out.warnings[0].contains("ignored"), "{:?}", out.warnings);
+    }
+}
+
+#[cfg(test)]
+mod shared_sentence_tests {
+    use super::*;
+    use crate::domain::{Participant, Utterance};
+
+    #[test]
+    fn sentences_said_in_several_segments_are_not_quotes() {
+        let filler = "Sure, I am happy to help with your ward rota research today.";
+        let texts = [
+            ("P1", "I want to swap ward rota shifts from my phone at night."),
+            ("P1", filler),
+            ("P2", filler),
+            ("P2", "The ward rota is published far too late for my childcare plans."),
+        ];
+        let mut corpus = Corpus::default();
+        for id in ["P1", "P2"] {
+            corpus.participants.push(Participant {
+                id: id.into(),
+                attributes: Default::default(),
+            });
+        }
+        for (i, (id, text)) in texts.iter().enumerate() {
+            corpus.utterances.push(Utterance {
+                participant_id: id.to_string(),
+                source: 0,
+                location: format!("line {}", i + 2),
+                text: text.to_string(),
+            });
+        }
+        let segments: Vec<Segment> = [vec![0, 1], vec![2, 3]]
+            .into_iter()
+            .enumerate()
+            .map(|(index, utterances)| Segment {
+                index,
+                participant_ids: vec![format!("P{}", index + 1)],
+                top_terms: vec!["ward".into(), "rota".into(), "research".into()],
+                demographics: Default::default(),
+                utterances,
+            })
+            .collect();
+        let shared = shared_sentences(&corpus, &segments);
+        assert_eq!(shared.len(), 1);
+        assert!(shared.contains(&comparable(filler)));
+        let mut names = NameBook::default();
+        let persona = build_persona(&corpus, &segments[0], 1, "persona-1".into(), &mut names, &shared);
+        assert!(!persona.quotes.iter().any(|q| q == filler), "{:?}", persona.quotes);
+        let unshared = build_persona(
+            &corpus,
+            &segments[0],
+            1,
+            "persona-2".into(),
+            &mut names,
+            &BTreeSet::new(),
+        );
+        assert!(
+            unshared.quotes.iter().any(|q| q == filler),
+            "without the check it would be quoted"
+        );
     }
 }
