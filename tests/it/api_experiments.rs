@@ -365,6 +365,11 @@ async fn experiment_writes_need_the_token_and_reads_do_not() {
     assert_eq!(open.status(), StatusCode::OK);
 }
 
+/// GET `url` and decode the JSON answer.
+async fn get_json(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn experiment_history_survives_a_killed_server() {
     let dir = tempfile::tempdir().unwrap();
@@ -390,52 +395,23 @@ async fn experiment_history_survives_a_killed_server() {
         .json()
         .await
         .unwrap();
-    let job_id = job["job_id"].as_str().unwrap();
-    let done = server.wait_for_job(job_id, is_ended, WAIT).await;
+    let done = server
+        .wait_for_job(job["job_id"].as_str().unwrap(), is_ended, WAIT)
+        .await;
     assert_eq!(done["status"], "completed", "{done}");
-    let before: Value = client
-        .get(server.url(&format!(
-            "/api/v1/experiments/{id}/runs/{}",
-            done["run_id"].as_str().unwrap()
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let run_path = format!("/api/v1/experiments/{id}/runs/{}", done["run_id"].as_str().unwrap());
+    let before = get_json(&client, server.url(&run_path)).await;
     server.kill_hard();
 
     let restarted = spawn_process(dir.path(), &[]).await;
-    let detail: Value = client
-        .get(restarted.url(&format!("/api/v1/experiments/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail = get_json(&client, restarted.url(&format!("/api/v1/experiments/{id}"))).await;
     assert_eq!(detail["name"], "durable");
     assert_eq!(detail["run_count"], 1);
     assert_eq!(detail["runs"][0]["run_id"], done["run_id"]);
-    let after: Value = client
-        .get(restarted.url(&format!(
-            "/api/v1/experiments/{id}/runs/{}",
-            done["run_id"].as_str().unwrap()
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = get_json(&client, restarted.url(&run_path)).await;
     assert_eq!(after, before, "the run and its personas are intact");
     let persona_id = after["personas"][1]["id"].as_str().unwrap();
-    let persona = client
-        .get(restarted.url(&format!("/api/v1/personas/{persona_id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(persona.status(), StatusCode::OK);
+    let persona = get_json(&client, restarted.url(&format!("/api/v1/personas/{persona_id}"))).await;
+    assert_eq!(persona, after["personas"][1]);
     restarted.kill_hard();
 }
