@@ -32,6 +32,9 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+/// How long jobs abandoned at shutdown get to notice it and re-queue themselves.
+const ABANDON_SETTLE: Duration = Duration::from_secs(2);
+
 /// What an executor is asked to run for one claim of a job.
 #[derive(Debug, Clone)]
 pub struct JobRun {
@@ -313,12 +316,18 @@ impl JobRunner {
         }
         let drained = tokio::time::timeout(grace, async { while running.join_next().await.is_some() {} }).await;
         if drained.is_err() {
-            log::warn!(
-                "worker stopped with {} job(s) still running; they return to pending once their leases expire",
-                running.len()
-            );
+            // Asked to stop, jobs that notice it at their next step put themselves back to pending
+            // at once; the rest are left to lease expiry.
             this.abandon.cancel();
-            running.abort_all();
+            let settled =
+                tokio::time::timeout(ABANDON_SETTLE, async { while running.join_next().await.is_some() {} }).await;
+            if settled.is_err() {
+                log::warn!(
+                    "worker stopped with {} job(s) still running; they return to pending once their leases expire",
+                    running.len()
+                );
+                running.abort_all();
+            }
         }
         log::info!("worker {} stopped", this.owner);
     }
@@ -383,6 +392,17 @@ impl JobRunner {
                             .await
                     }
                 }
+            }
+            // Stopped because the server is shutting down, not because a client asked: the job
+            // goes back to pending for the next start instead of ending cancelled.
+            Err(Error::Cancelled) if !cancel.is_cancelled() && self.abandon.is_cancelled() => {
+                log::info!("job {} stopped by the shutdown; back to pending", job.id);
+                db.write_async({
+                    let lease = lease.clone();
+                    move |tx| Ok(job_store::requeue(tx, &lease, &now())?.then_some(()))
+                })
+                .await
+                .map(|requeued| requeued.map(|()| job.clone()))
             }
             Err(Error::Cancelled) => {
                 log::info!("job {} cancelled", job.id);

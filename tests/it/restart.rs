@@ -285,7 +285,16 @@ async fn a_job_still_running_after_the_grace_period_is_recovered_by_the_next_sta
     app.write_data_file("a.csv", "x");
     let id = app.create_job(json!({"data": "a.csv", "count": 2})).await;
     app.wait_for_job(&id, |j| j["status"] == "running", WAIT).await;
+    // "running" is recorded at the claim; wait until generation itself has begun too.
+    wait_until("the stuck job to start", WAIT, || stuck.started() == 1).await;
     app.shutdown().await;
+    // The abandoned job put itself back to pending on the way out; it did not end cancelled.
+    let db = Db::open(&test_settings(root.path()).database).unwrap();
+    let status: String = db
+        .read(|conn| Ok(conn.query_row("SELECT status FROM jobs WHERE id = ?1", [&id], |row| row.get(0))?))
+        .unwrap();
+    assert_eq!(status, "pending");
+    drop(db);
 
     let executor = FakeExecutor::succeeding();
     let app = test_app()
