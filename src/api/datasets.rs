@@ -64,10 +64,7 @@ pub struct DatasetDeleted {
 }
 
 fn bad_field(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::validation(vec![FieldError {
-        field: field.into(),
-        message: message.into(),
-    }])
+    ApiError::validation(vec![FieldError::new(field, message)])
 }
 
 /// Reduces an uploaded file name to a safe one (its last path component; letters, digits, `.`,

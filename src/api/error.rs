@@ -320,13 +320,8 @@ fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
 
 /// Query strings that do not parse.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::validation(vec![FieldError {
-            field: "query".into(),
-            message: err.to_string(),
-        }])
-        .into()
-    })
+    web::QueryConfig::default()
+        .error_handler(|err, _req| ApiError::validation(vec![FieldError::new("query", err.to_string())]).into())
 }
 
 /// Path parameters that do not parse.
@@ -506,14 +501,8 @@ mod tests {
     #[test]
     fn validation_errors_name_each_field() {
         let api = ApiError::validation(vec![
-            FieldError {
-                field: "count".into(),
-                message: "must be between 1 and 20".into(),
-            },
-            FieldError {
-                field: "data".into(),
-                message: "is required".into(),
-            },
+            FieldError::new("count", "must be between 1 and 20"),
+            FieldError::new("data", "is required"),
         ]);
         assert_eq!(api.details()["fields"][0]["field"], "count");
         assert!(api.message().contains("count, data"), "{}", api.message());

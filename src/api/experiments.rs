@@ -1,7 +1,6 @@
 //! Experiments as the API sees them: checking a new experiment, its views, turning it into a
 //! generation request, and deleting it (optionally with its output folders).
 
-use super::error::ApiError;
 use super::generate::{GenerateRequest, parse_generate_request, resolve_data_source};
 use super::state::DataDir;
 use crate::config::Settings;
@@ -19,9 +18,6 @@ use utoipa::ToSchema;
 
 /// Longest experiment name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
-/// Default and largest page sizes of the experiment and run lists.
-pub const DEFAULT_LIMIT: u32 = 100;
-pub const MAX_LIMIT: u32 = 1000;
 
 /// The body of `POST /api/v1/experiments` (documentation schema; checked by hand so that every
 /// bad field is named).
@@ -169,13 +165,6 @@ pub struct DeletedCounts {
     pub output_folders: u64,
 }
 
-fn field_error(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 fn validation(fields: Vec<FieldError>) -> Error {
     let message = fields
         .iter()
@@ -193,21 +182,21 @@ const CONFIG_FIELDS: [&str; 4] = ["provider", "model", "persona_count", "seed"];
 /// sources and provider refer to (400, as for a generate request). Blocking (file system).
 pub fn parse_new_experiment(body: &Value, settings: &Settings, data_dir: &DataDir) -> Result<NewExperiment> {
     let Some(object) = body.as_object() else {
-        return Err(validation(vec![field_error("body", "must be a JSON object")]));
+        return Err(validation(vec![FieldError::new("body", "must be a JSON object")]));
     };
     let mut fields = Vec::new();
     let present = |key: &str| object.get(key).filter(|v| !v.is_null());
     let name = match present("name") {
         None => {
-            fields.push(field_error("name", "is required"));
+            fields.push(FieldError::new("name", "is required"));
             String::new()
         }
         Some(Value::String(s)) if s.trim().is_empty() => {
-            fields.push(field_error("name", "must not be empty"));
+            fields.push(FieldError::new("name", "must not be empty"));
             String::new()
         }
         Some(Value::String(s)) if s.trim().chars().count() > MAX_NAME_CHARS => {
-            fields.push(field_error(
+            fields.push(FieldError::new(
                 "name",
                 format!("must be at most {MAX_NAME_CHARS} characters"),
             ));
@@ -215,7 +204,7 @@ pub fn parse_new_experiment(body: &Value, settings: &Settings, data_dir: &DataDi
         }
         Some(Value::String(s)) => s.trim().to_string(),
         Some(_) => {
-            fields.push(field_error("name", "must be a string"));
+            fields.push(FieldError::new("name", "must be a string"));
             String::new()
         }
     };
@@ -223,7 +212,7 @@ pub fn parse_new_experiment(body: &Value, settings: &Settings, data_dir: &DataDi
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
-            fields.push(field_error("description", "must be a string"));
+            fields.push(FieldError::new("description", "must be a string"));
             None
         }
     };
@@ -234,13 +223,16 @@ pub fn parse_new_experiment(body: &Value, settings: &Settings, data_dir: &DataDi
             for (i, item) in items.iter().enumerate() {
                 match item.as_str().map(str::trim) {
                     Some(s) if !s.is_empty() => sources.push(s.to_string()),
-                    _ => fields.push(field_error(&format!("data_sources[{i}]"), "must be a non-empty string")),
+                    _ => fields.push(FieldError::new(
+                        format!("data_sources[{i}]"),
+                        "must be a non-empty string",
+                    )),
                 }
             }
             sources
         }
         Some(_) => {
-            fields.push(field_error("data_sources", "must be an array of strings"));
+            fields.push(FieldError::new("data_sources", "must be an array of strings"));
             Vec::new()
         }
     };
@@ -248,7 +240,7 @@ pub fn parse_new_experiment(body: &Value, settings: &Settings, data_dir: &DataDi
         None => Map::new(),
         Some(Value::Object(map)) => map.clone(),
         Some(_) => {
-            fields.push(field_error("config", "must be an object"));
+            fields.push(FieldError::new("config", "must be an object"));
             Map::new()
         }
     };
@@ -256,10 +248,10 @@ pub fn parse_new_experiment(body: &Value, settings: &Settings, data_dir: &DataDi
     if !config.is_empty() {
         let probe = generation_body(&config, "probe", &Map::new());
         if let Err(Error::Validation { fields: bad, .. }) = parse_generate_request(&probe, settings) {
-            fields.extend(bad.into_iter().map(|f| FieldError {
-                field: format!("config.{}", config_key(&f.field)),
-                message: f.message,
-            }));
+            fields.extend(
+                bad.into_iter()
+                    .map(|f| FieldError::new(format!("config.{}", config_key(&f.field)), f.message)),
+            );
         }
     }
     if !fields.is_empty() {
@@ -357,11 +349,11 @@ pub fn experiment_generate_request(
     let overrides = match body {
         Value::Null => Map::new(),
         Value::Object(map) => map.clone(),
-        _ => return Err(validation(vec![field_error("body", "must be a JSON object")])),
+        _ => return Err(validation(vec![FieldError::new("body", "must be a JSON object")])),
     };
     for key in ["experiment_id", "experiment"] {
         if overrides.get(key).is_some_and(|v| !v.is_null()) {
-            return Err(validation(vec![field_error(key, "is given by the path")]));
+            return Err(validation(vec![FieldError::new(key, "is given by the path")]));
         }
     }
     let experiment = db
@@ -401,7 +393,7 @@ pub fn experiment_generate_request(
 pub fn read_experiment(db: &Db, id: &str) -> Result<ExperimentDetail> {
     db.read(|conn| {
         let summary = experiments::get_summary(conn, id)?.ok_or_else(|| not_found("experiment", id))?;
-        let runs = runs::list_for_experiment(conn, id, MAX_LIMIT, 0)?;
+        let runs = runs::list_for_experiment(conn, id, super::query::MAX_LIMIT, 0)?;
         Ok(ExperimentDetail {
             experiment: summary.into(),
             runs: runs.iter().map(RunSummaryView::from).collect(),
@@ -506,44 +498,6 @@ pub fn create_experiment(db: &Db, new: NewExperiment) -> Result<ExperimentView> 
     })
 }
 
-/// A list endpoint's query: `limit` and `offset`, and the other parameters for the caller.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PageQuery {
-    pub limit: u32,
-    pub offset: u64,
-    pub rest: Vec<(String, String)>,
-}
-
-/// `limit` and `offset` of a list endpoint (422 naming a bad one); other parameters are returned
-/// for the caller to interpret.
-pub fn parse_page(query_string: &str) -> std::result::Result<PageQuery, ApiError> {
-    let pairs = actix_web::web::Query::<Vec<(String, String)>>::from_query(query_string)
-        .map_err(|e| ApiError::validation(vec![field_error("query", e.to_string())]))?
-        .into_inner();
-    let (mut limit, mut offset, mut rest, mut fields) = (DEFAULT_LIMIT, 0, Vec::new(), Vec::new());
-    for (key, value) in pairs {
-        match key.as_str() {
-            "limit" => match value.parse::<u32>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => limit = n,
-                _ => fields.push(field_error(
-                    "limit",
-                    format!("must be an integer between 1 and {MAX_LIMIT}"),
-                )),
-            },
-            "offset" => match value.parse::<u64>() {
-                Ok(n) if n <= i64::MAX as u64 => offset = n,
-                _ => fields.push(field_error("offset", "must be a non-negative integer")),
-            },
-            _ => rest.push((key, value)),
-        }
-    }
-    if fields.is_empty() {
-        Ok(PageQuery { limit, offset, rest })
-    } else {
-        Err(ApiError::validation(fields))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,15 +517,6 @@ mod tests {
         assert_eq!(body["count"], 2);
         assert_eq!(body["data"], "b.csv");
         assert_eq!(body["config"], json!({"style": "short", "tone": "plain"}));
-    }
-
-    #[test]
-    fn pages_default_and_name_bad_parameters() {
-        let page = parse_page("offset=5&status=x").unwrap();
-        assert_eq!((page.limit, page.offset), (DEFAULT_LIMIT, 5));
-        assert_eq!(page.rest, vec![("status".to_string(), "x".to_string())]);
-        let err = parse_page("limit=0&offset=-2").unwrap_err();
-        assert_eq!(err.details()["fields"].as_array().unwrap().len(), 2);
     }
 
     #[test]

@@ -86,19 +86,11 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
     let Some(object) = body.as_object() else {
         return Err(Error::Validation {
             message: "body: must be a JSON object".into(),
-            fields: vec![FieldError {
-                field: "body".into(),
-                message: "must be a JSON object".into(),
-            }],
+            fields: vec![FieldError::new("body", "must be a JSON object")],
         });
     };
     let mut fields = Vec::new();
-    let mut bad = |field: &str, message: &str| {
-        fields.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        })
-    };
+    let mut bad = |field: &str, message: &str| fields.push(FieldError::new(field, message));
     let present = |key: &str| object.get(key).filter(|v| !v.is_null());
     let optional_string = |key: &str, bad: &mut dyn FnMut(&str, &str)| match present(key) {
         None => None,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod experiments;
 pub mod generate;
 pub mod openapi;
+pub mod query;
 pub mod rate_limit;
 pub mod reload;
 pub mod routes;

@@ -97,10 +97,7 @@ impl QualityRequest {
                 return Err(Error::Validation {
                     fields: fields
                         .into_iter()
-                        .map(|f| FieldError {
-                            field: f.to_string(),
-                            message: message.clone(),
-                        })
+                        .map(|f| FieldError::new(f, message.clone()))
                         .collect(),
                     message,
                 });

@@ -2,7 +2,7 @@
 
 use crate::api::datasets::{DatasetDeleted, DatasetView, UploadBody, delete_dataset, upload};
 use crate::api::error::{ApiError, ErrorBody};
-use crate::api::experiments::parse_page;
+use crate::api::query::QueryParams;
 use crate::api::state::AppState;
 use crate::error::Error;
 use crate::store::{blocking, datasets};
@@ -75,11 +75,7 @@ pub async fn create(
     let body = if is_multipart {
         UploadBody::Multipart(actix_multipart::Multipart::new(req.headers(), payload))
     } else {
-        let filename = parse_page(req.query_string())?
-            .rest
-            .into_iter()
-            .find(|(key, _)| key == "filename")
-            .map(|(_, value)| value);
+        let filename = QueryParams::parse(req.query_string())?.take("filename");
         UploadBody::Raw { filename, payload }
     };
     let view = upload(&state, body).await?;
@@ -106,7 +102,7 @@ pub async fn create(
 )]
 #[get("/api/v1/datasets")]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let page = parse_page(req.query_string())?;
+    let page = QueryParams::list_page(req.query_string())?;
     let db = state.db.clone();
     let (total, items) =
         blocking(move || db.read(|conn| Ok((datasets::count(conn)?, datasets::list(conn, page.limit, page.offset)?))))

@@ -53,10 +53,10 @@ fn last_event_id(req: &HttpRequest) -> Result<i64, ApiError> {
             .filter(|n| (0..=MAX_EVENT_ID).contains(n))
             .map(Some)
             .ok_or_else(|| {
-                ApiError::validation(vec![FieldError {
-                    field: field.into(),
-                    message: "must be an event id (a non-negative integer)".into(),
-                }])
+                ApiError::validation(vec![FieldError::new(
+                    field,
+                    "must be an event id (a non-negative integer)",
+                )])
             })
     };
     let mut from_query = None;

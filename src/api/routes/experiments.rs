@@ -3,12 +3,12 @@
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::experiments::{
     CreateExperimentBody, ExperimentDeleted, ExperimentDetail, ExperimentView, RunDetailView, RunSummaryView,
-    create_experiment, delete_experiment, experiment_generate_request, parse_new_experiment, parse_page,
-    read_experiment, read_run, read_runs,
+    create_experiment, delete_experiment, experiment_generate_request, parse_new_experiment, read_experiment, read_run,
+    read_runs,
 };
 use crate::api::generate::{JobView, create_job, read_job_view};
+use crate::api::query::{Page, QueryParams};
 use crate::api::state::AppState;
-use crate::error::FieldError;
 use crate::store::{blocking, experiments};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
@@ -68,8 +68,7 @@ fn total_header(total: u64) -> (HeaderName, HeaderValue) {
 )]
 #[get("/api/v1/experiments")]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let page = parse_page(req.query_string())?;
-    let (limit, offset) = (page.limit, page.offset);
+    let Page { limit, offset } = QueryParams::list_page(req.query_string())?;
     let db = state.db.clone();
     let (total, items) = blocking(move || {
         db.read(|conn| {
@@ -170,21 +169,9 @@ pub async fn remove(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<ExperimentDeleted>, ApiError> {
-    let mut delete_outputs = false;
-    for (key, value) in parse_page(req.query_string())?.rest {
-        if key == "delete_outputs" {
-            delete_outputs = match value.as_str() {
-                "true" | "1" => true,
-                "false" | "0" => false,
-                _ => {
-                    return Err(ApiError::validation(vec![FieldError {
-                        field: "delete_outputs".into(),
-                        message: "must be true or false".into(),
-                    }]));
-                }
-            };
-        }
-    }
+    let mut params = QueryParams::parse(req.query_string())?;
+    let delete_outputs = params.flag("delete_outputs", false);
+    params.finish()?;
     let id = path.into_inner();
     let (db, output_dir) = (state.db.clone(), state.settings.storage.output_dir.clone());
     Ok(web::Json(
@@ -280,8 +267,7 @@ pub async fn list_runs(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = parse_page(req.query_string())?;
-    let (limit, offset) = (page.limit, page.offset);
+    let Page { limit, offset } = QueryParams::list_page(req.query_string())?;
     let id = path.into_inner();
     let db = state.db.clone();
     let (total, runs) = blocking(move || read_runs(&db, &id, limit, offset)).await?;

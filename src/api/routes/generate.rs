@@ -5,8 +5,8 @@ use crate::api::generate::{
     Cancellation, GenerateBody, JobCreated, JobView, cancel_job, create_job, job_view, parse_generate_request,
     read_job_view,
 };
+use crate::api::query::{DEFAULT_LIMIT, MAX_LIMIT, QueryParams};
 use crate::api::state::AppState;
-use crate::error::FieldError;
 use crate::store::blocking;
 use crate::store::jobs::{self as job_store, JobStatus, ListQuery};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -18,10 +18,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(create).service(list).service(get_job).service(cancel);
 }
-
-/// Default and largest page sizes of the job list.
-pub const DEFAULT_LIMIT: u32 = 100;
-pub const MAX_LIMIT: u32 = 1000;
 
 /// Start an asynchronous persona generation job.
 ///
@@ -91,57 +87,33 @@ struct ListOptions {
 }
 
 fn parse_list_query(query_string: &str) -> Result<ListOptions, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query_string).map_err(|e| {
-        ApiError::validation(vec![FieldError {
-            field: "query".into(),
-            message: e.to_string(),
-        }])
-    })?;
+    let mut params = QueryParams::parse(query_string)?;
+    let page = params.page(DEFAULT_LIMIT, MAX_LIMIT);
     let mut options = ListOptions {
         query: ListQuery {
             status: None,
-            limit: DEFAULT_LIMIT,
-            offset: 0,
+            limit: page.limit,
+            offset: page.offset,
         },
         with_personas: false,
     };
-    let mut fields = Vec::new();
-    let mut bad = |field: &str, message: String| {
-        fields.push(FieldError {
-            field: field.into(),
-            message,
-        })
-    };
-    for (key, value) in pairs.into_inner() {
-        match key.as_str() {
-            "limit" => match value.parse::<u32>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => options.query.limit = n,
-                _ => bad("limit", format!("must be an integer between 1 and {MAX_LIMIT}")),
-            },
-            "offset" => match value.parse::<u64>() {
-                Ok(n) if n <= i64::MAX as u64 => options.query.offset = n,
-                _ => bad("offset", "must be a non-negative integer".into()),
-            },
-            "status" => match JobStatus::parse(&value) {
-                Some(status) => options.query.status = Some(status),
-                None => bad(
-                    "status",
-                    format!("must be one of {}", JobStatus::ALL.map(JobStatus::as_str).join(", ")),
-                ),
-            },
-            "include" => match value.as_str() {
-                "result" => options.with_personas = true,
-                _ => bad("include", "must be \"result\"".into()),
-            },
-            // Unknown parameters are ignored, as most APIs do.
-            _ => {}
+    if let Some(value) = params.take("status") {
+        match JobStatus::parse(&value) {
+            Some(status) => options.query.status = Some(status),
+            None => params.reject(
+                "status",
+                format!("must be one of {}", JobStatus::ALL.map(JobStatus::as_str).join(", ")),
+            ),
         }
     }
-    if fields.is_empty() {
-        Ok(options)
-    } else {
-        Err(ApiError::validation(fields))
+    if let Some(value) = params.take("include") {
+        match value.as_str() {
+            "result" => options.with_personas = true,
+            _ => params.reject("include", "must be \"result\""),
+        }
     }
+    params.finish()?;
+    Ok(options)
 }
 
 /// List generation jobs, newest first.

@@ -1,9 +1,10 @@
 //! Stored personas (`/api/v1/personas/{id}`), as JSON or as their Markdown card.
 
 use crate::api::error::{ApiError, ErrorBody};
+use crate::api::query::QueryParams;
 use crate::api::state::AppState;
 use crate::domain::Persona;
-use crate::error::{Error, FieldError};
+use crate::error::Error;
 use crate::generate::output::render_markdown;
 use crate::store::{blocking, personas};
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -55,21 +56,16 @@ pub async fn get_persona(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut format = PersonaFormat::Json;
-    for (key, value) in crate::api::experiments::parse_page(req.query_string())?.rest {
-        if key == "format" {
-            format = match value.as_str() {
-                "json" => PersonaFormat::Json,
-                "markdown" | "md" => PersonaFormat::Markdown,
-                _ => {
-                    return Err(ApiError::validation(vec![FieldError {
-                        field: "format".into(),
-                        message: "must be json or markdown".into(),
-                    }]));
-                }
-            };
+    let mut params = QueryParams::parse(req.query_string())?;
+    let format = match params.take("format").as_deref() {
+        None | Some("json") => PersonaFormat::Json,
+        Some("markdown" | "md") => PersonaFormat::Markdown,
+        Some(_) => {
+            params.reject("format", "must be json or markdown");
+            PersonaFormat::Json
         }
-    }
+    };
+    params.finish()?;
     let id = path.into_inner();
     let db = state.db.clone();
     let persona: Persona = blocking(move || {

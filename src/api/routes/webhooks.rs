@@ -2,6 +2,7 @@
 //! (`/api/v1/webhooks/{webhook_id}/deliveries`, redelivery, test pings).
 
 use crate::api::error::{ApiError, ErrorBody};
+use crate::api::query::QueryParams;
 use crate::api::state::AppState;
 use crate::domain::time::now_rfc3339;
 use crate::error::{Error, FieldError, Result};
@@ -183,12 +184,7 @@ fn parse_create_body(body: &Value, allow_private: bool) -> Result<NewWebhook> {
         return Err(Error::validation("body", "must be a JSON object with a url"));
     };
     let mut fields = Vec::new();
-    let mut bad = |field: &str, message: &str| {
-        fields.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        })
-    };
+    let mut bad = |field: &str, message: &str| fields.push(FieldError::new(field, message));
     for key in object.keys() {
         if !matches!(key.as_str(), "url" | "events" | "secret") {
             bad(key, "unknown field; expected url, events or secret");
@@ -374,56 +370,27 @@ struct DeliveryListQuery {
 }
 
 fn parse_delivery_query(query_string: &str) -> Result<DeliveryListQuery, ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(query_string).map_err(|e| {
-        ApiError::validation(vec![FieldError {
-            field: "query".into(),
-            message: e.to_string(),
-        }])
-    })?;
+    let mut params = QueryParams::parse(query_string)?;
+    let page = params.page(DEFAULT_DELIVERY_LIMIT, MAX_DELIVERY_LIMIT);
     let mut query = DeliveryListQuery {
         status: None,
-        limit: DEFAULT_DELIVERY_LIMIT,
-        offset: 0,
+        limit: page.limit,
+        offset: page.offset,
     };
-    let mut fields = Vec::new();
-    let mut bad = |field: &str, message: String| {
-        fields.push(FieldError {
-            field: field.into(),
-            message,
-        })
-    };
-    for (key, value) in pairs.into_inner() {
-        match key.as_str() {
-            "status" => match DeliveryStatus::parse(&value) {
-                Some(status) => query.status = Some(status),
-                None => bad(
-                    "status",
-                    format!(
-                        "must be one of {}",
-                        DeliveryStatus::ALL.map(DeliveryStatus::as_str).join(", ")
-                    ),
+    if let Some(value) = params.take("status") {
+        match DeliveryStatus::parse(&value) {
+            Some(status) => query.status = Some(status),
+            None => params.reject(
+                "status",
+                format!(
+                    "must be one of {}",
+                    DeliveryStatus::ALL.map(DeliveryStatus::as_str).join(", ")
                 ),
-            },
-            "limit" => match value.parse::<u32>() {
-                Ok(n) if (1..=MAX_DELIVERY_LIMIT).contains(&n) => query.limit = n,
-                _ => bad(
-                    "limit",
-                    format!("must be an integer between 1 and {MAX_DELIVERY_LIMIT}"),
-                ),
-            },
-            "offset" => match value.parse::<u64>() {
-                Ok(n) if n <= i64::MAX as u64 => query.offset = n,
-                _ => bad("offset", "must be a non-negative integer".into()),
-            },
-            // Unknown parameters are ignored, like the other lists.
-            _ => {}
+            ),
         }
     }
-    if fields.is_empty() {
-        Ok(query)
-    } else {
-        Err(ApiError::validation(fields))
-    }
+    params.finish()?;
+    Ok(query)
 }
 
 /// List a webhook's deliveries, newest first.
