@@ -68,6 +68,17 @@ impl FileRecords {
 }
 
 #[cfg(test)]
+impl FileRecords {
+    /// (participant, location, text) of every utterance, for tests.
+    pub(crate) fn texts(&self) -> Vec<(String, String, String)> {
+        self.utterances
+            .iter()
+            .map(|u| (self.ids[u.participant].clone(), u.location.clone(), u.text.clone()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

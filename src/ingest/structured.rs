@@ -527,14 +527,6 @@ fn yaml_to_json(value: yaml_serde::Value) -> Value {
 mod tests {
     use super::*;
 
-    fn texts(records: &FileRecords) -> Vec<(String, String, String)> {
-        records
-            .utterances
-            .iter()
-            .map(|u| (records.ids[u.participant].clone(), u.location.clone(), u.text.clone()))
-            .collect()
-    }
-
     #[test]
     fn records_under_a_known_key_with_nested_lists_and_demographics() {
         let text = r#"{
@@ -551,7 +543,7 @@ mod tests {
         assert_eq!(records.attributes[0]["role"], "Nurse");
         assert_eq!(records.attributes[1]["age"], "51");
         assert_eq!(
-            texts(&records),
+            records.texts(),
             [
                 (
                     "P1".into(),
@@ -589,7 +581,7 @@ mod tests {
         assert_eq!(records.ids, ["P9"]);
         assert_eq!(records.attributes[0]["role"], "Chef");
         assert_eq!(
-            texts(&records),
+            records.texts(),
             [(
                 "P9".into(),
                 "/answers/0/answer".into(),

@@ -256,14 +256,6 @@ fn describe_columns(names: &[String], roles: &[Role], id_column: Option<usize>) 
 mod tests {
     use super::*;
 
-    fn texts(records: &FileRecords) -> Vec<(String, String, String)> {
-        records
-            .utterances
-            .iter()
-            .map(|u| (records.ids[u.participant].clone(), u.location.clone(), u.text.clone()))
-            .collect()
-    }
-
     #[test]
     fn detects_delimiters() {
         assert_eq!(detect_delimiter("a,b,c\n1,2,3\n"), b',');
@@ -282,7 +274,7 @@ mod tests {
                     P1,Nurse,\"I start every shift by checking the handover notes,\nwhich are often incomplete and late.\"\n\
                     P2,Doctor,\"The paging system interrupts me constantly during rounds and I lose track.\"\n";
         let records = parse("t.csv", "t", text, false).unwrap();
-        let got = texts(&records);
+        let got = records.texts();
         assert_eq!(got[0].0, "P1");
         assert_eq!(got[0].1, "line 2");
         assert!(got[0].2.contains("handover notes,\nwhich"));
@@ -295,7 +287,7 @@ mod tests {
         let text = "sep=;\nparticipant_id;quote\nP1;Refunds take two weeks, sometimes three.\n";
         let records = parse("x.csv", "x", text, false).unwrap();
         assert_eq!(
-            texts(&records),
+            records.texts(),
             [(
                 "P1".into(),
                 "line 3".into(),

@@ -700,14 +700,6 @@ fn assemble(file: &str, stem: &str, reader: Reader, speakers: &Speakers) -> Resu
 mod tests {
     use super::*;
 
-    fn texts(records: &FileRecords) -> Vec<(String, String, String)> {
-        records
-            .utterances
-            .iter()
-            .map(|u| (records.ids[u.participant].clone(), u.location.clone(), u.text.clone()))
-            .collect()
-    }
-
     fn triple(id: &str, line: u64, text: &str) -> (String, String, String) {
         (id.to_string(), format!("line {line}"), text.to_string())
     }
@@ -783,7 +775,7 @@ mod tests {
         let records = parse("p003.md", "p003", text, true).unwrap();
         assert_eq!(records.ids, ["p003"]);
         assert_eq!(
-            texts(&records),
+            records.texts(),
             [
                 triple(
                     "p003",
@@ -807,7 +799,7 @@ mod tests {
         let records = parse("notes.txt", "notes", text, false).unwrap();
         assert_eq!(records.ids, ["P017"]);
         assert_eq!(records.attributes[0]["role"], "Nurse");
-        assert_eq!(texts(&records), [triple("P017", 5, "Always late and rushed.")]);
+        assert_eq!(records.texts(), [triple("P017", 5, "Always late and rushed.")]);
     }
 
     #[test]
@@ -815,7 +807,7 @@ mod tests {
         let text = "Date: 2024-01-02\nInterviewer: Sam\nParticipant: P044\n\n\
                     Interviewer: What tools do you use?\nParticipant: Mostly spreadsheets and email.\n";
         let records = parse("i.txt", "i", text, false).unwrap();
-        assert_eq!(texts(&records), [triple("P044", 6, "Mostly spreadsheets and email.")]);
+        assert_eq!(records.texts(), [triple("P044", 6, "Mostly spreadsheets and email.")]);
     }
 
     #[test]
@@ -827,7 +819,7 @@ mod tests {
                     [00:12:01] P1: And the printers jam.\n";
         let records = parse("group.md", "group", text, true).unwrap();
         assert_eq!(
-            texts(&records),
+            records.texts(),
             [
                 triple("P1", 11, "Handover notes are never complete."),
                 triple("P2", 12, "Paging during rounds."),
@@ -857,7 +849,7 @@ mod tests {
         assert_eq!(records.ids, ["teacher-7"]);
         assert_eq!(records.attributes[0]["role"], "Teacher");
         assert_eq!(
-            texts(&records),
+            records.texts(),
             [
                 triple(
                     "teacher-7",
@@ -879,7 +871,7 @@ mod tests {
         assert_eq!(records.ids, ["U9"]);
         assert_eq!(records.attributes[0]["segment"], "Enterprise");
         assert_eq!(
-            texts(&records),
+            records.texts(),
             [triple("U9", 5, "The invoices never match our purchase orders.")]
         );
     }
@@ -892,7 +884,7 @@ mod tests {
         let records = parse("fb.md", "fb", text, true).unwrap();
         assert_eq!(records.attributes[0]["user_type"], "Power User");
         assert_eq!(
-            texts(&records),
+            records.texts(),
             [triple("fb", 11, "\"I just want to check my numbers on the train.\"")]
         );
     }
