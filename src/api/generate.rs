@@ -352,7 +352,7 @@ pub fn cancel_job(db: &Db, job_id: &str) -> Result<Cancellation> {
         let now = now_rfc3339();
         let outcome = match job.status {
             JobStatus::Pending => {
-                job_store::cancel_pending(tx, &job_id, &IdKind::Run.new_id(), &now)?;
+                job_store::cancel_pending(tx, &job_id, &now)?;
                 Cancellation::Cancelled
             }
             JobStatus::Running => {

@@ -29,7 +29,7 @@
 //! terminal ones `generation.completed`, `generation.failed` or `generation.cancelled`.
 
 use super::runs::{self, Run, RunDetails, RunStatus};
-use crate::domain::Persona;
+use crate::domain::{IdKind, Persona};
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -319,27 +319,72 @@ pub fn count(conn: &Connection, status: Option<JobStatus>) -> Result<u64> {
 }
 
 /// pending → running: takes the oldest pending job for `owner`, with a lease until
-/// `lease_expires_at`, in one statement.
+/// `lease_expires_at`, in one statement, and records its run as `running`. The run ID is chosen
+/// by the first claim and kept by later ones (after a worker stopped), so a job has one run.
 pub fn claim_next(tx: &Transaction<'_>, owner: &str, lease_expires_at: &str, now: &str) -> Result<Option<Job>> {
     let sql = format!(
         "UPDATE jobs SET status = 'running', lease_owner = ?1, lease_expires_at = ?2, lease_epoch = lease_epoch + 1,
-                attempts = attempts + 1, started_at = COALESCE(started_at, ?3), updated_at = ?3
+                attempts = attempts + 1, started_at = COALESCE(started_at, ?3), updated_at = ?3,
+                run_id = COALESCE(run_id, ?4)
          WHERE id = (SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, rowid LIMIT 1)
          RETURNING {RETURNING}"
     );
-    let job = query_job(tx, &sql, params![owner, lease_expires_at, now])?;
-    if let Some(job) = &job {
-        super::events::append(tx, job, super::events::EventKind::Status, now)?;
-    }
+    let Some(job) = query_job(tx, &sql, params![owner, lease_expires_at, now, IdKind::Run.new_id()])? else {
+        return Ok(None);
+    };
+    runs::record(
+        tx,
+        &job_run(&job, RunStatus::Running, None, &RunDetails::default(), 0, None),
+    )?;
+    super::events::append(tx, &job, super::events::EventKind::Status, now)?;
     // `generation.started` once, when the job first runs (not again after a lease recovery).
-    if let Some(job) = job.as_ref().filter(|job| job.attempts == 1) {
+    if job.attempts == 1 {
         let event = super::webhooks::JobEvent::Started {
             job_id: job.id.clone(),
             experiment_id: job.experiment_id.clone(),
         };
         super::webhooks::enqueue_job_event(tx, &event, job.request.webhook_url.as_deref(), now)?;
     }
-    Ok(job)
+    Ok(Some(job))
+}
+
+/// The `runs` row of a job in `status`.
+fn job_run(
+    job: &Job,
+    status: RunStatus,
+    error: Option<&str>,
+    details: &RunDetails,
+    personas_count: usize,
+    completed_at: Option<&str>,
+) -> Run {
+    let request = &job.request;
+    Run {
+        id: job.run_id.clone().unwrap_or_default(),
+        experiment_id: job.experiment_id.clone(),
+        job_id: Some(job.id.clone()),
+        status,
+        provider: request.provider.clone(),
+        model: details.model.clone().or_else(|| request.model.clone()),
+        config: serde_json::json!({
+            "count": request.count,
+            "seed": request.seed,
+            "provider": request.provider,
+            "model": request.model,
+            "options": request.config,
+        }),
+        source_files: details.source_files.clone(),
+        skipped_files: details.skipped_files.clone(),
+        warnings: details.warnings.clone(),
+        personas_count: personas_count as u64,
+        input_tokens: details.input_tokens,
+        output_tokens: details.output_tokens,
+        output_path: details.output_path.clone(),
+        duration_ms: details.duration_ms,
+        metadata: details.metadata.clone(),
+        error: error.map(str::to_string),
+        started_at: job.started_at.clone(),
+        completed_at: completed_at.map(str::to_string),
+    }
 }
 
 /// Extends a running job's lease and reports whether cancellation was requested.
@@ -389,14 +434,13 @@ enum EndFrom<'a> {
     Pending(&'a str),
 }
 
-/// The terminal transitions' shared work: ends the job and writes its run (and personas).
-/// `None` when the job is not in the expected state (a stale lease, or no longer pending).
-#[allow(clippy::too_many_arguments)]
+/// The terminal transitions' shared work: ends the job and writes its run (and personas). A job
+/// that never ran gets a run ID now. `None` when the job is not in the expected state (a stale
+/// lease, or no longer pending).
 fn end(
     tx: &Transaction<'_>,
     from: EndFrom<'_>,
     to: JobStatus,
-    run_id: &str,
     error: Option<&str>,
     details: &RunDetails,
     personas: &[Persona],
@@ -413,57 +457,30 @@ fn end(
     let progress = if to == JobStatus::Completed { "100" } else { "progress" };
     let update = |condition: &str| {
         format!(
-            "UPDATE jobs SET status = ?1, progress = {progress}, error = ?2, run_id = ?3, completed_at = ?4,
+            "UPDATE jobs SET status = ?1, progress = {progress}, error = ?2, run_id = COALESCE(run_id, ?3), completed_at = ?4,
                     updated_at = ?4, lease_expires_at = NULL
              WHERE {condition} RETURNING {RETURNING}"
         )
     };
+    let fresh_run_id = IdKind::Run.new_id();
     let ended = match from {
         EndFrom::Lease(lease) => query_job(
             tx,
             &update("id = ?5 AND lease_epoch = ?6 AND status = 'running'"),
-            params![to.as_str(), error, run_id, now, lease.job_id, lease.epoch],
+            params![to.as_str(), error, fresh_run_id, now, lease.job_id, lease.epoch],
         )?,
         EndFrom::Pending(id) => query_job(
             tx,
             &update("id = ?5 AND status = 'pending'"),
-            params![to.as_str(), error, run_id, now, id],
+            params![to.as_str(), error, fresh_run_id, now, id],
         )?,
     };
     let Some(job) = ended else {
         return Ok(None);
     };
-    let request = &job.request;
-    runs::insert(
-        tx,
-        &Run {
-            id: run_id.to_string(),
-            experiment_id: job.experiment_id.clone(),
-            job_id: Some(job.id.clone()),
-            status: run_status,
-            provider: request.provider.clone(),
-            model: details.model.clone().or_else(|| request.model.clone()),
-            config: serde_json::json!({
-                "count": request.count,
-                "seed": request.seed,
-                "provider": request.provider,
-                "model": request.model,
-                "options": request.config,
-            }),
-            source_files: details.source_files.clone(),
-            skipped_files: details.skipped_files.clone(),
-            warnings: details.warnings.clone(),
-            personas_count: personas.len() as u64,
-            input_tokens: details.input_tokens,
-            output_tokens: details.output_tokens,
-            output_path: details.output_path.clone(),
-            duration_ms: details.duration_ms,
-            metadata: details.metadata.clone(),
-            error: error.map(str::to_string),
-            started_at: job.started_at.clone(),
-            completed_at: Some(now.to_string()),
-        },
-    )?;
+    let run = job_run(&job, run_status, error, details, personas.len(), Some(now));
+    runs::record(tx, &run)?;
+    let run_id = run.id.as_str();
     super::personas::insert_for_run(tx, run_id, &job.experiment_id, personas, now)?;
     let event = match to {
         JobStatus::Completed => super::webhooks::JobEvent::Completed {
@@ -484,12 +501,11 @@ fn end(
     Ok(Some(job))
 }
 
-/// running → completed: records the run `run_id` with its personas and the job's result, all in
-/// the caller's transaction. `None` when the lease is stale (nothing is written).
+/// running → completed: records the job's run with its personas and the job's result, all in the
+/// caller's transaction. `None` when the lease is stale (nothing is written).
 pub fn complete(
     tx: &Transaction<'_>,
     lease: &Lease,
-    run_id: &str,
     details: &RunDetails,
     personas: &[Persona],
     now: &str,
@@ -498,7 +514,6 @@ pub fn complete(
         tx,
         EndFrom::Lease(lease),
         JobStatus::Completed,
-        run_id,
         None,
         details,
         personas,
@@ -506,20 +521,12 @@ pub fn complete(
     )
 }
 
-/// running → failed with `error`, recording a failed run. `None` when the lease is stale.
-pub fn fail(
-    tx: &Transaction<'_>,
-    lease: &Lease,
-    run_id: &str,
-    error: &str,
-    details: &RunDetails,
-    now: &str,
-) -> Result<Option<Job>> {
+/// running → failed with `error`, recording the run as failed. `None` when the lease is stale.
+pub fn fail(tx: &Transaction<'_>, lease: &Lease, error: &str, details: &RunDetails, now: &str) -> Result<Option<Job>> {
     end(
         tx,
         EndFrom::Lease(lease),
         JobStatus::Failed,
-        run_id,
         Some(error),
         details,
         &[],
@@ -528,33 +535,17 @@ pub fn fail(
 }
 
 /// running → cancelled: the worker stopped the job on request. `None` when the lease is stale.
-pub fn finish_cancelled(
-    tx: &Transaction<'_>,
-    lease: &Lease,
-    run_id: &str,
-    details: &RunDetails,
-    now: &str,
-) -> Result<Option<Job>> {
-    end(
-        tx,
-        EndFrom::Lease(lease),
-        JobStatus::Cancelled,
-        run_id,
-        None,
-        details,
-        &[],
-        now,
-    )
+pub fn finish_cancelled(tx: &Transaction<'_>, lease: &Lease, details: &RunDetails, now: &str) -> Result<Option<Job>> {
+    end(tx, EndFrom::Lease(lease), JobStatus::Cancelled, None, details, &[], now)
 }
 
 /// pending → cancelled, recording a cancelled run that never started. `None` when the job is not
 /// pending (any more).
-pub fn cancel_pending(tx: &Transaction<'_>, job_id: &str, run_id: &str, now: &str) -> Result<Option<Job>> {
+pub fn cancel_pending(tx: &Transaction<'_>, job_id: &str, now: &str) -> Result<Option<Job>> {
     end(
         tx,
         EndFrom::Pending(job_id),
         JobStatus::Cancelled,
-        run_id,
         None,
         &RunDetails::default(),
         &[],
@@ -693,31 +684,41 @@ mod tests {
             output_path: Some("/out/run".into()),
             ..RunDetails::default()
         };
+        let run_id = first.run_id.clone().expect("a claimed job has a run");
+        assert_eq!(
+            second.run_id.as_ref(),
+            Some(&run_id),
+            "a second claim keeps the job's run"
+        );
+        let run = db.read(|c| runs::get(c, &run_id)).unwrap().unwrap();
+        assert_eq!((run.status, run.started_at.as_deref()), (RunStatus::Running, Some(T0)));
         let stale = db
-            .write(|tx| complete(tx, &first.lease(), "run-111111111111", &details, &personas, T2))
+            .write(|tx| complete(tx, &first.lease(), &details, &personas, T2))
             .unwrap();
         assert!(stale.is_none(), "a stale worker cannot complete the job");
         assert!(!db.write(|tx| record_progress(tx, &first.lease(), 50, T2)).unwrap());
 
         let done = db
-            .write(|tx| complete(tx, &second.lease(), "run-222222222222", &details, &personas, T2))
+            .write(|tx| complete(tx, &second.lease(), &details, &personas, T2))
             .unwrap()
             .unwrap();
         assert_eq!((done.status, done.progress), (JobStatus::Completed, 100));
         let entry = db.read(|c| get_entry(c, &job.id)).unwrap().unwrap();
         let run = entry.run.unwrap();
-        assert_eq!((run.run_id.as_str(), run.personas_count), ("run-222222222222", 2));
+        assert_eq!((run.run_id.as_str(), run.personas_count), (run_id.as_str(), 2));
         assert_eq!(run.output_path.as_deref(), Some("/out/run"));
-        let stored = db
-            .read(|c| super::super::personas::list_for_run(c, "run-222222222222"))
-            .unwrap();
+        let stored = db.read(|c| super::super::personas::list_for_run(c, &run_id)).unwrap();
         assert_eq!(stored.len(), 2);
-        assert_eq!(stored[0]["run_id"], "run-222222222222");
+        assert_eq!(stored[0]["run_id"], run_id.as_str());
         assert_eq!(stored[1]["id"], "persona-bbbbbbbbbbbb");
-        assert!(db.read(|c| runs::get(c, "run-111111111111")).unwrap().is_none());
+        let run = db.read(|c| runs::get(c, &run_id)).unwrap().unwrap();
+        assert_eq!(
+            (run.status, run.started_at.as_deref()),
+            (RunStatus::Completed, Some(T0))
+        );
         // A completed job cannot be completed again.
         assert!(
-            db.write(|tx| complete(tx, &second.lease(), "run-333333333333", &details, &personas, T2))
+            db.write(|tx| complete(tx, &second.lease(), &details, &personas, T2))
                 .unwrap()
                 .is_none()
         );
@@ -742,28 +743,21 @@ mod tests {
         let pending = submit(&db, T0);
         let running_job = submit(&db, T1);
         // Claims take the oldest first, so cancel the first while it is pending, then claim the second.
-        let cancelled = db
-            .write(|tx| cancel_pending(tx, &pending.id, "run-aaaaaaaaaaaa", T1))
-            .unwrap()
-            .unwrap();
+        let cancelled = db.write(|tx| cancel_pending(tx, &pending.id, T1)).unwrap().unwrap();
         assert_eq!(cancelled.status, JobStatus::Cancelled);
         let run = db.read(|c| runs::get_for_job(c, &pending.id)).unwrap().unwrap();
         assert_eq!((run.status, run.started_at), (RunStatus::Cancelled, None));
 
         let running = claim(&db, "w1", LATER, T1).unwrap();
         assert_eq!(running.id, running_job.id);
-        assert!(
-            db.write(|tx| cancel_pending(tx, &running.id, "run-bbbbbbbbbbbb", T1))
-                .unwrap()
-                .is_none()
-        );
+        assert!(db.write(|tx| cancel_pending(tx, &running.id, T1)).unwrap().is_none());
         assert!(db.write(|tx| request_cancel(tx, &running.id, T1)).unwrap());
         assert_eq!(
             db.write(|tx| renew_lease(tx, &running.lease(), LATER, T2)).unwrap(),
             LeaseRenewal::Held { cancel_requested: true }
         );
         let ended = db
-            .write(|tx| finish_cancelled(tx, &running.lease(), "run-cccccccccccc", &RunDetails::default(), T2))
+            .write(|tx| finish_cancelled(tx, &running.lease(), &RunDetails::default(), T2))
             .unwrap()
             .unwrap();
         assert_eq!(ended.status, JobStatus::Cancelled);
@@ -780,20 +774,13 @@ mod tests {
         submit(&db, T0);
         let job = claim(&db, "w1", LATER, T0).unwrap();
         let failed = db
-            .write(|tx| {
-                fail(
-                    tx,
-                    &job.lease(),
-                    "run-aaaaaaaaaaaa",
-                    "no participants",
-                    &RunDetails::default(),
-                    T1,
-                )
-            })
+            .write(|tx| fail(tx, &job.lease(), "no participants", &RunDetails::default(), T1))
             .unwrap()
             .unwrap();
         assert_eq!(failed.error.as_deref(), Some("no participants"));
-        let run = db.read(|c| runs::get(c, "run-aaaaaaaaaaaa")).unwrap().unwrap();
+        let run = db.read(|c| runs::get_for_job(c, &job.id)).unwrap().unwrap();
+        assert_eq!(Some(&run.id), failed.run_id.as_ref());
+        assert_eq!(run.status, RunStatus::Failed);
         assert_eq!(run.error.as_deref(), Some("no participants"));
         assert_eq!(run.config["count"], 2);
     }

@@ -1,7 +1,8 @@
 //! The `runs` table: one generation run (its settings, inputs, outcome and output folder).
 //!
-//! A job's run row is written by the transition that ends the job (see `store::jobs`), in the same
-//! transaction, so every finished job has exactly one run (`runs.job_id` is unique).
+//! A job's run row is written `running` by its first claim and completed by the transition that
+//! ends the job (see `store::jobs`), each in that transition's transaction, so every job that ran
+//! or ended has exactly one run (`runs.job_id` is unique) and the run keeps its ID across retries.
 
 use crate::error::Result;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
@@ -77,7 +78,8 @@ pub struct RunDetails {
     pub metadata: serde_json::Value,
 }
 
-pub fn insert(tx: &Transaction<'_>, run: &Run) -> Result<()> {
+/// Writes a run: a new row, or every column of an existing one (its first start time is kept).
+pub fn record(tx: &Transaction<'_>, run: &Run) -> Result<()> {
     let json = |v: &serde_json::Value, empty: &str| {
         if v.is_null() {
             Ok(empty.to_string())
@@ -89,7 +91,16 @@ pub fn insert(tx: &Transaction<'_>, run: &Run) -> Result<()> {
         "INSERT INTO runs (id, experiment_id, job_id, status, provider, model, config, source_files, skipped_files,
                            warnings, personas_count, input_tokens, output_tokens, output_path, duration_ms,
                            metadata, error, started_at, completed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+         ON CONFLICT (id) DO UPDATE SET
+             experiment_id = excluded.experiment_id, job_id = excluded.job_id, status = excluded.status,
+             provider = excluded.provider, model = excluded.model, config = excluded.config,
+             source_files = excluded.source_files, skipped_files = excluded.skipped_files,
+             warnings = excluded.warnings, personas_count = excluded.personas_count,
+             input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+             output_path = excluded.output_path, duration_ms = excluded.duration_ms, metadata = excluded.metadata,
+             error = excluded.error, started_at = COALESCE(runs.started_at, excluded.started_at),
+             completed_at = excluded.completed_at",
     )?
     .execute(params![
         run.id,
@@ -153,7 +164,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Run>> {
     rows.next()?.map(from_row).transpose()
 }
 
-/// The run a job produced, if it has ended.
+/// The run of a job, once it has started (or ended without starting).
 pub fn get_for_job(conn: &Connection, job_id: &str) -> Result<Option<Run>> {
     let sql = format!("SELECT {COLUMNS} FROM runs WHERE job_id = ?1");
     let mut stmt = conn.prepare_cached(&sql)?;

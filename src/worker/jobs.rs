@@ -39,7 +39,7 @@ const ABANDON_SETTLE: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct JobRun {
     pub job_id: String,
-    /// The run this attempt records (fresh for every claim).
+    /// The job's run (chosen by its first claim, the same for later ones).
     pub run_id: String,
     pub experiment_id: String,
     /// The input: a file or folder under the data directory, or the downloaded copy of a URL.
@@ -161,8 +161,7 @@ pub fn recover_expired_leases(db: &Db, max_attempts: u32) -> Result<RecoveryRepo
         for expired in job_store::expired_leases(tx, &now)? {
             let id = expired.lease.job_id.clone();
             if expired.cancel_requested {
-                let run_id = IdKind::Run.new_id();
-                if job_store::finish_cancelled(tx, &expired.lease, &run_id, &RunDetails::default(), &now)?.is_some() {
+                if job_store::finish_cancelled(tx, &expired.lease, &RunDetails::default(), &now)?.is_some() {
                     report.cancelled.push(id);
                 }
             } else if expired.attempts < max_attempts {
@@ -178,8 +177,7 @@ pub fn recover_expired_leases(db: &Db, max_attempts: u32) -> Result<RecoveryRepo
                     "the worker running this job stopped {times} without finishing it (lease expired); giving up \
                      after {max_attempts} attempt(s)"
                 );
-                let run_id = IdKind::Run.new_id();
-                if job_store::fail(tx, &expired.lease, &run_id, &error, &RunDetails::default(), &now)?.is_some() {
+                if job_store::fail(tx, &expired.lease, &error, &RunDetails::default(), &now)?.is_some() {
                     report.failed.push(id);
                 }
             }
@@ -335,7 +333,11 @@ impl JobRunner {
     /// Runs one claimed job to its end and records the outcome.
     async fn run_job(self: Arc<Self>, job: Job) {
         let lease = job.lease();
-        let run_id = IdKind::Run.new_id();
+        let Some(run_id) = job.run_id.clone() else {
+            // A claim always sets the run ID; without one the job is left to lease recovery.
+            log::error!("job {} was claimed without a run ID", job.id);
+            return;
+        };
         log::info!("job {} claimed (attempt {}, run {run_id})", job.id, job.attempts);
         let cancel = CancelFlag::default();
         let lost = Arc::new(AtomicBool::new(false));
@@ -375,8 +377,8 @@ impl JobRunner {
                 let count = output.personas.len();
                 let result = db
                     .write_async({
-                        let (lease, run_id) = (lease.clone(), run_id.clone());
-                        move |tx| job_store::complete(tx, &lease, &run_id, &output.details, &output.personas, &now())
+                        let lease = lease.clone();
+                        move |tx| job_store::complete(tx, &lease, &output.details, &output.personas, &now())
                     })
                     .await;
                 match result {
@@ -388,7 +390,7 @@ impl JobRunner {
                     }
                     Err(e) => {
                         log::error!("job {}: storing the result failed: {e}", job.id);
-                        self.record_failure(&lease, &run_id, "storing the result failed (details in the server log)")
+                        self.record_failure(&lease, "storing the result failed (details in the server log)")
                             .await
                     }
                 }
@@ -407,8 +409,8 @@ impl JobRunner {
             Err(Error::Cancelled) => {
                 log::info!("job {} cancelled", job.id);
                 db.write_async({
-                    let (lease, run_id) = (lease.clone(), run_id.clone());
-                    move |tx| job_store::finish_cancelled(tx, &lease, &run_id, &RunDetails::default(), &now())
+                    let lease = lease.clone();
+                    move |tx| job_store::finish_cancelled(tx, &lease, &RunDetails::default(), &now())
                 })
                 .await
             }
@@ -423,7 +425,7 @@ impl JobRunner {
                         other.to_string()
                     }
                 };
-                self.record_failure(&lease, &run_id, &message).await
+                self.record_failure(&lease, &message).await
             }
         };
         match recorded {
@@ -440,10 +442,10 @@ impl JobRunner {
         }
     }
 
-    async fn record_failure(&self, lease: &Lease, run_id: &str, message: &str) -> Result<Option<Job>> {
-        let (lease, run_id, message) = (lease.clone(), run_id.to_string(), message.to_string());
+    async fn record_failure(&self, lease: &Lease, message: &str) -> Result<Option<Job>> {
+        let (lease, message) = (lease.clone(), message.to_string());
         self.db
-            .write_async(move |tx| job_store::fail(tx, &lease, &run_id, &message, &RunDetails::default(), &now()))
+            .write_async(move |tx| job_store::fail(tx, &lease, &message, &RunDetails::default(), &now()))
             .await
     }
 

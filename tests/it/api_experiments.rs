@@ -293,8 +293,31 @@ async fn deleting_an_experiment_waits_for_its_jobs_and_may_remove_outputs() {
     assert!(error["message"].as_str().unwrap().contains("pending or running"));
     let listed = json_of(app.get("/api/v1/experiments").await, StatusCode::OK).await;
     assert_eq!(listed[0]["status"], "running");
+    // The run is visible while it runs, and keeps its ID when it ends.
+    let job_id = job["job_id"].as_str().unwrap();
+    let running = app.wait_for_job(job_id, |j| j["status"] == "running", WAIT).await;
+    let runs = json_of(app.get(&format!("/api/v1/experiments/{id}/runs")).await, StatusCode::OK).await;
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (&runs[0]["status"], &runs[0]["run_id"]),
+        (&json!("running"), &running["run_id"])
+    );
+    assert!(runs[0]["started_at"].is_string() && runs[0]["completed_at"].is_null());
     executor.release();
-    app.wait_until_ended(job["job_id"].as_str().unwrap()).await;
+    let ended = app.wait_until_ended(job_id).await;
+    let run = json_of(
+        app.get(&format!(
+            "/api/v1/experiments/{id}/runs/{}",
+            running["run_id"].as_str().unwrap()
+        ))
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (&run["status"], &ended["run_id"]),
+        (&json!("completed"), &running["run_id"])
+    );
 
     let bad = app
         .delete(&format!("/api/v1/experiments/{id}?delete_outputs=maybe"))
