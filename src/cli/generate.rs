@@ -37,11 +37,12 @@ pub struct GenerateArgs {
 
 /// Runs `persona generate`; returns the exit code.
 pub fn run(args: GenerateArgs) -> i32 {
+    // Configuration mistakes (settings, provider) are usage errors: exit 2, before any work.
     let settings = match Settings::load(args.config.as_deref(), &ProcessEnv) {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("{}", error_line(&e));
-            return 1;
+            return 2;
         }
     };
     let request = RunRequest {
@@ -57,6 +58,10 @@ pub fn run(args: GenerateArgs) -> i32 {
         experiment_id: None,
         output_dir: args.output.unwrap_or_else(|| settings.storage.output_dir.clone()),
     };
+    if let Err(e) = crate::generate::providers::resolve(&request.generation.provider, &settings) {
+        eprintln!("{}", error_line(&e));
+        return 2;
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -109,7 +109,7 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
-fn a_bad_config_file_or_provider_exits_1() {
+fn a_bad_config_file_or_provider_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     planted_csv(dir.path());
     std::fs::write(dir.path().join("bad.toml"), "[generation]\ncount = \"many\"\n").unwrap();
@@ -117,13 +117,13 @@ fn a_bad_config_file_or_provider_exits_1() {
         dir.path(),
         &["generate", "--data", "interviews.csv", "--config", "bad.toml"],
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("bad.toml"), "{}", text(&out.stderr));
     let out = persona(
         dir.path(),
         &["generate", "--data", "interviews.csv", "--provider", "nope"],
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr)
             .lines()
