@@ -16,10 +16,9 @@ use subtle::ConstantTimeEq;
 
 /// Paths served to everyone, whatever the settings.
 fn is_open_path(path: &str) -> bool {
-    matches!(
-        path,
-        "/" | "/api/v1/health" | "/api/v1/health/ready" | "/openapi.json" | "/redoc" | "/docs"
-    ) || path.starts_with("/docs/")
+    matches!(path, "/" | "/openapi.json" | "/redoc" | "/docs")
+        || super::routes::health::is_probe_path(path)
+        || path.starts_with("/docs/")
         || path.starts_with("/redoc/")
 }
 
@@ -95,6 +94,8 @@ mod tests {
             "/",
             "/api/v1/health",
             "/api/v1/health/ready",
+            "/health",
+            "/health/ready",
             "/docs/",
             "/redoc",
             "/openapi.json",

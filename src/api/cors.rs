@@ -12,7 +12,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 
-const ALLOWED_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+const ALLOWED_METHODS: &str = "GET, POST, DELETE, OPTIONS";
 const DEFAULT_ALLOWED_HEADERS: &str = "Authorization, Content-Type, Last-Event-ID";
 const EXPOSED_HEADERS: &str = "X-Total-Count, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Location, WWW-Authenticate";
 /// How long browsers may cache a preflight answer, in seconds.

@@ -362,6 +362,13 @@ impl RouteTable {
         RouteTable { routes }
     }
 
+    /// Adds a route served outside the OpenAPI document.
+    pub fn with_route(mut self, path: &str, methods: &[&'static str]) -> RouteTable {
+        self.routes
+            .push((segments(path).map(str::to_string).collect(), methods.to_vec()));
+        self
+    }
+
     /// Methods allowed on `path`, or `None` when no route matches it.
     pub fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
         let requested: Vec<&str> = segments(path).collect();

@@ -73,6 +73,7 @@ pub fn create_app(
         .configure(routes::configure)
         .split_for_parts();
     app.configure(|cfg| docs::configure(cfg, spec))
+        .configure(routes::health::configure_aliases)
         .default_service(web::to(error::not_found_or_method_not_allowed))
         .wrap(from_fn(error::envelope_errors))
         .wrap(from_fn(auth::require_token))
@@ -138,7 +139,11 @@ impl Application {
             shutdown: CancellationToken::new(),
         });
         let spec = openapi();
-        let route_table = web::Data::new(RouteTable::from_openapi(&spec));
+        let route_table = web::Data::new(
+            RouteTable::from_openapi(&spec)
+                .with_route("/health", &["GET"])
+                .with_route("/health/ready", &["GET"]),
+        );
         let server = {
             let state = state.clone();
             HttpServer::new(move || create_app(state.clone(), spec.clone(), route_table.clone()))

@@ -2,6 +2,8 @@
 //! request, with `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (unix
 //! seconds) on every response and a 429 `rate_limited` envelope with `Retry-After` beyond it.
 //!
+//! Health probes are not counted (an orchestrator polling them must never be refused).
+//!
 //! Counters live in this process's memory on purpose: they protect this process, need no
 //! database write per request, and a restart resetting them is harmless. The client is the peer
 //! address of the connection; `X-Forwarded-For` is not trusted (anyone can send it).
@@ -118,7 +120,8 @@ pub async fn limit_requests(
     };
     let live = state.live.current();
     let client = req.peer_addr().map(|a| a.ip());
-    let (true, Some(client)) = (live.rate_limit.enabled, client) else {
+    let counted = live.rate_limit.enabled && !super::routes::health::is_probe_path(req.path());
+    let (true, Some(client)) = (counted, client) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
     let now = unix_now();

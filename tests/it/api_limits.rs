@@ -25,7 +25,7 @@ async fn requests_beyond_the_limit_are_429_with_retry_after() {
         .unwrap()
         .as_secs();
     for expected_remaining in (0..5).rev() {
-        let response = app.get("/api/v1/health").await;
+        let response = app.get("/api/v1/providers").await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(header_u64(&response, "x-ratelimit-limit"), 5);
         assert_eq!(header_u64(&response, "x-ratelimit-remaining"), expected_remaining);
@@ -39,13 +39,19 @@ async fn requests_beyond_the_limit_are_429_with_retry_after() {
     let error = error_body(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
     assert_eq!(error["details"]["retry_after"], retry_after);
     assert!(error["message"].as_str().unwrap().contains("Retry after"), "{error}");
+    // Health probes are never counted nor refused, at either path.
+    for path in ["/api/v1/health", "/api/v1/health/ready", "/health", "/health/ready"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(response.headers().get("x-ratelimit-limit").is_none(), "{path}");
+    }
 }
 
 #[tokio::test]
 async fn without_the_limit_there_are_no_rate_limit_headers() {
     let app = spawn_app_with(|s| s.rate_limit.enabled = false, FakeExecutor::succeeding().shared()).await;
     for _ in 0..150 {
-        let response = app.get("/api/v1/health").await;
+        let response = app.get("/api/v1/providers").await;
         assert_eq!(response.status(), StatusCode::OK);
         assert!(response.headers().get("x-ratelimit-limit").is_none());
     }

@@ -1,5 +1,7 @@
 //! Liveness (`GET /api/v1/health`: the database answers) and readiness
-//! (`GET /api/v1/health/ready`: database, migrations and worker).
+//! (`GET /api/v1/health/ready`: database, migrations and worker), also at `/health` and
+//! `/health/ready`, where container probes often look. Probes are never rate-limited or
+//! authenticated.
 
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::state::AppState;
@@ -13,6 +15,20 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(health).service(ready);
+}
+
+/// The probe paths outside `/api/v1` (not in the OpenAPI document: they repeat its two routes).
+pub fn configure_aliases(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(liveness))
+        .route("/health/ready", web::get().to(readiness));
+}
+
+/// Paths of the health probes, with and without the API prefix.
+pub fn is_probe_path(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/v1/health" | "/api/v1/health/ready" | "/health" | "/health/ready"
+    )
 }
 
 /// The service is up and its database answers.
@@ -48,13 +64,15 @@ const OK: &str = "ok";
     tag = "health",
     responses(
         (status = 200, description = "The service is healthy", body = Health),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
         (status = 503, description = "The database cannot be queried", body = ErrorBody),
     )
 )]
 #[get("/api/v1/health")]
 pub async fn health(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
+    liveness(state).await
+}
+
+async fn liveness(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
     let db = state.db.clone();
     if let Err(e) = blocking(move || db.ping()).await {
         log::warn!("health check: database unavailable: {e}");
@@ -79,13 +97,15 @@ fn worker_timeout(poll_interval_ms: u64) -> Duration {
     tag = "health",
     responses(
         (status = 200, description = "Ready to take work", body = Ready),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
         (status = 503, description = "Not ready; `details.checks` names what failed", body = ErrorBody),
     )
 )]
 #[get("/api/v1/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<Ready>, ApiError> {
+    readiness(state).await
+}
+
+async fn readiness(state: web::Data<AppState>) -> Result<web::Json<Ready>, ApiError> {
     let db = state.db.clone();
     let (database, migrations) = blocking(move || {
         let database = match db.ping() {
