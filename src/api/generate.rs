@@ -400,7 +400,8 @@ pub struct JobView {
     /// Present once the job has completed.
     pub result: Option<JobResult>,
     pub experiment_id: String,
-    /// The run this job produced, once it has ended.
+    /// The job's run, from the moment a worker first starts it (or it is cancelled while
+    /// pending); the same across retries.
     pub run_id: Option<String>,
     /// Times a worker has started this job.
     pub attempts: u32,

@@ -74,6 +74,9 @@ pub fn run(args: GenerateArgs) -> i32 {
     progress.finish();
     match result {
         Ok(outcome) => {
+            for skipped in &outcome.metadata.skipped {
+                eprintln!("warning: skipped {}: {}", skipped.path, skipped.reason);
+            }
             for warning in &outcome.warnings {
                 eprintln!("warning: {warning}");
             }

@@ -142,7 +142,7 @@ pub struct NewJob {
     pub client_key: String,
 }
 
-/// What the run of a finished job adds to the job's view.
+/// What the job's run adds to the job's view.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSummary {
     pub run_id: String,
@@ -150,7 +150,7 @@ pub struct RunSummary {
     pub output_path: Option<String>,
 }
 
-/// A job with the summary of its run (present once the job has ended).
+/// A job with the summary of its run (present once a worker has started the job).
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobEntry {
     pub job: Job,

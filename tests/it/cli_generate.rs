@@ -96,6 +96,25 @@ fn a_missing_data_path_exits_1_with_a_one_line_error() {
 }
 
 #[test]
+fn a_bad_file_in_a_folder_is_skipped_with_a_warning_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("study")).unwrap();
+    PlantedCorpus::generate(&PlantedSpec::equal(3, 8, 3))
+        .write_csv(&dir.path().join("study/interviews.csv"))
+        .unwrap();
+    std::fs::write(dir.path().join("study/notes.txt"), b"broken \x80\xff text").unwrap();
+    let out = persona(dir.path(), &["generate", "--data", "study", "--count", "3"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l == "warning: skipped notes.txt: line 1: invalid UTF-8"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     for args in [
