@@ -589,6 +589,9 @@ impl Settings {
         if self.llm.max_output_tokens == 0 {
             return invalid("llm.max_output_tokens", "must be at least 1");
         }
+        if !(0.0..=2.0).contains(&self.llm.temperature) {
+            return invalid("llm.temperature", "must be between 0 and 2");
+        }
         if self.generation.count == 0 || self.generation.count > 20 {
             return invalid("generation.count", "must be between 1 and 20");
         }
@@ -664,6 +667,9 @@ mod tests {
         let mut s = Settings::default();
         s.worker.concurrency = 0;
         assert!(s.validate().unwrap_err().to_string().contains("worker.concurrency"));
+        let mut s = Settings::default();
+        s.llm.temperature = 2.5;
+        assert!(s.validate().unwrap_err().to_string().contains("llm.temperature"));
     }
 
     #[test]

@@ -328,13 +328,19 @@ fn error_response(api: Api, status: u16, message: &str, code: Option<&str>, retr
                 503 => "UNAVAILABLE",
                 _ => "INTERNAL",
             };
-            let details: Vec<Value> = code.map(|c| json!({"reason": c})).into_iter().collect();
+            let mut details: Vec<Value> = code.map(|c| json!({"reason": c})).into_iter().collect();
+            // Gemini says when to retry in the body (google.rpc.RetryInfo), not in a header.
+            if let Some(seconds) = retry_after {
+                details.push(
+                    json!({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{seconds}s")}),
+                );
+            }
             json!({"error": {"code": status, "message": message, "status": grpc, "details": details}})
         }
         Api::Ollama => json!({"error": message}),
     };
     let mut response = HttpResponse::build(status_code);
-    if let Some(retry_after) = retry_after {
+    if let Some(retry_after) = retry_after.filter(|_| api != Api::Gemini) {
         response.insert_header(("retry-after", retry_after));
     }
     response.json(body)
@@ -590,6 +596,25 @@ fn check_ollama(body: &Value) -> Result<Prompt, Rejection> {
     }
     if !body.pointer("/options/num_predict").is_some_and(Value::is_u64) {
         return Err(bad_request("mock: options.num_predict is expected"));
+    }
+    // Real Ollama silently truncates a prompt longer than num_ctx (2–4k tokens by default): the
+    // mock refuses instead, estimating tokens as characters / 4.
+    let num_ctx = body.pointer("/options/num_ctx").and_then(Value::as_u64).unwrap_or(2048);
+    let prompt_chars: usize = body["messages"]
+        .as_array()
+        .map(|messages| {
+            messages
+                .iter()
+                .filter_map(|m| m["content"].as_str())
+                .map(str::len)
+                .sum()
+        })
+        .unwrap_or(0);
+    if prompt_chars as u64 / 4 > num_ctx {
+        return Err(bad_request(&format!(
+            "mock: a prompt of ~{} tokens would be truncated to num_ctx {num_ctx}",
+            prompt_chars / 4
+        )));
     }
     let turns = chat_turns(body)?;
     Ok(prompt(model, turns))

@@ -339,21 +339,24 @@ async fn an_invalid_reply_twice_fails_the_run_naming_provider_model_and_reason()
 
 #[tokio::test]
 async fn rate_limits_wait_for_retry_after_then_succeed() {
-    let mock = MockLlm::start().await;
-    mock.script([Reply::Error {
-        status: 429,
-        message: "Rate limit reached for requests".into(),
-        code: Some("rate_limit_exceeded".into()),
-        retry_after: Some("1".into()),
-    }]);
-    let output = run_one_segment(&mock.settings(), "openai", None).await.unwrap();
-    assert_eq!(output.personas.len(), 1);
-    let requests = mock.requests();
-    assert_eq!(requests.len(), 2);
-    let waited = requests[1].at - requests[0].at;
-    // The base delay is 10 ms: only Retry-After explains a wait of a second.
-    assert!(waited >= Duration::from_millis(950), "waited {waited:?}");
-    assert!(waited < Duration::from_secs(5), "waited {waited:?}");
+    // OpenAI says it in a header, Gemini in the error body (RetryInfo.retryDelay).
+    for provider in ["openai", "gemini"] {
+        let mock = MockLlm::start().await;
+        mock.script([Reply::Error {
+            status: 429,
+            message: "Rate limit reached for requests".into(),
+            code: Some("rate_limit_exceeded".into()),
+            retry_after: Some("1".into()),
+        }]);
+        let output = run_one_segment(&mock.settings(), provider, None).await.unwrap();
+        assert_eq!(output.personas.len(), 1);
+        let requests = mock.requests();
+        assert_eq!(requests.len(), 2);
+        let waited = requests[1].at - requests[0].at;
+        // The base delay is 10 ms: only the server's wait explains a wait of a second.
+        assert!(waited >= Duration::from_millis(950), "{provider} waited {waited:?}");
+        assert!(waited < Duration::from_secs(5), "{provider} waited {waited:?}");
+    }
 }
 
 #[tokio::test]
@@ -783,4 +786,77 @@ async fn the_mock_rejects_requests_the_real_apis_would_reject() {
         status(post("/v1beta/models/m:generateContent", &[], gemini).await.unwrap()),
         403
     );
+}
+
+#[tokio::test]
+async fn ollama_is_given_a_context_window_that_holds_the_whole_prompt() {
+    // Forty long answers: the evidence alone is several thousand tokens, beyond Ollama's default
+    // window, which the mock (like the real server) would cut.
+    let texts: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                "Participant {i} explains at length how the monthly invoicing routine works for them: \
+                 they collect receipts in a shoebox, copy amounts into a spreadsheet on Sunday evenings, \
+                 chase the clients who pay late by phone, and reconcile the bank export by hand because \
+                 the accounting tool loses transactions whenever the connection drops during a sync."
+            )
+        })
+        .collect();
+    let ids: Vec<String> = (0..40).map(|i| format!("P{i:02}")).collect();
+    let corpus = Corpus {
+        participants: ids
+            .iter()
+            .map(|id| Participant {
+                id: id.clone(),
+                attributes: Default::default(),
+            })
+            .collect(),
+        utterances: texts
+            .iter()
+            .zip(&ids)
+            .enumerate()
+            .map(|(i, (text, id))| Utterance {
+                participant_id: id.clone(),
+                source: 0,
+                location: format!("line {}", i + 2),
+                text: text.clone(),
+            })
+            .collect(),
+        sources: vec![SourceFile {
+            path: "long.csv".into(),
+            format: "csv".into(),
+            bytes: 20_000,
+            sha256: "0".repeat(64),
+            participants: 40,
+            utterances: 40,
+        }],
+        ..Default::default()
+    };
+    let group: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let segments = segments(&corpus, &[&group]);
+    let mock = MockLlm::start().await;
+    let mut settings = mock.settings();
+    settings.llm.evidence_token_budget = Settings::default().llm.evidence_token_budget;
+    let output = synthesize(
+        &settings,
+        &generation("ollama", None),
+        &corpus,
+        &segments,
+        &Recorder::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(output.personas.len(), 1);
+    let sent = &mock.requests()[0].body;
+    let prompt_chars: usize = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap().len())
+        .sum();
+    assert!(
+        prompt_chars / 4 > 2048,
+        "the prompt ({prompt_chars} chars) exceeds the default window"
+    );
+    assert!(sent["options"]["num_ctx"].as_u64().unwrap() as usize >= prompt_chars / 4);
 }

@@ -31,7 +31,8 @@ pub(crate) fn request(target: &Target, conversation: &Conversation) -> Result<Ap
             "system": conversation.system,
             "messages": messages,
             "max_tokens": target.max_output_tokens,
-            "temperature": target.temperature,
+            // Anthropic accepts 0–1; the others 0–2.
+            "temperature": target.temperature.min(1.0),
         }),
     })
 }
@@ -46,6 +47,13 @@ pub(crate) fn reply(body: &serde_json::Value) -> Result<Reply, String> {
         .filter(|b| b.get("type").and_then(|t| t.as_str()) == Some("text"))
         .filter_map(|b| b.get("text").and_then(|t| t.as_str()))
         .collect();
+    let stop_reason = body.get("stop_reason").and_then(|s| s.as_str());
+    if stop_reason == Some("refusal") {
+        return Err(match text.trim() {
+            "" => "the model refused".to_string(),
+            said => format!("the model refused: {said}"),
+        });
+    }
     let usage_block = body.get("usage");
     Ok(Reply {
         text,
@@ -54,7 +62,7 @@ pub(crate) fn reply(body: &serde_json::Value) -> Result<Reply, String> {
             usage_block.and_then(|u| u.get("output_tokens")),
         ),
         model: text_field(body.get("model")),
-        truncated: body.get("stop_reason").and_then(|s| s.as_str()) == Some("max_tokens"),
+        truncated: stop_reason == Some("max_tokens"),
     })
 }
 
@@ -74,6 +82,7 @@ mod tests {
             api_key: Some(&key),
             temperature: 0.2,
             max_output_tokens: 500,
+            context_tokens: 8192,
         };
         let request = request(&target, &Conversation::new("sys".into(), "u".into())).unwrap();
         assert_eq!(request.url.as_str(), "https://api.anthropic.com/v1/messages");
@@ -82,6 +91,21 @@ mod tests {
         assert_eq!(request.body["system"], "sys");
         assert_eq!(request.body["messages"][0]["role"], "user");
         assert_eq!(request.body["max_tokens"], 500);
+        let warm = Target {
+            temperature: 1.4,
+            ..target
+        };
+        let request = super::request(&warm, &Conversation::new("sys".into(), "u".into())).unwrap();
+        assert_eq!(request.body["temperature"], 1.0, "Anthropic accepts at most 1");
+    }
+
+    #[test]
+    fn refusals_are_reported_as_such() {
+        let refused =
+            reply(&json!({"content": [{"type": "text", "text": "I can't help with that."}], "stop_reason": "refusal"}));
+        assert_eq!(refused.unwrap_err(), "the model refused: I can't help with that.");
+        let silent = reply(&json!({"content": [], "stop_reason": "refusal"}));
+        assert_eq!(silent.unwrap_err(), "the model refused");
     }
 
     #[test]

@@ -83,12 +83,12 @@ pub(crate) fn reply(body: &serde_json::Value) -> Result<Reply, String> {
         return Err(format!("the answer was withheld (finishReason {finish})"));
     }
     let meta = body.get("usageMetadata");
+    let count = |field: &str| meta.and_then(|m| m.get(field)).and_then(|v| v.as_u64()).unwrap_or(0);
+    // Thinking tokens are billed as output but counted apart from the candidates.
+    let output = serde_json::Value::from(count("candidatesTokenCount") + count("thoughtsTokenCount"));
     Ok(Reply {
         text,
-        usage: usage(
-            meta.and_then(|m| m.get("promptTokenCount")),
-            meta.and_then(|m| m.get("candidatesTokenCount")),
-        ),
+        usage: usage(meta.and_then(|m| m.get("promptTokenCount")), Some(&output)),
         model: text_field(body.get("modelVersion")),
         truncated: finish == "MAX_TOKENS",
     })
@@ -108,6 +108,7 @@ mod tests {
             api_key: Some(key),
             temperature: 0.3,
             max_output_tokens: 100,
+            context_tokens: 8192,
         }
     }
 
@@ -135,11 +136,12 @@ mod tests {
     fn replies_and_blocked_prompts() {
         let reply = reply(&json!({
             "candidates": [{"content": {"parts": [{"text": "planning…", "thought": true}, {"text": "{}"}], "role": "model"}, "finishReason": "MAX_TOKENS"}],
-            "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 4},
+            "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 4, "thoughtsTokenCount": 30},
             "modelVersion": "gemini-x-001"
         }))
         .unwrap();
         assert_eq!(reply.text, "{}");
+        assert_eq!((reply.usage.input_tokens, reply.usage.output_tokens), (9, 34));
         assert!(reply.truncated);
         assert_eq!(reply.model.as_deref(), Some("gemini-x-001"));
         let blocked = super::reply(&json!({"promptFeedback": {"blockReason": "SAFETY"}})).unwrap_err();

@@ -226,13 +226,14 @@ async fn attempt(client: &reqwest::Client, request: &ApiRequest) -> Attempt {
             ))),
         };
     }
-    let (message, codes) = error_details(&body.unwrap_or_default());
-    // A spent quota is reported as 429 by OpenAI, but waiting does not refill it.
-    let quota_spent = codes.iter().any(|c| c == "insufficient_quota");
-    if is_retryable(status) && !quota_spent {
+    let body = body.unwrap_or_default();
+    let (message, codes) = error_details(&body);
+    // A spent quota or spend limit is reported as 429, but waiting does not refill it.
+    if is_retryable(status) && !is_quota_spent(&codes) {
         return Attempt::Retry(Transient::Status {
             status: status.as_u16(),
-            wait,
+            // Gemini says how long to wait in the body rather than in a header.
+            wait: wait.or_else(|| body_retry_delay(&body)),
         });
     }
     Attempt::Fail(Failure::Rejected {
@@ -252,6 +253,31 @@ async fn read_capped(response: &mut reqwest::Response) -> Result<Option<Vec<u8>>
         body.extend_from_slice(&chunk);
     }
     Ok(Some(body))
+}
+
+/// Error codes that mean the account cannot spend more: OpenAI's spent quota, Anthropic's spend
+/// limit.
+fn is_quota_spent(codes: &[String]) -> bool {
+    codes
+        .iter()
+        .any(|c| c == "insufficient_quota" || c == "enforced_spend_limit_reached")
+}
+
+/// Gemini's `google.rpc.RetryInfo` in `error.details[]`: `"retryDelay": "34s"`. Clamped like
+/// `Retry-After`.
+fn body_retry_delay(body: &[u8]) -> Option<Duration> {
+    let value = serde_json::from_slice::<serde_json::Value>(body).ok()?;
+    value
+        .get("error")?
+        .get("details")?
+        .as_array()?
+        .iter()
+        .filter_map(|detail| detail.get("retryDelay")?.as_str())
+        .find_map(|delay| {
+            let seconds = delay.trim().strip_suffix('s')?.parse::<f64>().ok()?;
+            (seconds.is_finite() && seconds >= 0.0)
+                .then(|| Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER.as_secs_f64())))
+        })
 }
 
 /// The message and the codes of a provider's error body. All four providers put a message in
@@ -278,13 +304,16 @@ fn error_details(body: &[u8]) -> (String, Vec<String>) {
             _ => None,
         })
         .collect();
-    // Gemini puts the precise reason (API_KEY_INVALID) in `error.details[].reason`.
-    if let Some(details) = error.get("details").and_then(|d| d.as_array()) {
-        codes.extend(
+    match error.get("details") {
+        // Gemini puts the precise reason (API_KEY_INVALID) in `error.details[].reason`.
+        Some(serde_json::Value::Array(details)) => codes.extend(
             details
                 .iter()
                 .filter_map(|d| d.get("reason").and_then(|r| r.as_str()).map(str::to_string)),
-        );
+        ),
+        // Anthropic: `error.details.error_code` (enforced_spend_limit_reached).
+        Some(details) => codes.extend(details.get("error_code").and_then(|c| c.as_str()).map(str::to_string)),
+        None => {}
     }
     (snippet(&message), codes)
 }
@@ -359,7 +388,7 @@ pub(crate) fn failure_error(kind: ProviderKind, model: &str, settings: &Settings
                 format!("model {model} not found at {provider}: {message}{hint}")
             } else if is_context_too_long(status, &text) {
                 format!("input too long for {provider} model {model}: {message}")
-            } else if codes.iter().any(|c| c == "insufficient_quota") {
+            } else if is_quota_spent(&codes) {
                 format!("{provider} quota exhausted for model {model}: {message}")
             } else {
                 format!("{provider} rejected the request for model {model} (HTTP {status}): {message}")
@@ -508,6 +537,28 @@ mod tests {
     }
 
     #[test]
+    fn gemini_retry_info_and_anthropic_spend_limits_are_read_from_the_body() {
+        let gemini = br#"{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[
+            {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[]},
+            {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"34s"}]}}"#;
+        assert_eq!(body_retry_delay(gemini), Some(Duration::from_secs(34)));
+        let long = br#"{"error":{"details":[{"retryDelay":"86400s"}]}}"#;
+        assert_eq!(body_retry_delay(long), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            body_retry_delay(br#"{"error":{"details":[{"retryDelay":"soon"}]}}"#),
+            None
+        );
+        assert_eq!(body_retry_delay(b"not json"), None);
+
+        let anthropic = br#"{"type":"error","error":{"type":"rate_limit_error","message":"spend limit reached",
+            "details":{"error_code":"enforced_spend_limit_reached"}}}"#;
+        let (_, codes) = error_details(anthropic);
+        assert_eq!(codes, vec!["rate_limit_error", "enforced_spend_limit_reached"]);
+        assert!(is_quota_spent(&codes));
+        assert!(!is_quota_spent(&["rate_limit_error".to_string()]));
+    }
+
+    #[test]
     fn failures_map_to_messages_that_name_what_to_check_and_never_the_key() {
         let mut settings = Settings::default();
         settings.providers.openai.api_key = Some(Secret::new("sk-secret-123"));
@@ -555,6 +606,13 @@ mod tests {
         assert_eq!(
             msg(ProviderKind::Anthropic, Failure::RateLimited { retries: 2 }),
             "rate-limited by anthropic after 2 retries"
+        );
+        assert_eq!(
+            msg(
+                ProviderKind::Anthropic,
+                rejected(429, "spend limit reached", &["enforced_spend_limit_reached"])
+            ),
+            "anthropic quota exhausted for model m1: spend limit reached"
         );
         let echoed = msg(ProviderKind::OpenAi, rejected(422, "bad value sk-secret-123", &[]));
         assert!(!echoed.contains("sk-secret-123") && echoed.contains("***"), "{echoed}");

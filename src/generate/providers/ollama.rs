@@ -1,4 +1,5 @@
-//! Ollama: `POST {OLLAMA_BASE_URL}/api/chat` with `stream: false` and `format: "json"`.
+//! Ollama: `POST {OLLAMA_BASE_URL}/api/chat` with `stream: false`, `format: "json"` and a
+//! context window (`num_ctx`) large enough for the prompt.
 
 use super::http::ApiRequest;
 use super::wire::{Conversation, Reply, Role, Target, text_field, usage};
@@ -23,7 +24,11 @@ pub(crate) fn request(target: &Target, conversation: &Conversation) -> Result<Ap
             "messages": messages,
             "stream": false,
             "format": "json",
-            "options": {"temperature": target.temperature, "num_predict": target.max_output_tokens},
+            "options": {
+                "temperature": target.temperature,
+                "num_predict": target.max_output_tokens,
+                "num_ctx": target.context_tokens,
+            },
         }),
     })
 }
@@ -52,6 +57,7 @@ mod tests {
             api_key: None,
             temperature: 0.4,
             max_output_tokens: 64,
+            context_tokens: 8192,
         };
         let request = request(&target, &Conversation::new("s".into(), "u".into())).unwrap();
         assert_eq!(request.url.as_str(), "http://localhost:11434/api/chat");
@@ -59,6 +65,9 @@ mod tests {
         assert_eq!(request.body["stream"], false);
         assert_eq!(request.body["format"], "json");
         assert_eq!(request.body["options"]["num_predict"], 64);
+        assert_eq!(request.body["options"]["num_ctx"], 8192);
+        assert_eq!(super::super::wire::context_tokens(6000, 4096), 17_408);
+        assert_eq!(super::super::wire::context_tokens(1_000_000, 4096), 131_072);
         let reply = reply(&json!({"model": "llama3.1", "message": {"content": "{}"}, "prompt_eval_count": 5, "eval_count": 2, "done_reason": "stop"})).unwrap();
         assert_eq!(
             (reply.text.as_str(), reply.usage.input_tokens, reply.usage.output_tokens),

@@ -101,6 +101,7 @@ mod tests {
             api_key: Some(key),
             temperature: 0.4,
             max_output_tokens: 900,
+            context_tokens: 8192,
         }
     }
 

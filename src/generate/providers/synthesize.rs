@@ -144,6 +144,10 @@ impl<'a> Llm<'a> {
             api_key: provider.api_key.as_ref(),
             temperature: self.settings.llm.temperature,
             max_output_tokens: self.settings.llm.max_output_tokens,
+            context_tokens: super::wire::context_tokens(
+                self.settings.llm.evidence_token_budget,
+                self.settings.llm.max_output_tokens,
+            ),
         }
     }
 

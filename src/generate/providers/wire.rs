@@ -45,6 +45,17 @@ pub(crate) struct Target<'a> {
     pub api_key: Option<&'a Secret>,
     pub temperature: f32,
     pub max_output_tokens: u32,
+    /// The context window a request needs (prompt, evidence, a retry turn and the answer), for
+    /// providers that must be told (Ollama's `num_ctx`, which otherwise truncates at 2–4k).
+    pub context_tokens: u32,
+}
+
+/// [`Target::context_tokens`] for these settings: the evidence budget, room for the instructions
+/// and a retry turn, and two answers, rounded up to 1,024 and capped at 128k.
+pub(crate) fn context_tokens(evidence_token_budget: usize, max_output_tokens: u32) -> u32 {
+    const INSTRUCTIONS: u64 = 3072;
+    let needed = evidence_token_budget as u64 + INSTRUCTIONS + 2 * u64::from(max_output_tokens);
+    (needed.div_ceil(1024) * 1024).min(131_072) as u32
 }
 
 /// The text of a completion and what it cost.
