@@ -102,6 +102,7 @@ fn measure(data: &Path) {
         run_id: None,
         experiment_id: None,
         output_dir,
+        confine_to: None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -57,6 +57,7 @@ pub fn run(args: GenerateArgs) -> i32 {
         run_id: None,
         experiment_id: None,
         output_dir: args.output.unwrap_or_else(|| settings.storage.output_dir.clone()),
+        confine_to: None,
     };
     if let Err(e) = crate::generate::providers::resolve(&request.generation.provider, &settings) {
         eprintln!("{}", error_line(&e));

@@ -34,6 +34,9 @@ pub struct RunRequest {
     pub experiment_id: Option<String>,
     /// The run folder is created inside it.
     pub output_dir: PathBuf,
+    /// The server's data directory (canonical): symbolic links in a folder that lead out of it
+    /// are skipped. `None` on the command line.
+    pub confine_to: Option<PathBuf>,
 }
 
 /// What a run produced.
@@ -75,7 +78,10 @@ pub async fn execute_run(
     let provider = validate_generation(&request.generation, settings)?;
     step(progress, Step::Ingesting, "reading research data")?;
     let path = request.data_path.clone();
-    let limits = IngestLimits::from_settings(&settings.storage);
+    let limits = IngestLimits {
+        confine_to: request.confine_to.clone(),
+        ..IngestLimits::from_settings(&settings.storage)
+    };
     let corpus = blocking(move || load_path(&path, &limits).map_err(Error::from)).await?;
     run_on_corpus(corpus, provider, request, settings, progress, started).await
 }

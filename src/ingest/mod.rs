@@ -27,10 +27,13 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// Size limits of one ingestion (`storage.max_file_bytes`, `storage.max_total_bytes`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestLimits {
     pub max_file_bytes: u64,
     pub max_total_bytes: u64,
+    /// The folder reads must stay in (the server's data directory, canonical): a symbolic link
+    /// inside a folder that leads out of it is skipped. `None` (the CLI) follows links anywhere.
+    pub confine_to: Option<PathBuf>,
 }
 
 impl IngestLimits {
@@ -38,6 +41,7 @@ impl IngestLimits {
         IngestLimits {
             max_file_bytes: s.max_file_bytes,
             max_total_bytes: s.max_total_bytes,
+            confine_to: None,
         }
     }
 }
@@ -225,7 +229,8 @@ struct Found {
 fn load_folder(root: &Path, shown: &str, limits: &IngestLimits) -> Result<Corpus, IngestError> {
     let mut found = Vec::new();
     let mut skipped = Vec::new();
-    walk(root, "", &mut found, &mut skipped).map_err(|e| IngestError::Unreadable {
+    let confine = limits.confine_to.as_deref();
+    walk(root, "", confine, &mut found, &mut skipped).map_err(|e| IngestError::Unreadable {
         file: shown.to_string(),
         message: e.to_string(),
     })?;
@@ -296,9 +301,15 @@ fn load_folder(root: &Path, shown: &str, limits: &IngestLimits) -> Result<Corpus
     corpus.finish(shown)
 }
 
-/// Collects regular files under `dir` (following symbolic links to files, not to folders),
-/// skipping names that start with `.`.
-fn walk(dir: &Path, prefix: &str, found: &mut Vec<Found>, skipped: &mut Vec<SkippedFile>) -> io::Result<()> {
+/// Collects regular files under `dir` (following symbolic links to files, not to folders, and
+/// with `confine` only those that stay inside it), skipping names that start with `.`.
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    confine: Option<&Path>,
+    found: &mut Vec<Found>,
+    skipped: &mut Vec<SkippedFile>,
+) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -321,6 +332,16 @@ fn walk(dir: &Path, prefix: &str, found: &mut Vec<Found>, skipped: &mut Vec<Skip
                     });
                     continue;
                 }
+                Ok(_)
+                    if confine
+                        .is_some_and(|root| !fs::canonicalize(&path).is_ok_and(|target| target.starts_with(root))) =>
+                {
+                    skipped.push(SkippedFile {
+                        path: relative,
+                        reason: "symbolic link leading out of the data directory (not followed)".to_string(),
+                    });
+                    continue;
+                }
                 Ok(m) => m,
                 Err(e) => {
                     skipped.push(SkippedFile {
@@ -331,7 +352,7 @@ fn walk(dir: &Path, prefix: &str, found: &mut Vec<Found>, skipped: &mut Vec<Skip
                 }
             }
         } else if file_type.is_dir() {
-            if let Err(e) = walk(&path, &relative, found, skipped) {
+            if let Err(e) = walk(&path, &relative, confine, found, skipped) {
                 skipped.push(SkippedFile {
                     path: relative,
                     reason: format!("cannot read folder: {e}"),
@@ -537,6 +558,7 @@ mod tests {
         let tiny = IngestLimits {
             max_file_bytes: 4,
             max_total_bytes: 100,
+            confine_to: None,
         };
         assert!(matches!(
             load_bytes("a.txt", b"hello", &tiny),

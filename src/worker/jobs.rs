@@ -92,6 +92,12 @@ impl JobExecutor for PipelineExecutor {
                 run_id: Some(run.run_id),
                 experiment_id: Some(run.experiment_id),
                 output_dir: run.output_dir,
+                // The data directory as submission checked it (canonical), so that a folder's
+                // symbolic links cannot lead the run out of it.
+                confine_to: Some(
+                    std::fs::canonicalize(&settings.storage.data_dir)
+                        .unwrap_or_else(|_| settings.storage.data_dir.clone()),
+                ),
             };
             let outcome = execute_run(&request, &settings, &*progress).await?;
             job_output(outcome)

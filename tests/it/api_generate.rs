@@ -553,3 +553,53 @@ async fn the_real_pipeline_fails_a_job_on_unusable_data_naming_the_file() {
         1
     );
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn symbolic_links_in_a_folder_cannot_lead_a_job_out_of_the_data_directory() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = "I want nobody outside this folder to ever read the payroll numbers.";
+    std::fs::write(
+        outside.path().join("secret.csv"),
+        format!("participant_id,response\nX1,{secret}\n"),
+    )
+    .unwrap();
+    let app = spawn_app(|_| {}).await;
+    write_planted_csv(&app.data_dir.join("mixed/interviews.csv"), 2, 6);
+    std::os::unix::fs::symlink(outside.path().join("secret.csv"), app.data_dir.join("mixed/escape.csv")).unwrap();
+    // A link that stays inside the data directory is still followed.
+    write_planted_csv(&app.data_dir.join("shared/more.csv"), 2, 6);
+    std::os::unix::fs::symlink(
+        app.data_dir.join("shared/more.csv"),
+        app.data_dir.join("mixed/linked.csv"),
+    )
+    .unwrap();
+
+    let id = app.create_job(json!({"data": "mixed", "count": 2})).await;
+    let job = app.wait_until_ended(&id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let run_id = job["run_id"].as_str().unwrap();
+    let experiment_id = job["experiment_id"].as_str().unwrap();
+    let run: Value = app
+        .get(&format!("/api/v1/experiments/{experiment_id}/runs/{run_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sources: Vec<&str> = run["source_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["interviews.csv", "linked.csv"], "{run}");
+    assert_eq!(run["skipped_files"][0]["path"], "escape.csv", "{run}");
+    assert!(
+        run["skipped_files"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("out of the data directory"),
+        "{run}"
+    );
+    assert!(!job.to_string().contains("payroll"), "nothing from outside is used");
+}

@@ -27,6 +27,7 @@ fn request(output_dir: &Path, count: usize, seed: u64) -> RunRequest {
         run_id: None,
         experiment_id: None,
         output_dir: output_dir.to_path_buf(),
+        confine_to: None,
     }
 }
 

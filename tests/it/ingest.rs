@@ -676,6 +676,7 @@ fn size_limits_are_checked_before_reading() {
     let roomy = IngestLimits {
         max_file_bytes: 100 * GIB,
         max_total_bytes: 100 * GIB,
+        confine_to: None,
     };
     let total = dir.path().join("total");
     sparse(&total.join("a.csv"), 64 * GIB);
