@@ -316,6 +316,8 @@ fn generation_body(config: &Map<String, Value>, data: &str, overrides: &Map<Stri
     }
     for (key, value) in overrides {
         match (key.as_str(), value) {
+            // `null` counts as absent: the experiment's value stays.
+            (_, Value::Null) => {}
             // Options given in the body are merged over the experiment's.
             ("config", Value::Object(extra)) => {
                 let mut merged = body
@@ -355,6 +357,15 @@ pub fn experiment_generate_request(
         if overrides.get(key).is_some_and(|v| !v.is_null()) {
             return Err(validation(vec![FieldError::new(key, "is given by the path")]));
         }
+    }
+    if ["count", "persona_count"]
+        .iter()
+        .all(|key| overrides.get(*key).is_some_and(|v| !v.is_null()))
+    {
+        return Err(validation(vec![FieldError::new(
+            "persona_count",
+            "give count or persona_count, not both",
+        )]));
     }
     let experiment = db
         .read(|conn| experiments::get(conn, experiment_id))?
@@ -517,6 +528,11 @@ mod tests {
         assert_eq!(body["count"], 2);
         assert_eq!(body["data"], "b.csv");
         assert_eq!(body["config"], json!({"style": "short", "tone": "plain"}));
+        // `null` keeps the experiment's value.
+        let nulls = json!({"count": null, "seed": null, "config": null, "persona_count": null});
+        let body = generation_body(config, "a.csv", nulls.as_object().unwrap());
+        assert_eq!((&body["count"], &body["seed"]), (&json!(4), &json!(7)));
+        assert_eq!(body["config"], json!({"style": "short"}));
     }
 
     #[test]

@@ -438,3 +438,46 @@ async fn experiment_history_survives_a_killed_server() {
     assert_eq!(persona, after["personas"][1]);
     restarted.kill_hard();
 }
+
+#[tokio::test]
+async fn generate_overrides_treat_null_as_absent_and_refuse_two_counts() {
+    let app = spawn_app_with(|_| {}, FakeExecutor::succeeding().shared()).await;
+    app.write_data_file("a.csv", "participant_id,response\nP1,I want things.\n");
+    let experiment = create_experiment(
+        &app,
+        json!({"name": "merge", "data_sources": ["a.csv"], "config": {"persona_count": 2, "seed": 9, "tone": "plain"}}),
+    )
+    .await;
+    let id = experiment["id"].as_str().unwrap();
+    let job = json_of(
+        app.post_json(
+            &format!("/api/v1/experiments/{id}/generate"),
+            &json!({"count": null, "seed": null, "config": null, "data": null}),
+        )
+        .await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let job_id = job["job_id"].as_str().unwrap();
+    assert_eq!(job["count"], 2, "{job}");
+    let request: String = {
+        let sql = "SELECT request FROM jobs WHERE id = ?1";
+        app.db
+            .read(|conn| Ok(conn.query_row(sql, [job_id], |row| row.get(0))?))
+            .unwrap()
+    };
+    let request: Value = serde_json::from_str(&request).unwrap();
+    assert_eq!(
+        (&request["seed"], &request["config"]),
+        (&json!(9), &json!({"tone": "plain"}))
+    );
+
+    let both = app
+        .post_json(
+            &format!("/api/v1/experiments/{id}/generate"),
+            &json!({"count": 4, "persona_count": 5}),
+        )
+        .await;
+    let error = error_body(both, StatusCode::UNPROCESSABLE_ENTITY, "validation_error").await;
+    assert_eq!(error["details"]["fields"][0]["field"], "persona_count", "{error}");
+}
