@@ -270,7 +270,8 @@ pub fn submit_job(
         model: request.model.clone(),
         config: request.config.clone(),
         webhook_url: request.webhook_url.clone(),
-        seed: request.seed,
+        // The seed in force now, so that the job and its run record the one actually used.
+        seed: Some(request.seed.unwrap_or(settings.generation.seed)),
     };
     db.write(move |tx| {
         if let Some(limit) = max_concurrent_jobs {

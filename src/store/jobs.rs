@@ -553,10 +553,12 @@ pub fn cancel_pending(tx: &Transaction<'_>, job_id: &str, now: &str) -> Result<O
     )
 }
 
-/// Asks the worker running `job_id` to stop at its next step. False when the job is not running.
+/// Asks the worker running `job_id` to stop at its next step. False when the job is not running
+/// or its cancellation was already requested (so the request is recorded, and streamed, once).
 pub fn request_cancel(tx: &Transaction<'_>, job_id: &str, now: &str) -> Result<bool> {
     let sql = format!(
-        "UPDATE jobs SET cancel_requested = 1, updated_at = ?2 WHERE id = ?1 AND status = 'running' RETURNING {RETURNING}"
+        "UPDATE jobs SET cancel_requested = 1, updated_at = ?2
+         WHERE id = ?1 AND status = 'running' AND cancel_requested = 0 RETURNING {RETURNING}"
     );
     let Some(job) = query_job(tx, &sql, params![job_id, now])? else {
         return Ok(false);
@@ -752,6 +754,10 @@ mod tests {
         assert_eq!(running.id, running_job.id);
         assert!(db.write(|tx| cancel_pending(tx, &running.id, T1)).unwrap().is_none());
         assert!(db.write(|tx| request_cancel(tx, &running.id, T1)).unwrap());
+        assert!(
+            !db.write(|tx| request_cancel(tx, &running.id, T1)).unwrap(),
+            "recorded once"
+        );
         assert_eq!(
             db.write(|tx| renew_lease(tx, &running.lease(), LATER, T2)).unwrap(),
             LeaseRenewal::Held { cancel_requested: true }

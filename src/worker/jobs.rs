@@ -364,6 +364,7 @@ impl JobRunner {
             lost: lost.clone(),
             progress: progress_rx,
             stop: keeper_stop.clone(),
+            notifier: self.notifier.clone(),
         }));
 
         let outcome = self.execute(&job, &run_id, progress).await;
@@ -543,6 +544,7 @@ struct LeaseKeeper {
     lost: Arc<AtomicBool>,
     progress: watch::Receiver<u8>,
     stop: CancellationToken,
+    notifier: JobNotifier,
 }
 
 /// While a job runs: renews its lease every third of the lease time, writes progress as it rises,
@@ -573,14 +575,8 @@ async fn keep_lease(mut keeper: LeaseKeeper) {
                     Err(e) => log::warn!("job {}: renewing its lease failed: {e}", keeper.lease.job_id),
                 }
             }
-            _ = check_cancel.tick() => {
-                let id = keeper.lease.job_id.clone();
-                if let Ok(Some(job)) = keeper.db.read_async(move |conn| job_store::get(conn, &id)).await
-                    && job.cancel_requested
-                {
-                    keeper.cancel.cancel();
-                }
-            }
+            _ = check_cancel.tick() => check_cancel_requested(&keeper).await,
+            _ = keeper.notifier.wait_for_cancel_request() => check_cancel_requested(&keeper).await,
             changed = keeper.progress.changed(), if progress_open => {
                 if changed.is_err() {
                     progress_open = false;
@@ -599,6 +595,16 @@ async fn keep_lease(mut keeper: LeaseKeeper) {
                 }
             }
         }
+    }
+}
+
+/// Stops the job when a client has asked to cancel it.
+async fn check_cancel_requested(keeper: &LeaseKeeper) {
+    let id = keeper.lease.job_id.clone();
+    if let Ok(Some(job)) = keeper.db.read_async(move |conn| job_store::get(conn, &id)).await
+        && job.cancel_requested
+    {
+        keeper.cancel.cancel();
     }
 }
 

@@ -45,17 +45,30 @@ impl Heartbeat {
     }
 }
 
-/// Wakes an idle worker as soon as a job is submitted instead of at its next poll.
+/// Wakes an idle worker as soon as a job is submitted, and running jobs' lease keepers as soon as
+/// a cancellation is requested, instead of at their next poll.
 #[derive(Debug, Clone, Default)]
-pub struct JobNotifier(Arc<Notify>);
+pub struct JobNotifier {
+    submitted: Arc<Notify>,
+    cancel_requested: Arc<Notify>,
+}
 
 impl JobNotifier {
     pub fn job_submitted(&self) {
-        self.0.notify_one();
+        self.submitted.notify_one();
     }
 
     pub(crate) async fn wait(&self) {
-        self.0.notified().await;
+        self.submitted.notified().await;
+    }
+
+    /// Another process's requests are still seen at the keepers' next poll.
+    pub fn cancel_requested(&self) {
+        self.cancel_requested.notify_waiters();
+    }
+
+    pub(crate) async fn wait_for_cancel_request(&self) {
+        self.cancel_requested.notified().await;
     }
 }
 

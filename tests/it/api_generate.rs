@@ -109,6 +109,12 @@ async fn defaults_apply_and_jobs_share_the_experiment_named_after_their_data() {
         })
         .unwrap();
     assert_eq!(name, "a.csv");
+    // The default seed is recorded with the job, and so with its run.
+    let seed = app.query_i64(
+        "SELECT json_extract(request, '$.seed') FROM jobs WHERE id = ?1",
+        [first["job_id"].as_str().unwrap()],
+    );
+    assert_eq!(seed, 42);
 }
 
 #[tokio::test]
@@ -255,7 +261,16 @@ async fn the_list_is_newest_first_paginated_filtered_and_counted() {
 #[tokio::test]
 async fn pending_jobs_cancel_at_once_and_running_jobs_at_their_next_step() {
     let executor = FakeExecutor::waiting();
-    let app = spawn_app_with(|s| s.worker.concurrency = 1, executor.shared()).await;
+    // Polls and lease renewals far apart: the running job hears of its cancellation at once.
+    let app = spawn_app_with(
+        |s| {
+            s.worker.concurrency = 1;
+            s.worker.poll_interval_ms = 60_000;
+            s.worker.lease_seconds = 300;
+        },
+        executor.shared(),
+    )
+    .await;
     app.write_data_file("a.csv", "x");
     let running = app.create_job(json!({"data": "a.csv"})).await;
     let pending = app.create_job(json!({"data": "a.csv"})).await;
@@ -280,7 +295,17 @@ async fn pending_jobs_cancel_at_once_and_running_jobs_at_their_next_step() {
         (view["status"].as_str(), view["cancel_requested"].as_bool()),
         (Some("running"), Some(true))
     );
-    let ended = app.wait_until_ended(&running).await;
+    // Asking twice is answered the same and recorded once.
+    let again = app.delete(&format!("/api/v1/generate/{running}")).await;
+    assert!(matches!(again.status(), StatusCode::ACCEPTED | StatusCode::CONFLICT));
+    let ended = app.wait_for_job(&running, is_ended, Duration::from_secs(10)).await;
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM job_events WHERE job_id = ?1 AND event = 'cancel_requested'",
+            [&running]
+        ),
+        1
+    );
     assert_eq!(ended["status"], "cancelled", "{ended}");
     assert_eq!(
         app.query_i64("SELECT COUNT(*) FROM runs WHERE job_id = ?1", [&running]),

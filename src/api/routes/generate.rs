@@ -216,7 +216,10 @@ pub async fn cancel(path: web::Path<String>, state: web::Data<AppState>) -> Resu
     .await?;
     Ok(match cancellation {
         Cancellation::Cancelled => HttpResponse::Ok().json(view),
-        Cancellation::Requested => HttpResponse::Accepted().json(view),
+        Cancellation::Requested => {
+            state.notifier.cancel_requested();
+            HttpResponse::Accepted().json(view)
+        }
     })
 }
 
