@@ -149,7 +149,17 @@ fn last_component(path: &str) -> &str {
 /// is given. A bad file given directly is an error; in a folder it is skipped and listed with
 /// its reason, and the load fails only if no usable file remains or none holds participant text.
 pub fn load_path(path: &Path, limits: &IngestLimits) -> Result<Corpus, IngestError> {
-    let shown = display_path(path);
+    // Inside the server's data directory, messages name the path as clients gave it, not where
+    // the server keeps its files.
+    let shown = match limits
+        .confine_to
+        .as_deref()
+        .and_then(|root| path.strip_prefix(root).ok())
+    {
+        Some(inside) if inside.as_os_str().is_empty() => ".".to_string(),
+        Some(inside) => display_path(inside),
+        None => display_path(path),
+    };
     let metadata = fs::metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => IngestError::NotFound { path: shown.clone() },
         _ => IngestError::Unreadable {

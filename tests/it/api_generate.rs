@@ -577,6 +577,15 @@ async fn the_real_pipeline_fails_a_job_on_unusable_data_naming_the_file() {
         ),
         1
     );
+
+    // A folder is named as the client gave it, never by where the server keeps it.
+    std::fs::create_dir_all(app.data_dir.join("study/empty")).unwrap();
+    let id = app.create_job(json!({"data": "study/empty"})).await;
+    let job = app.wait_until_ended(&id).await;
+    let error = job["error"].as_str().unwrap();
+    assert!(error.starts_with("study/empty: no usable files"), "{error}");
+    let data_dir = app.data_dir.canonicalize().unwrap();
+    assert!(!error.contains(data_dir.to_str().unwrap()), "{error}");
 }
 
 #[cfg(unix)]
