@@ -4,6 +4,7 @@ use super::Measurement;
 use super::consistency::age_value;
 use super::text::{AgeRange, contains_any_term, truncate_chars, words};
 use crate::domain::Persona;
+use crate::domain::persona::{EvidenceField, normalise_whitespace};
 use regex::Regex;
 use serde_json::json;
 use std::sync::LazyLock;
@@ -73,7 +74,7 @@ pub(crate) fn measure(persona: &Persona) -> Measurement {
     let mut issues = Vec::new();
     let (name_score, name_type) = name(&persona.name, &mut issues);
     let demographics_score = demographics(persona, &mut issues);
-    let (quotes_score, artificial) = quotes(&persona.quotes, &mut issues);
+    let (quotes_score, artificial) = quotes(persona, &mut issues);
     let (goals_score, generic) = goals(&persona.goals, &mut issues);
     let score = (name_score + demographics_score + quotes_score + goals_score) / 4.0;
     let details = json!({
@@ -141,10 +142,22 @@ fn demographics(persona: &Persona, issues: &mut Vec<String>) -> f64 {
     (100.0 - 25.0 * (issues.len() - before) as f64).max(0.0)
 }
 
-fn quote_problem(quote: &str) -> Option<&'static str> {
+/// Whether quote `index` is backed by an evidence excerpt that contains it: then it is what a
+/// participant said, and phrasing that would look scripted in an invented quote is genuine.
+fn is_verbatim(persona: &Persona, index: usize) -> bool {
+    let quote = normalise_whitespace(persona.quotes[index].trim_matches(|c: char| c == '"' || c.is_whitespace()));
+    !quote.is_empty()
+        && persona
+            .evidence
+            .iter()
+            .filter(|e| e.field == EvidenceField::Quotes && e.index == index)
+            .any(|e| normalise_whitespace(&e.excerpt).contains(&quote))
+}
+
+fn quote_problem(quote: &str, verbatim: bool) -> Option<&'static str> {
     let quote = quote.trim();
     let n = quote.split_whitespace().count();
-    if ARTIFICIAL_QUOTE.iter().any(|r| r.is_match(quote)) {
+    if !verbatim && ARTIFICIAL_QUOTE.iter().any(|r| r.is_match(quote)) {
         Some("corporate jargon")
     } else if n < 3 {
         Some("too short")
@@ -156,11 +169,17 @@ fn quote_problem(quote: &str) -> Option<&'static str> {
 }
 
 /// Share of authentic quotes (50 without quotes); the first two artificial ones are reported.
-fn quotes(quotes: &[String], issues: &mut Vec<String>) -> (f64, usize) {
+/// Verbatim quotes are only checked for length.
+fn quotes(persona: &Persona, issues: &mut Vec<String>) -> (f64, usize) {
+    let quotes = &persona.quotes;
     if quotes.is_empty() {
         return (50.0, 0);
     }
-    let problems: Vec<(&String, &str)> = quotes.iter().filter_map(|q| quote_problem(q).map(|r| (q, r))).collect();
+    let problems: Vec<(&String, &str)> = quotes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, q)| quote_problem(q, is_verbatim(persona, i)).map(|r| (q, r)))
+        .collect();
     for (quote, reason) in problems.iter().take(2) {
         issues.push(format!(
             "Quote seems artificial: '{}...' ({reason})",
@@ -282,6 +301,33 @@ mod tests {
                 "Quote seems artificial: 'Too slow....' (too short)",
             ]
         );
+    }
+
+    #[test]
+    fn a_participants_own_words_are_not_artificial() {
+        use crate::domain::persona::Evidence;
+        let mut p = persona("a");
+        p.quotes = vec!["I always keep a list of family favourites on the fridge.".into()];
+        assert_eq!(
+            measure(&p).details["artificial_quotes"],
+            1,
+            "an invented quote is flagged"
+        );
+        p.evidence.push(Evidence {
+            field: EvidenceField::Quotes,
+            index: 0,
+            participant_id: "P1".into(),
+            source: "interviews.csv".into(),
+            location: "line 4".into(),
+            excerpt: "Honestly? I always keep a list of  family favourites on the fridge. It helps.".into(),
+        });
+        let m = measure(&p);
+        assert_eq!(m.details["artificial_quotes"], 0, "{:?}", m.issues);
+        assert_eq!(m.details["quotes_score"], 100.0);
+        // Verbatim or not, a one-word quote is still too short.
+        p.quotes = vec!["Honestly?".into()];
+        p.evidence.last_mut().unwrap().excerpt = "Honestly?".into();
+        assert_eq!(measure(&p).details["artificial_quotes"], 1);
     }
 
     #[test]
