@@ -233,8 +233,16 @@ pub async fn upload(state: &AppState, body: UploadBody) -> std::result::Result<D
 
 /// An uploaded file ingestion cannot use: 422 naming the problem (413 for the size limits).
 fn rejected_file(e: IngestError) -> ApiError {
-    if e.is_too_large() {
-        return ApiError::new(ErrorCode::PayloadTooLarge, e.to_string());
+    match &e {
+        IngestError::FileTooLarge { file, size, limit } => {
+            return ApiError::new(ErrorCode::PayloadTooLarge, e.to_string())
+                .with_details(serde_json::json!({"file": file, "bytes": size, "limit": limit}));
+        }
+        IngestError::TotalTooLarge { file, total, limit } => {
+            return ApiError::new(ErrorCode::PayloadTooLarge, e.to_string())
+                .with_details(serde_json::json!({"file": file, "bytes": total, "limit": limit}));
+        }
+        _ => {}
     }
     let message = e.to_string();
     ApiError::new(

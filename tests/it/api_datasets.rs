@@ -253,3 +253,14 @@ async fn uploads_need_the_token() {
     let open = app.get_with_token("/api/v1/datasets", None).await;
     assert_eq!(open.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_upload_over_the_per_file_limit_names_the_limit() {
+    let app = spawn_app(|s| s.storage.max_file_bytes = 40).await;
+    let body = b"participant_id,response\nP1,I want the report to load before my coffee is cold.\n";
+    let response = upload_raw(&app, "?filename=notes.csv", body).await;
+    let error = error_body(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    assert_eq!(error["details"]["limit"], 40, "{error}");
+    assert_eq!(error["details"]["bytes"], body.len(), "{error}");
+    assert_eq!(app.query_i64("SELECT COUNT(*) FROM datasets", []), 0);
+}
