@@ -42,7 +42,7 @@ pub fn run(args: GenerateArgs) -> i32 {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("{}", error_line(&e));
-            return 2;
+            return super::EXIT_CONFIG;
         }
     };
     let request = RunRequest {
@@ -61,7 +61,7 @@ pub fn run(args: GenerateArgs) -> i32 {
     };
     if let Err(e) = crate::generate::providers::resolve(&request.generation.provider, &settings) {
         eprintln!("{}", error_line(&e));
-        return 2;
+        return super::EXIT_CONFIG;
     }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -1,6 +1,7 @@
 //! `persona score PATH`: quality scores of a personas.json or a run folder, as a table or JSON;
 //! `--min-score` makes it fail (exit 1) when a persona scores below it, for CI pipelines.
 
+use super::Failure;
 use crate::quality::{Dimension, QualityConfig, RunQuality, read_personas, score_run};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
@@ -25,23 +26,23 @@ pub struct ScoreArgs {
 pub fn run(args: ScoreArgs) -> i32 {
     match execute(&args) {
         Ok(code) => code,
-        Err(message) => {
-            eprintln!("error: {message}");
-            1
-        }
+        Err(failure) => failure.report(),
     }
 }
 
-fn execute(args: &ScoreArgs) -> Result<i32, String> {
+fn execute(args: &ScoreArgs) -> Result<i32, Failure> {
     if let Some(min) = args.min_score
         && !(0.0..=100.0).contains(&min)
     {
-        return Err(format!("--min-score must be between 0 and 100 (got {min})"));
+        return Err(Failure::Usage(format!(
+            "--min-score must be between 0 and 100 (got {min})"
+        )));
     }
-    let cfg = QualityConfig::preset(&args.preset).ok_or_else(|| format!("unknown preset '{}'", args.preset))?;
+    let cfg = QualityConfig::preset(&args.preset)
+        .ok_or_else(|| Failure::Usage(format!("unknown preset '{}'", args.preset)))?;
     let personas = read_personas(&args.path).map_err(|e| e.to_string())?;
     if personas.is_empty() {
-        return Err(format!("{}: no personas to score", args.path.display()));
+        return Err(Failure::Run(format!("{}: no personas to score", args.path.display())));
     }
     let run = score_run(&personas, &cfg);
     if args.json {

@@ -1,6 +1,7 @@
 //! `persona script PATH`: one persona of a personas.json or run folder as a conversation script.
 //! Exits 1, printing the findings on stderr, when the privacy audit blocks it.
 
+use super::Failure;
 use crate::domain::Persona;
 use crate::quality::read_personas;
 use crate::scripts::{DEFAULT_THRESHOLD, ScriptError, ScriptFormat, ScriptOptions, generate_script};
@@ -37,10 +38,7 @@ pub struct ScriptArgs {
 pub fn run(args: ScriptArgs) -> i32 {
     match execute(&args) {
         Ok(()) => 0,
-        Err(message) => {
-            eprintln!("error: {message}");
-            1
-        }
+        Err(failure) => failure.report(),
     }
 }
 
@@ -73,12 +71,15 @@ fn read_template(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn execute(args: &ScriptArgs) -> Result<(), String> {
+fn execute(args: &ScriptArgs) -> Result<(), Failure> {
     if !(0.0..=1.0).contains(&args.threshold) {
-        return Err(format!("--threshold must be between 0 and 1 (got {})", args.threshold));
+        return Err(Failure::Usage(format!(
+            "--threshold must be between 0 and 1 (got {})",
+            args.threshold
+        )));
     }
     let personas = read_personas(&args.path).map_err(|e| e.to_string())?;
-    let persona = select(personas, args)?;
+    let persona = select(personas, args).map_err(Failure::Usage)?;
     let options = ScriptOptions {
         format: args.format,
         yaml: args.yaml,
@@ -87,7 +88,7 @@ fn execute(args: &ScriptArgs) -> Result<(), String> {
     };
     let result = match generate_script(&persona, &options) {
         Ok(result) => result,
-        Err(ScriptError::Validation(e)) => return Err(e.to_string()),
+        Err(ScriptError::Validation(e)) => return Err(Failure::Usage(e.to_string())),
         Err(ScriptError::PrivacyAuditFailed(audit)) => {
             let mut message = format!(
                 "privacy audit failed for persona '{}': leakage score {:.3} exceeds the threshold {}; no script written",
@@ -105,7 +106,7 @@ fn execute(args: &ScriptArgs) -> Result<(), String> {
                     l.similarity
                 ));
             }
-            return Err(message);
+            return Err(Failure::Run(message));
         }
     };
     let mut text = result.output;

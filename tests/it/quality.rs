@@ -162,14 +162,15 @@ fn bad_input_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "[{\"name\": ").unwrap();
-    for args in [
-        vec!["score", broken.to_str().unwrap()],
-        vec!["score", dir.path().join("missing.json").to_str().unwrap()],
-        vec!["score", dir.path().to_str().unwrap()],
-        vec!["score", broken.to_str().unwrap(), "--min-score", "120"],
+    // Unusable input exits 1; a bad flag value is a usage error and exits 2.
+    for (args, code) in [
+        (vec!["score", broken.to_str().unwrap()], 1),
+        (vec!["score", dir.path().join("missing.json").to_str().unwrap()], 1),
+        (vec!["score", dir.path().to_str().unwrap()], 1),
+        (vec!["score", broken.to_str().unwrap(), "--min-score", "120"], 2),
     ] {
         let out = persona_cli(&args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
         let err = stderr(&out);
         assert!(
             err.starts_with("error: ") && err.trim_end().lines().count() == 1,

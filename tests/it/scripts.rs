@@ -72,7 +72,7 @@ fn yaml_system_prompt_and_template_files() {
     assert_eq!(stdout(&custom), "user / direct and impatient\n");
 
     let yaml_prompt = persona_cli(&["script", &file, "--index", "0", "--format", "system_prompt", "--yaml"]);
-    assert_eq!(yaml_prompt.status.code(), Some(1));
+    assert_eq!(yaml_prompt.status.code(), Some(2), "a usage error");
     assert!(stderr(&yaml_prompt).starts_with("error: yaml: applies to format character_card only"));
 }
 
@@ -115,7 +115,7 @@ fn a_quote_in_the_title_is_blocked_unless_the_threshold_allows_it() {
     let allowed = persona_cli(&["script", path, "--threshold", "0.2"]);
     assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
     let bad = persona_cli(&["script", path, "--threshold", "1.5"]);
-    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(bad.status.code(), Some(2));
     assert_eq!(stderr(&bad), "error: --threshold must be between 0 and 1 (got 1.5)\n");
 }
 
@@ -124,7 +124,7 @@ fn choosing_a_persona() {
     let dir = tempfile::tempdir().unwrap();
     let file = personas_file(dir.path());
     let ambiguous = persona_cli(&["script", &file]);
-    assert_eq!(ambiguous.status.code(), Some(1));
+    assert_eq!(ambiguous.status.code(), Some(2));
     assert!(stderr(&ambiguous).contains("holds 2 personas; choose one with --persona-id or --index"));
     let unknown = persona_cli(&["script", &file, "--persona-id", "persona-zz"]);
     assert!(
