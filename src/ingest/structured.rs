@@ -7,7 +7,8 @@ use super::fields::{self, Role, ValueStats};
 use super::records::FileRecords;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
 
 /// Keys (compacted) under which a document's records are usually found, in order of preference.
 const RECORD_KEYS: &[&str] = &[
@@ -24,6 +25,41 @@ const RECORD_KEYS: &[&str] = &[
     "rows",
     "submissions",
 ];
+
+/// Keys (compacted) of a speaker in chat logs and message lists.
+const SPEAKER_KEYS: &[&str] = &["role", "speaker", "author", "from", "sender"];
+
+/// Speakers (lowercase) whose messages are not participant evidence: the other side of a chat
+/// or interview, like interviewer turns in transcripts.
+const NON_PARTICIPANT_SPEAKERS: &[&str] = &["assistant", "system", "bot", "agent", "ai", "interviewer", "moderator"];
+
+/// Keys (compacted) never read, at any depth: form and tracking metadata (`metadata.browser`,
+/// Typeform's `hidden` and `calculated`), which describe the submission rather than the person
+/// and would otherwise dominate segmentation.
+const LEFT_OUT_KEYS: &[&str] = &[
+    "metadata",
+    "meta",
+    "hidden",
+    "calculated",
+    "variables",
+    "tracking",
+    "useragent",
+    "browser",
+    "referer",
+    "referrer",
+    "networkid",
+    "ip",
+    "ipaddress",
+    "landedat",
+    "submittedat",
+];
+
+/// Fields (compacted) naming the participant when no participant field exists: a chat's
+/// conversation, a form response's token.
+const FALLBACK_PARTICIPANT_FIELDS: &[&str] = &["conversationid", "threadid", "chatid", "sessionid", "token"];
+
+/// Typeform answer types whose values are contact details, links or dates: never read.
+const LEFT_OUT_ANSWER_TYPES: &[&str] = &["email", "phone_number", "url", "file_url", "payment", "date"];
 
 /// Longest participant id accepted from a field found by name.
 const MAX_ID_CHARS: usize = 100;
@@ -251,6 +287,19 @@ fn scalar_text(value: &Value) -> Option<Cow<'_, str>> {
     }
 }
 
+/// How a value's answer type constrains its role (Typeform answers); `Free` elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Kind {
+    #[default]
+    Free,
+    /// Any other Typeform answer: classified by its ref alone.
+    Answer,
+    /// A long-text answer: the participant's words.
+    Open,
+    /// A choice, number or yes/no: picked, not written, so never text.
+    Closed,
+}
+
 /// One scalar found by [`walk`].
 struct Found<'a> {
     /// Object keys from the record down, joined with `/` (list indices left out).
@@ -260,15 +309,127 @@ struct Found<'a> {
     pointer: &'a str,
     /// Inside a list.
     in_list: bool,
+    kind: Kind,
+}
+
+/// What [`walk`] did not visit.
+#[derive(Default)]
+struct LeftOut {
+    /// Messages by a non-participant speaker (`role: assistant`).
+    turns: usize,
+    /// Those speakers, lowercase.
+    speakers: BTreeSet<String>,
+    /// Column paths of the speaker fields that marked them (`role`, `messages/role`).
+    speaker_columns: HashSet<String>,
+}
+
+/// The speaker field and speaker (lowercase) of a message by a non-participant
+/// (`{"role": "assistant", "content": …}`).
+fn non_participant_speaker(map: &Map<String, Value>) -> Option<(&str, String)> {
+    map.iter().find_map(|(key, value)| {
+        let Value::String(speaker) = value else { return None };
+        let speaker = speaker.trim().to_lowercase();
+        let named = SPEAKER_KEYS.contains(&fields::compact(key).as_str());
+        (named && NON_PARTICIPANT_SPEAKERS.contains(&speaker.as_str())).then(|| (key.as_str(), speaker))
+    })
+}
+
+/// A Typeform answer (`{"field": {"ref": …}, "type": "choice", "choice": {"label": …}}`): the
+/// field's ref (or id), the value, its pointer below the answer, and its kind; `None` as the
+/// value for answers that are left out (e-mail, phone, URL, date).
+struct Answer<'v> {
+    key: &'v str,
+    value: Option<(Cow<'v, str>, String, Kind)>,
+}
+
+fn typeform_answer(map: &Map<String, Value>) -> Option<Answer<'_>> {
+    let field = map.get("field")?.as_object()?;
+    let key = [field.get("ref"), field.get("id")]
+        .into_iter()
+        .flatten()
+        .find_map(|v| v.as_str().filter(|s| !s.trim().is_empty()))?;
+    let answer_type = map.get("type")?.as_str()?;
+    let raw = map.get(answer_type)?;
+    if LEFT_OUT_ANSWER_TYPES.contains(&answer_type) {
+        return Some(Answer { key, value: None });
+    }
+    let here = format!("/{}", escape_pointer(answer_type));
+    let value = match (answer_type, raw) {
+        ("choice", Value::Object(choice)) => ["label", "other"].into_iter().find_map(|name| {
+            let text = choice.get(name)?.as_str()?;
+            Some((Cow::Borrowed(text), format!("{here}/{name}"), Kind::Closed))
+        }),
+        ("choices", Value::Object(choices)) => {
+            let mut picked: Vec<&str> = choices
+                .get("labels")
+                .and_then(Value::as_array)
+                .map(|labels| labels.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            picked.extend(choices.get("other").and_then(Value::as_str));
+            let pointer = if choices.contains_key("labels") {
+                format!("{here}/labels")
+            } else {
+                format!("{here}/other")
+            };
+            (!picked.is_empty()).then(|| (Cow::Owned(picked.join(", ")), pointer, Kind::Closed))
+        }
+        ("number" | "boolean", _) => scalar_text(raw).map(|v| (v, here, Kind::Closed)),
+        ("text", _) => {
+            let long = field.get("type").and_then(Value::as_str) == Some("long_text");
+            scalar_text(raw).map(|v| (v, here, if long { Kind::Open } else { Kind::Answer }))
+        }
+        _ => scalar_text(raw).map(|v| (v, here, Kind::Answer)),
+    };
+    Some(Answer { key, value })
 }
 
 /// Calls `visit` for every scalar under `value`.
 /// Column paths join object keys with `/` and leave out list indices, so that the same field of
-/// every record (and every item of a list) is one column.
-fn walk<'v>(value: &'v Value, column: &mut String, pointer: &mut String, in_list: bool, visit: &mut dyn FnMut(Found)) {
+/// every record (and every item of a list) is one column. Left out: [`LEFT_OUT_KEYS`], messages
+/// by non-participant speakers (counted in `left_out`); Typeform answers are read as one field
+/// named by their ref (`answers/role`).
+fn walk<'v>(
+    value: &'v Value,
+    column: &mut String,
+    pointer: &mut String,
+    in_list: bool,
+    left_out: &mut LeftOut,
+    visit: &mut dyn FnMut(Found),
+) {
     match value {
         Value::Object(map) => {
+            if let Some((key, speaker)) = non_participant_speaker(map) {
+                left_out.turns += 1;
+                left_out.speakers.insert(speaker);
+                let path = if column.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{column}/{key}")
+                };
+                left_out.speaker_columns.insert(path);
+                return;
+            }
+            if let Some(answer) = typeform_answer(map) {
+                if let Some((text, below, kind)) = answer.value {
+                    let path = if column.is_empty() {
+                        answer.key.to_string()
+                    } else {
+                        format!("{column}/{}", answer.key)
+                    };
+                    visit(Found {
+                        column: &path,
+                        value: &text,
+                        pointer: &format!("{pointer}{below}"),
+                        in_list: false,
+                        kind,
+                    });
+                }
+                return;
+            }
             for (key, child) in map {
+                if LEFT_OUT_KEYS.contains(&fields::compact(key).as_str()) {
+                    continue;
+                }
                 let (column_len, pointer_len) = (column.len(), pointer.len());
                 if !column.is_empty() {
                     column.push('/');
@@ -276,7 +437,7 @@ fn walk<'v>(value: &'v Value, column: &mut String, pointer: &mut String, in_list
                 column.push_str(key);
                 pointer.push('/');
                 pointer.push_str(&escape_pointer(key));
-                walk(child, column, pointer, in_list, visit);
+                walk(child, column, pointer, in_list, left_out, visit);
                 column.truncate(column_len);
                 pointer.truncate(pointer_len);
             }
@@ -286,7 +447,7 @@ fn walk<'v>(value: &'v Value, column: &mut String, pointer: &mut String, in_list
                 let pointer_len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&i.to_string());
-                walk(child, column, pointer, true, visit);
+                walk(child, column, pointer, true, left_out, visit);
                 pointer.truncate(pointer_len);
             }
         }
@@ -297,10 +458,25 @@ fn walk<'v>(value: &'v Value, column: &mut String, pointer: &mut String, in_list
                     value: &text,
                     pointer,
                     in_list,
+                    kind: Kind::Free,
                 });
             }
         }
     }
+}
+
+/// An e-mail address, an IP address or a Unix timestamp (10 or 13 digits): contact or
+/// tracking data, not a trait.
+fn is_contact_or_tracking(value: &str) -> bool {
+    let email = value
+        .split_once('@')
+        .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.') && !value.contains(char::is_whitespace));
+    let whole = value.split_once('.').map_or(value, |(whole, _)| whole);
+    let epoch = matches!(whole.len(), 10 | 13)
+        && whole.starts_with('1')
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && value.parse::<f64>().is_ok();
+    email || epoch || value.parse::<IpAddr>().is_ok()
 }
 
 /// The field naming the participant: the most specific name found in any record, among scalar
@@ -310,7 +486,12 @@ fn find_participant_field(records: &[RecordRef]) -> Option<String> {
     for record in records {
         let Value::Object(map) = record.value else { continue };
         let mut consider = |path: String, value: &Value| {
-            let Some(rank) = fields::participant_field_rank(&path) else {
+            let fallback = || {
+                let compact = fields::compact(&path);
+                let rank = FALLBACK_PARTICIPANT_FIELDS.iter().position(|&f| f == compact)?;
+                Some(usize::MAX / 2 + rank)
+            };
+            let Some(rank) = fields::participant_field_rank(&path).or_else(fallback) else {
                 return;
             };
             let usable = scalar_text(value).is_some_and(|v| !v.trim().is_empty() && v.chars().count() <= MAX_ID_CHARS);
@@ -342,7 +523,16 @@ fn participant_id_of(record: &RecordRef, id_field: Option<&str>) -> Option<Strin
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
     });
-    field.or_else(|| record.key.clone())
+    let fallback = || {
+        let map = record.value.as_object()?;
+        FALLBACK_PARTICIPANT_FIELDS.iter().find_map(|&wanted| {
+            let (_, value) = map.iter().find(|(key, _)| fields::compact(key) == wanted)?;
+            scalar_text(value)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty() && v.chars().count() <= MAX_ID_CHARS)
+        })
+    };
+    field.or_else(fallback).or_else(|| record.key.clone())
 }
 
 #[derive(Default)]
@@ -350,6 +540,11 @@ struct Column {
     stats: ValueStats,
     role: Option<Role>,
     key: String,
+    kind: Kind,
+    values: usize,
+    /// Values that are e-mail or IP addresses or Unix timestamps.
+    contact_or_tracking: usize,
+    max_chars: usize,
 }
 
 fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
@@ -362,6 +557,7 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
     let mut pointer_buf = String::new();
 
     // First pass: whose record it is, and what each field looks like.
+    let mut seen_left_out = LeftOut::default();
     for (number, record) in records.iter().enumerate() {
         let id = participant_id_of(record, id_field.as_deref())
             .unwrap_or_else(|| format!("{id_prefix}-record{}", number + 1));
@@ -369,7 +565,11 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
         record_participant.push(participant);
         let mut observe = |found: Found| {
             let Found {
-                column, value, in_list, ..
+                column,
+                value,
+                in_list,
+                kind,
+                ..
             } = found;
             let column = if column.is_empty() {
                 record.scalar_column
@@ -387,19 +587,51 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
                 columns.push((column.to_string(), Column::default()));
                 columns.len() - 1
             });
-            let stats = &mut columns[index].1.stats;
-            stats.in_list |= in_list;
-            stats.observe(participant, value);
+            let column = &mut columns[index].1;
+            column.stats.in_list |= in_list;
+            column.stats.observe(participant, value);
+            column.kind = kind;
+            column.values += 1;
+            column.contact_or_tracking += usize::from(is_contact_or_tracking(value));
+            column.max_chars = column.max_chars.max(value.chars().count());
         };
         column_buf.clear();
         pointer_buf.clear();
-        walk(record.value, &mut column_buf, &mut pointer_buf, false, &mut observe);
+        walk(
+            record.value,
+            &mut column_buf,
+            &mut pointer_buf,
+            false,
+            &mut seen_left_out,
+            &mut observe,
+        );
     }
 
     // Classify; attribute keys are the field's own name unless two fields share it.
     let mut leaf_count: HashMap<String, usize> = HashMap::new();
     for (path, column) in &mut columns {
-        let role = fields::classify(&path.replace('/', "_"), &column.stats);
+        // A Typeform answer is named by its ref alone (`answers/q1` is not an answer text).
+        let name = match column.kind {
+            Kind::Free => path.replace('/', "_"),
+            _ => path.rsplit('/').next().unwrap_or(path).to_string(),
+        };
+        let mut role = fields::classify(&name, &column.stats);
+        // Closed answers were picked from a list: short ones describe the person, none are words.
+        if column.kind == Kind::Closed && role == Role::Text {
+            role = if column.max_chars <= 80 {
+                Role::Attribute
+            } else {
+                Role::Ignore
+            };
+        }
+        if column.kind == Kind::Open {
+            role = Role::Text;
+        }
+        // A speaker field (`role: user` once assistant messages are left out) is not a trait.
+        let speaker = seen_left_out.speaker_columns.contains(path.as_str());
+        if speaker || (column.contact_or_tracking * 5 >= column.values * 4 && role != Role::Text) {
+            role = Role::Ignore;
+        }
         column.role = Some(role);
         if role == Role::Attribute {
             let leaf = fields::snake_case(path.rsplit('/').next().unwrap_or(path));
@@ -416,6 +648,7 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
     }
 
     // Second pass: attributes and utterances in document order.
+    let mut left_out = LeftOut::default();
     for (record, &participant) in records.iter().zip(&record_participant) {
         let mut emit = |found: Found| {
             let Found {
@@ -443,10 +676,29 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
         column_buf.clear();
         pointer_buf.clear();
         pointer_buf.push_str(&record.pointer);
-        walk(record.value, &mut column_buf, &mut pointer_buf, false, &mut emit);
+        walk(
+            record.value,
+            &mut column_buf,
+            &mut pointer_buf,
+            false,
+            &mut left_out,
+            &mut emit,
+        );
+    }
+    if left_out.turns > 0 {
+        out.warnings.push(format!(
+            "{} message(s) by {} left out (not participant evidence)",
+            left_out.turns,
+            left_out.speakers.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
     }
 
-    if out.utterances.is_empty() {
+    if out.utterances.is_empty() && left_out.turns > 0 {
+        out.no_text_reason = Some(format!(
+            "only {} messages found",
+            left_out.speakers.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    } else if out.utterances.is_empty() {
         let list = |role: Role| {
             columns
                 .iter()
@@ -652,5 +904,204 @@ mod tests {
         assert_eq!(records.attributes[1]["role"], "Doctor");
         let e = parse_yaml("bad.yaml", "bad", "a: [1, 2\nb: 3\n").unwrap_err();
         assert!(e.line().is_some(), "{e}");
+    }
+
+    #[test]
+    fn chat_log_lines_by_assistants_and_systems_are_left_out() {
+        let text = concat!(
+            r#"{"user_id": "U1", "role": "system", "content": "You are a helpful budgeting assistant.", "channel": "web"}"#,
+            "\n",
+            r#"{"user_id": "U1", "role": "Assistant", "content": "Hi! What can I help you with today?", "channel": "web"}"#,
+            "\n",
+            r#"{"user_id": "U1", "role": "user", "content": "My income arrives in lumps every few months.", "channel": "web"}"#,
+            "\n",
+            r#"{"user_id": "U2", "speaker": "BOT", "content": "Welcome back to the app, how are you?", "channel": "ios"}"#,
+            "\n",
+            r#"{"user_id": "U2", "speaker": "customer", "content": "I need reminders before school fees leave the account.", "channel": "ios"}"#,
+            "\n",
+        );
+        let records = parse_jsonl("chat.jsonl", "chat", text).unwrap();
+        assert_eq!(records.ids, ["U1", "U2"]);
+        assert_eq!(
+            records.texts(),
+            [
+                (
+                    "U1".into(),
+                    "line 3".into(),
+                    "My income arrives in lumps every few months.".into()
+                ),
+                (
+                    "U2".into(),
+                    "line 5".into(),
+                    "I need reminders before school fees leave the account.".into()
+                ),
+            ]
+        );
+        // The speaker field is not a trait; the channel is.
+        assert_eq!(records.attributes[0].get("role"), None);
+        assert_eq!(records.attributes[1].get("speaker"), None);
+        assert_eq!(records.attributes[1]["channel"], "ios");
+        assert_eq!(
+            records.warnings,
+            ["3 message(s) by assistant, bot, system left out (not participant evidence)"]
+        );
+    }
+
+    #[test]
+    fn message_lists_leave_out_other_speakers_and_keep_pointers() {
+        let text = r#"[
+          {"conversation_id": "c1", "messages": [
+            {"from": "interviewer", "text": "What is the hardest part of budgeting for you?"},
+            {"from": "participant", "text": "Splitting bills with four flatmates is always messy."},
+            {"author": "AI", "text": "Thanks, could you tell me more about that?"},
+            {"from": "participant", "text": "Someone always forgets to pay their share of the wifi."}]},
+          {"conversation_id": "c2", "messages": [
+            {"sender": "moderator", "text": "Tell me about your week."},
+            {"sender": "agent", "text": "Our agent will follow up on that soon."},
+            {"from": "participant", "text": "I keep a jar in the kitchen for pocket money."}]}
+        ]"#;
+        let records = parse_json("conv.json", "conv", text).unwrap();
+        // Without a participant field, the conversation id names the participant.
+        assert_eq!(records.ids, ["c1", "c2"]);
+        assert_eq!(
+            records.texts(),
+            [
+                (
+                    "c1".into(),
+                    "/0/messages/1/text".into(),
+                    "Splitting bills with four flatmates is always messy.".into()
+                ),
+                (
+                    "c1".into(),
+                    "/0/messages/3/text".into(),
+                    "Someone always forgets to pay their share of the wifi.".into()
+                ),
+                (
+                    "c2".into(),
+                    "/1/messages/2/text".into(),
+                    "I keep a jar in the kitchen for pocket money.".into()
+                ),
+            ]
+        );
+        assert!(
+            records.attributes.iter().all(|a| a.is_empty()),
+            "{:?}",
+            records.attributes
+        );
+        assert_eq!(
+            records.warnings,
+            ["4 message(s) by agent, ai, interviewer, moderator left out (not participant evidence)"]
+        );
+
+        // Only the assistant's side: no participant text, said so.
+        let text =
+            "{\"user_id\": \"U1\", \"role\": \"assistant\", \"content\": \"How can I help you today with budgets?\"}\n";
+        let records = parse_jsonl("bot.jsonl", "bot", text).unwrap();
+        assert!(records.utterances.is_empty());
+        assert_eq!(records.no_text_reason.as_deref(), Some("only assistant messages found"));
+    }
+
+    #[test]
+    fn a_role_that_is_a_job_is_still_an_attribute() {
+        let text = r#"[{"participant_id": "P1", "role": "Nurse", "quote": "Handover notes are always late."},
+                       {"participant_id": "P2", "role": "Doctor", "quote": "Paging interrupts every ward round."}]"#;
+        let records = parse_json("r.json", "r", text).unwrap();
+        assert_eq!(records.attributes[0]["role"], "Nurse");
+        assert_eq!(records.utterances.len(), 2);
+        assert!(records.warnings.is_empty());
+    }
+
+    const TYPEFORM: &str = r#"{"total_items": 2, "page_count": 1, "items": [
+      {"landing_id": "a01x", "token": "a01x", "response_id": "a01x",
+       "landed_at": "2024-03-02T09:01:11Z", "submitted_at": "2024-03-02T09:06:40Z",
+       "metadata": {"user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36",
+                    "platform": "other", "referer": "https://x.typeform.com/to/Xk2bQ9", "network_id": "9e3779b1",
+                    "browser": "default"},
+       "hidden": {"plan": "pro"}, "calculated": {"score": 3},
+       "answers": [
+         {"field": {"id": "Kq1aZ", "type": "multiple_choice", "ref": "role"}, "type": "choice",
+          "choice": {"id": "c1", "label": "Freelance designer", "ref": "rfree"}},
+         {"field": {"id": "Lw2bY", "type": "long_text", "ref": "hardest_part"}, "type": "text",
+          "text": "My income arrives in lumps, so I never know what a normal month looks like."},
+         {"field": {"id": "Mx3cX", "type": "long_text", "ref": "routine"}, "type": "text", "text": "Spreadsheets."},
+         {"field": {"id": "Oz5eV", "type": "opinion_scale", "ref": "nps"}, "type": "number", "number": 6},
+         {"field": {"id": "Qb7gT", "type": "multiple_choice", "ref": "tools"}, "type": "choices",
+          "choices": {"labels": ["Spreadsheet", "Banking app"]}},
+         {"field": {"id": "Rc8hS", "type": "yes_no"}, "type": "boolean", "boolean": true},
+         {"field": {"id": "Pa6fU", "type": "email", "ref": "email"}, "type": "email", "email": "amara@example.com"},
+         {"field": {"id": "Sd9iR", "type": "date", "ref": "started"}, "type": "date", "date": "2023-01-01"}
+       ]},
+      {"token": "b02y", "landed_at": "2024-03-03T09:01:11Z",
+       "metadata": {"user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15",
+                    "platform": "mobile", "browser": "touch"},
+       "answers": [
+         {"field": {"id": "Kq1aZ", "type": "multiple_choice", "ref": "role"}, "type": "choice",
+          "choice": {"other": "Night nurse"}},
+         {"field": {"id": "Lw2bY", "type": "long_text", "ref": "hardest_part"}, "type": "text",
+          "text": "Shift pay changes every month and the app cannot plan around it."},
+         {"field": {"id": "Oz5eV", "type": "opinion_scale", "ref": "nps"}, "type": "number", "number": 9},
+         {"field": {"id": "Rc8hS", "type": "yes_no"}, "type": "boolean", "boolean": false}
+       ]}
+    ]}"#;
+
+    #[test]
+    fn typeform_answers_are_keyed_by_field_ref() {
+        let records = parse_json("tf.json", "tf", TYPEFORM).unwrap();
+        // `response_id`, else `token`.
+        assert_eq!(records.ids, ["a01x", "b02y"]);
+        let first: Vec<(&str, &str)> = records.attributes[0]
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        // No metadata, hidden or calculated fields, e-mail or date answers; a field without a
+        // ref is keyed by its id.
+        assert_eq!(
+            first,
+            [
+                ("nps", "6"),
+                ("rc8h_s", "true"),
+                ("role", "Freelance designer"),
+                ("tools", "Spreadsheet, Banking app"),
+            ]
+        );
+        assert_eq!(records.attributes[1]["role"], "Night nurse");
+        assert_eq!(records.attributes[1]["rc8h_s"], "false");
+        // Long-text answers are text, even when short.
+        assert_eq!(
+            records.texts(),
+            [
+                (
+                    "a01x".into(),
+                    "/items/0/answers/1/text".into(),
+                    "My income arrives in lumps, so I never know what a normal month looks like.".into()
+                ),
+                ("a01x".into(), "/items/0/answers/2/text".into(), "Spreadsheets.".into()),
+                (
+                    "b02y".into(),
+                    "/items/1/answers/1/text".into(),
+                    "Shift pay changes every month and the app cannot plan around it.".into()
+                ),
+            ]
+        );
+        assert!(records.warnings.is_empty(), "{:?}", records.warnings);
+    }
+
+    #[test]
+    fn tracking_fields_and_contact_values_are_not_attributes() {
+        let text = r#"{"responses": [
+          {"respondent_id": "R1", "browser": "Chrome", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/121.0",
+           "ip_address": "203.0.113.7", "contact": "ana@example.com", "ts": 1709373600, "remote_addr": "203.0.113.7",
+           "platform": "iOS", "segment": "Pro", "feedback": "The export button is hidden behind three menus."},
+          {"respondent_id": "R2", "browser": "Safari", "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X)",
+           "ip_address": "198.51.100.4", "contact": "bo@example.org", "ts": 1709460000, "remote_addr": "198.51.100.4",
+           "platform": "Android", "segment": "Free", "feedback": "I never find last month's invoices."}
+        ]}"#;
+        let records = parse_json("t.json", "t", text).unwrap();
+        assert_eq!(records.ids, ["R1", "R2"]);
+        let keys: Vec<&str> = records.attributes[0].keys().map(String::as_str).collect();
+        // A platform asked about in the survey stays; metadata about the submission does not.
+        assert_eq!(keys, ["platform", "segment"]);
+        assert_eq!(records.utterances.len(), 2);
+        assert_eq!(records.utterances[1].location, "/responses/1/feedback");
     }
 }
