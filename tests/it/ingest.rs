@@ -404,6 +404,69 @@ fn jsonl_reads_lines_and_names_a_bad_one() {
 }
 
 #[test]
+fn chat_logs_and_typeform_responses_keep_only_participant_evidence() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "chat/log.jsonl",
+        concat!(
+            r#"{"conversation_id": "conv_1", "user_id": "u_1", "role": "assistant", "content": "Hi! What can I help you with today?", "timestamp": "2024-03-02T10:00:00Z"}"#,
+            "\n",
+            r#"{"conversation_id": "conv_1", "user_id": "u_1", "role": "user", "content": "My income arrives in lumps, so I never know what a normal month is.", "timestamp": "2024-03-02T10:01:00Z"}"#,
+            "\n",
+            r#"{"conversation_id": "conv_1", "user_id": "u_1", "role": "System", "content": "Conversation handed over to a human agent.", "timestamp": "2024-03-02T10:02:00Z"}"#,
+            "\n",
+        ),
+    );
+    write(
+        dir.path(),
+        "typeform.json",
+        r#"{"total_items": 1, "items": [{"token": "tok1", "response_id": "tok1",
+            "submitted_at": "2024-03-02T09:06:40Z",
+            "metadata": {"browser": "default", "platform": "other", "user_agent": "Mozilla/5.0 (Macintosh)"},
+            "hidden": {}, "calculated": {"score": 0},
+            "answers": [
+              {"field": {"id": "A", "type": "multiple_choice", "ref": "role"}, "type": "choice", "choice": {"label": "Freelance designer"}},
+              {"field": {"id": "B", "type": "long_text", "ref": "wish"}, "type": "text", "text": "I wish the app could forecast my cash flow."},
+              {"field": {"id": "C", "type": "opinion_scale", "ref": "nps"}, "type": "number", "number": 7},
+              {"field": {"id": "D", "type": "email", "ref": "email"}, "type": "email", "email": "a@example.com"}
+            ]}]}"#,
+    );
+    let corpus = load(dir.path());
+    assert_eq!(participant_ids(&corpus), ["tok1", "u_1"]);
+    assert_eq!(
+        utterances(&corpus),
+        [
+            (
+                "u_1".to_string(),
+                "chat/log.jsonl".to_string(),
+                "line 2".to_string(),
+                "My income arrives in lumps, so I never know what a normal month is.".to_string()
+            ),
+            (
+                "tok1".to_string(),
+                "typeform.json".to_string(),
+                "/items/0/answers/1/text".to_string(),
+                "I wish the app could forecast my cash flow.".to_string()
+            ),
+        ]
+    );
+    let typeform = &corpus.participants[0].attributes;
+    assert_eq!(
+        typeform
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+        [("nps", "7"), ("role", "Freelance designer")]
+    );
+    assert!(corpus.participants[1].attributes.is_empty());
+    assert_eq!(
+        corpus.warnings,
+        ["chat/log.jsonl: 2 message(s) by assistant, system left out (not participant evidence)"]
+    );
+}
+
+#[test]
 fn yaml_reads_like_json() {
     let dir = TempDir::new().unwrap();
     write(dir.path(), "panel.yml", PANEL_YAML);
