@@ -330,7 +330,7 @@ fn non_participant_speaker(map: &Map<String, Value>) -> Option<(&str, String)> {
         let Value::String(speaker) = value else { return None };
         let speaker = speaker.trim().to_lowercase();
         let named = SPEAKER_KEYS.contains(&fields::compact(key).as_str());
-        (named && NON_PARTICIPANT_SPEAKERS.contains(&speaker.as_str())).then(|| (key.as_str(), speaker))
+        (named && NON_PARTICIPANT_SPEAKERS.contains(&speaker.as_str())).then_some((key.as_str(), speaker))
     })
 }
 
