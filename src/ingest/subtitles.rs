@@ -28,12 +28,22 @@ static PLAIN_LABEL: LazyLock<Regex> =
 struct Lines<'a> {
     lines: Vec<Cow<'a, str>>,
     numbers: Vec<u64>,
+    /// The voice whose turn a line starts.
+    voices: Vec<Option<String>>,
 }
 
 impl<'a> Lines<'a> {
     fn push(&mut self, number: u64, line: Cow<'a, str>) {
         self.lines.push(line);
         self.numbers.push(number);
+        self.voices.push(None);
+    }
+
+    fn push_voice(&mut self, number: u64, voice: String, line: Cow<'a, str>) {
+        self.push(number, line);
+        if let Some(last) = self.voices.last_mut() {
+            *last = Some(voice);
+        }
     }
 
     /// Ends a paragraph (a blank line has no text, so its number is never shown).
@@ -55,6 +65,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
     let mut out = Lines {
         lines: Vec::with_capacity(all.len()),
         numbers: Vec::with_capacity(all.len()),
+        voices: Vec::with_capacity(all.len()),
     };
     // The speaker of the last labelled cue, and whether any cue had a speaker.
     let mut previous: Option<String> = None;
@@ -134,7 +145,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
                 } else if let Some(name) = speaker.as_deref().filter(|_| from_voice) {
                     labelled_cues = true;
                     out.blank(number);
-                    out.push(number, Cow::Owned(format!("{name}: {}", body.trim_start())));
+                    out.push_voice(number, name.to_string(), body);
                 } else if speaker.is_some() {
                     labelled_cues = true;
                     out.blank(number);
@@ -151,7 +162,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
                 // A second voice inside one cue (`- <v Bob>…`): a new turn.
                 if cue_speaker.as_deref() != Some(name.as_str()) {
                     out.blank(number);
-                    out.push(number, Cow::Owned(format!("{name}: {}", body.trim_start())));
+                    out.push_voice(number, name.clone(), body);
                     cue_speaker = Some(name);
                 } else {
                     out.push(number, body);
@@ -165,7 +176,8 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
         }
     }
     let lines: Vec<&str> = out.lines.iter().map(|l| l.as_ref()).collect();
-    transcript::parse_lines(file, stem, &lines, &out.numbers, false)
+    let voices: Vec<Option<&str>> = out.voices.iter().map(Option::as_deref).collect();
+    transcript::parse_lines(file, stem, &lines, &out.numbers, &voices, false)
 }
 
 /// The text from byte `at` on, keeping a borrowed text borrowed.
@@ -212,6 +224,14 @@ mod tests {
                 triple("Amara Okafor", 24, "Tax time."),
             ]
         );
+    }
+
+    #[test]
+    fn a_voice_is_a_speaker_even_if_it_speaks_once() {
+        let text = "WEBVTT\n\n00:00:01.000 --> 00:00:09.000\n<v Sam Taylor (Interviewer)>Why?</v>\n\n\
+                    00:00:10.000 --> 00:00:18.000\n<v amara.o>Because: it is slow.</v>\n";
+        let records = parse("one.vtt", "one", text).unwrap();
+        assert_eq!(records.texts(), [triple("amara.o", 7, "Because: it is slow.")]);
     }
 
     #[test]

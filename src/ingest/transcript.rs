@@ -196,6 +196,9 @@ struct Label<'a> {
     label: &'a str,
     extra: Option<&'a str>,
     rest: &'a str,
+    /// The line's form says it names a speaker (`Sam Taylor   0:03`, a caption's voice tag),
+    /// whether or not the file reads as a dialogue.
+    by_form: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -270,6 +273,7 @@ fn speaker_line(line: &str) -> Option<Label<'_>> {
                 label,
                 extra,
                 rest: "",
+                by_form: true,
             });
         }
     }
@@ -285,6 +289,7 @@ fn speaker_line(line: &str) -> Option<Label<'_>> {
                 label,
                 extra,
                 rest: line[c.get(0).map_or(0, |m| m.end())..].trim(),
+                by_form: false,
             });
         }
     }
@@ -338,6 +343,7 @@ fn classify_line(line: &str) -> Line<'_> {
                 label,
                 extra: c.name("extra").map(|m| m.as_str().trim()),
                 rest: rest.trim(),
+                by_form: false,
             });
         }
     }
@@ -465,20 +471,35 @@ struct PendingAttribute {
 pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Result<FileRecords, IngestError> {
     let lines: Vec<&str> = text.lines().collect();
     let numbers: Vec<u64> = (1..=lines.len() as u64).collect();
-    parse_lines(file, stem, &lines, &numbers, markdown)
+    parse_lines(file, stem, &lines, &numbers, &[], markdown)
 }
 
 /// [`parse`] for lines taken out of a file (e.g. the cue text of a subtitle file): `numbers[i]`
-/// is the 1-based line of the file that `lines[i]` comes from, used for locations.
+/// is the 1-based line of the file that `lines[i]` comes from, used for locations. `voices[i]`,
+/// when given, is the speaker that `lines[i]` starts a turn of (a caption's voice tag): the
+/// whole line is that speaker's text.
 pub(crate) fn parse_lines(
     file: &str,
     stem: &str,
     lines: &[&str],
     numbers: &[u64],
+    voices: &[Option<&str>],
     markdown: bool,
 ) -> Result<FileRecords, IngestError> {
     debug_assert_eq!(lines.len(), numbers.len());
-    let (kinds, sections) = scan(lines, markdown);
+    let (mut kinds, sections) = scan(lines, markdown);
+    for ((kind, line), voice) in kinds.iter_mut().zip(lines).zip(voices) {
+        if let Some(label) = voice.filter(|v| !v.trim().is_empty()) {
+            *kind = Line::Label(Label {
+                line,
+                bullet: false,
+                label: label.trim(),
+                extra: None,
+                rest: line.trim(),
+                by_form: true,
+            });
+        }
+    }
     let speakers = find_speakers(&kinds, &sections);
     let mut reader = Reader::new(&speakers, numbers);
     for (i, kind) in kinds.iter().enumerate() {
@@ -562,8 +583,9 @@ fn find_speakers(kinds: &[Line], sections: &[Section]) -> Speakers {
     }
     let dialogue = has_known_speaker || name_counts.values().any(|&count| count >= 2);
     let speaker_of = |l: &Label| {
-        known_speaker(l.label, l.extra)
-            .or_else(|| (dialogue && name_counts.contains_key(l.label)).then(|| Speaker::Named(collapse(l.label))))
+        known_speaker(l.label, l.extra).or_else(|| {
+            (l.by_form || (dialogue && name_counts.contains_key(l.label))).then(|| Speaker::Named(collapse(l.label)))
+        })
     };
     let mut roles = Vec::with_capacity(kinds.len());
     let mut first_turn: Option<usize> = None;
@@ -572,8 +594,12 @@ fn find_speakers(kinds: &[Line], sections: &[Section]) -> Speakers {
             (Line::Label(l), Section::Normal) => match speaker_of(l) {
                 // Before the first turn, `Participant: P044` and `Interviewer: Sam` are header
                 // fields, not turns.
-                Some(Speaker::Generic) if first_turn.is_none() && is_header_field(l) => LabelRole::IdField,
-                Some(Speaker::Interviewer) if first_turn.is_none() && is_header_field(l) => LabelRole::Metadata,
+                Some(Speaker::Generic) if first_turn.is_none() && !l.by_form && is_header_field(l) => {
+                    LabelRole::IdField
+                }
+                Some(Speaker::Interviewer) if first_turn.is_none() && !l.by_form && is_header_field(l) => {
+                    LabelRole::Metadata
+                }
                 Some(speaker) => {
                     first_turn.get_or_insert(i);
                     LabelRole::Turn(speaker)
