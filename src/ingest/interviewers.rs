@@ -108,8 +108,10 @@ mod tests {
 
     #[test]
     fn a_questioner_in_every_transcript_is_left_out() {
-        let mut participants: BTreeMap<String, BTreeMap<String, String>> =
-            ["Sam", "Amara", "Grace"].iter().map(|id| (id.to_string(), BTreeMap::new())).collect();
+        let mut participants: BTreeMap<String, BTreeMap<String, String>> = ["Sam", "Amara", "Grace"]
+            .iter()
+            .map(|id| (id.to_string(), BTreeMap::new()))
+            .collect();
         let mut utterances = vec![
             said("Sam", 0, "What slows you down?"),
             said("Amara", 0, "Invoices."),
@@ -122,7 +124,10 @@ mod tests {
         let mut sources = [source("a.txt", "text", 2, 2), source("b.vtt", "subtitles", 2, 5)];
         let warnings = exclude(&mut participants, &mut utterances, &mut sources);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].starts_with("\"Sam\" speaks in every transcript"), "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("\"Sam\" speaks in every transcript"),
+            "{warnings:?}"
+        );
         assert_eq!(participants.keys().collect::<Vec<_>>(), ["Amara", "Grace"]);
         assert_eq!(utterances.len(), 3);
         assert_eq!((sources[0].participants, sources[0].utterances), (1, 1));

@@ -18,7 +18,8 @@ static VOICE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*<v(?:\.[^\s>]*)?\s+(?P<name>[^>]+?)\s*>").expect("voice tag"));
 
 /// Any other cue markup: `</v>`, `<i>`, `<c.yellow>`, `<00:00:01.000>`.
-static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"</?[A-Za-z0-9][A-Za-z0-9.:_-]*(?:\s[^<>]*)?>").expect("cue tag"));
+static TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"</?[A-Za-z0-9][A-Za-z0-9.:_-]*(?:\s[^<>]*)?>").expect("cue tag"));
 
 /// `Name: ` at the start of a cue's text, for telling whether the next cue has the same speaker.
 static PLAIN_LABEL: LazyLock<Regex> =

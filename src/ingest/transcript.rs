@@ -1,6 +1,7 @@
 //! Markdown and plain-text transcripts.
 //!
-//! A file with speaker labels (`**Participant:**`, `P3:`, `Interviewer:`, `[00:01:02] Alice:`)
+//! A file with speaker labels (`**Participant:**`, `P3:`, `Interviewer:`, `[00:01:02] Alice:`,
+//! `[Participant] …`, or Otter/Teams lines such as `Speaker 1  0:01` with the text below)
 //! is read turn by turn: a turn runs from its label line until a blank line, a heading or the
 //! next label line, and a paragraph that follows a turn after a blank line is another utterance
 //! by the same speaker. Interviewer turns are not participant evidence. A file without speaker
@@ -58,8 +59,9 @@ static BRACKET_LABEL: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Transcription services' footers: `Transcribed by https://otter.ai`.
-static FOOTER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\s*transcribed\s+by\s+(?:https?://)?(?:www\.)?otter\.ai\S*\s*$").expect("footer"));
+static FOOTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*transcribed\s+by\s+(?:https?://)?(?:www\.)?otter\.ai\S*\s*$").expect("footer")
+});
 
 /// Bracketed stage directions that look like names (`[Inaudible] …`, `[Crosstalk] …`).
 const STAGE_WORDS: &[&str] = &[
@@ -264,7 +266,9 @@ fn speaker_line(line: &str) -> Option<Label<'_>> {
         let label = c.name("label").map_or("", |m| m.as_str()).trim();
         // A name needs the exports' wide gap before the time (`Sam Taylor   0:03`), so that a
         // line such as `Standup 9:30` is not taken for a speaker.
-        let wide = c.name("gap").is_some_and(|g| g.as_str().len() >= 2 || g.as_str().contains('\t'));
+        let wide = c
+            .name("gap")
+            .is_some_and(|g| g.as_str().len() >= 2 || g.as_str().contains('\t'));
         let extra = c.name("extra").map(|m| m.as_str().trim());
         if speaker_like(label, extra) && (wide || known_speaker(label, extra).is_some()) {
             return Some(Label {
@@ -1143,7 +1147,8 @@ mod tests {
                 triple("P01", 11, "Tax time, honestly."),
             ]
         );
-        let group = "[Moderator] Who goes first?\n[Alice] I run a bakery.\n[Bob] I fix bikes.\n[Alice] Books on Sundays.\n";
+        let group =
+            "[Moderator] Who goes first?\n[Alice] I run a bakery.\n[Bob] I fix bikes.\n[Alice] Books on Sundays.\n";
         let records = parse("g.txt", "g", group, false).unwrap();
         assert_eq!(records.ids, ["Alice", "Bob"]);
         assert_eq!(

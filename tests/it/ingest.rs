@@ -851,7 +851,10 @@ fn otter_captions_and_bracket_transcripts_in_one_folder() {
         let n: usize = location.strip_prefix("line ").unwrap().parse().unwrap();
         let line = content.lines().nth(n - 1).unwrap();
         let first_words: String = text.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
-        assert!(normalise_whitespace(line).contains(&first_words), "{location}: {line:?}");
+        assert!(
+            normalise_whitespace(line).contains(&first_words),
+            "{location}: {line:?}"
+        );
     }
     let formats: Vec<&str> = corpus.sources.iter().map(|s| s.format.as_str()).collect();
     assert_eq!(formats, ["text", "text", "subtitles"]);
