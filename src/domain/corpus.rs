@@ -28,7 +28,7 @@ pub struct Utterance {
 pub struct SourceFile {
     /// Path relative to the data root (the file name when a single file was given).
     pub path: String,
-    /// `csv`, `tsv`, `json`, `jsonl`, `yaml`, `markdown` or `text`.
+    /// `csv`, `tsv`, `json`, `jsonl`, `yaml`, `markdown`, `text` or `subtitles`.
     pub format: String,
     pub bytes: u64,
     /// Lowercase hex SHA-256 of the raw bytes.

@@ -10,8 +10,10 @@
 mod decode;
 mod error;
 mod fields;
+mod interviewers;
 mod records;
 mod structured;
+mod subtitles;
 mod tabular;
 mod transcript;
 
@@ -63,6 +65,8 @@ pub enum Format {
     Yaml,
     Markdown,
     Text,
+    /// WebVTT and SubRip captions (`.vtt`, `.srt`).
+    Subtitles,
 }
 
 const EXTENSIONS: &[(&str, Format)] = &[
@@ -77,12 +81,14 @@ const EXTENSIONS: &[(&str, Format)] = &[
     ("ndjson", Format::Jsonl),
     ("yaml", Format::Yaml),
     ("yml", Format::Yaml),
+    ("vtt", Format::Subtitles),
+    ("srt", Format::Subtitles),
 ];
 
 /// The file extensions read (lowercase, without the dot; matched case-insensitively).
 pub fn supported_extensions() -> &'static [&'static str] {
     &[
-        "csv", "tsv", "txt", "text", "md", "markdown", "json", "jsonl", "ndjson", "yaml", "yml",
+        "csv", "tsv", "txt", "text", "md", "markdown", "json", "jsonl", "ndjson", "yaml", "yml", "vtt", "srt",
     ]
 }
 
@@ -115,6 +121,7 @@ impl Format {
             Format::Yaml => "yaml",
             Format::Markdown => "markdown",
             Format::Text => "text",
+            Format::Subtitles => "subtitles",
         }
     }
 }
@@ -428,6 +435,7 @@ fn parse_file(file: &str, format: Format, bytes: &[u8]) -> Result<FileRecords, I
         Format::Yaml => structured::parse_yaml(file, id_prefix, text),
         Format::Markdown => transcript::parse(file, stem, text, true),
         Format::Text => transcript::parse(file, stem, text, false),
+        Format::Subtitles => subtitles::parse(file, stem, text),
     }
 }
 
@@ -487,6 +495,8 @@ impl CorpusBuilder {
 
     fn finish(mut self, root: &str) -> Result<Corpus, IngestError> {
         self.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        let interviewers = interviewers::exclude(&mut self.participants, &mut self.utterances, &mut self.sources);
+        self.warnings.extend(interviewers);
         if self.sources.is_empty() {
             return Err(IngestError::NoUsableFiles {
                 root: root.to_string(),

@@ -1,6 +1,7 @@
 //! Markdown and plain-text transcripts.
 //!
-//! A file with speaker labels (`**Participant:**`, `P3:`, `Interviewer:`, `[00:01:02] Alice:`)
+//! A file with speaker labels (`**Participant:**`, `P3:`, `Interviewer:`, `[00:01:02] Alice:`,
+//! `[Participant] …`, or Otter/Teams lines such as `Speaker 1  0:01` with the text below)
 //! is read turn by turn: a turn runs from its label line until a blank line, a heading or the
 //! next label line, and a paragraph that follows a turn after a blank line is another utterance
 //! by the same speaker. Interviewer turns are not participant evidence. A file without speaker
@@ -36,6 +37,58 @@ static LABEL_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 const LABEL_SEARCH_BYTES: usize = 160;
+
+/// An Otter.ai or Teams speaker line: a label and a timestamp alone on the line
+/// (`Speaker 1  0:01`, `Sam Taylor   1:05:12`); the turn's text is on the following lines.
+static TIMED_SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?P<label>\p{L}[\p{L}\p{N}\ ._'&-]{0,39}?)(?:\s*\((?P<extra>[^)]{1,40})\))?(?P<gap>\s+)[\[(]?(?:\d{1,2}:)?\d{1,2}:\d{2}[\])]?\s*$")
+        .expect("timed speaker")
+});
+
+/// A bracketed label in front of the text: `[Interviewer] …`, `[Participant] …`, `[Alice]: …`,
+/// optionally after a timestamp (`00:01:02 [P1] …`).
+static BRACKET_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)^\s*
+        (?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])]?\s*(?:[-–—]\s*)?)?
+        \[(?P<label>\p{L}[\p{L}\p{N}\ ._'&-]{0,39}?)\s*
+        (?:\((?P<extra>[^)]{1,40})\)\s*)?\]
+        :?(?:\s+|$)",
+    )
+    .expect("bracket label")
+});
+
+/// Transcription services' footers: `Transcribed by https://otter.ai`.
+static FOOTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*transcribed\s+by\s+(?:https?://)?(?:www\.)?otter\.ai\S*\s*$").expect("footer")
+});
+
+/// Bracketed stage directions that look like names (`[Inaudible] …`, `[Crosstalk] …`).
+const STAGE_WORDS: &[&str] = &[
+    "inaudible",
+    "unintelligible",
+    "crosstalk",
+    "cross talk",
+    "laughs",
+    "laughter",
+    "laughing",
+    "pause",
+    "silence",
+    "music",
+    "applause",
+    "noise",
+    "background noise",
+    "overlapping",
+    "overtalk",
+    "coughs",
+    "sighs",
+    "sic",
+    "redacted",
+    "unclear",
+    "break",
+    "end",
+    "start",
+];
 
 static HEADING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s{0,3}#{1,6}(?:\s+(.*?))?\s*#*\s*$").expect("heading pattern"));
@@ -74,6 +127,16 @@ static RESEARCHER_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:summary|findings?|insights?|takeaways?|analysis|observations?|(?:researcher|interviewer|moderator|field)\s+notes|methodology|method|recommendations?|next\s+steps|action\s+items|themes|discussion\s+guide|questions)\b")
         .expect("researcher heading")
 });
+
+/// Headings of the researcher's notes: `Notes`, `Session notes`, `Highlights notes`.
+static NOTES_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\W*(?:(?:highlights?|researcher'?s?|interviewer'?s?|moderator'?s?|observer'?s?|observation|field|session|general|additional|extra|private|internal|team|our|my)\s+)?notes\W*$")
+        .expect("notes heading")
+});
+
+fn is_researcher_heading(heading: &str) -> bool {
+    RESEARCHER_HEADING.is_match(heading) || NOTES_HEADING.is_match(heading)
+}
 
 const INTERVIEWER_WORDS: &[&str] = &["interviewer", "moderator", "facilitator", "researcher", "host"];
 const INTERVIEWER_LABELS: &[&str] = &["q", "i", "int", "question"];
@@ -135,6 +198,9 @@ struct Label<'a> {
     label: &'a str,
     extra: Option<&'a str>,
     rest: &'a str,
+    /// The line's form says it names a speaker (`Sam Taylor   0:03`, a caption's voice tag),
+    /// whether or not the file reads as a dialogue.
+    by_form: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -172,7 +238,73 @@ fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The line without its block-quote markers (`> `, `>> `): quoted text is the speaker's own.
+fn strip_quote(line: &str) -> &str {
+    let trimmed = line.trim_start();
+    if !trimmed.starts_with('>') {
+        return line;
+    }
+    let mut rest = trimmed;
+    while let Some(after) = rest.strip_prefix('>') {
+        rest = after.trim_start();
+    }
+    rest
+}
+
+/// A speaker-only line (`Speaker 1  0:01`) or a bracketed label (`[Interviewer] …`), when its
+/// label can be a speaker: a known label or a name (not a stage direction such as `[Pause]`).
+fn speaker_line(line: &str) -> Option<Label<'_>> {
+    let trimmed = line.trim_end();
+    let speaker_like = |label: &str, extra: Option<&str>| {
+        !STAGE_WORDS.contains(&label.to_lowercase().as_str())
+            && (known_speaker(label, extra).is_some() || is_name_label(label))
+    };
+    if trimmed.ends_with(|c: char| c.is_ascii_digit() || c == ']' || c == ')')
+        && trimmed.contains(':')
+        && let Some(c) = TIMED_SPEAKER.captures(trimmed)
+    {
+        let label = c.name("label").map_or("", |m| m.as_str()).trim();
+        // A name needs the exports' wide gap before the time (`Sam Taylor   0:03`), so that a
+        // line such as `Standup 9:30` is not taken for a speaker.
+        let wide = c
+            .name("gap")
+            .is_some_and(|g| g.as_str().len() >= 2 || g.as_str().contains('\t'));
+        let extra = c.name("extra").map(|m| m.as_str().trim());
+        if speaker_like(label, extra) && (wide || known_speaker(label, extra).is_some()) {
+            return Some(Label {
+                line,
+                bullet: false,
+                label,
+                extra,
+                rest: "",
+                by_form: true,
+            });
+        }
+    }
+    if trimmed.contains('[')
+        && let Some(c) = BRACKET_LABEL.captures(line)
+    {
+        let label = c.name("label").map_or("", |m| m.as_str()).trim();
+        let extra = c.name("extra").map(|m| m.as_str().trim());
+        if speaker_like(label, extra) {
+            return Some(Label {
+                line,
+                bullet: false,
+                label,
+                extra,
+                rest: line[c.get(0).map_or(0, |m| m.end())..].trim(),
+                by_form: false,
+            });
+        }
+    }
+    None
+}
+
 fn classify_line(line: &str) -> Line<'_> {
+    if line.trim().is_empty() {
+        return Line::Blank;
+    }
+    let line = strip_quote(line);
     if line.trim().is_empty() {
         return Line::Blank;
     }
@@ -194,6 +326,12 @@ fn classify_line(line: &str) -> Line<'_> {
     if trimmed.starts_with('|') || (trimmed.starts_with("<!--") && trimmed.trim_end().ends_with("-->")) {
         return Line::Skip;
     }
+    if trimmed.starts_with(['T', 't']) && FOOTER.is_match(line) {
+        return Line::Skip;
+    }
+    if let Some(label) = speaker_line(line) {
+        return Line::Label(label);
+    }
     let head = &line[..line.floor_char_boundary(LABEL_SEARCH_BYTES)];
     if head.contains(':')
         && let Some(c) = LABEL_PREFIX.captures(head)
@@ -209,6 +347,7 @@ fn classify_line(line: &str) -> Line<'_> {
                 label,
                 extra: c.name("extra").map(|m| m.as_str().trim()),
                 rest: rest.trim(),
+                by_form: false,
             });
         }
     }
@@ -335,9 +474,38 @@ struct PendingAttribute {
 
 pub(crate) fn parse(file: &str, stem: &str, text: &str, markdown: bool) -> Result<FileRecords, IngestError> {
     let lines: Vec<&str> = text.lines().collect();
-    let (kinds, sections) = scan(&lines, markdown);
+    let numbers: Vec<u64> = (1..=lines.len() as u64).collect();
+    parse_lines(file, stem, &lines, &numbers, &[], markdown)
+}
+
+/// [`parse`] for lines taken out of a file (e.g. the cue text of a subtitle file): `numbers[i]`
+/// is the 1-based line of the file that `lines[i]` comes from, used for locations. `voices[i]`,
+/// when given, is the speaker that `lines[i]` starts a turn of (a caption's voice tag): the
+/// whole line is that speaker's text.
+pub(crate) fn parse_lines(
+    file: &str,
+    stem: &str,
+    lines: &[&str],
+    numbers: &[u64],
+    voices: &[Option<&str>],
+    markdown: bool,
+) -> Result<FileRecords, IngestError> {
+    debug_assert_eq!(lines.len(), numbers.len());
+    let (mut kinds, sections) = scan(lines, markdown);
+    for ((kind, line), voice) in kinds.iter_mut().zip(lines).zip(voices) {
+        if let Some(label) = voice.filter(|v| !v.trim().is_empty()) {
+            *kind = Line::Label(Label {
+                line,
+                bullet: false,
+                label: label.trim(),
+                extra: None,
+                rest: line.trim(),
+                by_form: true,
+            });
+        }
+    }
     let speakers = find_speakers(&kinds, &sections);
-    let mut reader = Reader::new(&speakers);
+    let mut reader = Reader::new(&speakers, numbers);
     for (i, kind) in kinds.iter().enumerate() {
         reader.read(i, *kind, sections[i]);
     }
@@ -379,7 +547,7 @@ fn scan<'a>(lines: &[&'a str], markdown: bool) -> (Vec<Line<'a>>, Vec<Section>) 
             if let Line::Heading(heading) = kind {
                 section = if BACKGROUND_HEADING.is_match(heading) {
                     Section::Background
-                } else if RESEARCHER_HEADING.is_match(heading) {
+                } else if is_researcher_heading(heading) {
                     Section::Researcher
                 } else {
                     Section::Normal
@@ -419,8 +587,9 @@ fn find_speakers(kinds: &[Line], sections: &[Section]) -> Speakers {
     }
     let dialogue = has_known_speaker || name_counts.values().any(|&count| count >= 2);
     let speaker_of = |l: &Label| {
-        known_speaker(l.label, l.extra)
-            .or_else(|| (dialogue && name_counts.contains_key(l.label)).then(|| Speaker::Named(collapse(l.label))))
+        known_speaker(l.label, l.extra).or_else(|| {
+            (l.by_form || (dialogue && name_counts.contains_key(l.label))).then(|| Speaker::Named(collapse(l.label)))
+        })
     };
     let mut roles = Vec::with_capacity(kinds.len());
     let mut first_turn: Option<usize> = None;
@@ -429,8 +598,12 @@ fn find_speakers(kinds: &[Line], sections: &[Section]) -> Speakers {
             (Line::Label(l), Section::Normal) => match speaker_of(l) {
                 // Before the first turn, `Participant: P044` and `Interviewer: Sam` are header
                 // fields, not turns.
-                Some(Speaker::Generic) if first_turn.is_none() && is_header_field(l) => LabelRole::IdField,
-                Some(Speaker::Interviewer) if first_turn.is_none() && is_header_field(l) => LabelRole::Metadata,
+                Some(Speaker::Generic) if first_turn.is_none() && !l.by_form && is_header_field(l) => {
+                    LabelRole::IdField
+                }
+                Some(Speaker::Interviewer) if first_turn.is_none() && !l.by_form && is_header_field(l) => {
+                    LabelRole::Metadata
+                }
                 Some(speaker) => {
                     first_turn.get_or_insert(i);
                     LabelRole::Turn(speaker)
@@ -464,6 +637,8 @@ fn is_header_field(l: &Label) -> bool {
 /// Pass 3: turns, paragraphs and attributes in file order.
 struct Reader<'s> {
     speakers: &'s Speakers,
+    /// The file line of each line read.
+    numbers: &'s [u64],
     id_field: Option<String>,
     utterances: Vec<(Speaker, u64, String)>,
     attributes: Vec<PendingAttribute>,
@@ -479,9 +654,10 @@ struct Reader<'s> {
 }
 
 impl<'s> Reader<'s> {
-    fn new(speakers: &'s Speakers) -> Self {
+    fn new(speakers: &'s Speakers, numbers: &'s [u64]) -> Self {
         Reader {
             speakers,
+            numbers,
             id_field: None,
             utterances: Vec::new(),
             attributes: Vec::new(),
@@ -519,7 +695,7 @@ impl<'s> Reader<'s> {
     }
 
     fn read(&mut self, i: usize, kind: Line, section: Section) {
-        let line = i as u64 + 1;
+        let line = self.numbers[i];
         match kind {
             Line::Blank | Line::Skip | Line::Rule => {
                 self.flush();
@@ -585,7 +761,7 @@ impl<'s> Reader<'s> {
 
     /// Handles a label line; returns the line's text when it is to be read as ordinary text.
     fn read_label<'a>(&mut self, i: usize, l: Label<'a>, describes_participant: bool) -> Option<&'a str> {
-        let line = i as u64 + 1;
+        let line = self.numbers[i];
         match &self.speakers.roles[i] {
             LabelRole::Turn(speaker) => {
                 let speaker = speaker.clone();
@@ -900,6 +1076,117 @@ mod tests {
         assert_eq!(records.ids, ["Alice", "Bob"]);
         assert_eq!(records.utterances.len(), 3);
         assert_eq!(records.utterances[2].location, "line 5");
+    }
+
+    #[test]
+    fn otter_speaker_lines_with_text_below() {
+        let text = "Budgeting app interview - P01\n\n\
+                    Speaker 1  0:01\n\
+                    What is the hardest part of managing your money?\n\n\
+                    Speaker 2  0:10\n\
+                    My income arrives in lumps,\n\
+                    so I never know what a normal month looks like.\n\n\
+                    Interviewer  1:21\n\
+                    How do you track spending?\n\n\
+                    Speaker 2  1:30:05\n\
+                    Every Friday I reconcile invoices.\n\n\
+                    Transcribed by https://otter.ai\n";
+        let records = parse("otter_P01.txt", "otter_P01", text, false).unwrap();
+        // Without another hint, `Speaker N` labels are participant ids as written.
+        assert_eq!(records.ids, ["Speaker 1", "Speaker 2"]);
+        assert_eq!(
+            records.texts(),
+            [
+                triple("Speaker 1", 4, "What is the hardest part of managing your money?"),
+                triple(
+                    "Speaker 2",
+                    7,
+                    "My income arrives in lumps, so I never know what a normal month looks like."
+                ),
+                triple("Speaker 2", 14, "Every Friday I reconcile invoices."),
+            ]
+        );
+    }
+
+    #[test]
+    fn teams_speaker_lines_name_the_speakers() {
+        let text = "Sam Taylor (Interviewer)   0:03\nWhat slows you down?\n\n\
+                    Amara Okafor   0:14\nInvoices paid late.\n\n\
+                    Sam Taylor (Interviewer)   0:54\nAnything else?\n\n\
+                    Amara Okafor   1:05\nTax time.\n";
+        let records = parse("teams.txt", "teams", text, false).unwrap();
+        assert_eq!(records.ids, ["Amara Okafor"]);
+        assert_eq!(
+            records.texts(),
+            [
+                triple("Amara Okafor", 5, "Invoices paid late."),
+                triple("Amara Okafor", 11, "Tax time."),
+            ]
+        );
+        // Names need the exports' wide gap; prose with a time stays prose.
+        assert!(matches!(classify_line("Standup 9:30"), Line::Text(_)));
+        assert!(matches!(classify_line("We met at 9:30"), Line::Text(_)));
+        assert!(matches!(classify_line("Speaker 3 0:05"), Line::Label(_)));
+    }
+
+    #[test]
+    fn bracket_labels_are_speakers() {
+        let text = "Participant ID: P01\nRole: Freelance designer\n\n\
+                    [Interviewer] What is the hardest part?\n\n\
+                    [Participant] My income arrives in lumps.\n\
+                    [Inaudible] and then it stops.\n\n\
+                    [Interviewer]: Anything else?\n\
+                    [Participant]\nTax time, honestly.\n";
+        let records = parse("bracket_P01.txt", "bracket_P01", text, false).unwrap();
+        assert_eq!(records.ids, ["P01"]);
+        assert_eq!(records.attributes[0]["role"], "Freelance designer");
+        assert_eq!(
+            records.texts(),
+            [
+                triple("P01", 6, "My income arrives in lumps. [Inaudible] and then it stops."),
+                triple("P01", 11, "Tax time, honestly."),
+            ]
+        );
+        let group =
+            "[Moderator] Who goes first?\n[Alice] I run a bakery.\n[Bob] I fix bikes.\n[Alice] Books on Sundays.\n";
+        let records = parse("g.txt", "g", group, false).unwrap();
+        assert_eq!(records.ids, ["Alice", "Bob"]);
+        assert_eq!(
+            records.texts(),
+            [
+                triple("Alice", 2, "I run a bakery."),
+                triple("Bob", 3, "I fix bikes."),
+                triple("Alice", 4, "Books on Sundays."),
+            ]
+        );
+        assert!(matches!(classify_line("[laughs] yes"), Line::Text(_)));
+        assert!(matches!(classify_line("[00:01:02] the clock"), Line::Text(_)));
+    }
+
+    #[test]
+    fn block_quotes_are_the_text_and_notes_sections_are_not_evidence() {
+        let text = "# Amara Okafor\n\n**Date:** 2024-03-02  \n**Interviewer:** Sam Taylor  \n\
+                    **Participant:** P01\n\n## Highlights\n\n\
+                    > My income arrives in lumps.\n\nTags: `freelancer`\n\n\
+                    > I wish the app could\n> forecast my cash flow.\n\n\
+                    ## Notes\n\n- Seemed relaxed.\n\n## Highlights notes\nLikes spreadsheets.\n\n\
+                    ## Researcher notes\nFollow up.\n\n## Summary\nA freelancer.\n";
+        let records = parse("dovetail_P01.md", "dovetail_P01", text, true).unwrap();
+        assert_eq!(records.ids, ["P01"]);
+        assert_eq!(
+            records.texts(),
+            [
+                triple("P01", 9, "My income arrives in lumps."),
+                triple("P01", 13, "I wish the app could forecast my cash flow."),
+            ]
+        );
+        // Each line's text is verbatim text of the line it comes from.
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[8].contains(&records.utterances[0].text));
+        assert!(lines[12].contains("I wish the app could"));
+        let quoted = "Interviewer: Why?\n> **Participant:** Because\n> it is slow.\n";
+        let records = parse("q.md", "q", quoted, true).unwrap();
+        assert_eq!(records.texts(), [triple("q", 2, "Because it is slow.")]);
     }
 
     #[test]

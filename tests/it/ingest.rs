@@ -831,3 +831,103 @@ fn every_utterance_is_verbatim_source_text_at_its_location() {
         }
     }
 }
+
+#[test]
+fn otter_captions_and_bracket_transcripts_in_one_folder() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "otter_p01.txt",
+        "Budgeting app interview - P01\n\n\
+         Sam Taylor  0:01\n\
+         What is the hardest part of managing your money?\n\n\
+         Amara Okafor  0:10\n\
+         My income arrives in lumps,\n\
+         so I never know what a normal month looks like.\n\n\
+         Sam Taylor  0:41\n\
+         Right. What would a budgeting app do for you?\n\n\
+         Amara Okafor  0:50\n\
+         Forecast my cash flow from unpaid invoices.\n\n\
+         Transcribed by https://otter.ai\n",
+    );
+    write(
+        dir.path(),
+        "teams_p02.vtt",
+        "WEBVTT\n\n\
+         a1-0001/12-0\n00:00:01.000 --> 00:00:09.000\n<v Sam Taylor>What is the hardest part?</v>\n\n\
+         a1-0010/12-0\n00:00:10.000 --> 00:00:18.000\n<v Grace Jones>I set aside a slice of every invoice</v>\n\n\
+         a1-0019/12-0\n00:00:19.000 --> 00:00:27.000\n<v Grace Jones>for quarterly tax payments.</v>\n",
+    );
+    write(
+        dir.path(),
+        "bracket_p03.txt",
+        "Participant ID: P03\nRole: Freelance designer\n\n\
+         [Sam Taylor] How do you track spending in a normal week?\n\n\
+         [Participant] Every Friday I reconcile invoices against bank deposits.\n\n\
+         [Sam Taylor] Anything else?\n\n\
+         [Participant] I photograph receipts and dump them in a folder.\n",
+    );
+    let corpus = load(dir.path());
+    assert_eq!(participant_ids(&corpus), ["Amara Okafor", "Grace Jones", "P03"]);
+    assert_eq!(attribute(&corpus, "P03", "role"), Some("Freelance designer"));
+    let got = utterances(&corpus);
+    let expected = [
+        (
+            "P03",
+            "bracket_p03.txt",
+            "line 6",
+            "Every Friday I reconcile invoices against bank deposits.",
+        ),
+        (
+            "P03",
+            "bracket_p03.txt",
+            "line 10",
+            "I photograph receipts and dump them in a folder.",
+        ),
+        (
+            "Amara Okafor",
+            "otter_p01.txt",
+            "line 7",
+            "My income arrives in lumps, so I never know what a normal month looks like.",
+        ),
+        (
+            "Amara Okafor",
+            "otter_p01.txt",
+            "line 14",
+            "Forecast my cash flow from unpaid invoices.",
+        ),
+        (
+            "Grace Jones",
+            "teams_p02.vtt",
+            "line 9",
+            "I set aside a slice of every invoice for quarterly tax payments.",
+        ),
+    ];
+    let expected: Vec<(String, String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+        .collect();
+    assert_eq!(got, expected);
+    // Each utterance starts on the line it names.
+    for (_, source, location, text) in &got {
+        let content = fs::read_to_string(dir.path().join(source)).unwrap();
+        let n: usize = location.strip_prefix("line ").unwrap().parse().unwrap();
+        let line = content.lines().nth(n - 1).unwrap();
+        let first_words: String = text.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+        assert!(
+            normalise_whitespace(line).contains(&first_words),
+            "{location}: {line:?}"
+        );
+    }
+    let formats: Vec<&str> = corpus.sources.iter().map(|s| s.format.as_str()).collect();
+    assert_eq!(formats, ["text", "text", "subtitles"]);
+    assert!(
+        corpus
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("\"Sam Taylor\" speaks in every transcript")),
+        "{:?}",
+        corpus.warnings
+    );
+    assert!(supported_extensions().contains(&"vtt") && supported_extensions().contains(&"srt"));
+}
