@@ -1,9 +1,18 @@
-//! Interviewers who are named like participants: in a folder of transcripts, a speaker who
-//! speaks in every transcript and mostly asks questions (`Sam Taylor`, `Speaker 1`) is the
-//! interviewer, and is left out with a warning.
+//! Speakers across a folder of transcripts:
+//! - interviewers who are named like participants: a speaker who speaks in every transcript and
+//!   mostly asks questions (`Sam Taylor`, `Speaker 1`) is the interviewer, and is left out with a
+//!   warning;
+//! - transcription tools' voice labels (`Speaker 2`) name a voice within one recording, not a
+//!   person across the study, so each transcript's is a participant of its own.
 
 use crate::domain::{SourceFile, Utterance};
+use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+/// The labels Otter, Teams and Zoom give the voices they tell apart.
+static VOICE_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^speaker\s*\d+$").expect("voice label pattern"));
 
 /// Formats read by the transcript reader.
 const TRANSCRIPT_FORMATS: &[&str] = &["markdown", "text", "subtitles"];
@@ -82,6 +91,81 @@ pub(crate) fn exclude(
     warnings
 }
 
+/// Gives each transcript's voice labels participants of their own: the file's name (without its
+/// extension) when the voice is the file's only participant, else the name and the label
+/// (`otter_P01 Speaker 3`). Attributes of a renamed label go to each of its new participants.
+pub(crate) fn scope_voice_labels(
+    participants: &mut BTreeMap<String, BTreeMap<String, String>>,
+    utterances: &mut [Utterance],
+    sources: &[SourceFile],
+) {
+    let transcripts: BTreeSet<usize> = sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| TRANSCRIPT_FORMATS.contains(&s.format.as_str()))
+        .map(|(i, _)| i)
+        .collect();
+    let mut speakers: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    for u in utterances.iter().filter(|u| transcripts.contains(&u.source)) {
+        speakers.entry(u.source).or_default().insert(u.participant_id.clone());
+    }
+    let stem = |path: &str| {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        name.rsplit_once('.').map_or(name, |(stem, _)| stem).to_string()
+    };
+    // Two files of the same name in different folders keep their folders apart.
+    let mut stems: BTreeMap<String, usize> = BTreeMap::new();
+    for &f in &transcripts {
+        *stems.entry(stem(&sources[f].path)).or_default() += 1;
+    }
+    let file_name = |f: usize| {
+        let short = stem(&sources[f].path);
+        if stems.get(&short) == Some(&1) {
+            short
+        } else {
+            let path = &sources[f].path;
+            path.rsplit_once('.')
+                .map_or(path.as_str(), |(stem, _)| stem)
+                .to_string()
+        }
+    };
+    let mut renamed: BTreeMap<(usize, String), String> = BTreeMap::new();
+    for (&f, ids) in &speakers {
+        for id in ids.iter().filter(|id| VOICE_LABEL.is_match(id)) {
+            let new_id = if ids.len() == 1 {
+                file_name(f)
+            } else {
+                format!("{} {id}", file_name(f))
+            };
+            renamed.insert((f, id.clone()), new_id);
+        }
+    }
+    if renamed.is_empty() {
+        return;
+    }
+    let mut still_used: BTreeSet<String> = BTreeSet::new();
+    for u in utterances.iter_mut() {
+        match renamed.get(&(u.source, u.participant_id.clone())) {
+            Some(new_id) => u.participant_id = new_id.clone(),
+            None => {
+                still_used.insert(u.participant_id.clone());
+            }
+        }
+    }
+    for ((_, old), new_id) in &renamed {
+        let attributes = participants.get(old).cloned().unwrap_or_default();
+        let entry = participants.entry(new_id.clone()).or_default();
+        for (key, value) in attributes {
+            entry.entry(key).or_insert(value);
+        }
+    }
+    for (_, old) in renamed.keys() {
+        if !still_used.contains(old) && !renamed.values().any(|new_id| new_id == old) {
+            participants.remove(old);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +216,39 @@ mod tests {
         assert_eq!(utterances.len(), 3);
         assert_eq!((sources[0].participants, sources[0].utterances), (1, 1));
         assert_eq!((sources[1].participants, sources[1].utterances), (1, 2));
+    }
+
+    #[test]
+    fn voice_labels_are_participants_of_their_own_transcript() {
+        let mut participants: BTreeMap<String, BTreeMap<String, String>> = ["Speaker 2", "Speaker 3", "P7"]
+            .iter()
+            .map(|id| (id.to_string(), BTreeMap::new()))
+            .collect();
+        participants
+            .get_mut("Speaker 2")
+            .unwrap()
+            .insert("role".into(), "Parent".into());
+        let mut utterances = vec![
+            said("Speaker 2", 0, "I plan meals on Sunday."),
+            said("Speaker 2", 1, "I ride to work."),
+            said("Speaker 3", 1, "I take the train."),
+            said("P7", 2, "I cook twice a week."),
+            said("Speaker 2", 3, "Not a transcript."),
+        ];
+        let sources = [
+            source("otter/P01.txt", "text", 1, 1),
+            source("otter/P02.vtt", "subtitles", 2, 2),
+            source("notes/P07.md", "markdown", 1, 1),
+            source("survey.csv", "csv", 1, 1),
+        ];
+        scope_voice_labels(&mut participants, &mut utterances, &sources);
+        let ids: Vec<&str> = utterances.iter().map(|u| u.participant_id.as_str()).collect();
+        assert_eq!(ids, ["P01", "P02 Speaker 2", "P02 Speaker 3", "P7", "Speaker 2"]);
+        assert_eq!(
+            participants.keys().collect::<Vec<_>>(),
+            ["P01", "P02 Speaker 2", "P02 Speaker 3", "P7", "Speaker 2"]
+        );
+        assert_eq!(participants["P01"]["role"], "Parent");
     }
 
     #[test]

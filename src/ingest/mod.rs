@@ -497,6 +497,7 @@ impl CorpusBuilder {
         self.skipped.sort_by(|a, b| a.path.cmp(&b.path));
         let interviewers = interviewers::exclude(&mut self.participants, &mut self.utterances, &mut self.sources);
         self.warnings.extend(interviewers);
+        interviewers::scope_voice_labels(&mut self.participants, &mut self.utterances, &self.sources);
         if self.sources.is_empty() {
             return Err(IngestError::NoUsableFiles {
                 root: root.to_string(),
