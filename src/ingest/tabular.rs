@@ -532,7 +532,10 @@ mod tests {
     #[test]
     fn qualtrics_header_rows_are_skipped_and_question_texts_name_attributes() {
         let records = parse("q.csv", "q", QUALTRICS, false).unwrap();
-        assert_eq!(records.ids, ["R_ieQh524yNg5by1a", "R_2ROgubbb8ayN1b7", "R_O259OwOO3Sb09gL"]);
+        assert_eq!(
+            records.ids,
+            ["R_ieQh524yNg5by1a", "R_2ROgubbb8ayN1b7", "R_O259OwOO3Sb09gL"]
+        );
         assert_eq!(
             records.texts(),
             [
@@ -586,7 +589,11 @@ mod tests {
         let got: Vec<(&str, &str)> = texts.iter().map(|(id, line, _)| (id.as_str(), line.as_str())).collect();
         assert_eq!(
             got,
-            [("114200009137", "line 3"), ("114200018274", "line 4"), ("114200027411", "line 5")]
+            [
+                ("114200009137", "line 3"),
+                ("114200018274", "line 4"),
+                ("114200027411", "line 5")
+            ]
         );
         assert_eq!(
             texts[1].2,
@@ -602,7 +609,10 @@ mod tests {
                 "which_of_these_best_describes_you_other_please_specify"
             ]
         );
-        assert_eq!(records.attributes[1]["which_of_these_best_describes_you_other_please_specify"], "Carer");
+        assert_eq!(
+            records.attributes[1]["which_of_these_best_describes_you_other_please_specify"],
+            "Carer"
+        );
         assert_eq!(records.attributes[0]["which_of_these_best_describes_you"], "Freelancer");
         assert!(!records.attributes[0].contains_key("first_name"));
     }
@@ -610,11 +620,23 @@ mod tests {
     #[test]
     fn surveymonkey_merged_header_names() {
         let headers = StringRecord::from(vec!["Respondent ID", "Pick tools", "", "Why?"]);
-        let rows = vec![(2, 1, StringRecord::from(vec!["", "Excel", "Other (please specify)", "Open-Ended Response"]))];
+        let rows = vec![(
+            2,
+            1,
+            StringRecord::from(vec!["", "Excel", "Other (please specify)", "Open-Ended Response"]),
+        )];
         let survey = SurveyHeader::detect(&headers, &rows);
         assert_eq!(survey.extra_rows, 1);
         let names: Vec<&str> = survey.header.iter().collect();
-        assert_eq!(names, ["Respondent ID", "Pick tools - Excel", "Pick tools - Other (please specify)", "Why?"]);
+        assert_eq!(
+            names,
+            [
+                "Respondent ID",
+                "Pick tools - Excel",
+                "Pick tools - Other (please specify)",
+                "Why?"
+            ]
+        );
         // An ordinary first row that happens to say "Response" is data.
         let rows = vec![(2, 1, StringRecord::from(vec!["P1", "Response", "", "Slow"]))];
         assert_eq!(SurveyHeader::detect(&headers, &rows).extra_rows, 0);
@@ -635,7 +657,10 @@ mod tests {
             "Someone always forgets to pay their share of the wifi."
         );
         let key = "which_features_would_you_use_tick_all_that_apply";
-        assert_eq!(records.attributes[0][key], "Invoice tracking; Tax pots; Cash-flow forecast");
+        assert_eq!(
+            records.attributes[0][key],
+            "Invoice tracking; Tax pots; Cash-flow forecast"
+        );
         assert_eq!(records.attributes[3][key], "Tax pots");
         assert_eq!(records.attributes[0].len(), 1);
 
@@ -658,7 +683,11 @@ mod tests {
         records.warnings.extend(decoded.warning);
         assert_eq!(
             records.texts()[0],
-            ("P01".into(), "line 2".into(), "I’d like a café budget – € 20 a week.".into())
+            (
+                "P01".into(),
+                "line 2".into(),
+                "I’d like a café budget – € 20 a week.".into()
+            )
         );
         assert_eq!(records.attributes[1]["role"], "Parent");
         assert_eq!(
@@ -679,7 +708,11 @@ mod tests {
         let records = parse("u.csv", "u", &decoded.text, false).unwrap();
         assert_eq!(
             records.texts(),
-            [("P01".into(), "line 2".into(), "A forecast of my cash flow, café included.".into())]
+            [(
+                "P01".into(),
+                "line 2".into(),
+                "A forecast of my cash flow, café included.".into()
+            )]
         );
     }
 
