@@ -72,7 +72,7 @@ fn utf16<'a>(file: &str, bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<Decod
             }
         }
     }
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         let line = text.matches('\n').count() as u64 + 1;
         return Err(IngestError::invalid(
             file,
