@@ -419,9 +419,17 @@ fn read_limited(path: &Path, file: &str, limit: u64) -> Result<Vec<u8>, IngestEr
     Ok(bytes)
 }
 
-/// Decodes and parses one file. `file` is its path relative to the data root.
+/// Decodes and parses one file. `file` is its path relative to the data root. CSV and TSV that
+/// are not valid UTF-8 are read as Windows-1252 (as spreadsheet programs save them), with a
+/// warning; other formats must be UTF-8 (or UTF-16 with a byte-order mark).
 fn parse_file(file: &str, format: Format, bytes: &[u8]) -> Result<FileRecords, IngestError> {
-    let text = decode::decode(file, bytes)?;
+    let decoded = decode::decode(file, bytes, matches!(format, Format::Csv | Format::Tsv))?;
+    let mut records = parse_text(file, format, &decoded.text)?;
+    records.warnings.extend(decoded.warning);
+    Ok(records)
+}
+
+fn parse_text(file: &str, format: Format, text: &str) -> Result<FileRecords, IngestError> {
     // Rows without a participant id are named after the file: its relative path without the
     // extension keeps same-named files in different folders apart.
     let id_prefix = file.rsplit_once('.').map_or(file, |(stem, _)| stem);

@@ -1,12 +1,51 @@
 //! CSV and TSV: a header row, then one record per row. The delimiter is detected; the
 //! participant column is found by name; every other column is classified by
-//! [`fields::classify`] as attribute, free text or left out.
+//! [`fields::classify`] as attribute, free text or left out. Survey exports with extra header
+//! rows (Qualtrics, SurveyMonkey) are recognised and their header rows merged.
 
 use super::IngestError;
 use super::fields::{self, Role, ValueStats};
 use super::records::FileRecords;
 use csv::{ReaderBuilder, StringRecord};
 use std::collections::HashSet;
+
+/// Qualtrics' own columns (compared as [`fields::compact`] names), left out of its exports.
+const QUALTRICS_METADATA: &[&str] = &[
+    "startdate",
+    "enddate",
+    "status",
+    "ipaddress",
+    "progress",
+    "durationinseconds",
+    "finished",
+    "recordeddate",
+    "recipientlastname",
+    "recipientfirstname",
+    "recipientemail",
+    "externalreference",
+    "locationlatitude",
+    "locationlongitude",
+    "distributionchannel",
+    "userlanguage",
+];
+/// SurveyMonkey's own columns, left out of its exports.
+const SURVEYMONKEY_METADATA: &[&str] = &[
+    "collectorid",
+    "startdate",
+    "enddate",
+    "ipaddress",
+    "emailaddress",
+    "firstname",
+    "lastname",
+    "customdata1",
+];
+/// SurveyMonkey's second-row labels meaning "the answer to the question above".
+const SURVEYMONKEY_ANSWER_LABELS: &[&str] = &["response", "openendedresponse"];
+/// Longest choice in a `;`-separated list of choices (a checkbox question) read as an attribute.
+const MAX_CHOICE_CHARS: usize = 40;
+const MAX_CHOICE_WORDS: usize = 5;
+/// Most distinct choices in such a column.
+const MAX_CHOICES: usize = 20;
 
 const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
 /// Lines of the file looked at to detect the delimiter.
@@ -36,8 +75,8 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
         .flexible(true)
         .from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
-    let names = column_names(&headers);
 
+    let newlines: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
     let mut rows: Vec<(u64, u64, StringRecord)> = Vec::new();
     for result in reader.records() {
         let record = result.map_err(|e| csv_error(file, &e))?;
@@ -45,8 +84,18 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
             continue;
         }
         let position = record.position().expect("records read from a reader have a position");
-        rows.push((position.line() + line_offset, position.record(), record));
+        // From the byte offset (csv counts lines ended by `\r\n` one short); a record reported at
+        // the `\n` ending the previous line starts after it.
+        let line = newlines.partition_point(|&at| at <= position.byte() as usize) as u64 + 1;
+        rows.push((line + line_offset, position.record(), record));
     }
+    let survey = SurveyHeader::detect(&headers, &rows);
+    let names = column_names(&survey.header);
+    let metadata: Vec<bool> = headers
+        .iter()
+        .map(|name| survey.metadata.contains(&fields::compact(name).as_str()))
+        .collect();
+    rows.drain(..survey.extra_rows);
     if rows.is_empty() {
         return Err(IngestError::invalid(file, None, "no rows after the header"));
     }
@@ -58,6 +107,7 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
     // First pass: whose row is it, and what do the columns look like.
     let mut row_participant = Vec::with_capacity(rows.len());
     let mut stats: Vec<ValueStats> = names.iter().map(|_| ValueStats::default()).collect();
+    let mut choices: Vec<ChoiceStats> = names.iter().map(|_| ChoiceStats::default()).collect();
     let mut rows_without_id = 0usize;
     let mut ragged_first_line = None;
     let mut ragged_rows = 0usize;
@@ -80,16 +130,24 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
             let value = value.trim();
             if Some(column) != id_column && !value.is_empty() {
                 stats[column].observe(participant, value);
+                choices[column].observe(value);
             }
         }
     }
+    let choice_lists: Vec<bool> = names
+        .iter()
+        .zip(&choices)
+        .map(|(name, choices)| !fields::is_ignored_name(name) && choices.is_choice_list())
+        .collect();
     let roles: Vec<Role> = names
         .iter()
         .zip(&stats)
         .enumerate()
         .map(|(column, (name, stats))| {
-            if Some(column) == id_column {
+            if Some(column) == id_column || metadata.get(column).copied().unwrap_or(false) {
                 Role::Ignore
+            } else if choice_lists[column] {
+                Role::Attribute
             } else {
                 fields::classify(name, stats)
             }
@@ -102,6 +160,11 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
         let mut location = None;
         for (column, value) in record.iter().enumerate().take(names.len()) {
             match roles[column] {
+                Role::Attribute if choice_lists[column] => {
+                    let value = value.split(';').map(str::trim).filter(|c| !c.is_empty());
+                    let value = value.collect::<Vec<_>>().join("; ");
+                    out.set_attribute(participant, &key_of_column[column], &value);
+                }
                 Role::Attribute => out.set_attribute(participant, &key_of_column[column], value),
                 Role::Text if !value.trim().is_empty() => {
                     let location = location.get_or_insert_with(|| format!("line {line}"));
@@ -128,6 +191,144 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
         out.no_text_reason = Some(describe_columns(&names, &roles, id_column));
     }
     Ok(out)
+}
+
+/// The header of a survey tool's export: Qualtrics writes column ids, then the question texts,
+/// then a row of `{"ImportId":…}` cells; SurveyMonkey writes the questions (blank over the
+/// further columns of a question), then a row of sub-headers (`Response`, `Open-Ended
+/// Response`, choice labels). Other files have one header row.
+#[derive(Debug)]
+struct SurveyHeader {
+    /// Column names before deduplication.
+    header: StringRecord,
+    /// Records after the header row that are header rows too.
+    extra_rows: usize,
+    /// The tool's own columns, left out.
+    metadata: &'static [&'static str],
+}
+
+impl SurveyHeader {
+    fn detect(headers: &StringRecord, rows: &[(u64, u64, StringRecord)]) -> SurveyHeader {
+        let record = |i: usize| rows.get(i).map(|(_, _, record)| record);
+        if record(1).is_some_and(is_import_id_row) {
+            let questions = &rows[0].2;
+            let header = headers
+                .iter()
+                .enumerate()
+                .map(|(column, id)| {
+                    let question = questions.get(column).unwrap_or("").trim();
+                    let question = question.strip_suffix(" - Selected Choice").unwrap_or(question);
+                    let keep_id = question.is_empty()
+                        || QUALTRICS_METADATA.contains(&fields::compact(id).as_str())
+                        || fields::participant_field_rank(id).is_some();
+                    if keep_id { id } else { question }
+                })
+                .collect();
+            return SurveyHeader {
+                header,
+                extra_rows: 2,
+                metadata: QUALTRICS_METADATA,
+            };
+        }
+        if record(0).is_some_and(is_import_id_row) {
+            return SurveyHeader {
+                header: headers.clone(),
+                extra_rows: 1,
+                metadata: QUALTRICS_METADATA,
+            };
+        }
+        if let Some(sub) = record(0).filter(|sub| is_sub_header_row(headers, sub)) {
+            let mut question = "";
+            let header = headers
+                .iter()
+                .enumerate()
+                .map(|(column, name)| {
+                    let name = name.trim();
+                    if !name.is_empty() {
+                        question = name;
+                    }
+                    let label = sub.get(column).unwrap_or("").trim();
+                    if label.is_empty() || SURVEYMONKEY_ANSWER_LABELS.contains(&fields::compact(label).as_str()) {
+                        name.to_string()
+                    } else if question.is_empty() {
+                        label.to_string()
+                    } else {
+                        format!("{question} - {label}")
+                    }
+                })
+                .collect::<Vec<_>>();
+            return SurveyHeader {
+                header: StringRecord::from(header),
+                extra_rows: 1,
+                metadata: SURVEYMONKEY_METADATA,
+            };
+        }
+        SurveyHeader {
+            header: headers.clone(),
+            extra_rows: 0,
+            metadata: &[],
+        }
+    }
+}
+
+/// Qualtrics' third header row: most non-empty cells are `{"ImportId":…}`.
+fn is_import_id_row(record: &StringRecord) -> bool {
+    let cells: Vec<&str> = record.iter().map(str::trim).filter(|c| !c.is_empty()).collect();
+    let import_ids = cells.iter().filter(|c| c.starts_with("{\"ImportId\"")).count();
+    import_ids > 0 && import_ids * 2 > cells.len()
+}
+
+/// SurveyMonkey's second header row: `Response` or `Open-Ended Response` under a question, no
+/// value under the participant column, and nothing long.
+fn is_sub_header_row(headers: &StringRecord, record: &StringRecord) -> bool {
+    let answer_label = record
+        .iter()
+        .any(|cell| SURVEYMONKEY_ANSWER_LABELS.contains(&fields::compact(cell).as_str()));
+    let no_id = headers
+        .iter()
+        .zip(record.iter())
+        .all(|(name, cell)| fields::participant_field_rank(name).is_none() || cell.trim().is_empty());
+    answer_label && no_id && record.iter().all(|cell| cell.chars().count() <= MAX_ID_CHARS)
+}
+
+/// What a column's values look like as `;`-separated lists of choices (Google Forms' checkbox
+/// questions: `Invoice tracking;Tax pots`).
+#[derive(Debug, Default)]
+struct ChoiceStats {
+    values: usize,
+    lists: usize,
+    choices: usize,
+    long: bool,
+    distinct: HashSet<String>,
+}
+
+impl ChoiceStats {
+    fn observe(&mut self, value: &str) {
+        self.values += 1;
+        if value.contains(';') {
+            self.lists += 1;
+        }
+        if self.long || self.distinct.len() > MAX_CHOICES {
+            return;
+        }
+        for choice in value.split(';').map(str::trim).filter(|c| !c.is_empty()) {
+            self.choices += 1;
+            if choice.chars().count() > MAX_CHOICE_CHARS || choice.split_whitespace().count() > MAX_CHOICE_WORDS {
+                self.long = true;
+                return;
+            }
+            self.distinct.insert(choice.to_lowercase());
+        }
+    }
+
+    /// Mostly lists, of short choices from a small set that recur across rows.
+    fn is_choice_list(&self) -> bool {
+        self.lists > 0
+            && self.lists * 2 >= self.values
+            && !self.long
+            && self.distinct.len() <= MAX_CHOICES
+            && self.distinct.len() < self.choices
+    }
 }
 
 /// Header names, trimmed; blank ones become `column_N` and repeated ones get a `_N` suffix so
@@ -319,6 +520,200 @@ mod tests {
     fn header_only_is_an_error() {
         let e = parse("h.csv", "h", "participant_id,quote\n", false).unwrap_err();
         assert_eq!(e.to_string(), "h.csv: no rows after the header");
+    }
+
+    const QUALTRICS: &str = "StartDate,EndDate,Status,IPAddress,Progress,Duration (in seconds),Finished,ResponseId,LocationLatitude,UserLanguage,Q1,Q2,Q3\n\
+        Start Date,End Date,Response Type,IP Address,Progress,Duration (in seconds),Finished,Response ID,Location Latitude,User Language,What is the hardest part of managing money?,Which of these best describes you? - Selected Choice,What is your age?\n\
+        \"{\"\"ImportId\"\":\"\"startDate\"\"}\",\"{\"\"ImportId\"\":\"\"endDate\"\"}\",\"{\"\"ImportId\"\":\"\"status\"\"}\",\"{\"\"ImportId\"\":\"\"ipAddress\"\"}\",\"{\"\"ImportId\"\":\"\"progress\"\"}\",\"{\"\"ImportId\"\":\"\"duration\"\"}\",\"{\"\"ImportId\"\":\"\"finished\"\"}\",\"{\"\"ImportId\"\":\"\"_recordId\"\"}\",\"{\"\"ImportId\"\":\"\"locationLatitude\"\"}\",\"{\"\"ImportId\"\":\"\"userLanguage\"\"}\",\"{\"\"ImportId\"\":\"\"QID1_TEXT\"\"}\",\"{\"\"ImportId\"\":\"\"QID2\"\"}\",\"{\"\"ImportId\"\":\"\"QID3\"\"}\"\n\
+        2024-03-02 09:01:11,2024-03-02 09:06:40,IP Address,81.2.1.3,100,300,True,R_ieQh524yNg5by1a,51.40,EN,\"My income arrives in lumps, so I never know what a normal month looks like.\",Freelancer,30-39\n\
+        2024-03-03 09:02:11,2024-03-03 09:07:40,IP Address,81.2.2.6,100,337,True,R_2ROgubbb8ayN1b7,51.41,EN,Neither of us knows what the other bought for the kids last week.,Parent,40-49\n\
+        2024-03-04 09:03:11,2024-03-04 09:08:40,IP Address,81.2.3.9,100,374,True,R_O259OwOO3Sb09gL,51.42,EN,Someone always forgets to pay their share of the wifi bill.,Student,30-39\n";
+
+    #[test]
+    fn qualtrics_header_rows_are_skipped_and_question_texts_name_attributes() {
+        let records = parse("q.csv", "q", QUALTRICS, false).unwrap();
+        assert_eq!(
+            records.ids,
+            ["R_ieQh524yNg5by1a", "R_2ROgubbb8ayN1b7", "R_O259OwOO3Sb09gL"]
+        );
+        assert_eq!(
+            records.texts(),
+            [
+                (
+                    "R_ieQh524yNg5by1a".into(),
+                    "line 4".into(),
+                    "My income arrives in lumps, so I never know what a normal month looks like.".into()
+                ),
+                (
+                    "R_2ROgubbb8ayN1b7".into(),
+                    "line 5".into(),
+                    "Neither of us knows what the other bought for the kids last week.".into()
+                ),
+                (
+                    "R_O259OwOO3Sb09gL".into(),
+                    "line 6".into(),
+                    "Someone always forgets to pay their share of the wifi bill.".into()
+                ),
+            ]
+        );
+        // Qualtrics' own columns (status, progress, language …) are left out.
+        let keys: Vec<&str> = records.attributes[0].keys().map(String::as_str).collect();
+        assert_eq!(keys, ["what_is_your_age", "which_of_these_best_describes_you"]);
+        assert_eq!(records.attributes[1]["which_of_these_best_describes_you"], "Parent");
+        assert_eq!(records.attributes[2]["what_is_your_age"], "30-39");
+        assert!(records.warnings.is_empty(), "{:?}", records.warnings);
+    }
+
+    #[test]
+    fn qualtrics_import_id_row_right_after_the_ids_is_skipped() {
+        let text = "ResponseId,Status,Q1\n\
+                    \"{\"\"ImportId\"\":\"\"_recordId\"\"}\",\"{\"\"ImportId\"\":\"\"status\"\"}\",\"{\"\"ImportId\"\":\"\"QID1_TEXT\"\"}\"\n\
+                    R_1,IP Address,The bank app hides my pending payments until the next day.\n";
+        let records = parse("q.csv", "q", text, false).unwrap();
+        assert_eq!(records.ids, ["R_1"]);
+        assert_eq!(records.texts()[0].1, "line 3");
+        assert!(records.attributes[0].is_empty());
+    }
+
+    const SURVEYMONKEY: &str = "Respondent ID,Collector ID,Start Date,End Date,IP Address,Email Address,First Name,Last Name,Custom Data 1,What is the hardest part of managing your money?,Which of these best describes you?,,How old are you?\n\
+        ,,,,,,,,,Open-Ended Response,Response,Other (please specify),Response\n\
+        114200009137,431234567,03/02/2024 09:01:11 AM,03/02/2024 09:06:40 AM,81.2.1.3,amara@example.com,Amara,Okafor,,\"My income arrives in lumps, so I never know what a normal month looks like.\",Freelancer,,30-39\n\
+        114200018274,431234567,03/03/2024 09:02:11 AM,03/03/2024 09:07:40 AM,81.2.2.6,,,,,Neither of us knows what the other bought for the kids last week.,Other,Carer,40-49\n\
+        114200027411,431234567,03/04/2024 09:03:11 AM,03/04/2024 09:08:40 AM,81.2.3.9,chloe@example.com,Chloe,Nguyen,,Someone always forgets to pay their share of the wifi bill.,Student,,30-39\n";
+
+    #[test]
+    fn surveymonkey_sub_headers_are_merged_into_the_header() {
+        let records = parse("s.csv", "s", SURVEYMONKEY, false).unwrap();
+        assert_eq!(records.ids, ["114200009137", "114200018274", "114200027411"]);
+        let texts = records.texts();
+        let got: Vec<(&str, &str)> = texts.iter().map(|(id, line, _)| (id.as_str(), line.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("114200009137", "line 3"),
+                ("114200018274", "line 4"),
+                ("114200027411", "line 5")
+            ]
+        );
+        assert_eq!(
+            texts[1].2,
+            "Neither of us knows what the other bought for the kids last week."
+        );
+        // Collector, dates, contact details and names are left out.
+        let keys: Vec<&str> = records.attributes[1].keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "how_old_are_you",
+                "which_of_these_best_describes_you",
+                "which_of_these_best_describes_you_other_please_specify"
+            ]
+        );
+        assert_eq!(
+            records.attributes[1]["which_of_these_best_describes_you_other_please_specify"],
+            "Carer"
+        );
+        assert_eq!(records.attributes[0]["which_of_these_best_describes_you"], "Freelancer");
+        assert!(!records.attributes[0].contains_key("first_name"));
+    }
+
+    #[test]
+    fn surveymonkey_merged_header_names() {
+        let headers = StringRecord::from(vec!["Respondent ID", "Pick tools", "", "Why?"]);
+        let rows = vec![(
+            2,
+            1,
+            StringRecord::from(vec!["", "Excel", "Other (please specify)", "Open-Ended Response"]),
+        )];
+        let survey = SurveyHeader::detect(&headers, &rows);
+        assert_eq!(survey.extra_rows, 1);
+        let names: Vec<&str> = survey.header.iter().collect();
+        assert_eq!(
+            names,
+            [
+                "Respondent ID",
+                "Pick tools - Excel",
+                "Pick tools - Other (please specify)",
+                "Why?"
+            ]
+        );
+        // An ordinary first row that happens to say "Response" is data.
+        let rows = vec![(2, 1, StringRecord::from(vec!["P1", "Response", "", "Slow"]))];
+        assert_eq!(SurveyHeader::detect(&headers, &rows).extra_rows, 0);
+    }
+
+    #[test]
+    fn checkbox_choice_lists_are_attributes() {
+        let text = "Timestamp,Email Address,What is the hardest part of managing your money?,Which features would you use? (tick all that apply)\n\
+                    2/03/2024 09:01:11,a@example.com,My income arrives in lumps so I never know what a month looks like.,Invoice tracking;Tax pots;Cash-flow forecast\n\
+                    3/03/2024 09:02:11,b@example.com,Neither of us knows what the other bought for the kids.,Shared budgets;Bill reminders\n\
+                    4/03/2024 09:03:11,c@example.com,Someone always forgets to pay their share of the wifi.,Bill reminders;Invoice tracking\n\
+                    5/03/2024 09:04:11,d@example.com,I never know how much tax I should put aside each quarter.,Tax pots\n";
+        let records = parse("g.csv", "g", text, false).unwrap();
+        assert_eq!(records.ids, ["g-row1", "g-row2", "g-row3", "g-row4"]);
+        assert_eq!(records.texts()[2].1, "line 4");
+        assert_eq!(
+            records.texts()[2].2,
+            "Someone always forgets to pay their share of the wifi."
+        );
+        let key = "which_features_would_you_use_tick_all_that_apply";
+        assert_eq!(
+            records.attributes[0][key],
+            "Invoice tracking; Tax pots; Cash-flow forecast"
+        );
+        assert_eq!(records.attributes[3][key], "Tax pots");
+        assert_eq!(records.attributes[0].len(), 1);
+
+        // Long or never-repeated items are not choices.
+        let mut unique = ChoiceStats::default();
+        unique.observe("a; b");
+        unique.observe("c; d");
+        assert!(!unique.is_choice_list());
+        let mut long = ChoiceStats::default();
+        long.observe("I tried the app for a week; then I gave up");
+        long.observe("I tried the app for a week; then I gave up");
+        assert!(!long.is_choice_list());
+    }
+
+    #[test]
+    fn windows_1252_text_is_read_verbatim_at_its_line() {
+        let bytes = b"Participant;Role;Wish\r\nP01;Designer;I\x92d like a caf\xE9 budget \x96 \x80 20 a week.\r\nP02;Parent;Reminders before fees leave the account.\r\n";
+        let decoded = super::super::decode::decode("e.csv", bytes, true).unwrap();
+        let mut records = parse("e.csv", "e", &decoded.text, false).unwrap();
+        records.warnings.extend(decoded.warning);
+        assert_eq!(
+            records.texts()[0],
+            (
+                "P01".into(),
+                "line 2".into(),
+                "I’d like a café budget – € 20 a week.".into()
+            )
+        );
+        assert_eq!(records.attributes[1]["role"], "Parent");
+        assert_eq!(
+            records.warnings,
+            ["decoded as Windows-1252 (not valid UTF-8: first at line 2)"]
+        );
+    }
+
+    #[test]
+    fn utf16_text_is_read_at_its_line() {
+        let source = "Participant\tRole\tWish\r\nP01\tDesigner\tA forecast of my cash flow, café included.\r\n";
+        let bytes: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(source.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let decoded = super::super::decode::decode("u.csv", &bytes, true).unwrap();
+        assert!(decoded.warning.is_none());
+        let records = parse("u.csv", "u", &decoded.text, false).unwrap();
+        assert_eq!(
+            records.texts(),
+            [(
+                "P01".into(),
+                "line 2".into(),
+                "A forecast of my cash flow, café included.".into()
+            )]
+        );
     }
 
     #[test]

@@ -126,12 +126,8 @@ async fn every_format_uploads_as_multipart_and_raw() {
 #[tokio::test]
 async fn unusable_files_are_refused_and_leave_nothing_behind() {
     let app = spawn_app(|s| s.storage.max_upload_bytes = 2_000).await;
-    let invalid_utf8 = upload_raw(
-        &app,
-        "?filename=bad.csv",
-        b"participant_id,response\nP1,caf\xe9 au lait\n",
-    )
-    .await;
+    // CSV and TSV fall back to Windows-1252; other formats must be UTF-8.
+    let invalid_utf8 = upload_raw(&app, "?filename=bad.md", b"P1: fine\nP2: caf\xe9 au lait\n").await;
     let error = error_body(invalid_utf8, StatusCode::UNPROCESSABLE_ENTITY, "validation_error").await;
     assert_eq!(error["details"]["fields"][0]["field"], "file");
     assert!(error["message"].as_str().unwrap().contains("UTF-8"), "{error}");

@@ -109,7 +109,7 @@ fn a_bad_file_in_a_folder_is_skipped_with_a_warning_naming_it() {
     assert!(
         stderr
             .lines()
-            .any(|l| l == "warning: skipped notes.txt: line 1: invalid UTF-8"),
+            .any(|l| l == "warning: skipped notes.txt: line 1: invalid UTF-8 (save the file as UTF-8)"),
         "{stderr}"
     );
 }

@@ -575,13 +575,17 @@ fn plain_text_without_labels_is_one_participant_by_paragraph() {
 fn bad_files_given_directly_are_errors_naming_file_and_line() {
     let dir = TempDir::new().unwrap();
     let limits = IngestLimits::default();
+    // Only CSV and TSV fall back to Windows-1252; other formats must be UTF-8.
     write(
         dir.path(),
-        "interviews.csv",
-        b"participant_id,quote\nP1,fine\nP2,also fine\nP3,caf\xE9 au lait\n",
+        "interviews.md",
+        b"P1: fine\n\nP2: also fine\n\nP3: caf\xE9 au lait\n",
     );
-    let e = load_path(&dir.path().join("interviews.csv"), &limits).unwrap_err();
-    assert_eq!(e.to_string(), "interviews.csv: line 4: invalid UTF-8");
+    let e = load_path(&dir.path().join("interviews.md"), &limits).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "interviews.md: line 5: invalid UTF-8 (save the file as UTF-8)"
+    );
 
     write(dir.path(), "empty.md", "  \n\n\t\n");
     let e = load_path(&dir.path().join("empty.md"), &limits).unwrap_err();
@@ -639,7 +643,7 @@ fn a_folder_skips_and_lists_bad_files() {
             ("README", "unsupported format (no extension)"),
             ("a-empty.csv", "empty file"),
             ("b-bad.json", "line 3: expected value"),
-            ("c-latin1.md", "line 1: invalid UTF-8"),
+            ("c-latin1.md", "line 1: invalid UTF-8 (save the file as UTF-8)"),
             ("scan.PDF", "unsupported format (.PDF)"),
         ]
     );
@@ -930,4 +934,110 @@ fn otter_captions_and_bracket_transcripts_in_one_folder() {
         corpus.warnings
     );
     assert!(supported_extensions().contains(&"vtt") && supported_extensions().contains(&"srt"));
+}
+
+#[test]
+fn qualtrics_and_surveymonkey_exports_are_read_without_their_header_rows() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "qualtrics.csv",
+        "StartDate,EndDate,Status,Progress,Finished,ResponseId,RecipientEmail,DistributionChannel,UserLanguage,Q1,Q2\r\n\
+         Start Date,End Date,Response Type,Progress,Finished,Response ID,Recipient Email,Distribution Channel,User Language,What slows down your month-end close?,What is your role?\r\n\
+         \"{\"\"ImportId\"\":\"\"startDate\"\"}\",\"{\"\"ImportId\"\":\"\"endDate\"\"}\",\"{\"\"ImportId\"\":\"\"status\"\"}\",\"{\"\"ImportId\"\":\"\"progress\"\"}\",\"{\"\"ImportId\"\":\"\"finished\"\"}\",\"{\"\"ImportId\"\":\"\"_recordId\"\"}\",\"{\"\"ImportId\"\":\"\"recipientEmail\"\"}\",\"{\"\"ImportId\"\":\"\"distributionChannel\"\"}\",\"{\"\"ImportId\"\":\"\"userLanguage\"\"}\",\"{\"\"ImportId\"\":\"\"QID1_TEXT\"\"}\",\"{\"\"ImportId\"\":\"\"QID2\"\"}\"\r\n\
+         2024-03-02 09:01:11,2024-03-02 09:06:40,IP Address,100,True,R_1aB,,anonymous,EN,\"Chasing receipts from the sales team takes two full days, every month.\",Accountant\r\n\
+         2024-03-03 09:02:11,2024-03-03 09:07:40,IP Address,100,True,R_2cD,,anonymous,EN,The bank feed drops transactions so I reconcile by hand.,Controller\r\n\
+         2024-03-04 09:03:11,2024-03-04 09:08:40,IP Address,100,True,R_3eF,,anonymous,EN,Approvals wait in someone's inbox while they are on holiday.,Accountant\r\n",
+    );
+    write(
+        dir.path(),
+        "surveymonkey.csv",
+        "Respondent ID,Collector ID,Start Date,End Date,IP Address,Email Address,First Name,Last Name,Custom Data 1,What slows down your month-end close?,Which tool do you use?,\n\
+         ,,,,,,,,,Open-Ended Response,Response,Other (please specify)\n\
+         114200009137,431234567,03/02/2024 09:01:11 AM,03/02/2024 09:06:40 AM,81.2.1.3,amara@example.com,Amara,Okafor,,Every supplier sends invoices in a different format.,Xero,\n\
+         114200018274,431234567,03/03/2024 09:02:11 AM,03/03/2024 09:07:40 AM,81.2.2.6,,,,,\"Late expense claims, always from the same three people.\",Other,Spreadsheets\n\
+         114200027411,431234567,03/04/2024 09:03:11 AM,03/04/2024 09:08:40 AM,81.2.3.9,chloe@example.com,Chloe,Nguyen,,Our auditors ask for the same reports twice.,Xero,\n",
+    );
+    let corpus = load(dir.path());
+    assert_eq!(
+        participant_ids(&corpus),
+        [
+            "114200009137",
+            "114200018274",
+            "114200027411",
+            "R_1aB",
+            "R_2cD",
+            "R_3eF"
+        ]
+    );
+    let got: Vec<(String, String, String)> = utterances(&corpus)
+        .into_iter()
+        .map(|(id, source, location, _)| (id, source, location))
+        .collect();
+    let expected = [
+        ("R_1aB", "qualtrics.csv", "line 4"),
+        ("R_2cD", "qualtrics.csv", "line 5"),
+        ("R_3eF", "qualtrics.csv", "line 6"),
+        ("114200009137", "surveymonkey.csv", "line 3"),
+        ("114200018274", "surveymonkey.csv", "line 4"),
+        ("114200027411", "surveymonkey.csv", "line 5"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(
+        corpus.utterances[3].text,
+        "Every supplier sends invoices in a different format."
+    );
+    assert_eq!(
+        corpus.utterances[4].text,
+        "Late expense claims, always from the same three people."
+    );
+    // Qualtrics: the question text names the attribute; its own columns are left out.
+    let r2 = &corpus.participants.iter().find(|p| p.id == "R_2cD").unwrap().attributes;
+    assert_eq!(r2.keys().collect::<Vec<_>>(), ["what_is_your_role"]);
+    assert_eq!(r2["what_is_your_role"], "Controller");
+    // SurveyMonkey: the second header row is merged; contact details are left out.
+    let s2 = &corpus
+        .participants
+        .iter()
+        .find(|p| p.id == "114200018274")
+        .unwrap()
+        .attributes;
+    assert_eq!(
+        attribute(&corpus, "114200018274", "which_tool_do_you_use"),
+        Some("Other")
+    );
+    assert_eq!(
+        attribute(&corpus, "114200018274", "which_tool_do_you_use_other_please_specify"),
+        Some("Spreadsheets")
+    );
+    assert_eq!(s2.len(), 2, "{s2:?}");
+    assert!(corpus.warnings.is_empty(), "{:?}", corpus.warnings);
+}
+
+#[test]
+fn a_windows_1252_csv_is_decoded_with_a_warning() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "excel.csv",
+        b"Participant;Role;Wish\r\nP01;Designer;I\x92d like a caf\xE9 budget \x96 \x80 20 a week.\r\n",
+    );
+    let corpus = load(dir.path());
+    assert_eq!(
+        utterances(&corpus),
+        [(
+            "P01".to_string(),
+            "excel.csv".to_string(),
+            "line 2".to_string(),
+            "I\u{2019}d like a caf\u{e9} budget \u{2013} \u{20ac} 20 a week.".to_string()
+        )]
+    );
+    assert_eq!(
+        corpus.warnings,
+        ["excel.csv: decoded as Windows-1252 (not valid UTF-8: first at line 2)"]
+    );
 }
