@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
-    /// File or folder of research data (CSV, TSV, JSON, JSONL, YAML, Markdown, text).
+    /// File or folder of research data (CSV, TSV, JSON, JSONL, YAML, Markdown, text, VTT, SRT).
     #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
     /// Personas to generate, 1–20 [default: 3, or generation.count]
