@@ -17,6 +17,16 @@ static VOICE_LABEL: LazyLock<Regex> =
 /// Formats read by the transcript reader.
 const TRANSCRIPT_FORMATS: &[&str] = &["markdown", "text", "subtitles"];
 
+/// Indexes of the sources read by the transcript reader.
+fn transcript_sources(sources: &[SourceFile]) -> BTreeSet<usize> {
+    sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| TRANSCRIPT_FORMATS.contains(&s.format.as_str()))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 #[derive(Default)]
 struct Speech {
     files: BTreeSet<usize>,
@@ -33,12 +43,7 @@ pub(crate) fn exclude(
     utterances: &mut Vec<Utterance>,
     sources: &mut [SourceFile],
 ) -> Vec<String> {
-    let transcripts: BTreeSet<usize> = sources
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| TRANSCRIPT_FORMATS.contains(&s.format.as_str()))
-        .map(|(i, _)| i)
-        .collect();
+    let transcripts = transcript_sources(sources);
     if transcripts.len() < 2 {
         return Vec::new();
     }
@@ -99,12 +104,7 @@ pub(crate) fn scope_voice_labels(
     utterances: &mut [Utterance],
     sources: &[SourceFile],
 ) {
-    let transcripts: BTreeSet<usize> = sources
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| TRANSCRIPT_FORMATS.contains(&s.format.as_str()))
-        .map(|(i, _)| i)
-        .collect();
+    let transcripts = transcript_sources(sources);
     let mut speakers: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     for u in utterances.iter().filter(|u| transcripts.contains(&u.source)) {
         speakers.entry(u.source).or_default().insert(u.participant_id.clone());
