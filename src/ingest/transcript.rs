@@ -128,10 +128,15 @@ static RESEARCHER_HEADING: LazyLock<Regex> = LazyLock::new(|| {
         .expect("researcher heading")
 });
 
-/// Headings of the researcher's notes: `Notes`, `Session notes`, `Highlights notes`.
+/// Headings of the researcher's notes: `Session notes`, `Highlights notes`.
 static NOTES_HEADING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\W*(?:(?:highlights?|researcher'?s?|interviewer'?s?|moderator'?s?|observer'?s?|observation|field|session|general|additional|extra|private|internal|team|our|my)\s+)?notes\W*$")
+    Regex::new(r"(?i)^\W*(?:highlights?|researcher'?s?|interviewer'?s?|moderator'?s?|observer'?s?|observation|field|session|private|internal|team)\s+notes\W*$")
         .expect("notes heading")
+});
+
+/// Headings that may be anyone's notes: `Notes`, `My notes`, `Additional notes`.
+static AMBIGUOUS_NOTES_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\W*(?:(?:general|additional|extra|our|my)\s+)?notes\W*$").expect("ambiguous notes heading")
 });
 
 fn is_researcher_heading(heading: &str) -> bool {
@@ -220,6 +225,9 @@ enum Section {
     FrontMatter,
     Background,
     Researcher,
+    /// Under a bare `Notes` heading: the researcher's when the file has participant text
+    /// elsewhere, else the participant's own (a diary's `## Notes`).
+    Notes,
 }
 
 /// What a label line turned out to be.
@@ -301,10 +309,23 @@ fn speaker_line(line: &str) -> Option<Label<'_>> {
 }
 
 fn classify_line(line: &str) -> Line<'_> {
+    classify(line, true)
+}
+
+/// A line between blank lines (or the file's ends).
+fn is_lone_line(lines: &[&str], i: usize) -> bool {
+    let blank = |j: Option<usize>| j.and_then(|j| lines.get(j)).is_none_or(|l| l.trim().is_empty());
+    blank(i.checked_sub(1)) && blank(Some(i + 1))
+}
+
+/// What a line is. Block-quote markers go only from a quote standing alone (`> I need …`
+/// between blank lines): in a quote that runs over several lines, or one inside an answer, they
+/// stay, so that the text joined from its lines is still verbatim.
+fn classify(line: &str, strip_quote_markers: bool) -> Line<'_> {
     if line.trim().is_empty() {
         return Line::Blank;
     }
-    let line = strip_quote(line);
+    let line = if strip_quote_markers { strip_quote(line) } else { line };
     if line.trim().is_empty() {
         return Line::Blank;
     }
@@ -504,13 +525,64 @@ pub(crate) fn parse_lines(
             });
         }
     }
-    let speakers = find_speakers(&kinds, &sections);
-    let mut reader = Reader::new(&speakers, numbers);
+    drop_stray_timed_labels(&mut kinds);
+    // A bare `Notes` section is the researcher's unless nothing else is the participant's.
+    let as_researcher: Vec<Section> = sections
+        .iter()
+        .map(|&s| if s == Section::Notes { Section::Researcher } else { s })
+        .collect();
+    let speakers = find_speakers(&kinds, &as_researcher);
+    let reader = read_lines(&kinds, &as_researcher, &speakers, numbers);
+    if reader.utterances.is_empty() && sections.contains(&Section::Notes) {
+        let as_participant: Vec<Section> = sections
+            .iter()
+            .map(|&s| if s == Section::Notes { Section::Normal } else { s })
+            .collect();
+        let speakers = find_speakers(&kinds, &as_participant);
+        let reader = read_lines(&kinds, &as_participant, &speakers, numbers);
+        return assemble(file, stem, reader, &speakers);
+    }
+    assemble(file, stem, reader, &speakers)
+}
+
+fn read_lines<'s>(kinds: &[Line], sections: &[Section], speakers: &'s Speakers, numbers: &'s [u64]) -> Reader<'s> {
+    let mut reader = Reader::new(speakers, numbers);
     for (i, kind) in kinds.iter().enumerate() {
         reader.read(i, *kind, sections[i]);
     }
     reader.flush();
-    assemble(file, stem, reader, &speakers)
+    reader
+}
+
+/// Otter and Teams speaker lines (`Sam Taylor   0:03`, text below) come in numbers, with their
+/// text on the next line and the same speakers again and again. A file where lines of that
+/// form do not (`Standup   9:30` in a diary) reads them as text, unless the label names a
+/// speaker by itself (`Speaker 1`, `Interviewer`).
+fn drop_stray_timed_labels(kinds: &mut [Line]) {
+    let is_timed = |kind: &Line| matches!(kind, Line::Label(l) if l.by_form && l.rest.is_empty());
+    let mut labels: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut with_text_below = 0usize;
+    for (i, kind) in kinds.iter().enumerate() {
+        if let Line::Label(l) = kind
+            && is_timed(kind)
+        {
+            *labels.entry(l.label).or_default() += 1;
+            let next = kinds[i + 1..].iter().find(|k| !matches!(k, Line::Blank));
+            with_text_below += usize::from(matches!(next, Some(Line::Text(_))));
+        }
+    }
+    let export_shaped = with_text_below >= 2 && labels.values().any(|&n| n >= 2);
+    if export_shaped {
+        return;
+    }
+    for kind in kinds.iter_mut() {
+        if let Line::Label(l) = *kind
+            && is_timed(kind)
+            && known_speaker(l.label, l.extra).is_none()
+        {
+            *kind = Line::Text(l.line);
+        }
+    }
 }
 
 /// Pass 1: what each line is, and which section it is in.
@@ -536,7 +608,7 @@ fn scan<'a>(lines: &[&'a str], markdown: bool) -> (Vec<Line<'a>>, Vec<Section>) 
         } else if in_fence {
             kinds.push(Line::Skip);
         } else {
-            let kind = classify_line(line);
+            let kind = classify(line, is_lone_line(lines, i));
             if section == Section::Background
                 && let Line::Label(l) = kind
                 && starts_dialogue(&l)
@@ -549,6 +621,8 @@ fn scan<'a>(lines: &[&'a str], markdown: bool) -> (Vec<Line<'a>>, Vec<Section>) 
                     Section::Background
                 } else if is_researcher_heading(heading) {
                     Section::Researcher
+                } else if AMBIGUOUS_NOTES_HEADING.is_match(heading) {
+                    Section::Notes
                 } else {
                     Section::Normal
                 };
@@ -1177,16 +1251,53 @@ mod tests {
             records.texts(),
             [
                 triple("P01", 9, "My income arrives in lumps."),
-                triple("P01", 13, "I wish the app could forecast my cash flow."),
+                // Over several lines the markers stay: the joined text is verbatim.
+                triple("P01", 13, "> I wish the app could > forecast my cash flow."),
             ]
         );
-        // Each line's text is verbatim text of the line it comes from.
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[8].contains(&records.utterances[0].text));
-        assert!(lines[12].contains("I wish the app could"));
-        let quoted = "Interviewer: Why?\n> **Participant:** Because\n> it is slow.\n";
+        let quoted = "Interviewer: Why?\n\n> **Participant:** Because it is slow.\n";
         let records = parse("q.md", "q", quoted, true).unwrap();
-        assert_eq!(records.texts(), [triple("q", 2, "Because it is slow.")]);
+        assert_eq!(records.texts(), [triple("q", 3, "Because it is slow.")]);
+        // A quote inside an answer keeps its marker, so the answer stays verbatim.
+        let inside = "Participant: They said:\n> Click Save.\nBut there is no Save button.\n";
+        let records = parse("i.md", "i", inside, true).unwrap();
+        assert_eq!(
+            records.texts(),
+            [triple("i", 1, "They said: > Click Save. But there is no Save button.")]
+        );
+    }
+
+    #[test]
+    fn a_notes_section_is_the_participants_own_when_nothing_else_is() {
+        let diary = "# Week 3\n\n## Notes\n\nI cooked twice and ordered takeaway the rest of the week.\n";
+        let records = parse("diary.md", "diary", diary, true).unwrap();
+        assert_eq!(
+            records.texts(),
+            [triple(
+                "diary",
+                5,
+                "I cooked twice and ordered takeaway the rest of the week."
+            )]
+        );
+        let interview = "Participant: I budget on Sundays.\n\n## Notes\n\nSeemed tired.\n";
+        let records = parse("p.md", "p", interview, true).unwrap();
+        assert_eq!(records.texts(), [triple("p", 1, "I budget on Sundays.")]);
+    }
+
+    #[test]
+    fn times_in_a_diary_are_not_speakers() {
+        let diary = "I wake up at 6:30  and make coffee.\n\nStandup   9:30\nWe plan the day.\n\n\
+                     Coffee  7:15\nStandup 9:30\nLunch   12:30\n";
+        let records = parse("day.txt", "day", diary, false).unwrap();
+        assert_eq!(records.ids, ["day"]);
+        assert!(records.texts().iter().any(|(_, _, t)| t.contains("I wake up at 6:30")));
+        // The export shape: repeated speakers with their text below.
+        let otter = "Sam Taylor   0:01\nWhat slows you down?\n\nAmara Okafor   0:05\nInvoices.\n\n\
+                     Sam Taylor   0:09\nAnd tax?\n\nAmara Okafor   0:12\nReceipts everywhere.\n";
+        let records = parse("otter.txt", "otter", otter, false).unwrap();
+        assert_eq!(records.ids, ["Sam Taylor", "Amara Okafor"]);
     }
 
     #[test]
