@@ -64,7 +64,10 @@ pub(crate) fn exclude(
     let interviewers: Vec<(String, usize, usize)> = speech
         .iter()
         .filter(|(id, s)| {
-            !s.elsewhere
+            // A numbered id (`P1`) is one participant across files (a diary study); a voice
+            // label (`Speaker 1`) is not.
+            (!super::transcript::is_numbered_id(id) || VOICE_LABEL.is_match(id))
+                && !s.elsewhere
                 && s.files == transcripts
                 && s.questions * 2 > s.turns
                 && transcripts
@@ -265,6 +268,16 @@ mod tests {
         ];
         let mut sources = [source("a.md", "markdown", 1, 1), source("b.md", "markdown", 1, 1)];
         assert!(exclude(&mut participants, &mut utterances, &mut sources).is_empty());
+        // A numbered participant asking questions in every diary is still that participant.
+        let mut utterances = vec![
+            said("P1", 0, "Why do I always overspend?"),
+            said("P2", 0, "Me too."),
+            said("P1", 1, "Is it the apps?"),
+            said("P3", 1, "Maybe."),
+        ];
+        let mut sources = [source("a.md", "markdown", 2, 2), source("b.md", "markdown", 2, 2)];
+        assert!(exclude(&mut participants, &mut utterances, &mut sources).is_empty());
+        assert_eq!(utterances.len(), 4);
         // Only speaker of a file: never removed.
         let mut utterances = vec![said("P9", 0, "Why?"), said("P9", 1, "How?"), said("P2", 0, "So.")];
         let mut sources = [source("a.md", "markdown", 2, 2), source("b.md", "markdown", 1, 1)];

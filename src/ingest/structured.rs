@@ -33,6 +33,51 @@ const SPEAKER_KEYS: &[&str] = &["role", "speaker", "author", "from", "sender"];
 /// or interview, like interviewer turns in transcripts.
 const NON_PARTICIPANT_SPEAKERS: &[&str] = &["assistant", "system", "bot", "agent", "ai", "interviewer", "moderator"];
 
+/// Speakers (lowercase) of the participant's side of a chat.
+const PARTICIPANT_SPEAKERS: &[&str] = &[
+    "user",
+    "human",
+    "customer",
+    "participant",
+    "client",
+    "respondent",
+    "interviewee",
+];
+
+/// Whether the records are a chat log: every speaker field holds a chat role (`user`,
+/// `assistant`, `system`, …, any case), and either the participant's side speaks (`user`,
+/// `customer`) or a bot role is written the way chat exports write it (`assistant`, `system`).
+/// A survey whose `role` is a job title (`Nurse`, or `Moderator` and `Assistant` alone) is not
+/// one, and keeps every answer.
+fn is_chat_log(records: &[RecordRef]) -> bool {
+    #[derive(Default)]
+    struct Seen {
+        participant_side: bool,
+        export_style: bool,
+    }
+    fn scan(value: &Value, seen: &mut Seen) -> bool {
+        match value {
+            Value::Object(map) => map.iter().all(|(key, value)| match value {
+                Value::String(speaker) if SPEAKER_KEYS.contains(&fields::compact(key).as_str()) => {
+                    let written = speaker.trim();
+                    let speaker = written.to_lowercase();
+                    let participant_side = PARTICIPANT_SPEAKERS.contains(&speaker.as_str());
+                    seen.participant_side |= participant_side;
+                    seen.export_style |= matches!(written, "assistant" | "system" | "bot" | "ai" | "tool" | "function");
+                    participant_side
+                        || NON_PARTICIPANT_SPEAKERS.contains(&speaker.as_str())
+                        || matches!(speaker.as_str(), "tool" | "function" | "model")
+                }
+                other => scan(other, seen),
+            }),
+            Value::Array(items) => items.iter().all(|item| scan(item, seen)),
+            _ => true,
+        }
+    }
+    let mut seen = Seen::default();
+    records.iter().all(|r| scan(r.value, &mut seen)) && (seen.participant_side || seen.export_style)
+}
+
 /// Keys (compacted) never read, at any depth: form and tracking metadata (`metadata.browser`,
 /// Typeform's `hidden` and `calculated`), which describe the submission rather than the person
 /// and would otherwise dominate segmentation.
@@ -315,6 +360,8 @@ struct Found<'a> {
 /// What [`walk`] did not visit.
 #[derive(Default)]
 struct LeftOut {
+    /// The records are a chat log ([`is_chat_log`]): only then are messages left out by speaker.
+    chat: bool,
     /// Messages by a non-participant speaker (`role: assistant`).
     turns: usize,
     /// Those speakers, lowercase.
@@ -398,7 +445,7 @@ fn walk<'v>(
 ) {
     match value {
         Value::Object(map) => {
-            if let Some((key, speaker)) = non_participant_speaker(map) {
+            if let Some((key, speaker)) = non_participant_speaker(map).filter(|_| left_out.chat) {
                 left_out.turns += 1;
                 left_out.speakers.insert(speaker);
                 let path = if column.is_empty() {
@@ -557,7 +604,11 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
     let mut pointer_buf = String::new();
 
     // First pass: whose record it is, and what each field looks like.
-    let mut seen_left_out = LeftOut::default();
+    let chat = is_chat_log(records);
+    let mut seen_left_out = LeftOut {
+        chat,
+        ..LeftOut::default()
+    };
     for (number, record) in records.iter().enumerate() {
         let id = participant_id_of(record, id_field.as_deref())
             .unwrap_or_else(|| format!("{id_prefix}-record{}", number + 1));
@@ -648,7 +699,10 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
     }
 
     // Second pass: attributes and utterances in document order.
-    let mut left_out = LeftOut::default();
+    let mut left_out = LeftOut {
+        chat,
+        ..LeftOut::default()
+    };
     for (record, &participant) in records.iter().zip(&record_participant) {
         let mut emit = |found: Found| {
             let Found {
@@ -1009,6 +1063,17 @@ mod tests {
         assert_eq!(records.attributes[0]["role"], "Nurse");
         assert_eq!(records.utterances.len(), 2);
         assert!(records.warnings.is_empty());
+        // Job titles that are also chat roles: still a survey, every answer kept.
+        let text = r#"[{"participant_id": "P1", "role": "Moderator", "quote": "I approve forum posts every morning."},
+                       {"participant_id": "P2", "role": "Assistant", "quote": "I book the travel for my team."},
+                       {"participant_id": "P3", "role": "Agent (real estate)", "quote": "Viewings fill my Saturdays."}]"#;
+        let records = parse_json("r.json", "r", text).unwrap();
+        assert_eq!(records.utterances.len(), 3);
+        assert_eq!(records.attributes[1]["role"], "Assistant");
+        assert!(records.warnings.is_empty(), "{:?}", records.warnings);
+        let yaml = "- participant_id: P1\n  role: Moderator\n  quote: I approve forum posts every morning.\n\
+                    - participant_id: P2\n  role: Assistant\n  quote: I book the travel for my team.\n";
+        assert_eq!(parse_yaml("r.yaml", "r", yaml).unwrap().utterances.len(), 2);
     }
 
     const TYPEFORM: &str = r#"{"total_items": 2, "page_count": 1, "items": [

@@ -278,9 +278,11 @@ fn is_import_id_row(record: &StringRecord) -> bool {
     import_ids > 0 && import_ids * 2 > cells.len()
 }
 
-/// SurveyMonkey's second header row: `Response` or `Open-Ended Response` under a question, no
-/// value under the participant column, and nothing long.
+/// SurveyMonkey's second header row: in a file with SurveyMonkey's `Respondent ID` column,
+/// `Response` or `Open-Ended Response` under a question, no value under the participant column,
+/// and nothing long. (A plain CSV whose first answer happens to be "Response" keeps its row.)
 fn is_sub_header_row(headers: &StringRecord, record: &StringRecord) -> bool {
+    let surveymonkey = headers.iter().any(|name| fields::compact(name) == "respondentid");
     let answer_label = record
         .iter()
         .any(|cell| SURVEYMONKEY_ANSWER_LABELS.contains(&fields::compact(cell).as_str()));
@@ -288,7 +290,7 @@ fn is_sub_header_row(headers: &StringRecord, record: &StringRecord) -> bool {
         .iter()
         .zip(record.iter())
         .all(|(name, cell)| fields::participant_field_rank(name).is_none() || cell.trim().is_empty());
-    answer_label && no_id && record.iter().all(|cell| cell.chars().count() <= MAX_ID_CHARS)
+    surveymonkey && answer_label && no_id && record.iter().all(|cell| cell.chars().count() <= MAX_ID_CHARS)
 }
 
 /// What a column's values look like as `;`-separated lists of choices (Google Forms' checkbox
@@ -615,6 +617,17 @@ mod tests {
         );
         assert_eq!(records.attributes[0]["which_of_these_best_describes_you"], "Freelancer");
         assert!(!records.attributes[0].contains_key("first_name"));
+    }
+
+    #[test]
+    fn a_plain_csv_whose_first_answer_is_response_keeps_its_row() {
+        let text = "participant_id,stage,comment\n,Response,I never got a confirmation e-mail after paying.\n\
+                    P2,Review,The receipt arrived a week later than the charge.\n";
+        let records = parse("f.csv", "f", text, false).unwrap();
+        assert_eq!(records.utterances.len(), 2, "{:?}", records.texts());
+        let headers = StringRecord::from(vec!["channel", "comment"]);
+        let record = StringRecord::from(vec!["Response", "Email"]);
+        assert!(!is_sub_header_row(&headers, &record));
     }
 
     #[test]

@@ -112,6 +112,12 @@ static NUMBERED_SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
         .expect("numbered speaker")
 });
 
+/// A numbered participant id (`P3`, `Participant 12`, `R-4`): the same person wherever it
+/// appears. Transcription tools' voice labels (`Speaker 2`) match too; the caller tells them apart.
+pub(crate) fn is_numbered_id(label: &str) -> bool {
+    NUMBERED_SPEAKER.is_match(label)
+}
+
 /// A person's name as a label: one to three capitalised words.
 static NAME_LABEL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\p{Lu}[\p{L}'.-]*(?:\s+\p{Lu}[\p{L}'.-]*){0,2}$").expect("name label"));
