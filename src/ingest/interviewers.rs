@@ -99,6 +99,64 @@ pub(crate) fn exclude(
     warnings
 }
 
+/// Within one transcript whose speakers are voice labels (`Speaker 1`, `Speaker 2`), the one
+/// voice that mostly asks questions while the others mostly answer is the interviewer: its turns
+/// are left out, with a warning. (Across a folder, [`exclude`] has usually found it already.)
+pub(crate) fn exclude_questioning_voices(
+    participants: &mut BTreeMap<String, BTreeMap<String, String>>,
+    utterances: &mut Vec<Utterance>,
+    sources: &mut [SourceFile],
+) -> Vec<String> {
+    let transcripts = transcript_sources(sources);
+    // (file, voice) → (turns, questions)
+    let mut voices: BTreeMap<usize, BTreeMap<String, (usize, usize)>> = BTreeMap::new();
+    let mut others: BTreeSet<usize> = BTreeSet::new();
+    for u in utterances.iter().filter(|u| transcripts.contains(&u.source)) {
+        if VOICE_LABEL.is_match(&u.participant_id) {
+            let counts = voices
+                .entry(u.source)
+                .or_default()
+                .entry(u.participant_id.clone())
+                .or_default();
+            counts.0 += 1;
+            counts.1 += usize::from(u.text.trim_end().ends_with('?'));
+        } else {
+            others.insert(u.source);
+        }
+    }
+    let mut removed: Vec<(usize, String, usize, usize)> = Vec::new();
+    for (&file, speakers) in &voices {
+        if speakers.len() < 2 || others.contains(&file) {
+            continue;
+        }
+        let asking: Vec<(&String, &(usize, usize))> = speakers
+            .iter()
+            .filter(|(_, (turns, questions))| questions * 2 > *turns)
+            .collect();
+        if let [(voice, counts)] = asking.as_slice() {
+            let (turns, questions) = **counts;
+            removed.push((file, (*voice).clone(), questions, turns));
+        }
+    }
+    let mut warnings = Vec::new();
+    for (file, voice, questions, turns) in removed {
+        utterances.retain(|u| !(u.source == file && u.participant_id == voice));
+        sources[file].utterances -= turns;
+        sources[file].participants -= 1;
+        if !utterances.iter().any(|u| u.participant_id == voice)
+            && participants.get(&voice).is_some_and(BTreeMap::is_empty)
+        {
+            participants.remove(&voice);
+        }
+        warnings.push(format!(
+            "{}: {voice:?} mostly asks questions ({questions} of {turns} turns end in \"?\"): read as the \
+             interviewer and left out",
+            sources[file].path
+        ));
+    }
+    warnings
+}
+
 /// Gives each transcript's voice labels participants of their own: the file's name (without its
 /// extension) when the voice is the file's only participant, else the name and the label
 /// (`otter_P01 Speaker 3`). Attributes of a renamed label go to each of its new participants.
@@ -252,6 +310,42 @@ mod tests {
             ["P01", "P02 Speaker 2", "P02 Speaker 3", "P7", "Speaker 2"]
         );
         assert_eq!(participants["P01"]["role"], "Parent");
+    }
+
+    #[test]
+    fn the_questioning_voice_of_one_transcript_is_the_interviewer() {
+        let mut participants: BTreeMap<String, BTreeMap<String, String>> = ["Speaker 1", "Speaker 2"]
+            .iter()
+            .map(|id| (id.to_string(), BTreeMap::new()))
+            .collect();
+        let mut utterances = vec![
+            said("Speaker 1", 0, "How do you plan meals?"),
+            said("Speaker 2", 0, "I batch cook on Sundays."),
+            said("Speaker 1", 0, "Why Sundays?"),
+            said("Speaker 2", 0, "The kitchen is quiet."),
+        ];
+        let mut sources = [source("otter.txt", "text", 2, 4)];
+        let warnings = exclude_questioning_voices(&mut participants, &mut utterances, &mut sources);
+        assert_eq!(
+            warnings,
+            [
+                "otter.txt: \"Speaker 1\" mostly asks questions (2 of 2 turns end in \"?\"): read as the interviewer and left out"
+            ]
+        );
+        assert_eq!(utterances.len(), 2);
+        assert_eq!(participants.keys().collect::<Vec<_>>(), ["Speaker 2"]);
+        assert_eq!((sources[0].participants, sources[0].utterances), (1, 2));
+        // Two voices both asking, or a named speaker in the file: nothing is decided.
+        let mut utterances = vec![said("Speaker 1", 0, "Why?"), said("Speaker 2", 0, "How?")];
+        let mut sources = [source("a.txt", "text", 2, 2)];
+        assert!(exclude_questioning_voices(&mut participants, &mut utterances, &mut sources).is_empty());
+        let mut utterances = vec![
+            said("Speaker 1", 0, "Why?"),
+            said("Speaker 2", 0, "So."),
+            said("Ann", 0, "Yes."),
+        ];
+        let mut sources = [source("a.txt", "text", 3, 3)];
+        assert!(exclude_questioning_voices(&mut participants, &mut utterances, &mut sources).is_empty());
     }
 
     #[test]

@@ -505,6 +505,9 @@ impl CorpusBuilder {
         self.skipped.sort_by(|a, b| a.path.cmp(&b.path));
         let interviewers = interviewers::exclude(&mut self.participants, &mut self.utterances, &mut self.sources);
         self.warnings.extend(interviewers);
+        let voices =
+            interviewers::exclude_questioning_voices(&mut self.participants, &mut self.utterances, &mut self.sources);
+        self.warnings.extend(voices);
         interviewers::scope_voice_labels(&mut self.participants, &mut self.utterances, &self.sources);
         if self.sources.is_empty() {
             return Err(IngestError::NoUsableFiles {
