@@ -21,6 +21,9 @@ pub struct Utterance {
     pub location: String,
     /// The participant's words exactly as they appear in the file (whitespace aside).
     pub text: String,
+    /// The survey column's question or the interviewer's question just asked, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
 }
 
 /// A file that was read into the corpus.

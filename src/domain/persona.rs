@@ -20,6 +20,9 @@ pub struct Persona {
     pub pain_points: Vec<String>,
     #[serde(default)]
     pub behaviours: Vec<String>,
+    /// Positive feedback: what draws the segment, what already works for them.
+    #[serde(default)]
+    pub motivations: Vec<String>,
     /// Verbatim words of participants.
     #[serde(default)]
     pub quotes: Vec<String>,
@@ -28,7 +31,7 @@ pub struct Persona {
     pub participants: Vec<String>,
     #[serde(default)]
     pub segment_size: usize,
-    /// At least one entry for every goal, pain point, behaviour and quote.
+    /// At least one entry for every goal, pain point, behaviour, motivation and quote.
     #[serde(default)]
     pub evidence: Vec<Evidence>,
     pub provider: String,
@@ -52,14 +55,16 @@ pub enum EvidenceField {
     Goals,
     PainPoints,
     Behaviours,
+    Motivations,
     Quotes,
 }
 
 impl EvidenceField {
-    pub const ALL: [EvidenceField; 4] = [
+    pub const ALL: [EvidenceField; 5] = [
         EvidenceField::Goals,
         EvidenceField::PainPoints,
         EvidenceField::Behaviours,
+        EvidenceField::Motivations,
         EvidenceField::Quotes,
     ];
 
@@ -68,6 +73,7 @@ impl EvidenceField {
             EvidenceField::Goals => "goals",
             EvidenceField::PainPoints => "pain_points",
             EvidenceField::Behaviours => "behaviours",
+            EvidenceField::Motivations => "motivations",
             EvidenceField::Quotes => "quotes",
         }
     }
@@ -84,6 +90,9 @@ pub struct Evidence {
     pub source: String,
     /// `line N` for text and CSV, a JSON pointer for JSON.
     pub location: String,
+    /// The survey question or the interviewer's question this excerpt answers, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
     /// Text that appears verbatim in the source (whitespace aside).
     pub excerpt: String,
 }
@@ -95,6 +104,7 @@ impl Persona {
             EvidenceField::Goals => &self.goals,
             EvidenceField::PainPoints => &self.pain_points,
             EvidenceField::Behaviours => &self.behaviours,
+            EvidenceField::Motivations => &self.motivations,
             EvidenceField::Quotes => &self.quotes,
         }
     }
@@ -125,6 +135,7 @@ mod tests {
 
     fn persona() -> Persona {
         Persona {
+            motivations: Vec::new(),
             id: "persona-0123456789ab".into(),
             name: "Maya Okafor".into(),
             title: "The Road-Warrior Seller".into(),
@@ -137,6 +148,7 @@ mod tests {
             participants: vec!["P1".into()],
             segment_size: 1,
             evidence: vec![Evidence {
+                question: None,
                 field: EvidenceField::Goals,
                 index: 0,
                 participant_id: "P1".into(),

@@ -404,6 +404,7 @@ fn build_persona(
     let title = names.title(segment, role.map(String::as_str));
     let summary = summary(corpus, segment);
     Persona {
+        motivations: Vec::new(),
         id,
         name,
         title,
@@ -507,6 +508,7 @@ fn push_evidence(
     let entry = |c: &Candidate| {
         let utterance = &corpus.utterances[c.utterance];
         Evidence {
+            question: None,
             field,
             index,
             participant_id: utterance.participant_id.clone(),
@@ -630,6 +632,7 @@ mod tests {
             for t in *texts {
                 line += 1;
                 corpus.utterances.push(Utterance {
+                    question: None,
                     participant_id: id.to_string(),
                     source: 0,
                     location: format!("line {line}"),
@@ -790,6 +793,7 @@ mod shared_sentence_tests {
         }
         for (i, (id, text)) in texts.iter().enumerate() {
             corpus.utterances.push(Utterance {
+                question: None,
                 participant_id: id.to_string(),
                 source: 0,
                 location: format!("line {}", i + 2),

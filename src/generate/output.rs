@@ -226,6 +226,7 @@ mod tests {
 
     fn persona() -> Persona {
         Persona {
+            motivations: Vec::new(),
             id: "persona-0123456789abcdef".into(),
             name: "Maya Okafor".into(),
             title: "The Route Field Sales Rep".into(),
@@ -239,6 +240,7 @@ mod tests {
             segment_size: 2,
             evidence: vec![
                 Evidence {
+                    question: None,
                     field: EvidenceField::Goals,
                     index: 0,
                     participant_id: "P1".into(),
@@ -247,6 +249,7 @@ mod tests {
                     excerpt: "I want to log visits from my phone.".into(),
                 },
                 Evidence {
+                    question: None,
                     field: EvidenceField::Quotes,
                     index: 0,
                     participant_id: "P2".into(),

@@ -1205,6 +1205,7 @@ mod tests {
             });
             for (i, text) in said.iter().enumerate() {
                 corpus.utterances.push(Utterance {
+                    question: None,
                     participant_id: id.to_string(),
                     source: 0,
                     location: format!("line {}", i + 1),
@@ -1312,6 +1313,7 @@ mod tests {
             });
             for t in said {
                 c.utterances.push(Utterance {
+                    question: None,
                     participant_id: id.clone(),
                     source: 0,
                     location: "line 1".into(),
@@ -1369,6 +1371,7 @@ mod tests {
             }
             for text in said {
                 c.utterances.push(Utterance {
+                    question: None,
                     participant_id: id.clone(),
                     source: 0,
                     location: "line 1".into(),

@@ -826,6 +826,7 @@ impl PlantedCorpus {
             for text in &p.utterances {
                 line += 1;
                 corpus.utterances.push(Utterance {
+                    question: None,
                     participant_id: p.id.clone(),
                     source: 0,
                     location: format!("line {line}"),

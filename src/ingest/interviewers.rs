@@ -244,6 +244,7 @@ mod tests {
 
     fn said(id: &str, source: usize, text: &str) -> Utterance {
         Utterance {
+            question: None,
             participant_id: id.into(),
             source,
             location: "line 1".into(),

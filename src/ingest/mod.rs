@@ -479,6 +479,7 @@ impl CorpusBuilder {
         }
         let utterance_count = utterances.len();
         self.utterances.extend(utterances.into_iter().map(|u| Utterance {
+            question: None,
             participant_id: ids[u.participant].clone(),
             source,
             location: u.location,

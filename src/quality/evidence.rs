@@ -137,6 +137,7 @@ mod tests {
 
     fn entry(field: EvidenceField, index: usize, participant: &str, source: &str) -> Evidence {
         Evidence {
+            question: None,
             field,
             index,
             participant_id: participant.into(),

@@ -78,6 +78,7 @@ pub struct PersonaInput {
 impl From<PersonaInput> for Persona {
     fn from(p: PersonaInput) -> Persona {
         Persona {
+            motivations: Vec::new(),
             segment_size: p.segment_size.unwrap_or(p.participants.len()),
             id: p.id,
             name: p.name,

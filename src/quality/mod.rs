@@ -200,6 +200,7 @@ pub(crate) mod testing {
 
     fn evidence(field: EvidenceField, index: usize, participant: &str, excerpt: &str) -> Evidence {
         Evidence {
+            question: None,
             field,
             index,
             participant_id: participant.into(),
@@ -213,6 +214,7 @@ pub(crate) mod testing {
     pub fn persona(tag: &str) -> Persona {
         use EvidenceField::*;
         Persona {
+            motivations: Vec::new(),
             id: format!("persona-{tag}"),
             name: "Maya Okafor".into(),
             title: "The Road-Warrior Seller".into(),

@@ -314,6 +314,7 @@ mod tests {
             "an invented quote is flagged"
         );
         p.evidence.push(Evidence {
+            question: None,
             field: EvidenceField::Quotes,
             index: 0,
             participant_id: "P1".into(),

@@ -172,6 +172,7 @@ fn tiny_corpus(texts: &[(&str, &str)]) -> Corpus {
             });
         }
         corpus.utterances.push(Utterance {
+            question: None,
             participant_id: id.to_string(),
             source: 0,
             location: format!("line {}", i + 2),

@@ -54,6 +54,7 @@ fn corpus() -> Corpus {
             .iter()
             .enumerate()
             .map(|(i, (p, source, text))| Utterance {
+                question: None,
                 participant_id: p.to_string(),
                 source: *source,
                 location: format!("line {}", i + 2),
@@ -816,6 +817,7 @@ async fn ollama_is_given_a_context_window_that_holds_the_whole_prompt() {
             .zip(&ids)
             .enumerate()
             .map(|(i, (text, id))| Utterance {
+                question: None,
                 participant_id: id.clone(),
                 source: 0,
                 location: format!("line {}", i + 2),

@@ -122,6 +122,7 @@ impl Context<'_> {
     fn evidence(&self, field: EvidenceField, index: usize, utterance: usize, excerpt: &str) -> Evidence {
         let u = &self.corpus.utterances[utterance];
         Evidence {
+            question: None,
             field,
             index,
             participant_id: u.participant_id.clone(),
@@ -304,6 +305,7 @@ mod tests {
 
     fn corpus() -> Corpus {
         let u = |p: &str, line: usize, text: &str| Utterance {
+            question: None,
             participant_id: p.into(),
             source: 0,
             location: format!("line {line}"),

@@ -222,6 +222,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, (p, t))| Utterance {
+                    question: None,
                     participant_id: p.to_string(),
                     source: 0,
                     location: format!("line {}", i + 2),

@@ -383,6 +383,7 @@ fn assemble(
             demographics.entry(key).or_insert(value);
         }
         output.personas.push(Persona {
+            motivations: Vec::new(),
             id: persona_id(kind.name(), model, seed, segment),
             name,
             title: draft.title,
