@@ -152,9 +152,13 @@ async fn provider_failures_end_the_job_with_a_clear_error() {
     assert!(error.starts_with("model llama9 not found at ollama"), "{error}");
     assert!(error.contains("ollama pull llama9"), "{error}");
 
+    // A persona whose requests fail after their retries fails the job when the request says so
+    // (by default it falls back to the local provider).
     mock.always(Reply::error(429, "slow down"));
     let id = app
-        .create_job(json!({"data": "interviews.csv", "count": 1, "provider": "anthropic"}))
+        .create_job(
+            json!({"data": "interviews.csv", "count": 1, "provider": "anthropic", "config": {"fallback": "fail"}}),
+        )
         .await;
     let job = app.wait_until_ended(&id).await;
     assert_eq!(job["status"], "failed", "{job}");

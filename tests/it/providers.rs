@@ -9,7 +9,7 @@ use persona::config::{Secret, Settings};
 use persona::domain::persona::normalise_whitespace;
 use persona::domain::{Corpus, Participant, SourceFile, Utterance};
 use persona::error::Error;
-use persona::generate::providers::synthesize;
+use persona::generate::providers::{gemini_schema, persona_schema, synthesize};
 use persona::generate::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Segment, Step};
 use serde_json::json;
 use std::sync::Mutex;
@@ -180,6 +180,13 @@ fn assert_grounded(output: &GenerationOutput, corpus: &Corpus) {
     }
 }
 
+/// Settings of `mock` under which a persona the model cannot write fails the run.
+fn failing(mock: &MockLlm) -> Settings {
+    let mut settings = mock.settings();
+    settings.llm.fallback = "fail".into();
+    settings
+}
+
 fn provider_error(result: Result<GenerationOutput, Error>) -> String {
     match result {
         Err(Error::Provider { message, .. }) => message,
@@ -223,6 +230,7 @@ async fn every_provider_writes_grounded_personas_with_usage_and_model() {
             assert_eq!(persona.demographics["device"], "laptop");
             assert_eq!((persona.goals.len(), persona.pain_points.len()), (1, 1));
             assert_eq!((persona.behaviours.len(), persona.quotes.len()), (1, 2));
+            assert_eq!(persona.motivations.len(), 1);
         }
         assert_eq!(output.personas[0].name, "Persona P01");
         assert_eq!(output.personas[1].name, "Persona P04");
@@ -230,8 +238,10 @@ async fn every_provider_writes_grounded_personas_with_usage_and_model() {
         assert_eq!(
             *recorder.messages.lock().unwrap(),
             vec![
-                format!("writing persona 1 of 2 with {provider}"),
-                format!("writing persona 2 of 2 with {provider}")
+                format!("persona 1 of 2: asking {provider}/mock-model"),
+                format!("persona 2 of 2: asking {provider}/mock-model"),
+                format!("1 of 2 personas written with {provider}/mock-model (200 tokens so far)"),
+                format!("2 of 2 personas written with {provider}/mock-model (400 tokens so far)"),
             ]
         );
         let requests = &mock.requests()[before..];
@@ -252,19 +262,29 @@ async fn every_provider_writes_grounded_personas_with_usage_and_model() {
                         Some(format!("Bearer {OPENAI_KEY}").as_str())
                     );
                     assert_eq!(request.body["max_tokens"], settings.llm.max_output_tokens);
+                    assert_eq!(
+                        request.body["response_format"],
+                        json!({"type": "json_schema", "json_schema": {"name": "persona", "strict": true, "schema": persona_schema()}})
+                    );
                 }
                 "anthropic" => {
                     assert_eq!(request.target, "/v1/messages");
                     assert_eq!(request.header("x-api-key"), Some(ANTHROPIC_KEY));
                     assert_eq!(request.header("anthropic-version"), Some("2023-06-01"));
+                    assert_eq!(request.body["tools"][0]["input_schema"], persona_schema());
+                    assert_eq!(request.body["tools"][0]["name"], "persona");
+                    assert_eq!(request.body["tool_choice"], json!({"type": "tool", "name": "persona"}));
                 }
                 "gemini" => {
                     assert_eq!(request.target, "/v1beta/models/mock-model:generateContent");
                     assert_eq!(request.header("x-goog-api-key"), Some(GEMINI_KEY));
+                    assert_eq!(request.body["generationConfig"]["responseSchema"], gemini_schema());
+                    assert_eq!(request.body["generationConfig"]["responseMimeType"], "application/json");
                 }
                 _ => {
                     assert_eq!(request.target, "/api/chat");
                     assert_eq!(request.body["stream"], false);
+                    assert_eq!(request.body["format"], persona_schema());
                     assert_eq!(request.header("authorization"), None);
                 }
             }
@@ -330,7 +350,7 @@ async fn an_invalid_reply_is_retried_once_with_the_reason() {
 async fn an_invalid_reply_twice_fails_the_run_naming_provider_model_and_reason() {
     let mock = MockLlm::start().await;
     mock.always(Reply::fixed("I cannot produce JSON today."));
-    let message = provider_error(run_one_segment(&mock.settings(), "gemini", Some("gem-x")).await);
+    let message = provider_error(run_one_segment(&failing(&mock), "gemini", Some("gem-x")).await);
     assert_eq!(
         message,
         "gemini model gem-x wrote an invalid persona 1 of 1 twice: the reply contains no JSON object"
@@ -367,7 +387,7 @@ async fn rate_limits_that_persist_fail_after_the_retries() {
         429,
         "Number of request tokens has exceeded your per-minute rate limit",
     ));
-    let mut settings = mock.settings();
+    let mut settings = failing(&mock);
     settings.llm.max_retries = 2;
     let message = provider_error(run_one_segment(&settings, "anthropic", None).await);
     assert_eq!(message, "rate-limited by anthropic after 2 retries");
@@ -423,7 +443,7 @@ async fn provider_messages_that_echo_the_key_are_redacted() {
 async fn server_errors_are_retried_with_backoff_until_the_retries_run_out() {
     let mock = MockLlm::start().await;
     mock.always(Reply::error(503, "The server is overloaded"));
-    let mut settings = mock.settings();
+    let mut settings = failing(&mock);
     settings.llm.max_retries = 2;
     settings.llm.retry_base_delay_ms = 100;
     let message = provider_error(run_one_segment(&settings, "gemini", None).await);
@@ -444,12 +464,17 @@ async fn a_provider_that_does_not_answer_times_out() {
         Duration::from_secs(30),
         std::sync::Arc::new(grounded_persona),
     ));
-    let mut settings = mock.settings();
+    let mut settings = failing(&mock);
     settings.llm.timeout_seconds = 1;
     settings.llm.max_retries = 1;
     let started = Instant::now();
     let message = provider_error(run_one_segment(&settings, "ollama", None).await);
-    assert_eq!(message, "ollama did not answer within 1 s (2 attempts)");
+    assert_eq!(
+        message,
+        "ollama did not answer within 1 s (2 attempts); raise llm.timeout_seconds (PERSONA_LLM_TIMEOUT_SECONDS), \
+         e.g. to 4, or lower llm.max_output_tokens (now 4096), e.g. to 2048; for a local server that answers one \
+         request at a time set llm.concurrency = 1"
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(mock.requests().len(), 2, "the timeout was retried once");
 }
@@ -483,7 +508,9 @@ async fn input_that_is_too_long_is_reported() {
     let message = provider_error(run_one_segment(&mock.settings(), "openai", Some("gpt-small")).await);
     assert_eq!(
         message,
-        "input too long for openai model gpt-small: This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens."
+        "input too long for openai model gpt-small: This model's maximum context length is 8192 tokens. However, \
+         your messages resulted in 9000 tokens.; lower llm.evidence_token_budget (PERSONA_LLM_EVIDENCE_TOKEN_BUDGET, \
+         now 6000), e.g. to 3000, or set llm.context_tokens (PERSONA_LLM_CONTEXT_TOKENS) to the model's context window"
     );
     mock.script([Reply::error(400, "prompt is too long: 250000 tokens > 200000 maximum")]);
     let message = provider_error(run_one_segment(&mock.settings(), "anthropic", Some("claude-x")).await);
@@ -538,7 +565,7 @@ async fn claims_without_valid_evidence_are_dropped_and_counted() {
         let mut persona: serde_json::Value = serde_json::from_str(&grounded_persona(p)).unwrap();
         let first = &p.excerpts[0];
         persona["goals"] = json!([
-            {"text": "Get paid on time", "evidence": ["E1", "E99"]},
+            {"text": "Get unpaid invoices paid", "evidence": ["E1", "E99"]},
             {"text": "Become a millionaire", "evidence": ["E99"]},
             {"text": "Retire early"},
             // A claim that is itself a participant's words stands on them.
@@ -553,7 +580,7 @@ async fn claims_without_valid_evidence_are_dropped_and_counted() {
     assert_eq!(
         persona.goals,
         vec![
-            "Get paid on time".to_string(),
+            "Get unpaid invoices paid".to_string(),
             first_words(&corpus.utterances[0].text, 7)
         ]
     );
@@ -565,7 +592,7 @@ async fn claims_without_valid_evidence_are_dropped_and_counted() {
 }
 
 #[tokio::test]
-async fn a_persona_with_nothing_grounded_fails_the_run() {
+async fn a_persona_with_nothing_grounded_is_asked_again_then_falls_back_or_fails() {
     let mock = MockLlm::start().await;
     mock.always(Reply::fixed(
         json!({
@@ -575,12 +602,44 @@ async fn a_persona_with_nothing_grounded_fails_the_run() {
         })
         .to_string(),
     ));
-    let message = provider_error(run_one_segment(&mock.settings(), "ollama", Some("tiny")).await);
+    let output = run_one_segment(&mock.settings(), "ollama", Some("tiny")).await.unwrap();
+    assert_eq!(mock.requests().len(), 2, "the empty persona used the retry");
+    let retry = &mock.requests()[1].body["messages"][3]["content"];
+    assert!(
+        retry
+            .as_str()
+            .unwrap()
+            .contains("no goal, pain point, motivation, behaviour or quote is supported"),
+        "{retry}"
+    );
+    assert_fell_back(&output, 0, "ollama model tiny wrote persona 1 of 1 twice with no goal");
+    assert_grounded(&output, &corpus());
+
+    let message = provider_error(run_one_segment(&failing(&mock), "ollama", Some("tiny")).await);
     assert_eq!(
         message,
-        "ollama model tiny wrote persona 1 of 1 with no goal, pain point, behaviour or quote supported by the \
-         evidence (removed 1 ungrounded quote, 2 invalid evidence references; dropped 1 claim without evidence); \
-         try another model"
+        "ollama model tiny wrote persona 1 of 1 twice with no goal, pain point, motivation, behaviour or quote \
+         supported by the evidence (removed 1 ungrounded quote, 2 invalid evidence references; dropped 1 claim \
+         without evidence); try another model"
+    );
+}
+
+/// Persona `index` of `output` is the local provider's, and a warning says why.
+fn assert_fell_back(output: &GenerationOutput, index: usize, reason: &str) {
+    let persona = &output.personas[index];
+    assert_eq!(persona.provider, "local (fallback)");
+    assert_eq!(persona.model, "local-v1");
+    assert!(persona.unevidenced_claims().is_empty(), "{persona:#?}");
+    let prefix = format!(
+        "persona {} of {} ({}) was written by the local provider: {reason}",
+        index + 1,
+        output.personas.len(),
+        persona.name
+    );
+    assert!(
+        output.warnings.iter().any(|w| w.starts_with(&prefix)),
+        "{prefix:?} not in {:#?}",
+        output.warnings
     );
 }
 
@@ -590,12 +649,15 @@ async fn a_persona_with_only_behaviours_is_kept_with_a_warning() {
     mock.always(Reply::text(|p| {
         json!({
             "name": "Quiet", "title": "The Observer", "summary": "Says little.",
-            "behaviours": [{"text": "Works late", "evidence": [p.excerpts[0].id]}]
+            "behaviours": [{"text": "Spends Friday afternoons chasing invoices", "evidence": [p.excerpts[0].id]}]
         })
         .to_string()
     }));
     let output = run_one_segment(&mock.settings(), "anthropic", None).await.unwrap();
-    assert_eq!(output.personas[0].behaviours, vec!["Works late"]);
+    assert_eq!(
+        output.personas[0].behaviours,
+        vec!["Spends Friday afternoons chasing invoices"]
+    );
     assert_eq!(
         output.warnings,
         vec!["persona 1 of 1 (Quiet) has no goals, pain points or quotes supported by the evidence, only behaviours"]
@@ -666,7 +728,7 @@ async fn reasoning_models_get_the_parameters_they_accept() {
 async fn gemini_blocked_prompts_are_clear_errors() {
     let mock = MockLlm::start().await;
     mock.always(Reply::Raw(json!({"promptFeedback": {"blockReason": "SAFETY"}})));
-    let message = provider_error(run_one_segment(&mock.settings(), "gemini", Some("gem-x")).await);
+    let message = provider_error(run_one_segment(&failing(&mock), "gemini", Some("gem-x")).await);
     assert_eq!(
         message,
         "gemini sent an unusable reply for model gem-x: the prompt was blocked (SAFETY)"
