@@ -2,8 +2,8 @@
 //! parsing and validation retries, grounding, HTTP retries, timeouts and error messages.
 
 use crate::mock_llm::{
-    ANTHROPIC_KEY, Api, GEMINI_KEY, INPUT_TOKENS, MockLlm, OPENAI_KEY, OUTPUT_TOKENS, REASONING_MODEL, Reply,
-    first_words, grounded_persona,
+    ANTHROPIC_KEY, Api, GEMINI_KEY, INPUT_TOKENS, MockLlm, NO_SCHEMA_MODEL, OPENAI_KEY, OUTPUT_TOKENS, REASONING_MODEL,
+    Reply, first_words, grounded_persona,
 };
 use persona::config::{Secret, Settings};
 use persona::domain::persona::normalise_whitespace;
@@ -923,4 +923,299 @@ async fn ollama_is_given_a_context_window_that_holds_the_whole_prompt() {
         "the prompt ({prompt_chars} chars) exceeds the default window"
     );
     assert!(sent["options"]["num_ctx"].as_u64().unwrap() as usize >= prompt_chars / 4);
+}
+
+/// Runs one segment and expects its persona to be the local fallback for `reason`.
+async fn expect_fallback(mock: &MockLlm, provider: &str, model: Option<&str>, reason: &str) -> GenerationOutput {
+    let output = run_one_segment(&mock.settings(), provider, model)
+        .await
+        .unwrap_or_else(|e| panic!("{provider}: the run should complete, got {e}"));
+    assert_eq!(output.personas.len(), 1);
+    assert_fell_back(&output, 0, reason);
+    assert_grounded(&output, &corpus());
+    output
+}
+
+#[tokio::test]
+async fn a_reply_missing_fields_twice_falls_back_to_the_local_persona() {
+    let mock = MockLlm::start().await;
+    mock.always(Reply::text(|p| {
+        let mut persona: serde_json::Value = serde_json::from_str(&grounded_persona(p)).unwrap();
+        persona.as_object_mut().unwrap().remove("summary");
+        persona["goals"][0].as_object_mut().unwrap().remove("text");
+        persona.to_string()
+    }));
+    let output = expect_fallback(
+        &mock,
+        "openai",
+        Some("tiny"),
+        "openai model tiny wrote an invalid persona 1 of 1 twice: summary: missing",
+    )
+    .await;
+    assert_eq!(output.usage.requests, 2, "the tokens of both attempts are counted");
+    assert_eq!(output.provider, "openai");
+}
+
+#[tokio::test]
+async fn a_truncated_reply_is_retried_as_cut_off_then_falls_back() {
+    let mock = MockLlm::start().await;
+    let cut = r#"{"name": "Maya Okafor", "title": "The Seller", "summary": "Sells a lot", "goals": [{"text": "Close"#;
+    mock.always(Reply::Raw(json!({
+        "model": "tiny",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": cut}, "finish_reason": "length"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 64},
+    })));
+    let mut settings = mock.settings();
+    settings.llm.max_output_tokens = 64;
+    let corpus = corpus();
+    let segments = segments(&corpus, &[&["P01", "P02"]]);
+    let recorder = Recorder::default();
+    let output = synthesize(
+        &settings,
+        &generation("openai", Some("tiny")),
+        &corpus,
+        &segments,
+        &recorder,
+    )
+    .await
+    .unwrap();
+    assert_fell_back(
+        &output,
+        0,
+        "openai model tiny wrote an invalid persona 1 of 1 twice: the reply is not valid JSON",
+    );
+    assert!(
+        output.warnings[0].contains("(the reply was cut off at llm.max_output_tokens = 64)"),
+        "{:?}",
+        output.warnings
+    );
+    let messages = recorder.messages.lock().unwrap().clone();
+    assert!(
+        messages.contains(&"persona 1 of 1: retrying: reply cut off".to_string()),
+        "{messages:?}"
+    );
+    assert_eq!(output.usage.output_tokens, 128);
+}
+
+#[tokio::test]
+async fn an_echo_of_the_template_is_retried_and_never_kept() {
+    let mock = MockLlm::start().await;
+    // What a 135M model sent back: the template, with one invented goal citing E1.
+    let echo = json!({
+        "name": "string", "title": "string", "summary": "One or two sentences on who this is",
+        "demographics": {"attribute": "value as a string"},
+        "goals": [{"text": "I will eat four meals per day", "evidence": ["E1"]}],
+        "pain_points": [{"text": "string", "evidence": ["E2"]}],
+        "behaviours": [], "quotes": []
+    })
+    .to_string();
+    mock.script([Reply::fixed(echo.clone())]);
+    // The retry is answered properly: the echo costs one request, not the persona.
+    let output = run_one_segment(&mock.settings(), "ollama", Some("tiny")).await.unwrap();
+    assert_eq!(output.personas[0].provider, "ollama");
+    assert_eq!(output.personas[0].name, "Persona P01");
+    let retry = mock.requests()[1].body["messages"][3]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        retry,
+        "Your reply was not valid: name: \"string\" is the template's placeholder; write the persona's own value. \
+         Reply with only the JSON object."
+    );
+    mock.always(Reply::fixed(echo));
+    expect_fallback(
+        &mock,
+        "ollama",
+        Some("tiny"),
+        "ollama model tiny wrote an invalid persona 1 of 1 twice: name: \"string\" is the template's placeholder",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_claim_its_excerpt_does_not_say_is_dropped_and_counted() {
+    let mock = MockLlm::start().await;
+    mock.always(Reply::text(|p| {
+        let mut persona: serde_json::Value = serde_json::from_str(&grounded_persona(p)).unwrap();
+        // E1 is "I spend every Friday afternoon chasing unpaid invoices."
+        persona["goals"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"text": "I will eat four meals per day", "evidence": ["E1"]}));
+        persona.to_string()
+    }));
+    let output = run_one_segment(&mock.settings(), "gemini", None).await.unwrap();
+    let persona = &output.personas[0];
+    assert_eq!(persona.provider, "gemini");
+    assert_eq!(persona.goals.len(), 1);
+    assert!(!persona.goals.iter().any(|g| g.contains("meals")));
+    assert_eq!(output.grounding.claims_dropped, 1);
+    assert_eq!(output.grounding.claims_unsupported, 1);
+    assert_eq!(
+        output.warnings,
+        vec![
+            "persona 1 of 1 (Persona P01): removed 0 ungrounded quotes, 0 invalid evidence references; dropped 1 \
+             claim without evidence (1 not supported by the excerpts they cite)"
+        ]
+    );
+    assert_grounded(&output, &corpus());
+}
+
+#[tokio::test]
+async fn a_server_that_refuses_the_schema_is_asked_again_without_it_with_a_warning() {
+    let mock = MockLlm::start().await;
+    for provider in PROVIDERS {
+        let before = mock.requests().len();
+        let output = run(&mock.settings(), provider, Some(NO_SCHEMA_MODEL))
+            .await
+            .unwrap_or_else(|e| panic!("{provider}: {e}"));
+        assert_eq!(output.personas.len(), 2);
+        assert!(output.personas.iter().all(|p| p.provider == provider), "{provider}");
+        assert_eq!(output.warnings.len(), 1, "{provider}: {:?}", output.warnings);
+        assert!(
+            output.warnings[0].starts_with(&format!("{provider} refused the persona schema (")),
+            "{:?}",
+            output.warnings
+        );
+        let requests = &mock.requests()[before..];
+        // Learnt once for the run: both personas may have been refused before it was learnt.
+        assert!((3..=4).contains(&requests.len()), "{provider}: {}", requests.len());
+        let last = &requests.last().unwrap().body;
+        match provider {
+            "openai" => assert_eq!(last["response_format"], json!({"type": "json_object"})),
+            "anthropic" => assert!(last.get("tools").is_none() && last.get("tool_choice").is_none()),
+            "gemini" => assert!(last["generationConfig"].get("responseSchema").is_none()),
+            _ => assert_eq!(last["format"], "json"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_bad_persona_does_not_sink_the_run() {
+    let mock = MockLlm::start().await;
+    // The second segment's participants (P04–P06) always get a reply without JSON.
+    mock.always(Reply::text(|p| {
+        if p.excerpts[0].participant == "P04" {
+            "Sorry, I am not sure what you mean.".to_string()
+        } else {
+            grounded_persona(p)
+        }
+    }));
+    let output = run(&mock.settings(), "anthropic", Some("small")).await.unwrap();
+    assert_eq!(output.personas[0].provider, "anthropic");
+    assert_fell_back(
+        &output,
+        1,
+        "anthropic model small wrote an invalid persona 2 of 2 twice",
+    );
+    assert_eq!(output.usage.requests, 3);
+    assert_grounded(&output, &corpus());
+}
+
+#[tokio::test]
+async fn the_fallback_fail_keeps_a_failing_persona_failing_and_is_validated() {
+    let mock = MockLlm::start().await;
+    mock.always(Reply::fixed("no JSON"));
+    let corpus = corpus();
+    let segments = segments(&corpus, &[&["P01", "P02"]]);
+    let mut asked = generation("openai", Some("tiny"));
+    asked.options.insert("fallback".into(), json!("fail"));
+    let message = provider_error(synthesize(&mock.settings(), &asked, &corpus, &segments, &Recorder::default()).await);
+    assert_eq!(
+        message,
+        "openai model tiny wrote an invalid persona 1 of 1 twice: the reply contains no JSON object"
+    );
+    asked.options.insert("fallback".into(), json!("maybe"));
+    let before = mock.requests().len();
+    match synthesize(&mock.settings(), &asked, &corpus, &segments, &Recorder::default()).await {
+        Err(Error::Validation { message, fields }) => {
+            assert_eq!(fields[0].field, "config.fallback");
+            assert_eq!(message, "config.fallback: must be \"local\" or \"fail\", got \"maybe\"");
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(mock.requests().len(), before, "refused before any request");
+}
+
+#[tokio::test]
+async fn a_failed_run_still_writes_its_metadata_with_usage_and_error() {
+    use persona::generate::{RunRequest, execute_corpus_run};
+    let mock = MockLlm::start().await;
+    mock.always(Reply::fixed("no JSON"));
+    let dir = tempfile::tempdir().unwrap();
+    let request = RunRequest {
+        data_path: dir.path().join("interviews.csv"),
+        generation: generation("openai", Some("tiny")),
+        run_id: None,
+        experiment_id: None,
+        output_dir: dir.path().join("output"),
+        confine_to: None,
+    };
+    let result = execute_corpus_run(corpus(), &request, &failing(&mock), &persona::generate::NoProgress).await;
+    let message = provider_error(result.map(|_| unreachable!("the run fails")));
+    assert!(message.contains("wrote an invalid persona"), "{message}");
+    let folders: Vec<_> = std::fs::read_dir(dir.path().join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(folders.len(), 1);
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folders[0].join("metadata.json")).unwrap()).unwrap();
+    assert_eq!(metadata["error"], message, "{metadata}");
+    assert_eq!(metadata["count_produced"], 0);
+    assert_eq!(metadata["provider"], "openai");
+    assert_eq!(metadata["usage"]["requests"], 2, "{metadata}");
+    assert!(metadata["usage"]["input_tokens"].as_u64().unwrap() > 0);
+    assert!(metadata.get("quality").is_none());
+}
+
+#[tokio::test]
+async fn a_chat_path_that_is_missing_names_the_base_url_to_check() {
+    let mock = MockLlm::start().await;
+    let mut settings = mock.settings();
+    // Without /v1, an OpenAI-compatible server has no /chat/completions.
+    settings.providers.openai.base_url = mock.url.clone();
+    let message = provider_error(run_one_segment(&settings, "openai", None).await);
+    assert!(
+        message.starts_with(&format!(
+            "openai has no chat endpoint at {}/ (HTTP 404): check OPENAI_BASE_URL (OpenAI-compatible servers",
+            mock.url
+        )),
+        "{message}"
+    );
+    assert!(message.contains("need the /v1 suffix"), "{message}");
+}
+
+#[tokio::test]
+async fn a_small_context_gets_fewer_shorter_excerpts() {
+    let mock = MockLlm::start().await;
+    let mut settings = mock.settings();
+    settings.llm.context_tokens = 2048;
+    settings.llm.max_output_tokens = 400;
+    let long = "word ".repeat(400);
+    let mut corpus = corpus();
+    corpus.utterances[0].text = format!("I spend every Friday afternoon chasing unpaid invoices {long}");
+    let segments = two_segments(&corpus);
+    synthesize(
+        &settings,
+        &generation("ollama", None),
+        &corpus,
+        &segments,
+        &Recorder::default(),
+    )
+    .await
+    .unwrap();
+    let request = &mock.requests()[0].body;
+    assert_eq!(request["options"]["num_ctx"], 2048, "never more than the model has");
+    let prompt = request["messages"][1]["content"].as_str().unwrap();
+    let first = prompt
+        .split("\n</excerpt>")
+        .next()
+        .unwrap()
+        .rsplit_once(">\n")
+        .unwrap()
+        .1;
+    assert!(first.starts_with("I spend every Friday afternoon"), "{first}");
+    assert!(first.chars().count() <= 300, "the long excerpt was cut: {first}");
 }
