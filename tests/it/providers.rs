@@ -1219,3 +1219,75 @@ async fn a_small_context_gets_fewer_shorter_excerpts() {
     assert!(first.starts_with("I spend every Friday afternoon"), "{first}");
     assert!(first.chars().count() <= 300, "the long excerpt was cut: {first}");
 }
+
+/// `persona generate` against the mock: returns (exit code, stdout, stderr).
+async fn cli_generate(mock: &MockLlm, dir: &std::path::Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_persona"));
+    command
+        .args([
+            "generate",
+            "--data",
+            "interviews.csv",
+            "--count",
+            "1",
+            "--provider",
+            "openai",
+            "--model",
+            "tiny",
+        ])
+        .args(extra)
+        .current_dir(dir)
+        .env_remove("PERSONA_CONFIG")
+        .env_remove("PERSONA_STORAGE_OUTPUT_DIR")
+        .env_remove("PERSONA_LLM_FALLBACK")
+        .env_remove("RUST_LOG")
+        .env("OPENAI_BASE_URL", format!("{}/v1", mock.url))
+        .env("OPENAI_API_KEY", OPENAI_KEY)
+        .env("PERSONA_LLM_RETRY_BASE_DELAY_MS", "10");
+    let out = tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
+        .await
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_shows_each_persona_and_retry_and_takes_the_fallback_flag() {
+    let mock = MockLlm::start().await;
+    mock.always(Reply::fixed("I am not sure what you mean."));
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::write_planted_csv(&dir.path().join("interviews.csv"), 1, 4);
+
+    let (code, stdout, stderr) = cli_generate(&mock, dir.path(), &[]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("persona 1 of 1: asking openai/tiny"), "{stderr}");
+    assert!(stderr.contains("persona 1 of 1: retrying: invalid reply"), "{stderr}");
+    assert!(
+        stderr.contains("persona 1 of 1: written by the local provider instead (openai model tiny wrote an invalid"),
+        "{stderr}"
+    );
+    let folder = dir.path().join(stdout.trim().strip_prefix("Output: ").expect(&stdout));
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("metadata.json")).unwrap()).unwrap();
+    let warnings = metadata["warnings"].to_string();
+    assert!(
+        warnings.contains("was written by the local provider: openai model tiny"),
+        "{warnings}"
+    );
+    assert_eq!(metadata["usage"]["requests"], 2);
+    let personas: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("personas.json")).unwrap()).unwrap();
+    assert_eq!(personas[0]["provider"], "local (fallback)");
+
+    let (code, _, stderr) = cli_generate(&mock, dir.path(), &["--fallback", "fail"]).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("openai model tiny wrote an invalid persona 1 of 1 twice: the reply contains no JSON object"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = cli_generate(&mock, dir.path(), &["--fallback", "maybe"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+}
