@@ -1146,7 +1146,11 @@ async fn a_failed_run_still_writes_its_metadata_with_usage_and_error() {
     let dir = tempfile::tempdir().unwrap();
     let request = RunRequest {
         data_path: dir.path().join("interviews.csv"),
-        generation: generation("openai", Some("tiny")),
+        // One persona: its two attempts are all the requests.
+        generation: GenerationSettings {
+            count: 1,
+            ..generation("openai", Some("tiny"))
+        },
         run_id: None,
         experiment_id: None,
         output_dir: dir.path().join("output"),

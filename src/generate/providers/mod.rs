@@ -14,7 +14,9 @@ mod synthesize;
 mod wire;
 
 pub use schema::{gemini_schema, persona_schema};
-pub use synthesize::{FALLBACK_PROVIDER, FallbackMode, SynthesisFailure, fallback_mode, synthesize, synthesize_run};
+pub use synthesize::{
+    FALLBACK_PROVIDER, FallbackMode, SynthesisFailure, fallback_mode, fallback_option, synthesize, synthesize_run,
+};
 
 use crate::config::{ProviderSettings, Settings};
 use crate::error::Error;

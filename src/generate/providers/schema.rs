@@ -2,8 +2,9 @@
 //! ([`super::parse`]) reads, written once here and turned into the JSON Schema every provider is
 //! sent in its own structured-output form, and into the template shown in the system prompt.
 //!
-//! The caps keep a reply inside `llm.max_output_tokens`: 4 claim lists of 5 × 200 characters, 4
-//! quotes of 300 and the short fields come to about 6,000 characters (~1,500 tokens) at most.
+//! The caps keep a reply inside `llm.max_output_tokens`: 4 claim lists of 5 × 200 characters, 5
+//! quotes of 300, 6 demographics and the short fields come to about 7,500 characters of JSON
+//! (~1,900 tokens) at most.
 
 use serde_json::{Map, Value, json};
 

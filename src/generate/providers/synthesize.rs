@@ -47,7 +47,16 @@ pub enum FallbackMode {
 
 /// The fallback of a run: the request's `config.fallback` when given, else `llm.fallback`.
 pub fn fallback_mode(generation: &GenerationSettings, settings: &Settings) -> Result<FallbackMode, Error> {
-    let (value, field) = match generation.options.get("fallback") {
+    fallback_option(&generation.options, settings)
+}
+
+/// The fallback named by a request's generation options (`config.fallback`), else `llm.fallback`;
+/// a 422 naming the field for any other value.
+pub fn fallback_option(
+    options: &serde_json::Map<String, serde_json::Value>,
+    settings: &Settings,
+) -> Result<FallbackMode, Error> {
+    let (value, field) = match options.get("fallback") {
         None | Some(serde_json::Value::Null) => (settings.llm.fallback.as_str(), "llm.fallback"),
         Some(serde_json::Value::String(value)) => (value.as_str(), "config.fallback"),
         Some(_) => return Err(Error::validation("config.fallback", "must be \"local\" or \"fail\"")),
