@@ -1295,3 +1295,43 @@ async fn the_cli_shows_each_persona_and_retry_and_takes_the_fallback_flag() {
     let (code, _, stderr) = cli_generate(&mock, dir.path(), &["--fallback", "maybe"]).await;
     assert_eq!(code, Some(2), "{stderr}");
 }
+
+#[tokio::test]
+async fn after_the_server_shows_it_is_busy_requests_go_one_at_a_time() {
+    let mock = MockLlm::start().await;
+    let delay = Duration::from_millis(200);
+    // The first request finds the server busy; every answer after it takes 200 ms.
+    mock.script([Reply::error(503, "Loading model")]);
+    mock.always(Reply::Delayed(delay, std::sync::Arc::new(grounded_persona)));
+    let mut settings = mock.settings();
+    settings.llm.concurrency = 2;
+    let corpus = corpus();
+    let segments = segments(&corpus, &[&["P01"], &["P02"], &["P04"], &["P05"]]);
+    let output = synthesize(
+        &settings,
+        &generation("openai", None),
+        &corpus,
+        &segments,
+        &Recorder::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(output.personas.len(), 4);
+    assert!(output.personas.iter().all(|p| p.provider == "openai"));
+    assert!(
+        output
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("openai was busy (429, 503 or a timeout)")),
+        "{:?}",
+        output.warnings
+    );
+    // The first two personas were asked before the 503; the last two, after it, one at a time.
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 5);
+    let gap = requests[4].at - requests[3].at;
+    assert!(
+        gap >= delay - Duration::from_millis(20),
+        "the last two overlapped: {gap:?}"
+    );
+}

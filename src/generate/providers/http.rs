@@ -8,6 +8,7 @@ use crate::error::Error;
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Backoff never grows beyond this.
@@ -146,19 +147,60 @@ enum Attempt {
     Fail(Failure),
 }
 
+/// How a run's requests share a server. Once the server has shown it is busy (429, 503, 529 or
+/// a timeout: a local server with one slot queues or refuses what it cannot take), every later
+/// attempt of the run waits for its turn, so at most one is in flight and a retry after a
+/// timeout is sent only when the run's other requests have finished.
+#[derive(Debug, Default)]
+pub(crate) struct Pacing {
+    busy: AtomicBool,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl Pacing {
+    /// Whether the server has shown it is busy during this run.
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::SeqCst)
+    }
+}
+
 /// Sends `request` (POST, JSON) and returns the JSON reply, retrying transient failures.
 pub(crate) async fn post_json(
     client: &reqwest::Client,
     policy: RetryPolicy,
     request: &ApiRequest,
+    pacing: &Pacing,
 ) -> Result<serde_json::Value, Failure> {
     let mut retry = 0;
     loop {
-        let transient = match attempt(client, request).await {
+        let outcome = {
+            let _turn = match pacing.is_busy() {
+                true => Some(pacing.turn.lock().await),
+                false => None,
+            };
+            // Dropping the attempt (a timeout, a cancelled run) closes its connection, which
+            // tells the server to stop working on it.
+            attempt(client, request).await
+        };
+        let transient = match outcome {
             Attempt::Done(value) => return Ok(value),
             Attempt::Fail(failure) => return Err(failure),
             Attempt::Retry(transient) => transient,
         };
+        if matches!(
+            transient,
+            Transient::TimedOut
+                | Transient::Status {
+                    status: 429 | 503 | 529,
+                    ..
+                }
+        ) && !pacing.busy.swap(true, Ordering::SeqCst)
+        {
+            log::warn!(
+                "the LLM server at {} is busy; this run's requests now go one at a time",
+                redacted_url(&request.url)
+            );
+        }
         if retry >= policy.max_retries {
             let retries = policy.max_retries;
             return Err(match transient {

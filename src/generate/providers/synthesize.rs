@@ -216,8 +216,15 @@ pub async fn synthesize_run(
     }
     let written: Vec<Outcome> = written.into_iter().flatten().collect();
     let mut output = assemble(kind, &model, generation.seed, segments, written);
-    // Warnings of the run as a whole (a refused schema) come first.
+    // Warnings of the run as a whole (a refused schema, a busy server) come first.
     let mut warnings = llm.warnings();
+    if llm.pacing.is_busy() {
+        warnings.push(format!(
+            "{} was busy (429, 503 or a timeout): the run's later requests went one at a time; set \
+             llm.concurrency to what the server accepts (1 for a one-slot local server)",
+            kind.name()
+        ));
+    }
     warnings.append(&mut output.warnings);
     output.warnings = warnings;
     output.usage = llm.usage();
@@ -281,6 +288,8 @@ struct Llm<'a> {
     usage: Mutex<TokenUsage>,
     /// Warnings about the run as a whole.
     warnings: Mutex<Vec<String>>,
+    /// One request at a time once the server has shown it is busy.
+    pacing: http::Pacing,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -300,6 +309,7 @@ impl<'a> Llm<'a> {
             schema_refused: AtomicBool::new(false),
             usage: Mutex::new(TokenUsage::default()),
             warnings: Mutex::new(Vec::new()),
+            pacing: http::Pacing::default(),
         })
     }
 
@@ -373,7 +383,7 @@ impl<'a> Llm<'a> {
                 ProviderKind::Local => unreachable!("synthesize refuses the local provider"),
             }
             .map_err(|error| Unwritten { error, fatal: true })?;
-            let failure = match http::post_json(&self.client, self.policy, &request).await {
+            let failure = match http::post_json(&self.client, self.policy, &request, &self.pacing).await {
                 Ok(body) => {
                     let reply = match self.kind {
                         ProviderKind::OpenAi => openai::reply(&body),
