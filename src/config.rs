@@ -166,7 +166,18 @@ pub struct LlmSettings {
     pub max_output_tokens: u32,
     /// First retry delay in milliseconds; later retries double it (capped at 60 s, ±20 % jitter).
     pub retry_base_delay_ms: u64,
+    /// What a persona the model could not write becomes: `local` (the local provider's persona
+    /// for that segment) or `fail` (the run fails).
+    pub fallback: String,
+    /// The least share (0–1) of a claim's content words its cited excerpts must use.
+    pub claim_support_threshold: f64,
+    /// The model's context window in tokens when it is small (0: not known, use
+    /// `evidence_token_budget` as is); fewer, shorter excerpts are sent to fit it.
+    pub context_tokens: u32,
 }
+
+/// `llm.fallback` values.
+pub const LLM_FALLBACKS: [&str; 2] = ["local", "fail"];
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -295,6 +306,9 @@ impl Default for LlmSettings {
             temperature: 0.4,
             max_output_tokens: 4096,
             retry_base_delay_ms: 1000,
+            fallback: "local".into(),
+            claim_support_threshold: 0.25,
+            context_tokens: 0,
         }
     }
 }
@@ -524,6 +538,17 @@ impl Settings {
         set!("PERSONA_LLM_TEMPERATURE", parse, s.llm.temperature);
         set!("PERSONA_LLM_MAX_OUTPUT_TOKENS", parse, s.llm.max_output_tokens);
         set!("PERSONA_LLM_RETRY_BASE_DELAY_MS", parse, s.llm.retry_base_delay_ms);
+        set!(
+            "PERSONA_LLM_FALLBACK",
+            |_, v: String| Ok::<_, ConfigError>(v),
+            s.llm.fallback
+        );
+        set!(
+            "PERSONA_LLM_CLAIM_SUPPORT_THRESHOLD",
+            parse,
+            s.llm.claim_support_threshold
+        );
+        set!("PERSONA_LLM_CONTEXT_TOKENS", parse, s.llm.context_tokens);
         let text = |_: &str, v: String| Ok::<_, ConfigError>(v);
         set!("OPENAI_BASE_URL", text, s.providers.openai.base_url);
         set!("ANTHROPIC_BASE_URL", text, s.providers.anthropic.base_url);
@@ -591,6 +616,12 @@ impl Settings {
         }
         if !(0.0..=2.0).contains(&self.llm.temperature) {
             return invalid("llm.temperature", "must be between 0 and 2");
+        }
+        if !LLM_FALLBACKS.contains(&self.llm.fallback.as_str()) {
+            return invalid("llm.fallback", "must be \"local\" or \"fail\"");
+        }
+        if !(0.0..=1.0).contains(&self.llm.claim_support_threshold) {
+            return invalid("llm.claim_support_threshold", "must be between 0 and 1");
         }
         if self.generation.count == 0 || self.generation.count > 20 {
             return invalid("generation.count", "must be between 1 and 20");

@@ -262,6 +262,7 @@ pub fn submit_job(
     max_concurrent_jobs: Option<u32>,
 ) -> Result<Submission> {
     let provider = crate::generate::providers::resolve(&request.provider, settings)?;
+    crate::generate::providers::fallback_option(&request.config, settings)?;
     let data_source = resolve_data_source(&request.data, data_dir, settings)?;
     let job_request = JobRequest {
         data: request.data.clone(),

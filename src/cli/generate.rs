@@ -21,6 +21,10 @@ pub struct GenerateArgs {
     /// Model of the provider [default: the provider's configured model]
     #[arg(long, value_name = "MODEL")]
     pub model: Option<String>,
+    /// A persona the model cannot write: `local` writes that segment's persona with the local
+    /// provider, `fail` fails the run [default: local, or llm.fallback]
+    #[arg(long, value_name = "MODE", value_parser = clap::builder::PossibleValuesParser::new(crate::config::LLM_FALLBACKS))]
+    pub fallback: Option<String>,
     /// Seed of segmentation and naming [default: 42, or generation.seed]
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
@@ -52,7 +56,10 @@ pub fn run(args: GenerateArgs) -> i32 {
             seed: args.seed.unwrap_or(settings.generation.seed),
             provider: args.provider.unwrap_or_else(|| settings.generation.provider.clone()),
             model: args.model,
-            options: Default::default(),
+            options: args
+                .fallback
+                .map(|mode| serde_json::Map::from_iter([("fallback".to_string(), serde_json::Value::from(mode))]))
+                .unwrap_or_default(),
         },
         run_id: None,
         experiment_id: None,

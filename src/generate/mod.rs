@@ -74,6 +74,10 @@ pub struct GroundingStats {
     pub quotes_removed: u64,
     pub evidence_removed: u64,
     pub claims_dropped: u64,
+    /// Of the claims dropped, those whose cited excerpts do not say what they claim (their
+    /// words overlap less than `llm.claim_support_threshold`).
+    #[serde(default)]
+    pub claims_unsupported: u64,
 }
 
 impl GroundingStats {
@@ -81,6 +85,7 @@ impl GroundingStats {
         self.quotes_removed += other.quotes_removed;
         self.evidence_removed += other.evidence_removed;
         self.claims_dropped += other.claims_dropped;
+        self.claims_unsupported += other.claims_unsupported;
     }
 }
 

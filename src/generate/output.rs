@@ -48,6 +48,10 @@ pub struct RunMetadata {
     /// The run's quality summary, once computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<serde_json::Value>,
+    /// Why the run failed: a failed run's folder holds only `metadata.json`, with what the run
+    /// read and spent before it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Creates a fresh run folder `<output_dir>/<YYYYMMDD_HHMMSS>-<8 hex>/` (UTC). The random

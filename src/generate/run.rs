@@ -65,7 +65,9 @@ pub fn validate_generation(generation: &GenerationSettings, settings: &Settings)
             ),
         ));
     }
-    providers::resolve(&generation.provider, settings)
+    let provider = providers::resolve(&generation.provider, settings)?;
+    providers::fallback_mode(generation, settings)?;
+    Ok(provider)
 }
 
 /// Runs generation on the data at `request.data_path` and writes the run folder.
@@ -131,7 +133,50 @@ async fn run_on_corpus(
             blocking(move || Ok(local::synthesize(&corpus, &segments, &generation))).await?
         }
         // The model writes each segment's persona; who belongs to it was decided above.
-        _ => providers::synthesize(settings, &generation, &corpus, &segmentation.segments, progress).await?,
+        _ => match providers::synthesize_run(settings, &generation, &corpus, &segmentation.segments, progress).await {
+            Ok(output) => output,
+            Err(failure) if matches!(failure.error, Error::Cancelled) => return Err(failure.error),
+            Err(failure) => {
+                // What the failed run read and spent is kept; the error is the run's.
+                let warnings = corpus
+                    .warnings
+                    .iter()
+                    .chain(&segmentation.warnings)
+                    .chain(&failure.warnings)
+                    .cloned()
+                    .collect();
+                let metadata = RunMetadata {
+                    generated_at: time::now_rfc3339(),
+                    run_id: request.run_id.clone(),
+                    experiment_id: request.experiment_id.clone(),
+                    provider: failure.provider.clone(),
+                    model: failure.model.clone(),
+                    count_requested: generation.count,
+                    count_produced: 0,
+                    seed: generation.seed,
+                    config: generation.options.clone(),
+                    data_path: request.data_path.display().to_string(),
+                    participants: corpus.participants.len(),
+                    utterances: corpus.utterances.len(),
+                    sources: corpus.sources.clone(),
+                    skipped: corpus.skipped.clone(),
+                    warnings,
+                    duration_ms: started.elapsed().as_millis() as u64,
+                    usage: failure.usage,
+                    grounding: GroundingStats::default(),
+                    version: env!("CARGO_PKG_VERSION").to_string(),
+                    quality: None,
+                    error: Some(failure.error.to_string()),
+                };
+                let output_dir = request.output_dir.clone();
+                let written = blocking(move || write_run_output(&output_dir, &[], &metadata)).await;
+                match written {
+                    Ok(path) => log::warn!("the failed run's metadata is in {}", path.display()),
+                    Err(e) => log::warn!("the failed run's metadata could not be written: {e}"),
+                }
+                return Err(failure.error);
+            }
+        },
     };
     let GenerationOutput {
         mut personas,
@@ -189,6 +234,7 @@ async fn run_on_corpus(
         grounding,
         version: env!("CARGO_PKG_VERSION").to_string(),
         quality: Some(quality_summary(&run_quality)?),
+        error: None,
     };
     let output_dir = request.output_dir.clone();
     let (output_path, personas, metadata) = blocking(move || {

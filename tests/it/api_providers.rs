@@ -152,13 +152,34 @@ async fn provider_failures_end_the_job_with_a_clear_error() {
     assert!(error.starts_with("model llama9 not found at ollama"), "{error}");
     assert!(error.contains("ollama pull llama9"), "{error}");
 
+    // A persona whose requests fail after their retries fails the job when the request says so
+    // (by default it falls back to the local provider).
     mock.always(Reply::error(429, "slow down"));
     let id = app
-        .create_job(json!({"data": "interviews.csv", "count": 1, "provider": "anthropic"}))
+        .create_job(
+            json!({"data": "interviews.csv", "count": 1, "provider": "anthropic", "config": {"fallback": "fail"}}),
+        )
         .await;
     let job = app.wait_until_ended(&id).await;
     assert_eq!(job["status"], "failed", "{job}");
     assert_eq!(job["error"], "rate-limited by anthropic after 3 retries");
+
+    // By default the same failure leaves the job completed, the persona written locally.
+    let id = app
+        .create_job(json!({"data": "interviews.csv", "count": 1, "provider": "anthropic"}))
+        .await;
+    let job = app.wait_until_ended(&id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["result"]["personas"][0]["provider"], "local (fallback)");
+
+    let response = app
+        .post_json(
+            "/api/v1/generate",
+            &json!({"data": "interviews.csv", "provider": "anthropic", "config": {"fallback": "sometimes"}}),
+        )
+        .await;
+    let body = error_body(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_error").await;
+    assert_eq!(body["details"]["fields"][0]["field"], "config.fallback", "{body}");
 }
 
 #[tokio::test]

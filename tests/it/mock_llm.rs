@@ -19,6 +19,10 @@ pub const GEMINI_KEY: &str = "AIza-mock-gemini-4c2d";
 pub const INPUT_TOKENS: u64 = 120;
 pub const OUTPUT_TOKENS: u64 = 80;
 
+/// A model whose server refuses the structured-output field (a JSON Schema), as older
+/// llama.cpp builds and some compatible servers do; plain JSON mode works.
+pub const NO_SCHEMA_MODEL: &str = "tiny-no-schema";
+
 /// A model the mock treats like an OpenAI reasoning model: it refuses `max_tokens` and any
 /// temperature but the default, as the real API does.
 pub const REASONING_MODEL: &str = "o-mock-reasoner";
@@ -46,6 +50,8 @@ pub struct Prompt {
     pub excerpts: Vec<Excerpt>,
     /// User and assistant turns, in order (the system prompt aside).
     pub turns: Vec<(String, String)>,
+    /// Anthropic: the request forces a tool call.
+    pub tool: bool,
 }
 
 pub type Writer = Arc<dyn Fn(&Prompt) -> String + Send + Sync>;
@@ -249,7 +255,10 @@ async fn handle(request: HttpRequest, body: web::Bytes, state: web::Data<State>)
     let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
     let checked = match api {
         Api::OpenAi => check_openai(header("authorization"), &body),
-        Api::Anthropic => check_anthropic(header("x-api-key"), header("anthropic-version"), &body),
+        Api::Anthropic => check_anthropic(header("x-api-key"), header("anthropic-version"), &body).map(|mut p| {
+            p.tool = body.get("tool_choice").is_some();
+            p
+        }),
         Api::Gemini => check_gemini(header("x-goog-api-key"), request.query_string(), &path, &body),
         Api::Ollama => check_ollama(&body),
     };
@@ -351,6 +360,22 @@ fn reported_model(model: &str) -> String {
 }
 
 fn success(api: Api, prompt: &Prompt, text: &str) -> HttpResponse {
+    // A forced tool call answers with the tool's input, the JSON the model wrote.
+    if api == Api::Anthropic
+        && prompt.tool
+        && let Ok(input @ Value::Object(_)) = serde_json::from_str::<Value>(text)
+    {
+        return HttpResponse::Ok().json(json!({
+            "id": "msg_mock",
+            "type": "message",
+            "role": "assistant",
+            "model": reported_model(&prompt.model),
+            "content": [{"type": "tool_use", "id": "toolu_mock", "name": "persona", "input": input}],
+            "stop_reason": "tool_use",
+            "stop_sequence": null,
+            "usage": {"input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS},
+        }));
+    }
     let model = reported_model(&prompt.model);
     let body = match api {
         Api::OpenAi => json!({
@@ -439,6 +464,7 @@ fn prompt(model: &str, turns: Vec<(String, String)>) -> Prompt {
         model: model.to_string(),
         excerpts,
         turns,
+        tool: false,
     }
 }
 
@@ -487,12 +513,58 @@ fn check_openai(authorization: Option<&str>, body: &Value) -> Result<Prompt, Rej
     if !(has_max_tokens || has_completion_tokens) {
         return Err(bad_request("mock: an output token limit is required"));
     }
-    if body.pointer("/response_format/type").and_then(|t| t.as_str()) != Some("json_object") {
-        return Err(bad_request(
-            "mock: response_format {\"type\": \"json_object\"} is required",
-        ));
+    match body.pointer("/response_format/type").and_then(|t| t.as_str()) {
+        Some("json_object") => {}
+        Some("json_schema") if model == NO_SCHEMA_MODEL => {
+            return Err(bad_request(
+                "Unsupported response_format type: json_schema. Supported: text, json_object",
+            ));
+        }
+        Some("json_schema") => check_schema(
+            body.pointer("/response_format/json_schema/schema"),
+            body.pointer("/response_format/json_schema/strict") == Some(&Value::Bool(true))
+                && str_field(&body["response_format"]["json_schema"], "name").is_some(),
+        )?,
+        _ => {
+            return Err(bad_request(
+                "mock: response_format json_schema or json_object is required",
+            ));
+        }
     }
     Ok(prompt(model, turns))
+}
+
+/// A structured-output schema as the real APIs check it: an object schema; `strict` needs every
+/// object's properties all required and no others.
+fn check_schema(schema: Option<&Value>, strict: bool) -> Result<(), Rejection> {
+    let schema = schema
+        .filter(|s| s.get("type").and_then(Value::as_str) == Some("object"))
+        .ok_or_else(|| bad_request("mock: the schema must be an object schema"))?;
+    if !strict {
+        return Err(bad_request("mock: json_schema needs a name and strict: true"));
+    }
+    fn strict_objects(value: &Value) -> bool {
+        match value {
+            Value::Object(map) => {
+                let closed = match map.get("properties").and_then(Value::as_object) {
+                    Some(properties) => {
+                        map.get("additionalProperties") == Some(&Value::Bool(false))
+                            && map.get("required").and_then(Value::as_array).map(Vec::len) == Some(properties.len())
+                    }
+                    None => true,
+                };
+                closed && map.values().all(strict_objects)
+            }
+            Value::Array(items) => items.iter().all(strict_objects),
+            _ => true,
+        }
+    }
+    if !strict_objects(schema) {
+        return Err(bad_request(
+            "Invalid schema: In strict mode, every object needs 'additionalProperties': false and all properties required",
+        ));
+    }
+    Ok(())
 }
 
 fn check_anthropic(key: Option<&str>, version: Option<&str>, body: &Value) -> Result<Prompt, Rejection> {
@@ -523,6 +595,16 @@ fn check_anthropic(key: Option<&str>, version: Option<&str>, body: &Value) -> Re
         })
         .collect();
     check_alternation(&turns, "assistant")?;
+    if let Some(tools) = body.get("tools") {
+        if model == NO_SCHEMA_MODEL {
+            return Err(bad_request("tools: this model does not support tool use"));
+        }
+        let name = tools.pointer("/0/name").and_then(Value::as_str);
+        if name.is_none() || body.pointer("/tool_choice/name").and_then(Value::as_str) != name {
+            return Err(bad_request("mock: tool_choice must name the one tool"));
+        }
+        check_schema(tools.pointer("/0/input_schema"), true)?;
+    }
     Ok(prompt(model, turns))
 }
 
@@ -566,6 +648,21 @@ fn check_gemini(key: Option<&str>, query: &str, path: &str, body: &Value) -> Res
             "mock: generationConfig.maxOutputTokens and responseMimeType are expected",
         ));
     }
+    if let Some(schema) = config.and_then(|c| c.get("responseSchema")) {
+        if model == NO_SCHEMA_MODEL {
+            return Err(bad_request(
+                "Invalid JSON payload received. Unknown name \"responseSchema\" at 'generation_config': Cannot find field.",
+            ));
+        }
+        if schema.to_string().contains("additionalProperties") {
+            return Err(bad_request(
+                "Invalid JSON payload received. Unknown name \"additionalProperties\" at 'generation_config.response_schema'",
+            ));
+        }
+        if schema.get("type").and_then(Value::as_str) != Some("object") {
+            return Err(bad_request("mock: responseSchema must be an object schema"));
+        }
+    }
     let turns: Vec<(String, String)> = body
         .get("contents")
         .and_then(|c| c.as_array())
@@ -591,8 +688,11 @@ fn check_ollama(body: &Value) -> Result<Prompt, Rejection> {
     if body.get("stream") != Some(&Value::Bool(false)) {
         return Err(bad_request("mock: only stream:false is supported"));
     }
-    if str_field(body, "format") != Some("json") {
-        return Err(bad_request("mock: format \"json\" is expected"));
+    match body.get("format") {
+        Some(Value::String(format)) if format == "json" => {}
+        Some(schema @ Value::Object(_)) if model != NO_SCHEMA_MODEL => check_schema(Some(schema), true)?,
+        Some(Value::Object(_)) => return Err(bad_request("invalid format: expected \"json\"")),
+        _ => return Err(bad_request("mock: format \"json\" or a JSON schema is expected")),
     }
     if !body.pointer("/options/num_predict").is_some_and(Value::is_u64) {
         return Err(bad_request("mock: options.num_predict is expected"));
@@ -625,8 +725,8 @@ pub fn first_words(text: &str, words: usize) -> String {
     text.split_whitespace().take(words).collect::<Vec<_>>().join(" ")
 }
 
-/// A persona built only from the excerpts shown: every claim cites them, every quote is a
-/// verbatim piece of one. Named after the first excerpt's participant.
+/// A persona built only from the excerpts shown: every claim cites them in their own words,
+/// every quote is a verbatim piece of one. Named after the first excerpt's participant.
 pub fn grounded_persona(prompt: &Prompt) -> String {
     let first = &prompt.excerpts[0];
     let second = prompt.excerpts.get(1).unwrap_or(first);
@@ -635,9 +735,10 @@ pub fn grounded_persona(prompt: &Prompt) -> String {
         "title": "The Careful Planner",
         "summary": "Plans ahead and keeps records.",
         "demographics": {"device": "laptop"},
-        "goals": [{"text": "Finish paperwork quickly", "evidence": [first.id]}],
-        "pain_points": [{"text": "Tools lose their work", "evidence": [second.id]}],
-        "behaviours": [{"text": "Keeps a backup", "evidence": [first.id, second.id]}],
+        "goals": [{"text": format!("Wants fewer moments like: {}", first_words(&first.text, 8)), "evidence": [first.id]}],
+        "pain_points": [{"text": format!("Struggles when: {}", first_words(&second.text, 8)), "evidence": [second.id]}],
+        "motivations": [{"text": format!("Cares because {}", first_words(&first.text, 6)), "evidence": [first.id]}],
+        "behaviours": [{"text": format!("{} and {}", first_words(&first.text, 4), first_words(&second.text, 4)), "evidence": [first.id, second.id]}],
         "quotes": [
             {"text": first_words(&first.text, 5), "evidence": [first.id]},
             {"text": first_words(&second.text, 4), "evidence": [second.id]},

@@ -2,14 +2,14 @@
 //! parsing and validation retries, grounding, HTTP retries, timeouts and error messages.
 
 use crate::mock_llm::{
-    ANTHROPIC_KEY, Api, GEMINI_KEY, INPUT_TOKENS, MockLlm, OPENAI_KEY, OUTPUT_TOKENS, REASONING_MODEL, Reply,
-    first_words, grounded_persona,
+    ANTHROPIC_KEY, Api, GEMINI_KEY, INPUT_TOKENS, MockLlm, NO_SCHEMA_MODEL, OPENAI_KEY, OUTPUT_TOKENS, REASONING_MODEL,
+    Reply, first_words, grounded_persona,
 };
 use persona::config::{Secret, Settings};
 use persona::domain::persona::normalise_whitespace;
 use persona::domain::{Corpus, Participant, SourceFile, Utterance};
 use persona::error::Error;
-use persona::generate::providers::synthesize;
+use persona::generate::providers::{gemini_schema, persona_schema, synthesize};
 use persona::generate::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Segment, Step};
 use serde_json::json;
 use std::sync::Mutex;
@@ -180,6 +180,13 @@ fn assert_grounded(output: &GenerationOutput, corpus: &Corpus) {
     }
 }
 
+/// Settings of `mock` under which a persona the model cannot write fails the run.
+fn failing(mock: &MockLlm) -> Settings {
+    let mut settings = mock.settings();
+    settings.llm.fallback = "fail".into();
+    settings
+}
+
 fn provider_error(result: Result<GenerationOutput, Error>) -> String {
     match result {
         Err(Error::Provider { message, .. }) => message,
@@ -223,6 +230,7 @@ async fn every_provider_writes_grounded_personas_with_usage_and_model() {
             assert_eq!(persona.demographics["device"], "laptop");
             assert_eq!((persona.goals.len(), persona.pain_points.len()), (1, 1));
             assert_eq!((persona.behaviours.len(), persona.quotes.len()), (1, 2));
+            assert_eq!(persona.motivations.len(), 1);
         }
         assert_eq!(output.personas[0].name, "Persona P01");
         assert_eq!(output.personas[1].name, "Persona P04");
@@ -230,8 +238,10 @@ async fn every_provider_writes_grounded_personas_with_usage_and_model() {
         assert_eq!(
             *recorder.messages.lock().unwrap(),
             vec![
-                format!("writing persona 1 of 2 with {provider}"),
-                format!("writing persona 2 of 2 with {provider}")
+                format!("persona 1 of 2: asking {provider}/mock-model"),
+                format!("persona 2 of 2: asking {provider}/mock-model"),
+                format!("1 of 2 personas written with {provider}/mock-model (200 tokens so far)"),
+                format!("2 of 2 personas written with {provider}/mock-model (400 tokens so far)"),
             ]
         );
         let requests = &mock.requests()[before..];
@@ -252,19 +262,29 @@ async fn every_provider_writes_grounded_personas_with_usage_and_model() {
                         Some(format!("Bearer {OPENAI_KEY}").as_str())
                     );
                     assert_eq!(request.body["max_tokens"], settings.llm.max_output_tokens);
+                    assert_eq!(
+                        request.body["response_format"],
+                        json!({"type": "json_schema", "json_schema": {"name": "persona", "strict": true, "schema": persona_schema()}})
+                    );
                 }
                 "anthropic" => {
                     assert_eq!(request.target, "/v1/messages");
                     assert_eq!(request.header("x-api-key"), Some(ANTHROPIC_KEY));
                     assert_eq!(request.header("anthropic-version"), Some("2023-06-01"));
+                    assert_eq!(request.body["tools"][0]["input_schema"], persona_schema());
+                    assert_eq!(request.body["tools"][0]["name"], "persona");
+                    assert_eq!(request.body["tool_choice"], json!({"type": "tool", "name": "persona"}));
                 }
                 "gemini" => {
                     assert_eq!(request.target, "/v1beta/models/mock-model:generateContent");
                     assert_eq!(request.header("x-goog-api-key"), Some(GEMINI_KEY));
+                    assert_eq!(request.body["generationConfig"]["responseSchema"], gemini_schema());
+                    assert_eq!(request.body["generationConfig"]["responseMimeType"], "application/json");
                 }
                 _ => {
                     assert_eq!(request.target, "/api/chat");
                     assert_eq!(request.body["stream"], false);
+                    assert_eq!(request.body["format"], persona_schema());
                     assert_eq!(request.header("authorization"), None);
                 }
             }
@@ -330,7 +350,7 @@ async fn an_invalid_reply_is_retried_once_with_the_reason() {
 async fn an_invalid_reply_twice_fails_the_run_naming_provider_model_and_reason() {
     let mock = MockLlm::start().await;
     mock.always(Reply::fixed("I cannot produce JSON today."));
-    let message = provider_error(run_one_segment(&mock.settings(), "gemini", Some("gem-x")).await);
+    let message = provider_error(run_one_segment(&failing(&mock), "gemini", Some("gem-x")).await);
     assert_eq!(
         message,
         "gemini model gem-x wrote an invalid persona 1 of 1 twice: the reply contains no JSON object"
@@ -367,7 +387,7 @@ async fn rate_limits_that_persist_fail_after_the_retries() {
         429,
         "Number of request tokens has exceeded your per-minute rate limit",
     ));
-    let mut settings = mock.settings();
+    let mut settings = failing(&mock);
     settings.llm.max_retries = 2;
     let message = provider_error(run_one_segment(&settings, "anthropic", None).await);
     assert_eq!(message, "rate-limited by anthropic after 2 retries");
@@ -423,7 +443,7 @@ async fn provider_messages_that_echo_the_key_are_redacted() {
 async fn server_errors_are_retried_with_backoff_until_the_retries_run_out() {
     let mock = MockLlm::start().await;
     mock.always(Reply::error(503, "The server is overloaded"));
-    let mut settings = mock.settings();
+    let mut settings = failing(&mock);
     settings.llm.max_retries = 2;
     settings.llm.retry_base_delay_ms = 100;
     let message = provider_error(run_one_segment(&settings, "gemini", None).await);
@@ -444,12 +464,17 @@ async fn a_provider_that_does_not_answer_times_out() {
         Duration::from_secs(30),
         std::sync::Arc::new(grounded_persona),
     ));
-    let mut settings = mock.settings();
+    let mut settings = failing(&mock);
     settings.llm.timeout_seconds = 1;
     settings.llm.max_retries = 1;
     let started = Instant::now();
     let message = provider_error(run_one_segment(&settings, "ollama", None).await);
-    assert_eq!(message, "ollama did not answer within 1 s (2 attempts)");
+    assert_eq!(
+        message,
+        "ollama did not answer within 1 s (2 attempts); raise llm.timeout_seconds (PERSONA_LLM_TIMEOUT_SECONDS), \
+         e.g. to 4, or lower llm.max_output_tokens (now 4096), e.g. to 2048; for a local server that answers one \
+         request at a time set llm.concurrency = 1"
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(mock.requests().len(), 2, "the timeout was retried once");
 }
@@ -483,7 +508,9 @@ async fn input_that_is_too_long_is_reported() {
     let message = provider_error(run_one_segment(&mock.settings(), "openai", Some("gpt-small")).await);
     assert_eq!(
         message,
-        "input too long for openai model gpt-small: This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens."
+        "input too long for openai model gpt-small: This model's maximum context length is 8192 tokens. However, \
+         your messages resulted in 9000 tokens.; lower llm.evidence_token_budget (PERSONA_LLM_EVIDENCE_TOKEN_BUDGET, \
+         now 6000), e.g. to 3000, or set llm.context_tokens (PERSONA_LLM_CONTEXT_TOKENS) to the model's context window"
     );
     mock.script([Reply::error(400, "prompt is too long: 250000 tokens > 200000 maximum")]);
     let message = provider_error(run_one_segment(&mock.settings(), "anthropic", Some("claude-x")).await);
@@ -538,7 +565,7 @@ async fn claims_without_valid_evidence_are_dropped_and_counted() {
         let mut persona: serde_json::Value = serde_json::from_str(&grounded_persona(p)).unwrap();
         let first = &p.excerpts[0];
         persona["goals"] = json!([
-            {"text": "Get paid on time", "evidence": ["E1", "E99"]},
+            {"text": "Get unpaid invoices paid", "evidence": ["E1", "E99"]},
             {"text": "Become a millionaire", "evidence": ["E99"]},
             {"text": "Retire early"},
             // A claim that is itself a participant's words stands on them.
@@ -553,7 +580,7 @@ async fn claims_without_valid_evidence_are_dropped_and_counted() {
     assert_eq!(
         persona.goals,
         vec![
-            "Get paid on time".to_string(),
+            "Get unpaid invoices paid".to_string(),
             first_words(&corpus.utterances[0].text, 7)
         ]
     );
@@ -565,7 +592,7 @@ async fn claims_without_valid_evidence_are_dropped_and_counted() {
 }
 
 #[tokio::test]
-async fn a_persona_with_nothing_grounded_fails_the_run() {
+async fn a_persona_with_nothing_grounded_is_asked_again_then_falls_back_or_fails() {
     let mock = MockLlm::start().await;
     mock.always(Reply::fixed(
         json!({
@@ -575,12 +602,44 @@ async fn a_persona_with_nothing_grounded_fails_the_run() {
         })
         .to_string(),
     ));
-    let message = provider_error(run_one_segment(&mock.settings(), "ollama", Some("tiny")).await);
+    let output = run_one_segment(&mock.settings(), "ollama", Some("tiny")).await.unwrap();
+    assert_eq!(mock.requests().len(), 2, "the empty persona used the retry");
+    let retry = &mock.requests()[1].body["messages"][3]["content"];
+    assert!(
+        retry
+            .as_str()
+            .unwrap()
+            .contains("no goal, pain point, motivation, behaviour or quote is supported"),
+        "{retry}"
+    );
+    assert_fell_back(&output, 0, "ollama model tiny wrote persona 1 of 1 twice with no goal");
+    assert_grounded(&output, &corpus());
+
+    let message = provider_error(run_one_segment(&failing(&mock), "ollama", Some("tiny")).await);
     assert_eq!(
         message,
-        "ollama model tiny wrote persona 1 of 1 with no goal, pain point, behaviour or quote supported by the \
-         evidence (removed 1 ungrounded quote, 2 invalid evidence references; dropped 1 claim without evidence); \
-         try another model"
+        "ollama model tiny wrote persona 1 of 1 twice with no goal, pain point, motivation, behaviour or quote \
+         supported by the evidence (removed 1 ungrounded quote, 2 invalid evidence references; dropped 1 claim \
+         without evidence); try another model"
+    );
+}
+
+/// Persona `index` of `output` is the local provider's, and a warning says why.
+fn assert_fell_back(output: &GenerationOutput, index: usize, reason: &str) {
+    let persona = &output.personas[index];
+    assert_eq!(persona.provider, "local (fallback)");
+    assert_eq!(persona.model, "local-v1");
+    assert!(persona.unevidenced_claims().is_empty(), "{persona:#?}");
+    let prefix = format!(
+        "persona {} of {} ({}) was written by the local provider: {reason}",
+        index + 1,
+        output.personas.len(),
+        persona.name
+    );
+    assert!(
+        output.warnings.iter().any(|w| w.starts_with(&prefix)),
+        "{prefix:?} not in {:#?}",
+        output.warnings
     );
 }
 
@@ -590,12 +649,15 @@ async fn a_persona_with_only_behaviours_is_kept_with_a_warning() {
     mock.always(Reply::text(|p| {
         json!({
             "name": "Quiet", "title": "The Observer", "summary": "Says little.",
-            "behaviours": [{"text": "Works late", "evidence": [p.excerpts[0].id]}]
+            "behaviours": [{"text": "Spends Friday afternoons chasing invoices", "evidence": [p.excerpts[0].id]}]
         })
         .to_string()
     }));
     let output = run_one_segment(&mock.settings(), "anthropic", None).await.unwrap();
-    assert_eq!(output.personas[0].behaviours, vec!["Works late"]);
+    assert_eq!(
+        output.personas[0].behaviours,
+        vec!["Spends Friday afternoons chasing invoices"]
+    );
     assert_eq!(
         output.warnings,
         vec!["persona 1 of 1 (Quiet) has no goals, pain points or quotes supported by the evidence, only behaviours"]
@@ -666,7 +728,7 @@ async fn reasoning_models_get_the_parameters_they_accept() {
 async fn gemini_blocked_prompts_are_clear_errors() {
     let mock = MockLlm::start().await;
     mock.always(Reply::Raw(json!({"promptFeedback": {"blockReason": "SAFETY"}})));
-    let message = provider_error(run_one_segment(&mock.settings(), "gemini", Some("gem-x")).await);
+    let message = provider_error(run_one_segment(&failing(&mock), "gemini", Some("gem-x")).await);
     assert_eq!(
         message,
         "gemini sent an unusable reply for model gem-x: the prompt was blocked (SAFETY)"
@@ -861,4 +923,415 @@ async fn ollama_is_given_a_context_window_that_holds_the_whole_prompt() {
         "the prompt ({prompt_chars} chars) exceeds the default window"
     );
     assert!(sent["options"]["num_ctx"].as_u64().unwrap() as usize >= prompt_chars / 4);
+}
+
+/// Runs one segment and expects its persona to be the local fallback for `reason`.
+async fn expect_fallback(mock: &MockLlm, provider: &str, model: Option<&str>, reason: &str) -> GenerationOutput {
+    let output = run_one_segment(&mock.settings(), provider, model)
+        .await
+        .unwrap_or_else(|e| panic!("{provider}: the run should complete, got {e}"));
+    assert_eq!(output.personas.len(), 1);
+    assert_fell_back(&output, 0, reason);
+    assert_grounded(&output, &corpus());
+    output
+}
+
+#[tokio::test]
+async fn a_reply_missing_fields_twice_falls_back_to_the_local_persona() {
+    let mock = MockLlm::start().await;
+    mock.always(Reply::text(|p| {
+        let mut persona: serde_json::Value = serde_json::from_str(&grounded_persona(p)).unwrap();
+        persona.as_object_mut().unwrap().remove("summary");
+        persona["goals"][0].as_object_mut().unwrap().remove("text");
+        persona.to_string()
+    }));
+    let output = expect_fallback(
+        &mock,
+        "openai",
+        Some("tiny"),
+        "openai model tiny wrote an invalid persona 1 of 1 twice: summary: missing",
+    )
+    .await;
+    assert_eq!(output.usage.requests, 2, "the tokens of both attempts are counted");
+    assert_eq!(output.provider, "openai");
+}
+
+#[tokio::test]
+async fn a_truncated_reply_is_retried_as_cut_off_then_falls_back() {
+    let mock = MockLlm::start().await;
+    let cut = r#"{"name": "Maya Okafor", "title": "The Seller", "summary": "Sells a lot", "goals": [{"text": "Close"#;
+    mock.always(Reply::Raw(json!({
+        "model": "tiny",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": cut}, "finish_reason": "length"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 64},
+    })));
+    let mut settings = mock.settings();
+    settings.llm.max_output_tokens = 64;
+    let corpus = corpus();
+    let segments = segments(&corpus, &[&["P01", "P02"]]);
+    let recorder = Recorder::default();
+    let output = synthesize(
+        &settings,
+        &generation("openai", Some("tiny")),
+        &corpus,
+        &segments,
+        &recorder,
+    )
+    .await
+    .unwrap();
+    assert_fell_back(
+        &output,
+        0,
+        "openai model tiny wrote an invalid persona 1 of 1 twice: the reply is not valid JSON",
+    );
+    assert!(
+        output.warnings[0].contains("(the reply was cut off at llm.max_output_tokens = 64)"),
+        "{:?}",
+        output.warnings
+    );
+    let messages = recorder.messages.lock().unwrap().clone();
+    assert!(
+        messages.contains(&"persona 1 of 1: retrying: reply cut off".to_string()),
+        "{messages:?}"
+    );
+    assert_eq!(output.usage.output_tokens, 128);
+}
+
+#[tokio::test]
+async fn an_echo_of_the_template_is_retried_and_never_kept() {
+    let mock = MockLlm::start().await;
+    // What a 135M model sent back: the template, with one invented goal citing E1.
+    let echo = json!({
+        "name": "string", "title": "string", "summary": "One or two sentences on who this is",
+        "demographics": {"attribute": "value as a string"},
+        "goals": [{"text": "I will eat four meals per day", "evidence": ["E1"]}],
+        "pain_points": [{"text": "string", "evidence": ["E2"]}],
+        "behaviours": [], "quotes": []
+    })
+    .to_string();
+    mock.script([Reply::fixed(echo.clone())]);
+    // The retry is answered properly: the echo costs one request, not the persona.
+    let output = run_one_segment(&mock.settings(), "ollama", Some("tiny")).await.unwrap();
+    assert_eq!(output.personas[0].provider, "ollama");
+    assert_eq!(output.personas[0].name, "Persona P01");
+    let retry = mock.requests()[1].body["messages"][3]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        retry,
+        "Your reply was not valid: name: \"string\" is the template's placeholder; write the persona's own value. \
+         Reply with only the JSON object."
+    );
+    mock.always(Reply::fixed(echo));
+    expect_fallback(
+        &mock,
+        "ollama",
+        Some("tiny"),
+        "ollama model tiny wrote an invalid persona 1 of 1 twice: name: \"string\" is the template's placeholder",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_claim_its_excerpt_does_not_say_is_dropped_and_counted() {
+    let mock = MockLlm::start().await;
+    mock.always(Reply::text(|p| {
+        let mut persona: serde_json::Value = serde_json::from_str(&grounded_persona(p)).unwrap();
+        // E1 is "I spend every Friday afternoon chasing unpaid invoices."
+        persona["goals"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"text": "I will eat four meals per day", "evidence": ["E1"]}));
+        persona.to_string()
+    }));
+    let output = run_one_segment(&mock.settings(), "gemini", None).await.unwrap();
+    let persona = &output.personas[0];
+    assert_eq!(persona.provider, "gemini");
+    assert_eq!(persona.goals.len(), 1);
+    assert!(!persona.goals.iter().any(|g| g.contains("meals")));
+    assert_eq!(output.grounding.claims_dropped, 1);
+    assert_eq!(output.grounding.claims_unsupported, 1);
+    assert_eq!(
+        output.warnings,
+        vec![
+            "persona 1 of 1 (Persona P01): removed 0 ungrounded quotes, 0 invalid evidence references; dropped 1 \
+             claim without evidence (1 not supported by the excerpts they cite)"
+        ]
+    );
+    assert_grounded(&output, &corpus());
+}
+
+#[tokio::test]
+async fn a_server_that_refuses_the_schema_is_asked_again_without_it_with_a_warning() {
+    let mock = MockLlm::start().await;
+    for provider in PROVIDERS {
+        let before = mock.requests().len();
+        let output = run(&mock.settings(), provider, Some(NO_SCHEMA_MODEL))
+            .await
+            .unwrap_or_else(|e| panic!("{provider}: {e}"));
+        assert_eq!(output.personas.len(), 2);
+        assert!(output.personas.iter().all(|p| p.provider == provider), "{provider}");
+        assert_eq!(output.warnings.len(), 1, "{provider}: {:?}", output.warnings);
+        assert!(
+            output.warnings[0].starts_with(&format!("{provider} refused the persona schema (")),
+            "{:?}",
+            output.warnings
+        );
+        let requests = &mock.requests()[before..];
+        // Learnt once for the run: both personas may have been refused before it was learnt.
+        assert!((3..=4).contains(&requests.len()), "{provider}: {}", requests.len());
+        let last = &requests.last().unwrap().body;
+        match provider {
+            "openai" => assert_eq!(last["response_format"], json!({"type": "json_object"})),
+            "anthropic" => assert!(last.get("tools").is_none() && last.get("tool_choice").is_none()),
+            "gemini" => assert!(last["generationConfig"].get("responseSchema").is_none()),
+            _ => assert_eq!(last["format"], "json"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_bad_persona_does_not_sink_the_run() {
+    let mock = MockLlm::start().await;
+    // The second segment's participants (P04–P06) always get a reply without JSON.
+    mock.always(Reply::text(|p| {
+        if p.excerpts[0].participant == "P04" {
+            "Sorry, I am not sure what you mean.".to_string()
+        } else {
+            grounded_persona(p)
+        }
+    }));
+    let output = run(&mock.settings(), "anthropic", Some("small")).await.unwrap();
+    assert_eq!(output.personas[0].provider, "anthropic");
+    assert_fell_back(
+        &output,
+        1,
+        "anthropic model small wrote an invalid persona 2 of 2 twice",
+    );
+    assert_eq!(output.usage.requests, 3);
+    assert_grounded(&output, &corpus());
+}
+
+#[tokio::test]
+async fn the_fallback_fail_keeps_a_failing_persona_failing_and_is_validated() {
+    let mock = MockLlm::start().await;
+    mock.always(Reply::fixed("no JSON"));
+    let corpus = corpus();
+    let segments = segments(&corpus, &[&["P01", "P02"]]);
+    let mut asked = generation("openai", Some("tiny"));
+    asked.options.insert("fallback".into(), json!("fail"));
+    let message = provider_error(synthesize(&mock.settings(), &asked, &corpus, &segments, &Recorder::default()).await);
+    assert_eq!(
+        message,
+        "openai model tiny wrote an invalid persona 1 of 1 twice: the reply contains no JSON object"
+    );
+    asked.options.insert("fallback".into(), json!("maybe"));
+    let before = mock.requests().len();
+    match synthesize(&mock.settings(), &asked, &corpus, &segments, &Recorder::default()).await {
+        Err(Error::Validation { message, fields }) => {
+            assert_eq!(fields[0].field, "config.fallback");
+            assert_eq!(message, "config.fallback: must be \"local\" or \"fail\", got \"maybe\"");
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(mock.requests().len(), before, "refused before any request");
+}
+
+#[tokio::test]
+async fn a_failed_run_still_writes_its_metadata_with_usage_and_error() {
+    use persona::generate::{RunRequest, execute_corpus_run};
+    let mock = MockLlm::start().await;
+    mock.always(Reply::fixed("no JSON"));
+    let dir = tempfile::tempdir().unwrap();
+    let request = RunRequest {
+        data_path: dir.path().join("interviews.csv"),
+        // One persona: its two attempts are all the requests.
+        generation: GenerationSettings {
+            count: 1,
+            ..generation("openai", Some("tiny"))
+        },
+        run_id: None,
+        experiment_id: None,
+        output_dir: dir.path().join("output"),
+        confine_to: None,
+    };
+    let result = execute_corpus_run(corpus(), &request, &failing(&mock), &persona::generate::NoProgress).await;
+    let message = provider_error(result.map(|_| unreachable!("the run fails")));
+    assert!(message.contains("wrote an invalid persona"), "{message}");
+    let folders: Vec<_> = std::fs::read_dir(dir.path().join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(folders.len(), 1);
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folders[0].join("metadata.json")).unwrap()).unwrap();
+    assert_eq!(metadata["error"], message, "{metadata}");
+    assert_eq!(metadata["count_produced"], 0);
+    assert_eq!(metadata["provider"], "openai");
+    assert_eq!(metadata["usage"]["requests"], 2, "{metadata}");
+    assert!(metadata["usage"]["input_tokens"].as_u64().unwrap() > 0);
+    assert!(metadata.get("quality").is_none());
+}
+
+#[tokio::test]
+async fn a_chat_path_that_is_missing_names_the_base_url_to_check() {
+    let mock = MockLlm::start().await;
+    let mut settings = mock.settings();
+    // Without /v1, an OpenAI-compatible server has no /chat/completions.
+    settings.providers.openai.base_url = mock.url.clone();
+    let message = provider_error(run_one_segment(&settings, "openai", None).await);
+    assert!(
+        message.starts_with(&format!(
+            "openai has no chat endpoint at {}/ (HTTP 404): check OPENAI_BASE_URL (OpenAI-compatible servers",
+            mock.url
+        )),
+        "{message}"
+    );
+    assert!(message.contains("need the /v1 suffix"), "{message}");
+}
+
+#[tokio::test]
+async fn a_small_context_gets_fewer_shorter_excerpts() {
+    let mock = MockLlm::start().await;
+    let mut settings = mock.settings();
+    settings.llm.context_tokens = 2048;
+    settings.llm.max_output_tokens = 400;
+    let long = "word ".repeat(400);
+    let mut corpus = corpus();
+    corpus.utterances[0].text = format!("I spend every Friday afternoon chasing unpaid invoices {long}");
+    let segments = two_segments(&corpus);
+    synthesize(
+        &settings,
+        &generation("ollama", None),
+        &corpus,
+        &segments,
+        &Recorder::default(),
+    )
+    .await
+    .unwrap();
+    let request = &mock.requests()[0].body;
+    assert_eq!(request["options"]["num_ctx"], 2048, "never more than the model has");
+    let prompt = request["messages"][1]["content"].as_str().unwrap();
+    let first = prompt
+        .split("\n</excerpt>")
+        .next()
+        .unwrap()
+        .rsplit_once(">\n")
+        .unwrap()
+        .1;
+    assert!(first.starts_with("I spend every Friday afternoon"), "{first}");
+    assert!(first.chars().count() <= 300, "the long excerpt was cut: {first}");
+}
+
+/// `persona generate` against the mock: returns (exit code, stdout, stderr).
+async fn cli_generate(mock: &MockLlm, dir: &std::path::Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_persona"));
+    command
+        .args([
+            "generate",
+            "--data",
+            "interviews.csv",
+            "--count",
+            "1",
+            "--provider",
+            "openai",
+            "--model",
+            "tiny",
+        ])
+        .args(extra)
+        .current_dir(dir)
+        .env_remove("PERSONA_CONFIG")
+        .env_remove("PERSONA_STORAGE_OUTPUT_DIR")
+        .env_remove("PERSONA_LLM_FALLBACK")
+        .env_remove("RUST_LOG")
+        .env("OPENAI_BASE_URL", format!("{}/v1", mock.url))
+        .env("OPENAI_API_KEY", OPENAI_KEY)
+        .env("PERSONA_LLM_RETRY_BASE_DELAY_MS", "10");
+    let out = tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
+        .await
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_shows_each_persona_and_retry_and_takes_the_fallback_flag() {
+    let mock = MockLlm::start().await;
+    mock.always(Reply::fixed("I am not sure what you mean."));
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::write_planted_csv(&dir.path().join("interviews.csv"), 1, 4);
+
+    let (code, stdout, stderr) = cli_generate(&mock, dir.path(), &[]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("persona 1 of 1: asking openai/tiny"), "{stderr}");
+    assert!(stderr.contains("persona 1 of 1: retrying: invalid reply"), "{stderr}");
+    assert!(
+        stderr.contains("persona 1 of 1: written by the local provider instead (openai model tiny wrote an invalid"),
+        "{stderr}"
+    );
+    let folder = dir.path().join(stdout.trim().strip_prefix("Output: ").expect(&stdout));
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("metadata.json")).unwrap()).unwrap();
+    let warnings = metadata["warnings"].to_string();
+    assert!(
+        warnings.contains("was written by the local provider: openai model tiny"),
+        "{warnings}"
+    );
+    assert_eq!(metadata["usage"]["requests"], 2);
+    let personas: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("personas.json")).unwrap()).unwrap();
+    assert_eq!(personas[0]["provider"], "local (fallback)");
+
+    let (code, _, stderr) = cli_generate(&mock, dir.path(), &["--fallback", "fail"]).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("openai model tiny wrote an invalid persona 1 of 1 twice: the reply contains no JSON object"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = cli_generate(&mock, dir.path(), &["--fallback", "maybe"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
+#[tokio::test]
+async fn after_the_server_shows_it_is_busy_requests_go_one_at_a_time() {
+    let mock = MockLlm::start().await;
+    let delay = Duration::from_millis(200);
+    // The first request finds the server busy; every answer after it takes 200 ms.
+    mock.script([Reply::error(503, "Loading model")]);
+    mock.always(Reply::Delayed(delay, std::sync::Arc::new(grounded_persona)));
+    let mut settings = mock.settings();
+    settings.llm.concurrency = 2;
+    let corpus = corpus();
+    let segments = segments(&corpus, &[&["P01"], &["P02"], &["P04"], &["P05"]]);
+    let output = synthesize(
+        &settings,
+        &generation("openai", None),
+        &corpus,
+        &segments,
+        &Recorder::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(output.personas.len(), 4);
+    assert!(output.personas.iter().all(|p| p.provider == "openai"));
+    assert!(
+        output
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("openai was busy (429, 503 or a timeout)")),
+        "{:?}",
+        output.warnings
+    );
+    // The first two personas were asked before the 503; the last two, after it, one at a time.
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 5);
+    let gap = requests[4].at - requests[3].at;
+    assert!(
+        gap >= delay - Duration::from_millis(20),
+        "the last two overlapped: {gap:?}"
+    );
 }

@@ -1,5 +1,6 @@
-//! Anthropic Messages API: `POST {ANTHROPIC_BASE_URL}/v1/messages`. It has no JSON mode; the
-//! system prompt asks for JSON only.
+//! Anthropic Messages API: `POST {ANTHROPIC_BASE_URL}/v1/messages`. It has no JSON mode: the
+//! persona schema is the `input_schema` of a tool the model is made to call (`tool_choice`), and
+//! the tool call's input is the reply. Without the schema the system prompt asks for JSON only.
 
 use super::http::ApiRequest;
 use super::wire::{Conversation, Reply, Role, Target, text_field, usage};
@@ -23,17 +24,26 @@ pub(crate) fn request(target: &Target, conversation: &Conversation) -> Result<Ap
         .collect();
     let mut headers = target.key_header("x-api-key", "")?;
     headers.insert("anthropic-version", HeaderValue::from_static(API_VERSION));
+    let mut body = json!({
+        "model": target.model,
+        "system": conversation.system,
+        "messages": messages,
+        "max_tokens": target.max_output_tokens,
+        // Anthropic accepts 0–1; the others 0–2.
+        "temperature": target.temperature.min(1.0),
+    });
+    if let Some(schema) = target.schema {
+        body["tools"] = json!([{
+            "name": super::schema::SCHEMA_NAME,
+            "description": "Record the persona written from the excerpts.",
+            "input_schema": schema,
+        }]);
+        body["tool_choice"] = json!({"type": "tool", "name": super::schema::SCHEMA_NAME});
+    }
     Ok(ApiRequest {
         url: target.url("/v1/messages")?,
         headers,
-        body: json!({
-            "model": target.model,
-            "system": conversation.system,
-            "messages": messages,
-            "max_tokens": target.max_output_tokens,
-            // Anthropic accepts 0–1; the others 0–2.
-            "temperature": target.temperature.min(1.0),
-        }),
+        body,
     })
 }
 
@@ -42,11 +52,19 @@ pub(crate) fn reply(body: &serde_json::Value) -> Result<Reply, String> {
         .get("content")
         .and_then(|c| c.as_array())
         .ok_or("the reply has no content array")?;
-    let text: String = blocks
+    // A forced tool call carries the persona as its input; otherwise the text is the reply.
+    let tool_input = blocks
         .iter()
-        .filter(|b| b.get("type").and_then(|t| t.as_str()) == Some("text"))
-        .filter_map(|b| b.get("text").and_then(|t| t.as_str()))
-        .collect();
+        .find(|b| b.get("type").and_then(|t| t.as_str()) == Some("tool_use"))
+        .and_then(|b| b.get("input"));
+    let text: String = match tool_input {
+        Some(input) => input.to_string(),
+        None => blocks
+            .iter()
+            .filter(|b| b.get("type").and_then(|t| t.as_str()) == Some("text"))
+            .filter_map(|b| b.get("text").and_then(|t| t.as_str()))
+            .collect(),
+    };
     let stop_reason = body.get("stop_reason").and_then(|s| s.as_str());
     if stop_reason == Some("refusal") {
         return Err(match text.trim() {
@@ -83,6 +101,7 @@ mod tests {
             temperature: 0.2,
             max_output_tokens: 500,
             context_tokens: 8192,
+            schema: None,
         };
         let request = request(&target, &Conversation::new("sys".into(), "u".into())).unwrap();
         assert_eq!(request.url.as_str(), "https://api.anthropic.com/v1/messages");
@@ -91,6 +110,18 @@ mod tests {
         assert_eq!(request.body["system"], "sys");
         assert_eq!(request.body["messages"][0]["role"], "user");
         assert_eq!(request.body["max_tokens"], 500);
+        assert!(request.body.get("tools").is_none());
+        let schema = super::super::schema::persona_schema();
+        let structured = Target {
+            schema: Some(&schema),
+            ..target.clone()
+        };
+        let body = super::request(&structured, &Conversation::new("sys".into(), "u".into()))
+            .unwrap()
+            .body;
+        assert_eq!(body["tools"][0]["name"], "persona");
+        assert_eq!(body["tools"][0]["input_schema"], schema);
+        assert_eq!(body["tool_choice"], json!({"type": "tool", "name": "persona"}));
         let warm = Target {
             temperature: 1.4,
             ..target
@@ -112,7 +143,7 @@ mod tests {
     fn replies_join_text_blocks() {
         let reply = reply(&json!({
             "model": "claude-x-1",
-            "content": [{"type": "text", "text": "{\"a\":"}, {"type": "tool_use"}, {"type": "text", "text": "1}"}],
+            "content": [{"type": "text", "text": "{\"a\":"}, {"type": "text", "text": "1}"}],
             "stop_reason": "end_turn",
             "usage": {"input_tokens": 7, "output_tokens": 2}
         }))
@@ -120,5 +151,11 @@ mod tests {
         assert_eq!(reply.text, "{\"a\":1}");
         assert_eq!((reply.usage.input_tokens, reply.usage.output_tokens), (7, 2));
         assert!(!reply.truncated);
+        let tool = super::reply(&json!({
+            "content": [{"type": "tool_use", "id": "t1", "name": "persona", "input": {"name": "Ana"}}],
+            "stop_reason": "tool_use"
+        }))
+        .unwrap();
+        assert_eq!(tool.text, r#"{"name":"Ana"}"#);
     }
 }

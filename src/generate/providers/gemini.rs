@@ -1,5 +1,6 @@
 //! Google Gemini: `POST {GEMINI_BASE_URL}/v1beta/models/{model}:generateContent`, key in the
-//! `x-goog-api-key` header (never in the query string).
+//! `x-goog-api-key` header (never in the query string), the reply constrained by
+//! `generationConfig.responseSchema` with `responseMimeType: application/json`.
 
 use super::http::ApiRequest;
 use super::wire::{Conversation, Reply, Role, Target, text_field, usage};
@@ -31,18 +32,23 @@ pub(crate) fn request(target: &Target, conversation: &Conversation) -> Result<Ap
             json!({"role": role, "parts": [{"text": text}]})
         })
         .collect();
+    let mut body = json!({
+        "systemInstruction": {"parts": [{"text": conversation.system}]},
+        "contents": contents,
+        "generationConfig": {
+            "temperature": target.temperature,
+            "maxOutputTokens": target.max_output_tokens,
+            "responseMimeType": "application/json",
+        },
+    });
+    if target.schema.is_some() {
+        // Gemini's responseSchema is an OpenAPI subset: the same schema less what it refuses.
+        body["generationConfig"]["responseSchema"] = super::schema::gemini_schema();
+    }
     Ok(ApiRequest {
         url,
         headers: target.key_header("x-goog-api-key", "")?,
-        body: json!({
-            "systemInstruction": {"parts": [{"text": conversation.system}]},
-            "contents": contents,
-            "generationConfig": {
-                "temperature": target.temperature,
-                "maxOutputTokens": target.max_output_tokens,
-                "responseMimeType": "application/json",
-            },
-        }),
+        body,
     })
 }
 
@@ -109,6 +115,7 @@ mod tests {
             temperature: 0.3,
             max_output_tokens: 100,
             context_tokens: 8192,
+            schema: None,
         }
     }
 
@@ -124,6 +131,17 @@ mod tests {
         assert!(sent.url.query().is_none());
         assert_eq!(sent.headers["x-goog-api-key"], "gk");
         assert_eq!(sent.body["generationConfig"]["responseMimeType"], "application/json");
+        assert!(sent.body["generationConfig"].get("responseSchema").is_none());
+        let schema = super::super::schema::persona_schema();
+        let structured = Target {
+            schema: Some(&schema),
+            ..target(&key, "gemini-2.5-flash")
+        };
+        let body = request(&structured, &conversation).unwrap().body;
+        assert_eq!(
+            body["generationConfig"]["responseSchema"],
+            super::super::schema::gemini_schema()
+        );
         assert_eq!(sent.body["systemInstruction"]["parts"][0]["text"], "sys");
         let listed = request(&target(&key, "models/gemini-2.5-flash"), &conversation).unwrap();
         assert_eq!(listed.url, sent.url);

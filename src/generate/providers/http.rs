@@ -8,6 +8,7 @@ use crate::error::Error;
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Backoff never grows beyond this.
@@ -146,19 +147,60 @@ enum Attempt {
     Fail(Failure),
 }
 
+/// How a run's requests share a server. Once the server has shown it is busy (429, 503, 529 or
+/// a timeout: a local server with one slot queues or refuses what it cannot take), every later
+/// attempt of the run waits for its turn, so at most one is in flight and a retry after a
+/// timeout is sent only when the run's other requests have finished.
+#[derive(Debug, Default)]
+pub(crate) struct Pacing {
+    busy: AtomicBool,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl Pacing {
+    /// Whether the server has shown it is busy during this run.
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::SeqCst)
+    }
+}
+
 /// Sends `request` (POST, JSON) and returns the JSON reply, retrying transient failures.
 pub(crate) async fn post_json(
     client: &reqwest::Client,
     policy: RetryPolicy,
     request: &ApiRequest,
+    pacing: &Pacing,
 ) -> Result<serde_json::Value, Failure> {
     let mut retry = 0;
     loop {
-        let transient = match attempt(client, request).await {
+        let outcome = {
+            let _turn = match pacing.is_busy() {
+                true => Some(pacing.turn.lock().await),
+                false => None,
+            };
+            // Dropping the attempt (a timeout, a cancelled run) closes its connection, which
+            // tells the server to stop working on it.
+            attempt(client, request).await
+        };
+        let transient = match outcome {
             Attempt::Done(value) => return Ok(value),
             Attempt::Fail(failure) => return Err(failure),
             Attempt::Retry(transient) => transient,
         };
+        if matches!(
+            transient,
+            Transient::TimedOut
+                | Transient::Status {
+                    status: 429 | 503 | 529,
+                    ..
+                }
+        ) && !pacing.busy.swap(true, Ordering::SeqCst)
+        {
+            log::warn!(
+                "the LLM server at {} is busy; this run's requests now go one at a time",
+                redacted_url(&request.url)
+            );
+        }
         if retry >= policy.max_retries {
             let retries = policy.max_retries;
             return Err(match transient {
@@ -379,6 +421,25 @@ pub(crate) fn failure_error(kind: ProviderKind, model: &str, settings: &Settings
                         kind.base_url_variable().unwrap_or("its base URL")
                     ),
                 }
+            } else if status == 404 && !mentions_model(&text) {
+                // The path itself is missing: the base URL or the provider kind is wrong.
+                let base = kind.settings(settings).map(|p| p.base_url.as_str()).unwrap_or("");
+                let base = reqwest::Url::parse(base)
+                    .map(|u| redacted_url(&u))
+                    .unwrap_or_else(|_| base.to_string());
+                let hint = match kind {
+                    ProviderKind::OpenAi => {
+                        " (OpenAI-compatible servers such as llama.cpp, vLLM and LM Studio need the /v1 suffix, e.g. http://127.0.0.1:8080/v1)"
+                    }
+                    ProviderKind::Ollama => {
+                        " (an Ollama server answers /api/chat; for an OpenAI-compatible server use provider openai with a base URL ending in /v1)"
+                    }
+                    _ => "",
+                };
+                format!(
+                    "{provider} has no chat endpoint at {base} (HTTP 404): check {}{hint} or the provider kind",
+                    kind.base_url_variable().unwrap_or("the base URL")
+                )
             } else if is_model_not_found(status, &text) {
                 let hint = if kind == ProviderKind::Ollama {
                     format!("; run `ollama pull {model}`")
@@ -387,7 +448,13 @@ pub(crate) fn failure_error(kind: ProviderKind, model: &str, settings: &Settings
                 };
                 format!("model {model} not found at {provider}: {message}{hint}")
             } else if is_context_too_long(status, &text) {
-                format!("input too long for {provider} model {model}: {message}")
+                let budget = settings.llm.evidence_token_budget;
+                format!(
+                    "input too long for {provider} model {model}: {message}; lower llm.evidence_token_budget \
+                     (PERSONA_LLM_EVIDENCE_TOKEN_BUDGET, now {budget}), e.g. to {}, or set llm.context_tokens \
+                     (PERSONA_LLM_CONTEXT_TOKENS) to the model's context window",
+                    (budget / 2).max(500)
+                )
             } else if is_quota_spent(&codes) {
                 format!("{provider} quota exhausted for model {model}: {message}")
             } else {
@@ -402,9 +469,14 @@ pub(crate) fn failure_error(kind: ProviderKind, model: &str, settings: &Settings
             )
         }
         Failure::TimedOut { retries } => format!(
-            "{provider} did not answer within {} s ({} attempts)",
+            "{provider} did not answer within {} s ({} attempts); raise llm.timeout_seconds \
+             (PERSONA_LLM_TIMEOUT_SECONDS), e.g. to {}, or lower llm.max_output_tokens (now {}), e.g. to {}; \
+             for a local server that answers one request at a time set llm.concurrency = 1",
             settings.llm.timeout_seconds,
-            retries + 1
+            retries + 1,
+            settings.llm.timeout_seconds.saturating_mul(4),
+            settings.llm.max_output_tokens,
+            (settings.llm.max_output_tokens / 2).max(256)
         ),
         Failure::Unreachable { detail, retries } => {
             let base = kind.settings(settings).map(|p| p.base_url.as_str()).unwrap_or("");
@@ -429,6 +501,10 @@ fn count_retries(retries: u32) -> String {
         1 => "1 retry".to_string(),
         n => format!("{n} retries"),
     }
+}
+
+fn mentions_model(text: &str) -> bool {
+    text.contains("model")
 }
 
 fn is_model_not_found(status: u16, text: &str) -> bool {

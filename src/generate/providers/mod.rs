@@ -9,10 +9,14 @@ mod ollama;
 mod openai;
 mod parse;
 mod prompt;
+mod schema;
 mod synthesize;
 mod wire;
 
-pub use synthesize::synthesize;
+pub use schema::{gemini_schema, persona_schema};
+pub use synthesize::{
+    FALLBACK_PROVIDER, FallbackMode, SynthesisFailure, fallback_mode, fallback_option, synthesize, synthesize_run,
+};
 
 use crate::config::{ProviderSettings, Settings};
 use crate::error::Error;

@@ -1,5 +1,6 @@
-//! Ollama: `POST {OLLAMA_BASE_URL}/api/chat` with `stream: false`, `format: "json"` and a
-//! context window (`num_ctx`) large enough for the prompt.
+//! Ollama: `POST {OLLAMA_BASE_URL}/api/chat` with `stream: false`, `format: <the persona
+//! schema>` (`"json"` once a server refuses a schema) and a context window (`num_ctx`) large
+//! enough for the prompt.
 
 use super::http::ApiRequest;
 use super::wire::{Conversation, Reply, Role, Target, text_field, usage};
@@ -23,7 +24,7 @@ pub(crate) fn request(target: &Target, conversation: &Conversation) -> Result<Ap
             "model": target.model,
             "messages": messages,
             "stream": false,
-            "format": "json",
+            "format": target.schema.cloned().unwrap_or_else(|| json!("json")),
             "options": {
                 "temperature": target.temperature,
                 "num_predict": target.max_output_tokens,
@@ -58,6 +59,7 @@ mod tests {
             temperature: 0.4,
             max_output_tokens: 64,
             context_tokens: 8192,
+            schema: None,
         };
         let request = request(&target, &Conversation::new("s".into(), "u".into())).unwrap();
         assert_eq!(request.url.as_str(), "http://localhost:11434/api/chat");
@@ -66,6 +68,13 @@ mod tests {
         assert_eq!(request.body["format"], "json");
         assert_eq!(request.body["options"]["num_predict"], 64);
         assert_eq!(request.body["options"]["num_ctx"], 8192);
+        let schema = super::super::schema::persona_schema();
+        let structured = Target {
+            schema: Some(&schema),
+            ..target.clone()
+        };
+        let sent = super::request(&structured, &Conversation::new("s".into(), "u".into())).unwrap();
+        assert_eq!(sent.body["format"], schema);
         assert_eq!(super::super::wire::context_tokens(6000, 4096), 17_408);
         assert_eq!(super::super::wire::context_tokens(1_000_000, 4096), 131_072);
         let reply = reply(&json!({"model": "llama3.1", "message": {"content": "{}"}, "prompt_eval_count": 5, "eval_count": 2, "done_reason": "stop"})).unwrap();

@@ -1,5 +1,6 @@
 //! OpenAI Chat Completions, spoken by OpenAI and by OpenAI-compatible servers (vLLM, LM Studio,
-//! llama.cpp): `POST {OPENAI_BASE_URL}/chat/completions`.
+//! llama.cpp): `POST {OPENAI_BASE_URL}/chat/completions`, the reply constrained by
+//! `response_format: {"type": "json_schema", …}` (JSON mode once a server refuses the schema).
 
 use super::http::ApiRequest;
 use super::wire::{Conversation, Reply, Role, Target, text_field, usage};
@@ -54,7 +55,14 @@ pub(crate) fn request(target: &Target, conversation: &Conversation, quirks: Quir
         body["temperature"] = json!(target.temperature);
     }
     if !quirks.omit_response_format {
-        body["response_format"] = json!({"type": "json_object"});
+        body["response_format"] = match target.schema {
+            // Structured outputs: the decoder can neither leave out a field nor change a type.
+            Some(schema) => json!({
+                "type": "json_schema",
+                "json_schema": {"name": super::schema::SCHEMA_NAME, "strict": true, "schema": schema},
+            }),
+            None => json!({"type": "json_object"}),
+        };
     }
     Ok(ApiRequest {
         url: target.url("/chat/completions")?,
@@ -102,6 +110,7 @@ mod tests {
             temperature: 0.4,
             max_output_tokens: 900,
             context_tokens: 8192,
+            schema: None,
         }
     }
 
@@ -123,6 +132,18 @@ mod tests {
         assert_eq!(roles, ["system", "user", "assistant", "user"]);
         assert_eq!(request.body["max_tokens"], 900);
         assert_eq!(request.body["response_format"]["type"], "json_object");
+        let schema = super::super::schema::persona_schema();
+        let structured = Target {
+            schema: Some(&schema),
+            ..target(&key)
+        };
+        let body = super::request(&structured, &conversation, Quirks::default())
+            .unwrap()
+            .body;
+        assert_eq!(
+            body["response_format"],
+            json!({"type": "json_schema", "json_schema": {"name": "persona", "strict": true, "schema": schema}})
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! booleans as demographic values, `behaviors` for `behaviours`, and a persona wrapped in
 //! `{"persona": …}` or `{"personas": [ … ]}`. Grounding decides later what survives.
 
+use super::schema::{self, CLAIM_LISTS, DEMOGRAPHICS, MAX_CLAIMS, MAX_DEMOGRAPHICS, MAX_QUOTES, QUOTES, TEXT_FIELDS};
 use serde_json::{Map, Value};
 
 /// A goal, pain point, behaviour or quote as the model wrote it.
@@ -27,17 +28,64 @@ pub(crate) struct DraftPersona {
     pub demographics: Vec<(String, String)>,
     pub goals: Vec<DraftClaim>,
     pub pain_points: Vec<DraftClaim>,
+    pub motivations: Vec<DraftClaim>,
     pub behaviours: Vec<DraftClaim>,
     pub quotes: Vec<DraftClaim>,
+}
+
+impl DraftPersona {
+    /// Goals, pain points, motivations and behaviours, keyed as in the schema.
+    pub fn claim_lists(&self) -> [(&'static str, &[DraftClaim]); 4] {
+        [
+            (CLAIM_LISTS[0].0, &self.goals),
+            (CLAIM_LISTS[1].0, &self.pain_points),
+            (CLAIM_LISTS[2].0, &self.motivations),
+            (CLAIM_LISTS[3].0, &self.behaviours),
+        ]
+    }
 }
 
 /// At most this many `{` are tried as the start of the object in a prose reply.
 const MAX_CANDIDATES: usize = 64;
 
-/// Finds the persona object in a reply and checks its shape.
+/// Finds the persona object in a reply and checks its shape; a reply that copies the template's
+/// placeholders instead of writing a persona is invalid too.
 pub(crate) fn parse_persona(reply: &str) -> Result<DraftPersona, String> {
     let object = extract_object(reply)?;
-    validate(unwrap_container(object))
+    let draft = validate(unwrap_container(object))?;
+    reject_placeholders(&draft)?;
+    Ok(draft)
+}
+
+/// Names the first field whose value is one of the template's placeholders ("string", "one or
+/// two sentences on who this is", …): a model that echoes the template has written no persona.
+fn reject_placeholders(draft: &DraftPersona) -> Result<(), String> {
+    let echo = |path: String, value: &str| -> Result<(), String> {
+        if schema::is_placeholder(value) {
+            Err(format!(
+                "{path}: {value:?} is the template's placeholder; write the persona's own value"
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    for ((key, _, _), value) in TEXT_FIELDS.iter().zip([&draft.name, &draft.title, &draft.summary]) {
+        echo(key.to_string(), value)?;
+    }
+    for (key, value) in &draft.demographics {
+        if schema::is_placeholder(key) && schema::is_placeholder(value) {
+            return Err(format!(
+                "{DEMOGRAPHICS}.{key}: {value:?} is the template's placeholder; write the persona's own value"
+            ));
+        }
+    }
+    let lists = draft.claim_lists();
+    for (key, claims) in lists.iter().copied().chain([(QUOTES.0, draft.quotes.as_slice())]) {
+        for (i, claim) in claims.iter().enumerate() {
+            echo(format!("{key}[{i}].text"), &claim.text)?;
+        }
+    }
+    Ok(())
 }
 
 /// The JSON object of a reply: the whole reply, a fenced block, or the first balanced
@@ -167,6 +215,59 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
+fn demographic_value(path: &str, value: &Value) -> Result<Option<String>, String> {
+    Ok(match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        other => return Err(format!("{path}: expected a string, got {}", kind_of(other))),
+    })
+}
+
+/// Demographics as an object of attribute → value, or (the schema's form) a list of
+/// `{"attribute", "value"}` pairs.
+fn demographics(object: &Map<String, Value>) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    let mut push = |key: &str, value: Option<String>| {
+        if let Some(value) = value
+            && !key.trim().is_empty()
+            && !value.is_empty()
+        {
+            pairs.push((key.trim().to_string(), value));
+        }
+    };
+    match object.get(DEMOGRAPHICS) {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (key, value) in map {
+                push(key, demographic_value(&format!("{DEMOGRAPHICS}.{key}"), value)?);
+            }
+        }
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let path = format!("{DEMOGRAPHICS}[{i}]");
+                let Value::Object(pair) = item else {
+                    return Err(format!(
+                        "{path}: expected an object with \"attribute\" and \"value\", got {}",
+                        kind_of(item)
+                    ));
+                };
+                let key = match pair.get("attribute") {
+                    Some(Value::String(key)) => key.clone(),
+                    None | Some(Value::Null) => return Err(format!("{path}.attribute: missing")),
+                    Some(other) => return Err(format!("{path}.attribute: expected a string, got {}", kind_of(other))),
+                };
+                let value = pair.get("value").unwrap_or(&Value::Null);
+                push(&key, demographic_value(&format!("{path}.value"), value)?);
+            }
+        }
+        Some(other) => return Err(format!("{DEMOGRAPHICS}: expected an object, got {}", kind_of(other))),
+    }
+    pairs.truncate(MAX_DEMOGRAPHICS);
+    Ok(pairs)
+}
+
 fn required_text(object: &Map<String, Value>, key: &str) -> Result<String, String> {
     match object.get(key) {
         None | Some(Value::Null) => Err(format!("{key}: missing")),
@@ -177,38 +278,26 @@ fn required_text(object: &Map<String, Value>, key: &str) -> Result<String, Strin
 }
 
 fn validate(object: Map<String, Value>) -> Result<DraftPersona, String> {
-    let name = required_text(&object, "name")?;
-    let title = required_text(&object, "title")?;
-    let summary = required_text(&object, "summary")?;
-    let demographics = match object.get("demographics") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Object(map)) => {
-            let mut pairs = Vec::new();
-            for (key, value) in map {
-                let value = match value {
-                    Value::Null => continue,
-                    Value::String(s) => s.trim().to_string(),
-                    Value::Number(n) => n.to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    other => return Err(format!("demographics.{key}: expected a string, got {}", kind_of(other))),
-                };
-                if !key.trim().is_empty() && !value.is_empty() {
-                    pairs.push((key.trim().to_string(), value));
-                }
-            }
-            pairs
-        }
-        Some(other) => return Err(format!("demographics: expected an object, got {}", kind_of(other))),
+    let [name, title, summary] = TEXT_FIELDS.map(|(key, _, _)| required_text(&object, key));
+    let (name, title, summary) = (name?, title?, summary?);
+    let demographics = demographics(&object)?;
+    let list = |index: usize, aliases: &[&str]| -> Result<Vec<DraftClaim>, String> {
+        let mut items = claims(&object, CLAIM_LISTS[index].0, aliases)?;
+        items.truncate(MAX_CLAIMS);
+        Ok(items)
     };
+    let mut quotes = claims(&object, QUOTES.0, &[])?;
+    quotes.truncate(MAX_QUOTES);
     Ok(DraftPersona {
         name,
         title,
         summary,
         demographics,
-        goals: claims(&object, "goals", &[])?,
-        pain_points: claims(&object, "pain_points", &[])?,
-        behaviours: claims(&object, "behaviours", &["behaviors"])?,
-        quotes: claims(&object, "quotes", &[])?,
+        goals: list(0, &[])?,
+        pain_points: list(1, &[])?,
+        motivations: list(2, &[])?,
+        behaviours: list(3, &["behaviors"])?,
+        quotes,
     })
 }
 
@@ -365,5 +454,50 @@ mod tests {
             "demographics.age: expected a string, got a list"
         );
         assert_eq!(err("[1, 2]"), "expected a JSON object, got a list");
+    }
+
+    #[test]
+    fn the_schema_form_parses_with_motivations_and_list_caps() {
+        let goals: Vec<String> = (0..9)
+            .map(|i| format!(r#"{{"text": "Goal number {i}", "evidence": ["E1"]}}"#))
+            .collect();
+        let reply = format!(
+            r#"{{"name": "Maya", "title": "The Seller", "summary": "Sells things.",
+            "demographics": [{{"attribute": "role", "value": "Sales"}}, {{"attribute": "age", "value": 34}}],
+            "goals": [{}], "pain_points": [], "motivations": [{{"text": "Pride in the work", "evidence": ["E2"]}}],
+            "behaviours": [], "quotes": []}}"#,
+            goals.join(",")
+        );
+        let p = parse_persona(&reply).unwrap();
+        assert_eq!(
+            p.demographics,
+            vec![("role".into(), "Sales".into()), ("age".into(), "34".into())]
+        );
+        assert_eq!(p.goals.len(), MAX_CLAIMS, "lists beyond the schema's cap are cut");
+        assert_eq!(p.motivations[0].evidence, vec!["E2"]);
+        assert_eq!(
+            parse_persona(r#"{"name": "A", "title": "t", "summary": "s", "demographics": [{"value": "x"}]}"#)
+                .unwrap_err(),
+            "demographics[0].attribute: missing"
+        );
+    }
+
+    #[test]
+    fn an_echo_of_the_template_is_invalid() {
+        let echo = schema::template();
+        assert_eq!(
+            parse_persona(&echo).unwrap_err(),
+            "name: \"a realistic full name\" is the template's placeholder; write the persona's own value"
+        );
+        let typed = r#"{"name": "string", "title": "string", "summary": "One or two sentences on who this is",
+            "goals": [{"text": "I will eat four meals per day", "evidence": ["E1"]}]}"#;
+        assert!(parse_persona(typed).unwrap_err().starts_with("name: \"string\""));
+        let claim = r#"{"name": "Ana Silva", "title": "The Cook", "summary": "Cooks for four.",
+            "goals": [{"text": "string", "evidence": ["E1"]}]}"#;
+        assert!(
+            parse_persona(claim)
+                .unwrap_err()
+                .starts_with("goals[0].text: \"string\"")
+        );
     }
 }

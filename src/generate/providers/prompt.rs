@@ -28,7 +28,7 @@ pub(crate) fn estimate_tokens(text: &str) -> usize {
 }
 
 /// The beginning of `text`, at most `max_chars` characters, cut at a word boundary when possible.
-fn cut_at_word(text: &str, max_chars: usize) -> &str {
+pub(crate) fn cut_at_word(text: &str, max_chars: usize) -> &str {
     let Some((limit, _)) = text.char_indices().nth(max_chars) else {
         return text;
     };
@@ -111,32 +111,29 @@ fn excerpt_block(id: &str, participant: &str, source: &str, location: &str, text
     )
 }
 
-/// The instructions and output schema, the same for every persona.
+/// The instructions and output template (from [`super::schema`]), the same for every persona.
 pub(crate) fn system_prompt() -> String {
-    r#"You write one user persona for a product team from user-research evidence.
+    format!(
+        r#"You write one user persona for a product team from user-research evidence.
 
 You are given the facts of one segment of research participants (chosen by a clustering step; do not question who belongs to it) and numbered excerpts of what those participants said or wrote. Write the persona that represents this segment.
 
 Rules:
 - Use only the excerpts you are given. Do not invent facts, numbers, products or events.
-- Every goal, pain point and behaviour must cite the excerpts that support it, by id ("E3").
+- Every goal, pain point, motivation and behaviour must cite the excerpts that support it, by id ("E3"), and use their words: a claim its excerpts do not say is removed.
 - Every quote must be an exact copy of (part of) one excerpt: same words, same spelling, same capitalisation. Cite the excerpt it comes from. Never paraphrase a quote.
 - Claims or quotes without valid excerpt ids are removed afterwards, so cite carefully.
 - Give the persona a realistic full name and a short descriptive title ("The Road-Warrior Seller").
-- Aim for 3 to 5 goals, 3 to 5 pain points, 3 to 5 behaviours and 2 to 4 quotes, as the evidence allows.
+- Aim for 2 to {max_claims} goals, pain points, motivations and behaviours each, and 2 to {max_quotes} quotes, as the evidence allows. Keep each claim under {max_claim} characters.
+- Replace every placeholder below with the persona's own values.
 
 Reply with only a JSON object of this shape, and nothing else:
-{
-  "name": "string",
-  "title": "string",
-  "summary": "one or two sentences on who this is",
-  "demographics": {"attribute": "value as a string"},
-  "goals": [{"text": "string", "evidence": ["E1"]}],
-  "pain_points": [{"text": "string", "evidence": ["E2", "E5"]}],
-  "behaviours": [{"text": "string", "evidence": ["E4"]}],
-  "quotes": [{"text": "exact words copied from one excerpt", "evidence": ["E3"]}]
-}"#
-    .to_string()
+{template}"#,
+        max_claims = super::schema::MAX_CLAIMS,
+        max_quotes = super::schema::MAX_QUOTES,
+        max_claim = super::schema::MAX_CLAIM_CHARS,
+        template = super::schema::template(),
+    )
 }
 
 /// The segment's facts and its excerpts. `others` are the distinctive terms of the run's other

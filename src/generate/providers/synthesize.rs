@@ -1,13 +1,16 @@
 //! Writing personas with an LLM: the local segmentation has decided who belongs to each
 //! persona; the model writes each persona from a sample of its segment's evidence, one request
-//! per persona, several at once; the reply is parsed, retried once if invalid, and grounded.
+//! per persona, several at once; the reply is parsed and grounded, and asked for once more when
+//! it is invalid or keeps nothing. A persona the model cannot write falls back to the local
+//! provider's persona for that segment (`llm.fallback = "local"`), or fails the run (`"fail"`).
 
 use super::grounding::{Grounded, ground};
 use super::http::{self, Failure, RetryPolicy};
 use super::parse::{DraftPersona, parse_persona};
-use super::prompt::{sample_evidence, system_prompt, user_prompt};
+use super::prompt::{Excerpt, cut_at_word, sample_evidence, system_prompt, user_prompt};
+use super::schema::persona_schema;
 use super::wire::{Conversation, Reply, Target};
-use super::{ProviderKind, anthropic, gemini, ollama, openai, resolve};
+use super::{LOCAL_MODEL, ProviderKind, anthropic, gemini, ollama, openai, resolve};
 use crate::config::Settings;
 use crate::domain::{Corpus, IdKind, Persona};
 use crate::error::Error;
@@ -16,16 +19,71 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How often a run waiting on the model checks whether it was cancelled.
 const CANCEL_POLL: Duration = Duration::from_millis(200);
 
+/// The provider name of a persona written by the local provider after the model failed it.
+pub const FALLBACK_PROVIDER: &str = "local (fallback)";
+
+/// Tokens of a request besides the excerpts (instructions, segment facts, a retry turn), used to
+/// fit the excerpts into a small `llm.context_tokens`.
+const PROMPT_OVERHEAD_TOKENS: u32 = 1_500;
+/// Longest excerpt, in characters, when the context is small.
+const SMALL_CONTEXT_EXCERPT_CHARS: usize = 300;
+/// Contexts up to this many tokens count as small.
+const SMALL_CONTEXT_TOKENS: u32 = 8_192;
+
+/// What becomes of a persona the model could not write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FallbackMode {
+    /// The local provider writes that segment's persona.
+    Local,
+    /// The run fails.
+    Fail,
+}
+
+/// The fallback of a run: the request's `config.fallback` when given, else `llm.fallback`.
+pub fn fallback_mode(generation: &GenerationSettings, settings: &Settings) -> Result<FallbackMode, Error> {
+    fallback_option(&generation.options, settings)
+}
+
+/// The fallback named by a request's generation options (`config.fallback`), else `llm.fallback`;
+/// a 422 naming the field for any other value.
+pub fn fallback_option(
+    options: &serde_json::Map<String, serde_json::Value>,
+    settings: &Settings,
+) -> Result<FallbackMode, Error> {
+    let (value, field) = match options.get("fallback") {
+        None | Some(serde_json::Value::Null) => (settings.llm.fallback.as_str(), "llm.fallback"),
+        Some(serde_json::Value::String(value)) => (value.as_str(), "config.fallback"),
+        Some(_) => return Err(Error::validation("config.fallback", "must be \"local\" or \"fail\"")),
+    };
+    match value {
+        "local" => Ok(FallbackMode::Local),
+        "fail" => Ok(FallbackMode::Fail),
+        other => Err(Error::validation(
+            field,
+            format!("must be \"local\" or \"fail\", got {other:?}"),
+        )),
+    }
+}
+
+/// A synthesis that failed, with what it had spent and noticed by then.
+#[derive(Debug)]
+pub struct SynthesisFailure {
+    pub error: Error,
+    pub provider: String,
+    pub model: String,
+    pub usage: TokenUsage,
+    pub warnings: Vec<String>,
+}
+
 /// Writes one persona per segment with the LLM provider named in `generation`, in segment order.
 ///
-/// Fails (naming provider, model and reason) when a request fails after its retries, when the
-/// model's reply is invalid twice, or when a persona keeps no claim at all after grounding;
-/// returns `Error::Cancelled` soon after `progress.cancelled()` turns true.
+/// See [`synthesize_run`]; this drops what a failed run spent.
 pub async fn synthesize(
     settings: &Settings,
     generation: &GenerationSettings,
@@ -33,11 +91,38 @@ pub async fn synthesize(
     segments: &[Segment],
     progress: &dyn Progress,
 ) -> Result<GenerationOutput, Error> {
-    let kind = resolve(&generation.provider, settings)?;
+    synthesize_run(settings, generation, corpus, segments, progress)
+        .await
+        .map_err(|failure| failure.error)
+}
+
+/// Writes one persona per segment with the LLM provider named in `generation`, in segment order.
+///
+/// A persona the model cannot write (invalid or ungrounded twice, or its requests failed after
+/// their retries) becomes the local provider's persona for that segment, unless the fallback is
+/// `fail`. Fails, naming provider, model and reason, on what no fallback can fix (a wrong key,
+/// an unknown model, a refused request, an unreachable server); returns `Error::Cancelled` soon
+/// after `progress.cancelled()` turns true.
+pub async fn synthesize_run(
+    settings: &Settings,
+    generation: &GenerationSettings,
+    corpus: &Corpus,
+    segments: &[Segment],
+    progress: &dyn Progress,
+) -> Result<GenerationOutput, SynthesisFailure> {
+    let early = |error: Error| SynthesisFailure {
+        error,
+        provider: generation.provider.clone(),
+        model: generation.model.clone().unwrap_or_default(),
+        usage: TokenUsage::default(),
+        warnings: Vec::new(),
+    };
+    let kind = resolve(&generation.provider, settings).map_err(early)?;
+    let fallback = fallback_mode(generation, settings).map_err(early)?;
     if kind == ProviderKind::Local {
-        return Err(Error::invalid(
+        return Err(early(Error::invalid(
             "provider local writes personas without a language model; it has its own synthesiser",
-        ));
+        )));
     }
     let model = generation
         .model
@@ -47,23 +132,30 @@ pub async fn synthesize(
         .map(str::to_string)
         .unwrap_or_else(|| kind.default_model(settings));
     if model.trim().is_empty() {
-        return Err(Error::InvalidInput {
+        return Err(early(Error::InvalidInput {
             message: format!(
                 "no model for provider {0}: pass a model or set PERSONA_PROVIDERS_{1}_MODEL",
                 kind.name(),
                 kind.name().to_ascii_uppercase()
             ),
             details: serde_json::json!({"field": "model", "provider": kind.name()}),
-        });
+        }));
     }
     if progress.cancelled() {
-        return Err(Error::Cancelled);
+        return Err(early(Error::Cancelled));
     }
-    let llm = Llm::new(kind, settings, &model)?;
+    let llm = Llm::new(kind, settings, &model).map_err(early)?;
     let total = segments.len();
     let system = system_prompt();
     let llm = &llm;
     let system = system.as_str();
+    let failure = |error: Error| SynthesisFailure {
+        error,
+        provider: kind.name().to_string(),
+        model: model.clone(),
+        usage: llm.usage(),
+        warnings: llm.warnings(),
+    };
     // Collected first: a stream over a lazy `map` would keep its closure in this future, and
     // the closure's lifetimes keep the future from being `Send`.
     let jobs: Vec<_> = segments
@@ -76,40 +168,108 @@ pub async fn synthesize(
                 .map(|s| s.top_terms.as_slice())
                 .collect();
             async move {
-                let written = write_persona(llm, system, corpus, segment, (position, total), &others).await;
+                let written = write_persona(llm, system, corpus, segment, (position, total), &others, progress).await;
                 (position, written)
             }
         })
         .collect();
     let mut in_flight = futures_util::stream::iter(jobs).buffer_unordered(settings.llm.concurrency.max(1));
-    let mut written: Vec<Option<Written>> = (0..total).map(|_| None).collect();
+    let mut written: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
     let mut done = 0;
     let mut cancel_check = tokio::time::interval(CANCEL_POLL);
     loop {
         tokio::select! {
             next = in_flight.next() => {
                 let Some((position, result)) = next else { break };
-                written[position] = Some(result?);
+                let outcome = match result {
+                    Ok(written) => Outcome::Model(written),
+                    Err(unwritten) if !unwritten.fatal && fallback == FallbackMode::Local => {
+                        let reason = unwritten.error.to_string();
+                        log::warn!("persona {} of {total}: falling back to the local provider: {reason}", position + 1);
+                        progress.step(
+                            Step::Synthesising,
+                            &format!("persona {} of {total}: written by the local provider instead ({reason})", position + 1),
+                        );
+                        // One segment's local persona takes milliseconds: no need to leave the executor.
+                        Outcome::Fallback(local_persona(corpus, &segments[position], generation), reason)
+                    }
+                    Err(unwritten) => return Err(failure(unwritten.error)),
+                };
+                written[position] = Some(outcome);
                 done += 1;
-                progress.step(Step::Synthesising, &format!("writing persona {done} of {total} with {}", kind.name()));
+                let usage = llm.usage();
+                progress.step(
+                    Step::Synthesising,
+                    &format!(
+                        "{done} of {total} personas written with {}/{model} ({} tokens so far)",
+                        kind.name(),
+                        usage.input_tokens + usage.output_tokens
+                    ),
+                );
             }
             _ = cancel_check.tick() => {
                 if progress.cancelled() {
-                    return Err(Error::Cancelled);
+                    return Err(failure(Error::Cancelled));
                 }
             }
         }
     }
-    let written: Vec<Written> = written.into_iter().flatten().collect();
-    Ok(assemble(kind, &model, generation.seed, segments, written))
+    let written: Vec<Outcome> = written.into_iter().flatten().collect();
+    let mut output = assemble(kind, &model, generation.seed, segments, written);
+    // Warnings of the run as a whole (a refused schema, a busy server) come first.
+    let mut warnings = llm.warnings();
+    if llm.pacing.is_busy() {
+        warnings.push(format!(
+            "{} was busy (429, 503 or a timeout): the run's later requests went one at a time; set \
+             llm.concurrency to what the server accepts (1 for a one-slot local server)",
+            kind.name()
+        ));
+    }
+    warnings.append(&mut output.warnings);
+    output.warnings = warnings;
+    output.usage = llm.usage();
+    Ok(output)
+}
+
+/// The local provider's persona for one segment, marked as a fallback.
+fn local_persona(corpus: &Corpus, segment: &Segment, generation: &GenerationSettings) -> Persona {
+    let local = crate::generate::local::synthesize(
+        corpus,
+        std::slice::from_ref(segment),
+        &GenerationSettings {
+            model: None,
+            ..generation.clone()
+        },
+    );
+    let mut persona = local
+        .personas
+        .into_iter()
+        .next()
+        .expect("the local provider writes one persona per segment");
+    persona.provider = FALLBACK_PROVIDER.to_string();
+    persona.model = LOCAL_MODEL.to_string();
+    persona
 }
 
 /// One persona's result before the run-wide assembly.
+enum Outcome {
+    Model(Written),
+    /// The local provider's persona, and why the model's was not used.
+    Fallback(Persona, String),
+}
+
+/// A persona the model wrote.
 struct Written {
     draft: DraftPersona,
     grounded: Grounded,
     reported_model: Option<String>,
-    usage: TokenUsage,
+}
+
+/// Why a persona was not written; `fatal` when no fallback can help (the same would happen to
+/// every persona: a wrong key, an unknown model, a refused request, an unreachable server).
+struct Unwritten {
+    error: Error,
+    fatal: bool,
 }
 
 /// A provider, its client and what was learnt about the model during the run.
@@ -121,6 +281,19 @@ struct Llm<'a> {
     model: String,
     /// OpenAI request variations a model asked for; learnt once, used by every later request.
     quirks: Mutex<openai::Quirks>,
+    /// The persona reply schema sent with every request while the server accepts it.
+    schema: serde_json::Value,
+    schema_refused: AtomicBool,
+    /// Tokens spent so far, failed personas' included.
+    usage: Mutex<TokenUsage>,
+    /// Warnings about the run as a whole.
+    warnings: Mutex<Vec<String>>,
+    /// One request at a time once the server has shown it is busy.
+    pacing: http::Pacing,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl<'a> Llm<'a> {
@@ -132,11 +305,52 @@ impl<'a> Llm<'a> {
             policy: RetryPolicy::from_settings(&settings.llm),
             model: model.to_string(),
             quirks: Mutex::new(openai::Quirks::default()),
+            schema: persona_schema(),
+            schema_refused: AtomicBool::new(false),
+            usage: Mutex::new(TokenUsage::default()),
+            warnings: Mutex::new(Vec::new()),
+            pacing: http::Pacing::default(),
         })
+    }
+
+    fn usage(&self) -> TokenUsage {
+        *lock(&self.usage)
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        lock(&self.warnings).clone()
+    }
+
+    /// The evidence budget in tokens: `llm.evidence_token_budget`, less when a small
+    /// `llm.context_tokens` leaves no room for it beside the instructions and the reply.
+    fn evidence_budget(&self) -> usize {
+        let llm = &self.settings.llm;
+        if llm.context_tokens == 0 {
+            return llm.evidence_token_budget;
+        }
+        let room = llm
+            .context_tokens
+            .saturating_sub(llm.max_output_tokens)
+            .saturating_sub(PROMPT_OVERHEAD_TOKENS)
+            .max(200);
+        llm.evidence_token_budget.min(room as usize)
+    }
+
+    /// Excerpts cut shorter when the context is small, so that more voices fit.
+    fn excerpts(&self, corpus: &Corpus, segment: &Segment) -> Vec<Excerpt> {
+        let mut excerpts = sample_evidence(corpus, segment, self.evidence_budget());
+        let context = self.settings.llm.context_tokens;
+        if context > 0 && context <= SMALL_CONTEXT_TOKENS {
+            for excerpt in &mut excerpts {
+                excerpt.text = cut_at_word(&excerpt.text, SMALL_CONTEXT_EXCERPT_CHARS).to_string();
+            }
+        }
+        excerpts
     }
 
     fn target(&self) -> Target<'_> {
         let provider = self.kind.settings(self.settings).expect("LLM providers have settings");
+        let needed = super::wire::context_tokens(self.evidence_budget(), self.settings.llm.max_output_tokens);
         Target {
             kind: self.kind,
             base_url: &provider.base_url,
@@ -144,30 +358,32 @@ impl<'a> Llm<'a> {
             api_key: provider.api_key.as_ref(),
             temperature: self.settings.llm.temperature,
             max_output_tokens: self.settings.llm.max_output_tokens,
-            context_tokens: super::wire::context_tokens(
-                self.settings.llm.evidence_token_budget,
-                self.settings.llm.max_output_tokens,
-            ),
+            context_tokens: match self.settings.llm.context_tokens {
+                0 => needed,
+                known => needed.min(known),
+            },
+            schema: (!self.schema_refused.load(Ordering::SeqCst)).then_some(&self.schema),
         }
     }
 
     fn quirks(&self) -> openai::Quirks {
-        *self.quirks.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *lock(&self.quirks)
     }
 
     /// One completion, after the HTTP layer's retries.
-    async fn complete(&self, conversation: &Conversation) -> Result<Reply, Error> {
+    async fn complete(&self, conversation: &Conversation) -> Result<Reply, Unwritten> {
         loop {
             let target = self.target();
             let quirks = self.quirks();
             let request = match self.kind {
-                ProviderKind::OpenAi => openai::request(&target, conversation, quirks)?,
-                ProviderKind::Anthropic => anthropic::request(&target, conversation)?,
-                ProviderKind::Gemini => gemini::request(&target, conversation)?,
-                ProviderKind::Ollama => ollama::request(&target, conversation)?,
+                ProviderKind::OpenAi => openai::request(&target, conversation, quirks),
+                ProviderKind::Anthropic => anthropic::request(&target, conversation),
+                ProviderKind::Gemini => gemini::request(&target, conversation),
+                ProviderKind::Ollama => ollama::request(&target, conversation),
                 ProviderKind::Local => unreachable!("synthesize refuses the local provider"),
-            };
-            let failure = match http::post_json(&self.client, self.policy, &request).await {
+            }
+            .map_err(|error| Unwritten { error, fatal: true })?;
+            let failure = match http::post_json(&self.client, self.policy, &request, &self.pacing).await {
                 Ok(body) => {
                     let reply = match self.kind {
                         ProviderKind::OpenAi => openai::reply(&body),
@@ -176,26 +392,48 @@ impl<'a> Llm<'a> {
                         _ => ollama::reply(&body),
                     };
                     match reply {
-                        Ok(reply) => return Ok(reply),
+                        Ok(reply) => {
+                            lock(&self.usage).add(reply.usage);
+                            return Ok(reply);
+                        }
                         Err(detail) => Failure::BadReply(detail),
                     }
                 }
                 Err(failure) => failure,
             };
-            if let Failure::Rejected {
-                status: 400, message, ..
-            } = &failure
-                && self.kind == ProviderKind::OpenAi
-                && let Some(adjusted) = quirks.adjusted_for(message)
+            if let Failure::Rejected { status, message, .. } = &failure
+                && matches!(status, 400 | 422 | 501)
             {
-                log::info!(
-                    "openai model {} refused a request parameter; retrying with {adjusted:?}",
-                    self.model
-                );
-                *self.quirks.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = adjusted;
-                continue;
+                if target.schema.is_some() && refuses_schema(self.kind, message) {
+                    // Several personas may learn this at once; warn once.
+                    if !self.schema_refused.swap(true, Ordering::SeqCst) {
+                        let warning = format!(
+                            "{} refused the persona schema ({}); personas were asked for plain JSON instead: {}",
+                            self.kind.name(),
+                            schema_field(self.kind),
+                            http::redact_key(self.kind, self.settings, message.clone())
+                        );
+                        log::warn!("{warning}");
+                        lock(&self.warnings).push(warning);
+                    }
+                    continue;
+                }
+                if self.kind == ProviderKind::OpenAi
+                    && let Some(adjusted) = quirks.adjusted_for(message)
+                {
+                    log::info!(
+                        "openai model {} refused a request parameter; retrying with {adjusted:?}",
+                        self.model
+                    );
+                    *lock(&self.quirks) = adjusted;
+                    continue;
+                }
             }
-            return Err(http::failure_error(self.kind, &self.model, self.settings, failure));
+            let fatal = matches!(failure, Failure::Rejected { .. } | Failure::Unreachable { .. });
+            return Err(Unwritten {
+                error: http::failure_error(self.kind, &self.model, self.settings, failure),
+                fatal,
+            });
         }
     }
 
@@ -207,7 +445,36 @@ impl<'a> Llm<'a> {
     }
 }
 
-/// Asks for one persona, retries once with the reason when the reply is invalid, and grounds it.
+/// The request field that carries the schema, as named in warnings.
+fn schema_field(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::OpenAi => "response_format json_schema",
+        ProviderKind::Anthropic => "a forced tool with input_schema",
+        ProviderKind::Gemini => "generationConfig.responseSchema",
+        ProviderKind::Ollama | ProviderKind::Local => "format",
+    }
+}
+
+/// Whether a 400-class message refuses the structured-output field rather than something else.
+fn refuses_schema(kind: ProviderKind, message: &str) -> bool {
+    let text = message.to_ascii_lowercase();
+    let words: &[&str] = match kind {
+        ProviderKind::OpenAi => &["json_schema", "response_format", "schema"],
+        ProviderKind::Anthropic => &["tool", "input_schema", "schema"],
+        ProviderKind::Gemini => &["responseschema", "response_schema", "schema"],
+        ProviderKind::Ollama | ProviderKind::Local => &["format", "schema"],
+    };
+    words.iter().any(|w| text.contains(w))
+}
+
+/// Why an attempt's persona was not kept.
+enum Problem {
+    Invalid(String),
+    Ungrounded(GroundingStats),
+}
+
+/// Asks for one persona, asks once more with the reason when the reply is invalid or keeps no
+/// grounded claim, and grounds it.
 async fn write_persona(
     llm: &Llm<'_>,
     system: &str,
@@ -215,72 +482,96 @@ async fn write_persona(
     segment: &Segment,
     position: (usize, usize),
     others: &[&[String]],
-) -> Result<Written, Error> {
+    progress: &dyn Progress,
+) -> Result<Written, Unwritten> {
     let (index, total) = position;
     let which = format!("persona {} of {total}", index + 1);
-    let excerpts = sample_evidence(corpus, segment, llm.settings.llm.evidence_token_budget);
+    let excerpts = llm.excerpts(corpus, segment);
     if excerpts.is_empty() {
-        return Err(Error::invalid(format!(
-            "{which}: its participants ({}) have no utterances to write from",
-            segment.participant_ids.join(", ")
-        )));
+        return Err(Unwritten {
+            error: Error::invalid(format!(
+                "{which}: its participants ({}) have no utterances to write from",
+                segment.participant_ids.join(", ")
+            )),
+            fatal: false,
+        });
     }
     let mut conversation = Conversation::new(
         system.to_string(),
         user_prompt(corpus, segment, &excerpts, position, others),
     );
-    let mut usage = TokenUsage::default();
-    let first = llm.complete(&conversation).await?;
-    usage.add(first.usage);
-    let (draft, reply) = match parse_persona(&first.text) {
-        Ok(draft) => (draft, first),
-        Err(reason) => {
-            let reason = with_truncation_hint(reason, &first, llm.settings.llm.max_output_tokens);
-            log::warn!(
-                "{} model {} wrote an invalid {which} ({reason}); asking once more",
-                llm.kind.name(),
-                llm.model
+    let threshold = llm.settings.llm.claim_support_threshold;
+    let mut problem = Problem::Invalid(String::new());
+    for attempt in 0..2 {
+        if attempt == 0 {
+            progress.step(
+                Step::Synthesising,
+                &format!("{which}: asking {}/{}", llm.kind.name(), llm.model),
             );
-            let shown = if first.text.trim().is_empty() {
-                "(empty reply)".to_string()
-            } else {
-                first.text.clone()
-            };
-            conversation.push_exchange(
-                shown,
-                format!("Your reply was not valid: {reason}. Reply with only the JSON object."),
-            );
-            let second = llm.complete(&conversation).await?;
-            usage.add(second.usage);
-            match parse_persona(&second.text) {
-                Ok(draft) => (draft, second),
-                Err(reason) => {
-                    let reason = with_truncation_hint(reason, &second, llm.settings.llm.max_output_tokens);
-                    return Err(llm.error(format!(
-                        "{} model {} wrote an invalid {which} twice: {reason}",
-                        llm.kind.name(),
-                        llm.model
-                    )));
-                }
-            }
         }
-    };
-    let grounded = ground(&draft, corpus, segment, &excerpts);
-    let kept = grounded.goals.len() + grounded.pain_points.len() + grounded.behaviours.len() + grounded.quotes.len();
-    if kept == 0 {
-        return Err(llm.error(format!(
-            "{} model {} wrote {which} with no goal, pain point, behaviour or quote supported by the \
-             evidence ({}); try another model",
+        let reply = llm.complete(&conversation).await?;
+        problem = match parse_persona(&reply.text) {
+            Err(reason) => Problem::Invalid(with_truncation_hint(reason, &reply, llm.settings.llm.max_output_tokens)),
+            Ok(draft) => {
+                let grounded = ground(&draft, corpus, segment, &excerpts, threshold);
+                if grounded.kept() > 0 {
+                    return Ok(Written {
+                        draft,
+                        grounded,
+                        reported_model: reply.model,
+                    });
+                }
+                Problem::Ungrounded(grounded.stats)
+            }
+        };
+        if attempt == 1 {
+            break;
+        }
+        let (short, reason) = match &problem {
+            Problem::Invalid(reason) if reply.truncated => ("reply cut off", reason.clone()),
+            Problem::Invalid(reason) => ("invalid reply", reason.clone()),
+            Problem::Ungrounded(stats) => (
+                "nothing grounded",
+                format!(
+                    "no goal, pain point, motivation, behaviour or quote is supported by the excerpts it cites \
+                     ({}); use the excerpts' own words and cite them",
+                    describe_removals(*stats)
+                ),
+            ),
+        };
+        log::warn!(
+            "{} model {} wrote an unusable {which} ({reason}); asking once more",
+            llm.kind.name(),
+            llm.model
+        );
+        progress.step(Step::Synthesising, &format!("{which}: retrying: {short}"));
+        let shown = if reply.text.trim().is_empty() {
+            "(empty reply)".to_string()
+        } else {
+            reply.text.clone()
+        };
+        conversation.push_exchange(
+            shown,
+            format!("Your reply was not valid: {reason}. Reply with only the JSON object."),
+        );
+    }
+    let message = match problem {
+        Problem::Invalid(reason) => format!(
+            "{} model {} wrote an invalid {which} twice: {reason}",
+            llm.kind.name(),
+            llm.model
+        ),
+        Problem::Ungrounded(stats) => format!(
+            "{} model {} wrote {which} twice with no goal, pain point, motivation, behaviour or quote supported \
+             by the evidence ({}); try another model",
             llm.kind.name(),
             llm.model,
-            describe_removals(grounded.stats)
-        )));
-    }
-    Ok(Written {
-        draft,
-        grounded,
-        reported_model: reply.model,
-        usage,
+            describe_removals(stats)
+        ),
+    };
+    Err(Unwritten {
+        error: llm.error(message),
+        fatal: false,
     })
 }
 
@@ -308,7 +599,10 @@ fn describe_removals(stats: GroundingStats) -> String {
             "claim without evidence",
             "claims without evidence"
         )
-    )
+    ) + &match stats.claims_unsupported {
+        0 => String::new(),
+        n => format!(" ({n} not supported by the excerpts they cite)"),
+    }
 }
 
 /// A name not yet used in the run: a repeated name gets a distinguishing initial ("Sam Lee B.").
@@ -344,7 +638,7 @@ fn assemble(
     model: &str,
     seed: u64,
     segments: &[Segment],
-    written: Vec<Written>,
+    written: Vec<Outcome>,
 ) -> GenerationOutput {
     let mut output = GenerationOutput {
         personas: Vec::with_capacity(written.len()),
@@ -361,9 +655,19 @@ fn assemble(
             draft,
             grounded,
             reported_model,
-            usage,
-        } = written;
-        output.usage.add(usage);
+        } = match written {
+            Outcome::Model(written) => written,
+            Outcome::Fallback(mut persona, reason) => {
+                persona.name = unique_name(&persona.name, &mut names);
+                output.warnings.push(format!(
+                    "persona {} of {total} ({}) was written by the local provider: {reason}",
+                    position + 1,
+                    persona.name
+                ));
+                output.personas.push(persona);
+                continue;
+            }
+        };
         output.grounding.add(grounded.stats);
         let name = unique_name(&draft.name, &mut names);
         let which = format!("persona {} of {total} ({name})", position + 1);
@@ -372,7 +676,11 @@ fn assemble(
                 .warnings
                 .push(format!("{which}: {}", describe_removals(grounded.stats)));
         }
-        if grounded.goals.is_empty() && grounded.pain_points.is_empty() && grounded.quotes.is_empty() {
+        if grounded.goals.is_empty()
+            && grounded.pain_points.is_empty()
+            && grounded.motivations.is_empty()
+            && grounded.quotes.is_empty()
+        {
             output.warnings.push(format!(
                 "{which} has no goals, pain points or quotes supported by the evidence, only behaviours"
             ));
@@ -383,7 +691,7 @@ fn assemble(
             demographics.entry(key).or_insert(value);
         }
         output.personas.push(Persona {
-            motivations: Vec::new(),
+            motivations: grounded.motivations,
             id: persona_id(kind.name(), model, seed, segment),
             name,
             title: draft.title,

@@ -48,6 +48,9 @@ pub(crate) struct Target<'a> {
     /// The context window a request needs (prompt, evidence, a retry turn and the answer), for
     /// providers that must be told (Ollama's `num_ctx`, which otherwise truncates at 2–4k).
     pub context_tokens: u32,
+    /// The persona reply schema, sent in the provider's structured-output form; `None` once the
+    /// server has refused that field.
+    pub schema: Option<&'a serde_json::Value>,
 }
 
 /// [`Target::context_tokens`] for these settings: the evidence budget, room for the instructions
