@@ -118,6 +118,11 @@ impl Step {
 /// Receives progress and is asked, between steps, whether to stop.
 pub trait Progress: Send + Sync {
     fn step(&self, step: Step, message: &str);
+    /// What a step is doing within itself ("persona 2 of 5: asking openai/…"): the CLI prints
+    /// it like a step; the server streams it as a `message` event.
+    fn detail(&self, step: Step, message: &str) {
+        self.step(step, message);
+    }
     fn cancelled(&self) -> bool {
         false
     }

@@ -59,6 +59,26 @@ pub fn append(tx: &Transaction<'_>, job: &Job, kind: EventKind, now: &str) -> Re
     Ok(())
 }
 
+/// Appends a `message` event for `job`: what the pipeline is doing now (for example "persona 2
+/// of 5: asking openai/…"), carried in the job view's `message` field.
+pub fn append_message(tx: &Transaction<'_>, job: &Job, message: &str, now: &str) -> Result<()> {
+    let mut data = serde_json::to_value(crate::api::generate::JobView::snapshot(job.clone()))?;
+    if let Some(object) = data.as_object_mut() {
+        object.insert("message".into(), serde_json::Value::String(message.to_string()));
+    }
+    tx.prepare_cached(
+        "INSERT INTO job_events (job_id, event, status, progress, data, created_at) VALUES (?1, 'message', ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        job.id,
+        job.status.as_str(),
+        i64::from(job.progress),
+        data.to_string(),
+        now
+    ])?;
+    Ok(())
+}
+
 /// A job's events after event `after` (0: from the start), oldest first, at most `limit`.
 pub fn list_after(conn: &Connection, job_id: &str, after: i64, limit: u32) -> Result<Vec<JobEvent>> {
     let mut stmt = conn.prepare_cached(

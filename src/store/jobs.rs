@@ -426,6 +426,17 @@ pub fn record_progress(tx: &Transaction<'_>, lease: &Lease, progress: u8, now: &
     Ok(true)
 }
 
+/// Records what a running job is doing as a `message` event, under its lease. `false` when
+/// the lease is no longer held.
+pub fn record_message(tx: &Transaction<'_>, lease: &Lease, message: &str, now: &str) -> Result<bool> {
+    let sql = format!("SELECT {RETURNING} FROM jobs WHERE id = ?1 AND lease_epoch = ?2 AND status = 'running'");
+    let Some(job) = query_job(tx, &sql, params![lease.job_id, lease.epoch])? else {
+        return Ok(false);
+    };
+    super::events::append_message(tx, &job, message, now)?;
+    Ok(true)
+}
+
 /// Which jobs a terminal transition may end.
 enum EndFrom<'a> {
     /// A running job under this lease.

@@ -348,11 +348,13 @@ impl JobRunner {
         let cancel = CancelFlag::default();
         let lost = Arc::new(AtomicBool::new(false));
         let (progress_tx, progress_rx) = watch::channel(job.progress);
+        let (detail_tx, detail_rx) = watch::channel(String::new());
         let progress = Arc::new(JobProgress {
             job_id: job.id.clone(),
             cancel: cancel.clone(),
             abandon: self.abandon.clone(),
             progress: progress_tx,
+            detail: detail_tx,
         });
         let keeper_stop = CancellationToken::new();
         let keeper = tokio::spawn(keep_lease(LeaseKeeper {
@@ -363,6 +365,7 @@ impl JobRunner {
             cancel: cancel.clone(),
             lost: lost.clone(),
             progress: progress_rx,
+            detail: detail_rx,
             stop: keeper_stop.clone(),
             notifier: self.notifier.clone(),
         }));
@@ -514,6 +517,9 @@ struct JobProgress {
     cancel: CancelFlag,
     abandon: CancellationToken,
     progress: watch::Sender<u8>,
+    /// The latest detail message; the lease keeper stores it as a `message` event. A watch
+    /// keeps only the newest, so a burst of messages never queues writes.
+    detail: watch::Sender<String>,
 }
 
 impl Progress for JobProgress {
@@ -527,6 +533,11 @@ impl Progress for JobProgress {
             }
             raise
         });
+    }
+
+    fn detail(&self, step: Step, message: &str) {
+        self.step(step, message);
+        self.detail.send_replace(message.to_string());
     }
 
     fn cancelled(&self) -> bool {
@@ -543,6 +554,7 @@ struct LeaseKeeper {
     cancel: CancelFlag,
     lost: Arc<AtomicBool>,
     progress: watch::Receiver<u8>,
+    detail: watch::Receiver<String>,
     stop: CancellationToken,
     notifier: JobNotifier,
 }
@@ -556,9 +568,21 @@ async fn keep_lease(mut keeper: LeaseKeeper) {
     let mut check_cancel = tokio::time::interval(keeper.poll);
     check_cancel.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut progress_open = true;
+    let mut detail_open = true;
     loop {
         tokio::select! {
-            _ = keeper.stop.cancelled() => return,
+            _ = keeper.stop.cancelled() => {
+                // The last detail ("5 of 5 personas written…") is kept even when the job ends
+                // before the loop got to it: the job is still running under the lease here.
+                if detail_open && keeper.detail.has_changed().unwrap_or(false) {
+                    let message = keeper.detail.borrow_and_update().clone();
+                    let lease = keeper.lease.clone();
+                    if let Err(e) = keeper.db.write_async(move |tx| job_store::record_message(tx, &lease, &message, &now())).await {
+                        log::warn!("job {}: recording a progress message failed: {e}", keeper.lease.job_id);
+                    }
+                }
+                return;
+            }
             _ = renew.tick() => {
                 let (lease, expires) = (keeper.lease.clone(), lease_deadline(keeper.duration));
                 match keeper.db.write_async(move |tx| job_store::renew_lease(tx, &lease, &expires, &now())).await {
@@ -592,6 +616,23 @@ async fn keep_lease(mut keeper: LeaseKeeper) {
                         return;
                     }
                     Err(e) => log::warn!("job {}: recording progress failed: {e}", keeper.lease.job_id),
+                }
+            }
+            changed = keeper.detail.changed(), if detail_open => {
+                if changed.is_err() {
+                    detail_open = false;
+                    continue;
+                }
+                let message = keeper.detail.borrow_and_update().clone();
+                let lease = keeper.lease.clone();
+                match keeper.db.write_async(move |tx| job_store::record_message(tx, &lease, &message, &now())).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        keeper.lost.store(true, Ordering::SeqCst);
+                        keeper.cancel.cancel();
+                        return;
+                    }
+                    Err(e) => log::warn!("job {}: recording a progress message failed: {e}", keeper.lease.job_id),
                 }
             }
         }
@@ -783,6 +824,7 @@ mod tests {
             cancel: CancelFlag::default(),
             abandon: CancellationToken::new(),
             progress: tx,
+            detail: watch::channel(String::new()).0,
         };
         sink.step(Step::Synthesising, "");
         sink.step(Step::Segmenting, "");
@@ -795,6 +837,7 @@ mod tests {
             cancel: CancelFlag::default(),
             abandon: CancellationToken::new(),
             progress: watch::channel(0u8).0,
+            detail: watch::channel(String::new()).0,
         };
         abandoned.abandon.cancel();
         assert!(abandoned.cancelled(), "jobs abandoned at shutdown are asked to stop");

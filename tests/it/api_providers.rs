@@ -121,6 +121,54 @@ async fn a_job_per_provider_writes_grounded_personas_and_records_usage() {
 }
 
 #[tokio::test]
+async fn the_event_stream_says_what_the_model_is_doing_persona_by_persona() {
+    let mock = MockLlm::start().await;
+    mock.always(Reply::text(grounded_persona));
+    let app = app_for(&mock).await;
+    write_planted_csv(&app.data_dir.join("interviews.csv"), 2, 6);
+    let id = app
+        .create_job(
+            json!({"data": "interviews.csv", "count": 2, "seed": 3, "provider": "openai", "model": "mock-model"}),
+        )
+        .await;
+    assert_eq!(app.wait_until_ended(&id).await["status"], "completed");
+
+    // The job has ended, so its stream replays every stored event and closes.
+    let stream = app
+        .get(&format!("/api/v1/generate/{id}/events"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let messages: Vec<Value> = stream
+        .split("\n\n")
+        .filter(|frame| frame.lines().any(|l| l == "event: message"))
+        .map(|frame| {
+            let data = frame.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+            serde_json::from_str(data).unwrap()
+        })
+        .collect();
+    assert!(!messages.is_empty(), "{stream}");
+    for message in &messages {
+        assert_eq!(
+            message["job_id"],
+            id.as_str(),
+            "a message event carries the job view: {message}"
+        );
+        assert_eq!(message["status"], "running");
+    }
+    let last = messages.last().unwrap()["message"].as_str().unwrap();
+    assert!(
+        last.starts_with("2 of 2 personas written with openai/mock-model (") && last.ends_with(" tokens so far)"),
+        "{last}"
+    );
+    let terminal = stream
+        .rfind("event: completed")
+        .expect("the stream ends with the terminal event");
+    assert!(stream.rfind("event: message").unwrap() < terminal);
+}
+
+#[tokio::test]
 async fn provider_failures_end_the_job_with_a_clear_error() {
     let mock = MockLlm::start().await;
     let app = app_for(&mock).await;

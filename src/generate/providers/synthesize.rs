@@ -186,7 +186,7 @@ pub async fn synthesize_run(
                     Err(unwritten) if !unwritten.fatal && fallback == FallbackMode::Local => {
                         let reason = unwritten.error.to_string();
                         log::warn!("persona {} of {total}: falling back to the local provider: {reason}", position + 1);
-                        progress.step(
+                        progress.detail(
                             Step::Synthesising,
                             &format!("persona {} of {total}: written by the local provider instead ({reason})", position + 1),
                         );
@@ -198,7 +198,7 @@ pub async fn synthesize_run(
                 written[position] = Some(outcome);
                 done += 1;
                 let usage = llm.usage();
-                progress.step(
+                progress.detail(
                     Step::Synthesising,
                     &format!(
                         "{done} of {total} personas written with {}/{model} ({} tokens so far)",
@@ -504,7 +504,7 @@ async fn write_persona(
     let mut problem = Problem::Invalid(String::new());
     for attempt in 0..2 {
         if attempt == 0 {
-            progress.step(
+            progress.detail(
                 Step::Synthesising,
                 &format!("{which}: asking {}/{}", llm.kind.name(), llm.model),
             );
@@ -544,7 +544,7 @@ async fn write_persona(
             llm.kind.name(),
             llm.model
         );
-        progress.step(Step::Synthesising, &format!("{which}: retrying: {short}"));
+        progress.detail(Step::Synthesising, &format!("{which}: retrying: {short}"));
         let shown = if reply.text.trim().is_empty() {
             "(empty reply)".to_string()
         } else {
