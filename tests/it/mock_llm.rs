@@ -130,6 +130,8 @@ struct State {
     recorded: Mutex<Vec<Recorded>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// The context window the mock reports as llama.cpp (`/props`) and Ollama (`/api/show`) do.
+    reported_context: Mutex<Option<u32>>,
 }
 
 pub struct MockLlm {
@@ -155,6 +157,7 @@ impl MockLlm {
             recorded: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            reported_context: Mutex::new(None),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -201,6 +204,11 @@ impl MockLlm {
         self.state.recorded.lock().unwrap().clone()
     }
 
+    /// Reports a context window of `tokens`, as a llama.cpp or Ollama server does.
+    pub fn report_context(&self, tokens: u32) {
+        *self.state.reported_context.lock().unwrap() = Some(tokens);
+    }
+
     /// The most requests that were being answered at the same moment.
     pub fn max_in_flight(&self) -> usize {
         self.state.max_in_flight.load(Ordering::SeqCst)
@@ -226,6 +234,13 @@ impl Drop for InFlight<'_> {
 
 async fn handle(request: HttpRequest, body: web::Bytes, state: web::Data<State>) -> HttpResponse {
     let path = request.path().to_string();
+    if let Some(tokens) = *state.reported_context.lock().unwrap() {
+        match path.as_str() {
+            "/props" => return HttpResponse::Ok().json(json!({"default_generation_settings": {"n_ctx": tokens}})),
+            "/api/show" => return HttpResponse::Ok().json(json!({"model_info": {"llama.context_length": tokens}})),
+            _ => {}
+        }
+    }
     let api = match path.as_str() {
         "/v1/chat/completions" => Api::OpenAi,
         "/v1/messages" => Api::Anthropic,

@@ -1192,6 +1192,54 @@ async fn a_chat_path_that_is_missing_names_the_base_url_to_check() {
 }
 
 #[tokio::test]
+async fn a_local_servers_reported_context_is_used_when_none_is_configured() {
+    let mock = MockLlm::start().await;
+    mock.report_context(2048);
+    let mut settings = mock.settings();
+    assert_eq!(settings.llm.context_tokens, 0, "not configured");
+    settings.llm.max_output_tokens = 400;
+    let long = "word ".repeat(400);
+    let mut corpus = corpus();
+    corpus.utterances[0].text = format!("I spend every Friday afternoon chasing unpaid invoices {long}");
+    let segments = two_segments(&corpus);
+    for provider in ["ollama", "openai"] {
+        let before = mock.requests().len();
+        synthesize(
+            &settings,
+            &generation(provider, None),
+            &corpus,
+            &segments,
+            &Recorder::default(),
+        )
+        .await
+        .unwrap();
+        let request = &mock.requests()[before].body;
+        if provider == "ollama" {
+            assert_eq!(
+                request["options"]["num_ctx"], 2048,
+                "never more than the server reports"
+            );
+        }
+        let prompt = request["messages"][1]["content"].as_str().unwrap();
+        let first = prompt
+            .split("\n</excerpt>")
+            .next()
+            .unwrap()
+            .rsplit_once(">\n")
+            .unwrap()
+            .1;
+        assert!(
+            first.starts_with("I spend every Friday afternoon"),
+            "{provider}: {first}"
+        );
+        assert!(
+            first.chars().count() <= 300,
+            "{provider}: the long excerpt was cut: {first}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_small_context_gets_fewer_shorter_excerpts() {
     let mock = MockLlm::start().await;
     let mut settings = mock.settings();

@@ -2,6 +2,7 @@
 //! (OpenAI-compatible, Anthropic, Gemini, Ollama).
 
 mod anthropic;
+mod context;
 mod gemini;
 mod grounding;
 mod http;

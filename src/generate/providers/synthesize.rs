@@ -144,7 +144,8 @@ pub async fn synthesize_run(
     if progress.cancelled() {
         return Err(early(Error::Cancelled));
     }
-    let llm = Llm::new(kind, settings, &model).map_err(early)?;
+    let mut llm = Llm::new(kind, settings, &model).map_err(early)?;
+    llm.learn_context().await;
     let total = segments.len();
     let system = system_prompt();
     let llm = &llm;
@@ -290,6 +291,8 @@ struct Llm<'a> {
     warnings: Mutex<Vec<String>>,
     /// One request at a time once the server has shown it is busy.
     pacing: http::Pacing,
+    /// `llm.context_tokens`, or the context the server reports when that is not set (0: unknown).
+    context_tokens: u32,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -310,7 +313,34 @@ impl<'a> Llm<'a> {
             usage: Mutex::new(TokenUsage::default()),
             warnings: Mutex::new(Vec::new()),
             pacing: http::Pacing::default(),
+            context_tokens: settings.llm.context_tokens,
         })
+    }
+
+    /// Asks a local server for its context window when `llm.context_tokens` is not set.
+    async fn learn_context(&mut self) {
+        if self.context_tokens != 0 {
+            return;
+        }
+        let Some(provider) = self.kind.settings(self.settings) else {
+            return;
+        };
+        let reported = super::context::reported_context(
+            &self.client,
+            self.kind,
+            &provider.base_url,
+            &self.model,
+            provider.api_key.as_ref(),
+        )
+        .await;
+        if let Some(tokens) = reported {
+            log::info!(
+                "{} reports a context of {tokens} tokens for {}; the prompt is fitted to it",
+                self.kind.name(),
+                self.model
+            );
+            self.context_tokens = tokens;
+        }
     }
 
     fn usage(&self) -> TokenUsage {
@@ -325,10 +355,10 @@ impl<'a> Llm<'a> {
     /// `llm.context_tokens` leaves no room for it beside the instructions and the reply.
     fn evidence_budget(&self) -> usize {
         let llm = &self.settings.llm;
-        if llm.context_tokens == 0 {
+        if self.context_tokens == 0 {
             return llm.evidence_token_budget;
         }
-        let room = llm
+        let room = self
             .context_tokens
             .saturating_sub(llm.max_output_tokens)
             .saturating_sub(PROMPT_OVERHEAD_TOKENS)
@@ -339,7 +369,7 @@ impl<'a> Llm<'a> {
     /// Excerpts cut shorter when the context is small, so that more voices fit.
     fn excerpts(&self, corpus: &Corpus, segment: &Segment) -> Vec<Excerpt> {
         let mut excerpts = sample_evidence(corpus, segment, self.evidence_budget());
-        let context = self.settings.llm.context_tokens;
+        let context = self.context_tokens;
         if context > 0 && context <= SMALL_CONTEXT_TOKENS {
             for excerpt in &mut excerpts {
                 excerpt.text = cut_at_word(&excerpt.text, SMALL_CONTEXT_EXCERPT_CHARS).to_string();
@@ -358,7 +388,7 @@ impl<'a> Llm<'a> {
             api_key: provider.api_key.as_ref(),
             temperature: self.settings.llm.temperature,
             max_output_tokens: self.settings.llm.max_output_tokens,
-            context_tokens: match self.settings.llm.context_tokens {
+            context_tokens: match self.context_tokens {
                 0 => needed,
                 known => needed.min(known),
             },
