@@ -197,6 +197,13 @@ impl NewWebhook {
 
 /// An absolute http(s) URL with a host; the address policy is checked separately.
 fn check_url_shape(raw: &str) -> std::result::Result<(), String> {
+    if raw.len() > crate::net::MAX_URL_BYTES {
+        return Err(format!(
+            "must be at most {} bytes long (got {})",
+            crate::net::MAX_URL_BYTES,
+            raw.len()
+        ));
+    }
     let parsed = reqwest::Url::parse(raw).map_err(|e| format!("must be an absolute http(s) URL ({e})"))?;
     if parsed.scheme() != "http" && parsed.scheme() != "https" {
         return Err(format!(
@@ -244,6 +251,19 @@ fn webhook_not_found(id: &str) -> Error {
         resource: "webhook",
         id: id.to_string(),
     }
+}
+
+/// Registers a webhook unless `max_webhooks` are registered already (409: each registration
+/// multiplies the deliveries every job event queues).
+pub fn create_webhook_capped(tx: &Transaction<'_>, new: &NewWebhook, now: &str, max_webhooks: u32) -> Result<Webhook> {
+    let registered: i64 = tx.query_row("SELECT COUNT(*) FROM webhooks", [], |r| r.get(0))?;
+    if registered >= i64::from(max_webhooks) {
+        return Err(Error::Conflict(format!(
+            "{registered} webhooks are registered, the limit is {max_webhooks} (webhooks.max_webhooks); \
+             delete one first"
+        )));
+    }
+    create_webhook(tx, new, now)
 }
 
 pub fn create_webhook(tx: &Transaction<'_>, new: &NewWebhook, now: &str) -> Result<Webhook> {
