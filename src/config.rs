@@ -66,7 +66,7 @@ pub struct ServerSettings {
     pub shutdown_grace_seconds: u64,
     /// Seconds between keep-alive comments on open event streams.
     pub sse_keepalive_seconds: u64,
-    /// Seconds a client gets to send a whole request (head and body); slower ones get 408.
+    /// Seconds a client gets to send a request body; slower ones get 408 (the head has 5 s).
     pub request_timeout_seconds: u64,
     /// Largest rendered conversation script (`POST /api/v1/scripts`), in bytes.
     pub max_script_bytes: usize,

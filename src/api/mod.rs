@@ -155,7 +155,6 @@ impl Application {
                 .workers(settings.server.workers.max(1))
                 .disable_signals()
                 .shutdown_timeout(settings.server.shutdown_grace_seconds)
-                .client_request_timeout(std::time::Duration::from_secs(settings.server.request_timeout_seconds))
                 .listen(listener)?
                 .run()
         };

@@ -208,25 +208,33 @@ impl Db {
     /// fault and recorded in the storage health; the next successful write clears it.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         self.check_file_identity()?;
-        let result = self.write_transaction(f);
-        match &result {
-            Ok(_) => self.health.clear(),
+        match self.write_transaction(f) {
+            Ok((value, changed)) => {
+                // A transaction that changed no row can commit on a full disk: only one that
+                // wrote something shows the storage works again.
+                if changed {
+                    self.health.clear();
+                }
+                Ok(value)
+            }
             Err(e) => {
-                if let Some(fault) = StorageFault::of_error(e) {
+                if let Some(fault) = StorageFault::of_error(&e) {
                     self.health.record(fault);
                 }
+                Err(e)
             }
         }
-        result
     }
 
-    fn write_transaction<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    /// The closure's value and whether the transaction changed any row.
+    fn write_transaction<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<(T, bool)> {
         let mut conn = self.write.get()?;
+        let before = conn.total_changes();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
         COMMITS.send_modify(|n| *n = n.wrapping_add(1));
-        Ok(value)
+        Ok((value, conn.total_changes() > before))
     }
 
     /// Runs `f` on a read-only pooled connection.
@@ -258,8 +266,8 @@ impl Db {
     /// Whether the database answers a query, its file is still the one opened, and writes work.
     /// A file deleted while the server runs still answers on open connections, but everything
     /// written from then on is lost, so that counts as unhealthy too. After a failed write the
-    /// storage is probed with a write that changes nothing, so that the fault clears once the
-    /// disk has room (or is writable) again even while no client writes.
+    /// storage is probed with a real write, so that the fault clears once the disk has room (or
+    /// is writable) again even while no client writes.
     pub fn ping(&self) -> Result<()> {
         self.read(|conn| {
             conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?;
@@ -273,10 +281,16 @@ impl Db {
         }
         self.check_file_identity()?;
         if self.health.fault().is_some() {
-            // Rewriting user_version dirties the header page, so the commit needs the disk.
+            // A real write of a typical size (one 64 KiB row, replaced each time): a tiny one can
+            // fit in the last free pages while ordinary writes still fail. The table lives
+            // outside the migrations: it holds nothing and is created on the first fault.
             let _ = self.write(|tx| {
-                let version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-                tx.execute_batch(&format!("PRAGMA user_version = {version}"))?;
+                tx.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS storage_probe (
+                         id INTEGER PRIMARY KEY CHECK (id = 1), written_at TEXT NOT NULL, filler BLOB NOT NULL);
+                     INSERT OR REPLACE INTO storage_probe (id, written_at, filler)
+                         VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), zeroblob(65536));",
+                )?;
                 Ok(())
             });
         }

@@ -90,6 +90,9 @@ impl Trigger {
     }
 }
 
+/// Longest webhook secret, in bytes (an HMAC key longer than its block is hashed anyway).
+pub const MAX_SECRET_BYTES: usize = 256;
+
 /// A validated registration (`POST /api/v1/webhooks`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewWebhook {
@@ -167,6 +170,10 @@ impl NewWebhook {
                     "secret",
                     "must not be empty (leave it out for unsigned deliveries)".into(),
                 );
+                None
+            }
+            Some(s) if s.len() > MAX_SECRET_BYTES => {
+                problem("secret", format!("must be at most {MAX_SECRET_BYTES} bytes"));
                 None
             }
             other => other.map(Secret::new),

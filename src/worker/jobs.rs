@@ -451,6 +451,9 @@ impl JobRunner {
                 job.id
             ),
         }
+        // A run allocates hundreds of megabytes on a blocking-pool thread; give what it freed
+        // back to the system (off the async executor: trimming walks the heap).
+        let _ = tokio::task::spawn_blocking(super::release_freed_memory).await;
     }
 
     async fn record_failure(&self, lease: &Lease, message: &str) -> Result<Option<Job>> {

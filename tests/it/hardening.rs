@@ -82,6 +82,11 @@ async fn oversized_stored_fields_are_refused_with_422_naming_the_field() {
             json!({"url": format!("https://example.com/{}", "u".repeat(3000))}),
             "url",
         ),
+        (
+            "/api/v1/webhooks",
+            json!({"url": "https://example.com/hook", "secret": "s".repeat(5000)}),
+            "secret",
+        ),
     ];
     for (path, body, field) in cases {
         let response = app.post_json(path, &body).await;
