@@ -66,6 +66,10 @@ pub struct ServerSettings {
     pub shutdown_grace_seconds: u64,
     /// Seconds between keep-alive comments on open event streams.
     pub sse_keepalive_seconds: u64,
+    /// Seconds a client gets to send a request body; slower ones get 408 (the head has 5 s).
+    pub request_timeout_seconds: u64,
+    /// Largest rendered conversation script (`POST /api/v1/scripts`), in bytes.
+    pub max_script_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,6 +137,8 @@ pub struct WebhookSettings {
     pub default_secret: Option<Secret>,
     /// Deliveries in flight at once.
     pub concurrency: usize,
+    /// Registered webhooks allowed at once; each job event queues one delivery per subscriber.
+    pub max_webhooks: u32,
 }
 
 /// Fetching `http(s)://` data sources.
@@ -208,6 +214,8 @@ impl Default for ServerSettings {
             max_body_bytes: 1024 * 1024,
             shutdown_grace_seconds: 30,
             sse_keepalive_seconds: 15,
+            request_timeout_seconds: 30,
+            max_script_bytes: 1024 * 1024,
         }
     }
 }
@@ -271,6 +279,7 @@ impl Default for WebhookSettings {
             allow_private_targets: false,
             default_secret: None,
             concurrency: 16,
+            max_webhooks: 100,
         }
     }
 }
@@ -450,6 +459,12 @@ impl Settings {
             s.server.sse_keepalive_seconds
         );
         set!(
+            "PERSONA_SERVER_REQUEST_TIMEOUT_SECONDS",
+            parse,
+            s.server.request_timeout_seconds
+        );
+        set!("PERSONA_SERVER_MAX_SCRIPT_BYTES", parse, s.server.max_script_bytes);
+        set!(
             "PERSONA_DATABASE_PATH",
             |_, v: String| Ok::<_, ConfigError>(PathBuf::from(v)),
             s.database.path
@@ -512,6 +527,7 @@ impl Settings {
             s.webhooks.default_secret = Some(Secret::new(v));
         }
         set!("PERSONA_WEBHOOKS_CONCURRENCY", parse, s.webhooks.concurrency);
+        set!("PERSONA_WEBHOOKS_MAX_WEBHOOKS", parse, s.webhooks.max_webhooks);
         set!("PERSONA_FETCH_MAX_BYTES", parse, s.fetch.max_bytes);
         set!("PERSONA_FETCH_TIMEOUT_SECONDS", parse, s.fetch.timeout_seconds);
         set!(
@@ -598,6 +614,12 @@ impl Settings {
         }
         if self.webhooks.timeout_seconds == 0 {
             return invalid("webhooks.timeout_seconds", "must be at least 1");
+        }
+        if self.server.request_timeout_seconds == 0 {
+            return invalid("server.request_timeout_seconds", "must be at least 1");
+        }
+        if self.server.max_script_bytes == 0 {
+            return invalid("server.max_script_bytes", "must be at least 1");
         }
         if self.webhooks.concurrency == 0 {
             return invalid("webhooks.concurrency", "must be at least 1");

@@ -76,6 +76,12 @@ impl Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
+        // Disk full, read-only, I/O and corruption are the storage's faults, not bugs: 503
+        // naming the fault (see store::health).
+        if let Some(fault) = crate::store::health::StorageFault::of_sqlite(&e) {
+            log::warn!("database: {e}");
+            return fault.error();
+        }
         Error::Internal(format!("database: {e}"))
     }
 }

@@ -120,8 +120,14 @@ impl Drop for FolderGuard {
     }
 }
 
-/// Streams an upload to `path`, hashing it; 413 once it exceeds `limit` bytes.
-async fn write_stream<S, E>(mut stream: S, path: &Path, limit: u64) -> std::result::Result<(u64, String), ApiError>
+/// Streams an upload to `path`, hashing it; 413 once `already` (bytes of the request read
+/// before) plus the stream exceed `limit` bytes.
+async fn write_stream<S, E>(
+    mut stream: S,
+    path: &Path,
+    limit: u64,
+    already: u64,
+) -> std::result::Result<(u64, String), ApiError>
 where
     S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -132,14 +138,10 @@ where
     let mut hasher = Sha256::new();
     let mut written: u64 = 0;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::invalid_input(format!("the upload could not be read: {e}")))?;
+        let chunk = chunk.map_err(upload_read_error)?;
         written += chunk.len() as u64;
-        if written > limit {
-            return Err(ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("the upload is larger than the limit of {limit} bytes (storage.max_upload_bytes)"),
-            )
-            .with_details(serde_json::json!({"limit": limit})));
+        if already + written > limit {
+            return Err(upload_too_large(limit));
         }
         hasher.update(&chunk);
         file.write_all(&chunk)
@@ -150,6 +152,22 @@ where
         .await
         .map_err(|e| ApiError::from(Error::Internal(format!("writing {}: {e}", path.display()))))?;
     Ok((written, hex::encode(hasher.finalize())))
+}
+
+fn upload_too_large(limit: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("the upload is larger than the limit of {limit} bytes (storage.max_upload_bytes)"),
+    )
+    .with_details(serde_json::json!({"limit": limit}))
+}
+
+/// 408 when the body deadline passed, else 400.
+fn upload_read_error(e: impl std::fmt::Display) -> ApiError {
+    if crate::api::limits::is_body_timeout(&e) {
+        return crate::api::error::payload_error(e);
+    }
+    ApiError::invalid_input(format!("the upload could not be read: {e}"))
 }
 
 /// Where an upload comes from.
@@ -182,14 +200,20 @@ pub async fn upload(state: &AppState, body: UploadBody) -> std::result::Result<D
             let name = filename
                 .ok_or_else(|| bad_field("filename", "is required for a raw upload (?filename=interviews.csv)"))?;
             let (filename, format) = sanitise_filename(&name)?;
-            let (bytes, sha256) = write_stream(payload, &folder.join(&filename), limit).await?;
+            let (bytes, sha256) = write_stream(payload, &folder.join(&filename), limit, 0).await?;
             (filename, format, bytes, sha256)
         }
         UploadBody::Multipart(mut parts) => {
             let mut stored = None;
+            // Every part counts against the limit, not only the file.
+            let mut consumed: u64 = 0;
             while let Some(part) = parts.next().await {
-                let mut part =
-                    part.map_err(|e| ApiError::invalid_input(format!("the multipart body could not be read: {e}")))?;
+                let mut part = part.map_err(|e| {
+                    if crate::api::limits::is_body_timeout(&e) {
+                        return crate::api::error::payload_error(e);
+                    }
+                    ApiError::invalid_input(format!("the multipart body could not be read: {e}"))
+                })?;
                 let name = part
                     .content_disposition()
                     .and_then(|d| d.get_filename())
@@ -197,12 +221,20 @@ pub async fn upload(state: &AppState, body: UploadBody) -> std::result::Result<D
                 match (name, &stored) {
                     (Some(name), None) => {
                         let (filename, format) = sanitise_filename(&name)?;
-                        let (bytes, sha256) = write_stream(&mut part, &folder.join(&filename), limit).await?;
+                        let (bytes, sha256) = write_stream(&mut part, &folder.join(&filename), limit, consumed).await?;
+                        consumed += bytes;
                         stored = Some((filename, format, bytes, sha256));
                     }
                     (Some(_), Some(_)) => return Err(bad_field("file", "upload one file per request")),
-                    // Other form fields are read and ignored.
-                    (None, _) => while part.next().await.is_some() {},
+                    // Other form fields are read (counted) and ignored.
+                    (None, _) => {
+                        while let Some(chunk) = part.next().await {
+                            consumed += chunk.map_err(upload_read_error)?.len() as u64;
+                            if consumed > limit {
+                                return Err(upload_too_large(limit));
+                            }
+                        }
+                    }
                 }
             }
             stored.ok_or_else(|| bad_field("file", "a form field with a file is required"))?

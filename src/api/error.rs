@@ -29,6 +29,8 @@ pub enum ErrorCode {
     Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,
+    /// 408: the request body did not arrive within `server.request_timeout_seconds`.
+    RequestTimeout,
     ValidationError,
     /// 422: a conversation script would leak participants' words or identifiers
     /// (`details`: `leakage_score`, `threshold`, `leakages`).
@@ -48,6 +50,7 @@ impl ErrorCode {
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::ValidationError | ErrorCode::PrivacyAuditFailed => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -61,6 +64,7 @@ impl ErrorCode {
             401 => ErrorCode::Unauthorised,
             404 => ErrorCode::NotFound,
             405 => ErrorCode::MethodNotAllowed,
+            408 => ErrorCode::RequestTimeout,
             409 => ErrorCode::Conflict,
             413 => ErrorCode::PayloadTooLarge,
             415 => ErrorCode::UnsupportedMediaType,
@@ -238,6 +242,13 @@ impl From<Error> for ApiError {
             }
             Error::Conflict(message) => ApiError::conflict(message),
             Error::PayloadTooLarge(message) => ApiError::new(ErrorCode::PayloadTooLarge, message),
+            // A storage fault's message is fixed text naming the fault (no paths): clients learn
+            // which one it is.
+            Error::Unavailable(message)
+                if crate::store::health::StorageFault::of_error(&Error::Unavailable(message.clone())).is_some() =>
+            {
+                ApiError::unavailable(message).with_details(serde_json::json!({ "storage_fault": true }))
+            }
             Error::Unavailable(message) => {
                 log::warn!("service unavailable: {message}");
                 ApiError::unavailable("the service is temporarily unavailable; try again shortly")
@@ -314,8 +325,16 @@ fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
         ),
         E::Deserialize(e) => ApiError::invalid_input(format!("request body is not valid JSON: {e}"))
             .with_details(serde_json::json!({ "line": e.line(), "column": e.column() })),
-        other => ApiError::invalid_input(format!("cannot read the request body: {other}")),
+        other => payload_error(other),
     }
+}
+
+/// A request body that could not be read: 408 when the body deadline passed, else 400.
+pub fn payload_error(error: impl fmt::Display) -> ApiError {
+    if crate::api::limits::is_body_timeout(&error) {
+        return ApiError::new(ErrorCode::RequestTimeout, error.to_string());
+    }
+    ApiError::invalid_input(format!("cannot read the request body: {error}"))
 }
 
 /// Query strings that do not parse.

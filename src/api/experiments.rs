@@ -18,6 +18,10 @@ use utoipa::ToSchema;
 
 /// Longest experiment name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
+/// Longest experiment description, in bytes.
+pub const MAX_DESCRIPTION_BYTES: usize = 10_000;
+/// Most `data_sources` of one experiment.
+pub const MAX_DATA_SOURCES: usize = 100;
 
 /// The body of `POST /api/v1/experiments` (documentation schema; checked by hand so that every
 /// bad field is named).
@@ -210,6 +214,13 @@ pub fn parse_new_experiment(body: &Value, settings: &Settings, data_dir: &DataDi
     };
     let description = match present("description") {
         None => None,
+        Some(Value::String(s)) if s.len() > MAX_DESCRIPTION_BYTES => {
+            fields.push(FieldError::new(
+                "description",
+                format!("must be at most {MAX_DESCRIPTION_BYTES} bytes"),
+            ));
+            None
+        }
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
             fields.push(FieldError::new("description", "must be a string"));
@@ -218,10 +229,21 @@ pub fn parse_new_experiment(body: &Value, settings: &Settings, data_dir: &DataDi
     };
     let data_sources = match present("data_sources") {
         None => Vec::new(),
+        Some(Value::Array(items)) if items.len() > MAX_DATA_SOURCES => {
+            fields.push(FieldError::new(
+                "data_sources",
+                format!("must list at most {MAX_DATA_SOURCES} sources"),
+            ));
+            Vec::new()
+        }
         Some(Value::Array(items)) => {
             let mut sources = Vec::new();
             for (i, item) in items.iter().enumerate() {
                 match item.as_str().map(str::trim) {
+                    Some(s) if s.len() > crate::api::generate::MAX_DATA_FIELD_BYTES => fields.push(FieldError::new(
+                        format!("data_sources[{i}]"),
+                        format!("must be at most {} bytes", crate::api::generate::MAX_DATA_FIELD_BYTES),
+                    )),
                     Some(s) if !s.is_empty() => sources.push(s.to_string()),
                     _ => fields.push(FieldError::new(
                         format!("data_sources[{i}]"),
@@ -238,6 +260,16 @@ pub fn parse_new_experiment(body: &Value, settings: &Settings, data_dir: &DataDi
     };
     let config = match present("config") {
         None => Map::new(),
+        Some(Value::Object(map)) if crate::api::generate::json_len(map) > crate::api::generate::MAX_CONFIG_BYTES => {
+            fields.push(FieldError::new(
+                "config",
+                format!(
+                    "must be at most {} bytes of JSON",
+                    crate::api::generate::MAX_CONFIG_BYTES
+                ),
+            ));
+            Map::new()
+        }
         Some(Value::Object(map)) => map.clone(),
         Some(_) => {
             fields.push(FieldError::new("config", "must be an object"));

@@ -81,6 +81,14 @@ pub struct GenerateRequest {
     pub experiment: ExperimentChoice,
 }
 
+/// Longest `provider`, `model`, `experiment` and `experiment_id` value, in bytes. Stored fields
+/// are repeated in every list response, so each one has a bound.
+pub const MAX_SHORT_FIELD_BYTES: usize = 256;
+/// Longest `data` value (a path or URL), in bytes.
+pub const MAX_DATA_FIELD_BYTES: usize = 4096;
+/// Largest `config` object, in bytes of compact JSON.
+pub const MAX_CONFIG_BYTES: usize = 16 * 1024;
+
 /// Checks the body's fields (422 naming every bad one). `null` counts as absent.
 pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<GenerateRequest> {
     let Some(object) = body.as_object() else {
@@ -94,6 +102,10 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
     let present = |key: &str| object.get(key).filter(|v| !v.is_null());
     let optional_string = |key: &str, bad: &mut dyn FnMut(&str, &str)| match present(key) {
         None => None,
+        Some(Value::String(s)) if s.trim().len() > MAX_SHORT_FIELD_BYTES && key != "webhook_url" => {
+            bad(key, &format!("must be at most {MAX_SHORT_FIELD_BYTES} bytes"));
+            None
+        }
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Some(Value::String(_)) => {
             bad(key, "must not be empty");
@@ -112,6 +124,10 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
         }
         Some(Value::String(s)) if s.trim().is_empty() => {
             bad("data", "must not be empty");
+            None
+        }
+        Some(Value::String(s)) if s.trim().len() > MAX_DATA_FIELD_BYTES => {
+            bad("data", &format!("must be at most {MAX_DATA_FIELD_BYTES} bytes"));
             None
         }
         Some(Value::String(s)) => Some(s.trim().to_string()),
@@ -138,6 +154,10 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
     let model = optional_string("model", &mut bad);
     let config = match present("config") {
         None => Map::new(),
+        Some(Value::Object(map)) if json_len(map) > MAX_CONFIG_BYTES => {
+            bad("config", &format!("must be at most {MAX_CONFIG_BYTES} bytes of JSON"));
+            Map::new()
+        }
         Some(Value::Object(map)) => map.clone(),
         Some(_) => {
             bad("config", "must be an object");
@@ -194,6 +214,23 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
         seed,
         experiment,
     })
+}
+
+/// Length of a value's compact JSON, counted without building the string.
+pub fn json_len(value: &impl Serialize) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 /// A JSON number with an integral value (JSON Schema counts `3.0` as an integer).

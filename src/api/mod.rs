@@ -1,7 +1,7 @@
 //! The HTTP API (actix-web) and the [`Application`] that runs it together with the worker.
 //!
-//! Request path, outermost first: request logging → CORS (answers preflights) → rate limit →
-//! authentication → the envelope guard for library error responses → routes (or the 404/405
+//! Request path, outermost first: request logging → HEAD as GET → CORS (answers preflights) → rate limit →
+//! authentication → the envelope guard for library error responses → the body deadline → routes (or the 404/405
 //! default service). Handlers are thin: they check the request, call one library function on the
 //! blocking pool (all SQLite work runs there) and answer JSON.
 
@@ -12,6 +12,7 @@ pub mod docs;
 pub mod error;
 pub mod experiments;
 pub mod generate;
+pub mod limits;
 pub mod openapi;
 pub mod query;
 pub mod rate_limit;
@@ -75,10 +76,12 @@ pub fn create_app(
     app.configure(|cfg| docs::configure(cfg, spec))
         .configure(routes::health::configure_aliases)
         .default_service(web::to(error::not_found_or_method_not_allowed))
+        .wrap(from_fn(limits::body_deadline))
         .wrap(from_fn(error::envelope_errors))
         .wrap(from_fn(auth::require_token))
         .wrap(from_fn(rate_limit::limit_requests))
         .wrap(from_fn(cors::cors))
+        .wrap(from_fn(limits::head_as_get))
         .wrap(Logger::default())
 }
 
@@ -104,6 +107,8 @@ impl Application {
     /// runtime; nothing runs until [`Application::run_until_stopped`].
     pub fn build_with_executor(settings: Settings, executor: Arc<dyn JobExecutor>) -> Result<Application> {
         let db = Db::open(&settings.database)?;
+        // A damaged file is refused before anything is served from (or written into) it.
+        db.quick_check()?;
         let applied = db.migrate()?;
         for migration in &applied {
             log::info!("applied migration V{}__{}", migration.version, migration.name);

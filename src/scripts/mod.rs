@@ -15,7 +15,7 @@ pub use privacy::{
     DEFAULT_THRESHOLD, Leakage, MIN_DIRECT_WORDS, MIN_OVERLAP_WORDS, MIN_PARAPHRASE_WORDS, PARAPHRASE_OVERLAP,
     PrivacyAudit, Severity, audit,
 };
-pub use render::{DEFAULT_TEMPLATE, Template, system_prompt};
+pub use render::{DEFAULT_TEMPLATE, RenderError, Template, system_prompt};
 
 use crate::domain::Persona;
 use crate::error::Error;
@@ -149,8 +149,22 @@ pub enum ScriptError {
     PrivacyAuditFailed(PrivacyAudit),
 }
 
+/// Largest script [`generate_script`] renders (`server.max_script_bytes` by default): a small
+/// template repeating a long list placeholder would otherwise expand without end.
+pub const DEFAULT_MAX_SCRIPT_BYTES: usize = 1024 * 1024;
+
 /// Builds the card of `persona`, audits it and renders the requested format.
 pub fn generate_script(persona: &Persona, options: &ScriptOptions) -> Result<ScriptResult, ScriptError> {
+    generate_script_bounded(persona, options, DEFAULT_MAX_SCRIPT_BYTES)
+}
+
+/// [`generate_script`] refusing (`Error::PayloadTooLarge`, before the memory is spent) any
+/// script longer than `max_bytes`.
+pub fn generate_script_bounded(
+    persona: &Persona,
+    options: &ScriptOptions,
+    max_bytes: usize,
+) -> Result<ScriptResult, ScriptError> {
     options.validate()?;
     let card = build_card(persona);
     let template = match (options.format, &options.template) {
@@ -162,9 +176,12 @@ pub fn generate_script(persona: &Persona, options: &ScriptOptions) -> Result<Scr
     .map_err(|e| Error::validation("template", e))?;
     // Resolve the placeholders before the audit so that a bad template is reported as such.
     let rendered = template
-        .map(|t| t.render(&card))
+        .map(|t| t.render_bounded(&card, max_bytes))
         .transpose()
-        .map_err(|e| Error::validation("template", e))?;
+        .map_err(|e| match e {
+            RenderError::TooLarge => too_large(max_bytes),
+            RenderError::Template(e) => Error::validation("template", e),
+        })?;
 
     let privacy_audit = audit(&card, persona, options.max_leakage_score);
     if !privacy_audit.passed {
@@ -178,6 +195,9 @@ pub fn generate_script(persona: &Persona, options: &ScriptOptions) -> Result<Scr
         ScriptFormat::SystemPrompt => system_prompt(&card),
         ScriptFormat::Template => rendered.unwrap_or_default(),
     };
+    if output.len() > max_bytes {
+        return Err(too_large(max_bytes).into());
+    }
     Ok(ScriptResult {
         script_id: card.id.clone(),
         format: options.format,
@@ -185,6 +205,13 @@ pub fn generate_script(persona: &Persona, options: &ScriptOptions) -> Result<Scr
         character_card: card,
         privacy_audit,
     })
+}
+
+fn too_large(max_bytes: usize) -> Error {
+    Error::PayloadTooLarge(format!(
+        "the script would be larger than the limit of {max_bytes} bytes (server.max_script_bytes); \
+         use a shorter template"
+    ))
 }
 
 /// Body of `POST /api/v1/scripts`: exactly one of `persona_id` and `persona`.

@@ -56,6 +56,15 @@ enum Segment {
     Placeholder(String),
 }
 
+/// Why a template could not be rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RenderError {
+    /// A bad placeholder (the message names it).
+    Template(String),
+    /// The output would pass the size limit.
+    TooLarge,
+}
+
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -94,13 +103,27 @@ impl Template {
 
     /// Fills the placeholders with the card's values.
     pub fn render(&self, card: &CharacterCard) -> Result<String, String> {
-        let root = serde_json::to_value(card).map_err(|e| e.to_string())?;
+        self.render_bounded(card, usize::MAX).map_err(|e| match e {
+            RenderError::Template(e) => e,
+            RenderError::TooLarge => "the rendered template is too large".to_string(),
+        })
+    }
+
+    /// [`Template::render`], stopping as soon as the output would pass `max_bytes`.
+    pub fn render_bounded(&self, card: &CharacterCard, max_bytes: usize) -> Result<String, RenderError> {
+        let root = serde_json::to_value(card).map_err(|e| RenderError::Template(e.to_string()))?;
         let mut out = String::new();
         for segment in &self.segments {
-            match segment {
-                Segment::Text(text) => out.push_str(text),
-                Segment::Placeholder(path) => out.push_str(&resolve(&root, path)?),
+            let piece = match segment {
+                Segment::Text(text) => std::borrow::Cow::Borrowed(text.as_str()),
+                Segment::Placeholder(path) => {
+                    std::borrow::Cow::Owned(resolve(&root, path).map_err(RenderError::Template)?)
+                }
+            };
+            if out.len().saturating_add(piece.len()) > max_bytes {
+                return Err(RenderError::TooLarge);
             }
+            out.push_str(&piece);
         }
         Ok(out)
     }

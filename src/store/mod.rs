@@ -13,6 +13,7 @@
 pub mod datasets;
 pub mod events;
 pub mod experiments;
+pub mod health;
 pub mod jobs;
 pub mod personas;
 pub mod runs;
@@ -20,10 +21,12 @@ pub mod webhooks;
 
 use crate::config::DatabaseSettings;
 use crate::error::{Error, Result};
+use health::{FileIdentity, StorageFault, StorageHealth};
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 mod embedded {
@@ -39,6 +42,9 @@ pub struct Db {
     read: Pool<SqliteConnectionManager>,
     write: Pool<SqliteConnectionManager>,
     path: PathBuf,
+    /// The file as opened; writes are refused once the path names another file (or none).
+    identity: Option<FileIdentity>,
+    health: Arc<StorageHealth>,
 }
 
 impl std::fmt::Debug for Db {
@@ -84,6 +90,10 @@ impl Db {
             })?;
         }
         let open_error = |e: r2d2::Error| Error::Internal(format!("cannot open database {}: {e}", path.display()));
+        // One connection opened directly first: a pool retries a failing open until its timeout
+        // and then reports a bare "timed out", where this names the cause at once.
+        r2d2::ManageConnection::connect(&manager(path, busy_timeout_ms, false))
+            .map_err(|e| Error::Internal(format!("cannot open database {}: {e}", path.display())))?;
         let wait = Duration::from_millis(busy_timeout_ms.max(1000));
         // The writer is created first so that the file and its WAL mode exist before readers open it.
         let write = Pool::builder()
@@ -100,7 +110,43 @@ impl Db {
             read,
             write,
             path: path.to_path_buf(),
+            identity: FileIdentity::of(path),
+            health: Arc::new(StorageHealth::default()),
         })
+    }
+
+    /// The last storage fault of writes (`None` while writes succeed).
+    pub fn storage_fault(&self) -> Option<StorageFault> {
+        self.health.fault()
+    }
+
+    /// `PRAGMA quick_check`: `Err` naming the first problems when the file is damaged.
+    pub fn quick_check(&self) -> Result<()> {
+        let conn = self.write.get()?;
+        let problems: Vec<String> = {
+            let mut stmt = conn.prepare("PRAGMA quick_check(5)")?;
+            let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if problems.len() == 1 && problems[0] == "ok" {
+            return Ok(());
+        }
+        Err(Error::Internal(format!(
+            "the database file {} is corrupt ({}); restore it from a backup or recover it with \
+             `sqlite3 {} .recover` (see docs/operations.md)",
+            self.path.display(),
+            problems.join("; "),
+            self.path.display()
+        )))
+    }
+
+    /// Refuses writes once the database path no longer names the file this process opened.
+    fn check_file_identity(&self) -> Result<()> {
+        if self.identity.is_some() && FileIdentity::of(&self.path) != self.identity {
+            self.health.record(StorageFault::Replaced);
+            return Err(StorageFault::Replaced.error());
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -110,9 +156,18 @@ impl Db {
     /// Applies every embedded migration not yet in the file; returns those applied now.
     pub fn migrate(&self) -> Result<Vec<AppliedMigration>> {
         let mut conn = self.write.get()?;
-        let report = embedded::migrations::runner()
-            .run(&mut *conn)
-            .map_err(|e| Error::Internal(format!("migrating {}: {e}", self.path.display())))?;
+        check_migration_history(&conn, &self.path)?;
+        // refinery panics on some malformed history rows; a panic here must end as a message.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            embedded::migrations::runner().run(&mut *conn)
+        }))
+        .map_err(|_| {
+            Error::Internal(format!(
+                "migrating {}: the table {MIGRATIONS_TABLE} cannot be read",
+                self.path.display()
+            ))
+        })?;
+        let report = run.map_err(|e| Error::Internal(format!("migrating {}: {e}", self.path.display())))?;
         Ok(report
             .applied_migrations()
             .iter()
@@ -148,13 +203,38 @@ impl Db {
     /// Runs `f` in an IMMEDIATE transaction on the write connection: committed when `f` returns
     /// `Ok`, rolled back otherwise. Never call `write` from inside `f` (one writer: it would wait
     /// for itself).
+    ///
+    /// A write failing for disk-full, read-only, I/O or corruption is `Unavailable` naming the
+    /// fault and recorded in the storage health; the next successful write clears it.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.check_file_identity()?;
+        match self.write_transaction(f) {
+            Ok((value, changed)) => {
+                // A transaction that changed no row can commit on a full disk: only one that
+                // wrote something shows the storage works again.
+                if changed {
+                    self.health.clear();
+                }
+                Ok(value)
+            }
+            Err(e) => {
+                if let Some(fault) = StorageFault::of_error(&e) {
+                    self.health.record(fault);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The closure's value and whether the transaction changed any row.
+    fn write_transaction<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<(T, bool)> {
         let mut conn = self.write.get()?;
+        let before = conn.total_changes();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
         COMMITS.send_modify(|n| *n = n.wrapping_add(1));
-        Ok(value)
+        Ok((value, conn.total_changes() > before))
     }
 
     /// Runs `f` on a read-only pooled connection.
@@ -183,9 +263,11 @@ impl Db {
         blocking(move || db.read(f)).await
     }
 
-    /// Whether the database answers a query and its file is still in place. A file deleted while
-    /// the server runs still answers on open connections, but everything written from then on is
-    /// lost, so that counts as unhealthy too.
+    /// Whether the database answers a query, its file is still the one opened, and writes work.
+    /// A file deleted while the server runs still answers on open connections, but everything
+    /// written from then on is lost, so that counts as unhealthy too. After a failed write the
+    /// storage is probed with a real write, so that the fault clears once the disk has room (or
+    /// is writable) again even while no client writes.
     pub fn ping(&self) -> Result<()> {
         self.read(|conn| {
             conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?;
@@ -197,8 +279,62 @@ impl Db {
                 self.path.display()
             )));
         }
-        Ok(())
+        self.check_file_identity()?;
+        if self.health.fault().is_some() {
+            // A real write of a typical size (one 64 KiB row, replaced each time): a tiny one can
+            // fit in the last free pages while ordinary writes still fail. The table lives
+            // outside the migrations: it holds nothing and is created on the first fault.
+            let _ = self.write(|tx| {
+                tx.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS storage_probe (
+                         id INTEGER PRIMARY KEY CHECK (id = 1), written_at TEXT NOT NULL, filler BLOB NOT NULL);
+                     INSERT OR REPLACE INTO storage_probe (id, written_at, filler)
+                         VALUES (1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), zeroblob(65536));",
+                )?;
+                Ok(())
+            });
+        }
+        match self.health.fault() {
+            Some(fault) => Err(fault.error()),
+            None => Ok(()),
+        }
     }
+}
+
+/// Refuses (with a message, where refinery would panic) a migration history whose `applied_on`
+/// values are not RFC 3339 timestamps.
+fn check_migration_history(conn: &Connection, path: &Path) -> Result<()> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+        [MIGRATIONS_TABLE],
+        |row| row.get(0),
+    )?;
+    if !exists {
+        return Ok(());
+    }
+    let mut stmt = conn.prepare(&format!("SELECT version, applied_on FROM {MIGRATIONS_TABLE}"))?;
+    let rows = stmt.query_map([], |row| {
+        Ok((
+            row.get::<_, rusqlite::types::Value>(0)?,
+            row.get::<_, rusqlite::types::Value>(1)?,
+        ))
+    })?;
+    for row in rows {
+        let (version, applied_on) = row?;
+        let valid = match &applied_on {
+            rusqlite::types::Value::Text(text) => chrono::DateTime::parse_from_rfc3339(text).is_ok(),
+            _ => false,
+        };
+        if !valid || !matches!(version, rusqlite::types::Value::Integer(_)) {
+            return Err(Error::Internal(format!(
+                "the migration history of {} is damaged: table {MIGRATIONS_TABLE} has the row \
+                 version {version:?}, applied_on {applied_on:?} (applied_on must be an RFC 3339 timestamp); \
+                 fix or delete that row",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Counts this process's committed write transactions: event streams wait on it to read new

@@ -90,6 +90,9 @@ impl Trigger {
     }
 }
 
+/// Longest webhook secret, in bytes (an HMAC key longer than its block is hashed anyway).
+pub const MAX_SECRET_BYTES: usize = 256;
+
 /// A validated registration (`POST /api/v1/webhooks`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewWebhook {
@@ -169,6 +172,10 @@ impl NewWebhook {
                 );
                 None
             }
+            Some(s) if s.len() > MAX_SECRET_BYTES => {
+                problem("secret", format!("must be at most {MAX_SECRET_BYTES} bytes"));
+                None
+            }
             other => other.map(Secret::new),
         };
         if !problems.is_empty() {
@@ -197,6 +204,13 @@ impl NewWebhook {
 
 /// An absolute http(s) URL with a host; the address policy is checked separately.
 fn check_url_shape(raw: &str) -> std::result::Result<(), String> {
+    if raw.len() > crate::net::MAX_URL_BYTES {
+        return Err(format!(
+            "must be at most {} bytes long (got {})",
+            crate::net::MAX_URL_BYTES,
+            raw.len()
+        ));
+    }
     let parsed = reqwest::Url::parse(raw).map_err(|e| format!("must be an absolute http(s) URL ({e})"))?;
     if parsed.scheme() != "http" && parsed.scheme() != "https" {
         return Err(format!(
@@ -244,6 +258,19 @@ fn webhook_not_found(id: &str) -> Error {
         resource: "webhook",
         id: id.to_string(),
     }
+}
+
+/// Registers a webhook unless `max_webhooks` are registered already (409: each registration
+/// multiplies the deliveries every job event queues).
+pub fn create_webhook_capped(tx: &Transaction<'_>, new: &NewWebhook, now: &str, max_webhooks: u32) -> Result<Webhook> {
+    let registered: i64 = tx.query_row("SELECT COUNT(*) FROM webhooks", [], |r| r.get(0))?;
+    if registered >= i64::from(max_webhooks) {
+        return Err(Error::Conflict(format!(
+            "{registered} webhooks are registered, the limit is {max_webhooks} (webhooks.max_webhooks); \
+             delete one first"
+        )));
+    }
+    create_webhook(tx, new, now)
 }
 
 pub fn create_webhook(tx: &Transaction<'_>, new: &NewWebhook, now: &str) -> Result<Webhook> {

@@ -426,6 +426,10 @@ impl JobRunner {
             }
             Err(e) => {
                 let message = match &e {
+                    Error::Internal(detail) if is_disk_full(detail) => {
+                        log::error!("job {} failed: the disk is full: {detail}", job.id);
+                        "disk full: the run's output could not be written (no space left on device)".to_string()
+                    }
                     Error::Internal(detail) => {
                         log::error!("job {} failed with an internal error: {detail}", job.id);
                         "internal error while generating (details in the server log)".to_string()
@@ -450,6 +454,9 @@ impl JobRunner {
                 job.id
             ),
         }
+        // A run allocates hundreds of megabytes on a blocking-pool thread; give what it freed
+        // back to the system (off the async executor: trimming walks the heap).
+        let _ = tokio::task::spawn_blocking(super::release_freed_memory).await;
     }
 
     async fn record_failure(&self, lease: &Lease, message: &str) -> Result<Option<Job>> {
@@ -468,10 +475,15 @@ impl JobRunner {
             .join(".downloads")
             .join(format!("{}-{}", job.id, job.lease_epoch));
         let _cleanup = RemoveOnDrop(download_dir.clone());
-        let data_path = if is_url(&job.data_source) {
-            download(&job.data_source, &self.settings.fetch, &download_dir).await?
+        let local_source = !is_url(&job.data_source);
+        let data_path = if local_source {
+            let path = PathBuf::from(&job.data_source);
+            let root = self.settings.storage.data_dir.clone();
+            let checked = path.clone();
+            crate::store::blocking(move || check_contained(&checked, &root)).await?;
+            path
         } else {
-            PathBuf::from(&job.data_source)
+            download(&job.data_source, &self.settings.fetch, &download_dir).await?
         };
         if progress.cancelled() {
             return Err(Error::Cancelled);
@@ -647,6 +659,43 @@ async fn check_cancel_requested(keeper: &LeaseKeeper) {
     {
         keeper.cancel.cancel();
     }
+}
+
+/// Checks, just before the run reads it, that a job's data source is still what submission
+/// accepted: the canonical path of a file or folder inside the data directory, itself no
+/// symbolic link. A file swapped for a link out of the directory after the job was accepted is
+/// refused here instead of read. (Links inside a folder are confined by the ingestion walk.)
+fn check_contained(path: &Path, data_dir: &Path) -> Result<()> {
+    let refuse = |reason: &str| {
+        Err(Error::invalid(format!(
+            "the data source {} {reason}; it is not read",
+            path.display()
+        )))
+    };
+    let root = std::fs::canonicalize(data_dir).map_err(|e| {
+        Error::Internal(format!(
+            "the data directory {} cannot be resolved: {e}",
+            data_dir.display()
+        ))
+    })?;
+    match std::fs::symlink_metadata(path) {
+        Err(_) => return refuse("no longer exists"),
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            return refuse("was replaced by a symbolic link after the job was accepted");
+        }
+        Ok(_) => {}
+    }
+    match std::fs::canonicalize(path) {
+        Ok(resolved) if resolved == path && resolved.starts_with(&root) => Ok(()),
+        Ok(_) => refuse("now leads outside the data directory"),
+        Err(_) => refuse("can no longer be resolved"),
+    }
+}
+
+/// Whether an internal error's detail is the operating system's "no space left" (ENOSPC) or
+/// SQLite's disk-full.
+fn is_disk_full(detail: &str) -> bool {
+    detail.contains("No space left on device") || detail.contains("os error 28") || detail.contains("disk is full")
 }
 
 fn is_url(source: &str) -> bool {

@@ -118,3 +118,14 @@ impl Worker {
         Ok(WorkerHandle { done })
     }
 }
+
+/// Returns memory freed by the allocator to the operating system. glibc keeps freed memory in
+/// per-thread arenas: after a burst of generation resident memory otherwise stays at its peak
+/// (issue 14: 56 MB idle, 455 MB after a soak). Elsewhere a no-op.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free pages of the allocator's own heaps.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

@@ -17,6 +17,7 @@ mod api_providers;
 mod api_quality;
 mod cli_generate;
 mod generate;
+mod hardening;
 mod ingest;
 mod providers;
 mod quality;

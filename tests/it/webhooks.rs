@@ -161,6 +161,7 @@ mod dispatcher {
             allow_private_targets: true,
             default_secret: None,
             concurrency: 4,
+            max_webhooks: 100,
         }
     }
 

@@ -76,13 +76,22 @@ async fn liveness(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiEr
     let db = state.db.clone();
     if let Err(e) = blocking(move || db.ping()).await {
         log::warn!("health check: database unavailable: {e}");
-        return Err(ApiError::unavailable("the database cannot be queried"));
+        return Err(ApiError::unavailable(database_problem(&e)));
     }
     Ok(web::Json(Health {
         status: "healthy".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         timestamp: now_rfc3339(),
     }))
+}
+
+/// What probes say about a failed database check: the storage fault when there is one (disk
+/// full, read-only, corrupt, replaced file), else a fixed phrase (details stay in the log).
+fn database_problem(e: &crate::error::Error) -> String {
+    match crate::store::health::StorageFault::of_error(e) {
+        Some(fault) => fault.message().to_string(),
+        None => "the database cannot be queried".to_string(),
+    }
 }
 
 /// How long the worker may go without a heartbeat and still count as alive.
@@ -112,7 +121,7 @@ async fn readiness(state: web::Data<AppState>) -> Result<web::Json<Ready>, ApiEr
             Ok(()) => OK.to_string(),
             Err(e) => {
                 log::warn!("readiness: database unavailable: {e}");
-                "the database cannot be queried".to_string()
+                database_problem(&e)
             }
         };
         let migrations = match db.migration_status() {

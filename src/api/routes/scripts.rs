@@ -4,7 +4,7 @@
 use crate::api::error::{ApiError, ErrorBody, ErrorCode, decode_body};
 use crate::api::state::AppState;
 use crate::error::Error;
-use crate::scripts::{ScriptError, ScriptRequest, ScriptResult, ScriptSource, generate_script};
+use crate::scripts::{ScriptError, ScriptRequest, ScriptResult, ScriptSource, generate_script_bounded};
 use crate::store::{blocking, personas};
 use actix_web::{post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -30,7 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         (status = 401, description = "Authentication required", body = ErrorBody,
             headers(("WWW-Authenticate" = String, description = "Bearer"))),
         (status = 404, description = "No such persona", body = ErrorBody),
-        (status = 413, description = "Request body too large", body = ErrorBody),
+        (status = 413, description = "Request body too large, or the script would pass \
+            `server.max_script_bytes`", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "`validation_error` (`details.fields` names the field: format, yaml, \
             max_leakage_score, template, persona, persona_id) or `privacy_audit_failed` (`details`: \
@@ -49,6 +50,7 @@ pub async fn create(
 ) -> Result<web::Json<ScriptResult>, ApiError> {
     let request = decode_body::<ScriptRequest>(body.into_inner())?.validate()?;
     let db = state.db.clone();
+    let max_bytes = state.settings.server.max_script_bytes;
     let outcome = blocking(move || {
         let persona = match request.source {
             ScriptSource::Inline(persona) => *persona,
@@ -60,7 +62,7 @@ pub async fn create(
                     id,
                 })?,
         };
-        Ok(generate_script(&persona, &request.options))
+        Ok(generate_script_bounded(&persona, &request.options, max_bytes))
     })
     .await?;
     match outcome {

@@ -247,6 +247,7 @@ fn parse_create_body(body: &Value, allow_private: bool) -> Result<NewWebhook> {
             `webhooks.allow_private_targets` is off (the message names the address)", body = ErrorBody),
         (status = 401, description = "Authentication required", body = ErrorBody,
             headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 409, description = "`webhooks.max_webhooks` webhooks are registered already", body = ErrorBody),
         (status = 413, description = "Request body too large", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "Validation error (`url`, `events`, `secret`); `details.fields` names each",
@@ -262,7 +263,8 @@ fn parse_create_body(body: &Value, allow_private: bool) -> Result<NewWebhook> {
 pub async fn create(state: web::Data<AppState>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
     let new = parse_create_body(&body, state.settings.webhooks.allow_private_targets)?;
     let db = state.db.clone();
-    let webhook = blocking(move || db.write(|tx| store::create_webhook(tx, &new, &now_rfc3339()))).await?;
+    let cap = state.settings.webhooks.max_webhooks;
+    let webhook = blocking(move || db.write(|tx| store::create_webhook_capped(tx, &new, &now_rfc3339(), cap))).await?;
     Ok(HttpResponse::Created().json(WebhookView::from(webhook)))
 }
 

@@ -1,0 +1,94 @@
+//! Request-level bounds that no single handler can enforce: a deadline for reading the request
+//! body (`server.request_timeout_seconds`; slow bodies otherwise hold a socket and a worker slot
+//! for as long as the client likes), and `HEAD` served wherever `GET` is.
+
+use crate::api::state::AppState;
+use actix_web::HttpMessage;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::web;
+use actix_web::web::Bytes;
+use futures_util::Stream;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// Words every body-deadline error carries, so that handlers reading the payload themselves can
+/// answer 408 instead of 400.
+pub const BODY_TIMEOUT_MARKER: &str = "server.request_timeout_seconds";
+
+/// Whether a payload error (as text) is the body deadline passing.
+pub fn is_body_timeout(error: &impl std::fmt::Display) -> bool {
+    error.to_string().contains(BODY_TIMEOUT_MARKER)
+}
+
+/// A payload that ends with an error once its deadline passes.
+struct DeadlinePayload {
+    inner: Payload,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    seconds: u64,
+    expired: bool,
+}
+
+impl Stream for DeadlinePayload {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.expired {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(item) = Pin::new(&mut this.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            this.expired = true;
+            return Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the request body was not received within {} s ({BODY_TIMEOUT_MARKER})",
+                    this.seconds
+                ),
+            )))));
+        }
+        Poll::Pending
+    }
+}
+
+/// Middleware: the request body must arrive within `server.request_timeout_seconds` of the
+/// request reaching the application (the head has actix's own client request timeout).
+pub async fn body_deadline(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let seconds = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(30, |state| state.settings.server.request_timeout_seconds);
+    let inner = req.take_payload();
+    let payload = DeadlinePayload {
+        inner,
+        deadline: Box::pin(tokio::time::sleep(Duration::from_secs(seconds))),
+        seconds,
+        expired: false,
+    };
+    req.set_payload(Payload::Stream {
+        payload: Box::pin(payload),
+    });
+    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+}
+
+/// Middleware: `HEAD` is routed as `GET` (RFC 9110: a server that serves GET serves HEAD). The
+/// connection layer remembers the request was HEAD and sends the headers without the body.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+}
