@@ -493,3 +493,57 @@ async fn head_is_served_wherever_get_is() {
     let response = app.request(Method::HEAD, "/api/v1/scripts").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// Item 9: what a burst of generation allocates is given back once it is over.
+#[tokio::test]
+async fn resident_memory_returns_near_its_idle_level_after_a_burst_of_generation() {
+    const MIB: u64 = 1024 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let app = crate::support::spawn_process(dir.path(), &[("PERSONA_WORKER_CONCURRENCY", "2")]).await;
+    let Some(idle) = app.resident_bytes() else {
+        println!("SKIPPED: /proc/<pid>/status cannot be read here");
+        return;
+    };
+    crate::support::write_planted_csv(&dir.path().join("data/burst.csv"), 8, 250);
+    let mut jobs = Vec::new();
+    for seed in 0..2 {
+        jobs.push(
+            app.create_job(json!({"data": "burst.csv", "count": 5, "seed": seed}))
+                .await,
+        );
+    }
+    let mut peak = idle;
+    for id in &jobs {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            peak = peak.max(app.resident_bytes().unwrap_or(0));
+            let job = app.job(id).await;
+            if crate::support::is_ended(&job) {
+                assert_eq!(job["status"], "completed", "{job}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "job {id} did not end: {job}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // Within a minute of the burst, resident memory is back within 150 MB of its idle level.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut now = app.resident_bytes().unwrap();
+    while now > idle + 150 * MIB && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        now = app.resident_bytes().unwrap();
+    }
+    println!(
+        "resident memory: idle {} MiB, peak {} MiB, after {} MiB",
+        idle / MIB,
+        peak / MIB,
+        now / MIB
+    );
+    assert!(
+        now <= idle + 150 * MIB,
+        "idle {} MiB, peak {} MiB, a minute later {} MiB",
+        idle / MIB,
+        peak / MIB,
+        now / MIB
+    );
+}

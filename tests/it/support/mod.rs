@@ -461,6 +461,20 @@ impl ProcessApp {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// The server's resident memory in bytes (Linux `/proc`), `None` where it cannot be read.
+    pub fn resident_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kib = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<u64>()
+            .ok()?;
+        Some(kib * 1024)
+    }
+
     async fn wait_until_healthy(&mut self) {
         let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {
