@@ -6,6 +6,7 @@
 //! source, the provider, the experiment: 400 `invalid_input`).
 
 use super::error::ApiError;
+use super::read_cache::JobStamp;
 use super::state::{AppState, DataDir};
 use crate::config::Settings;
 use crate::domain::IdKind;
@@ -489,12 +490,18 @@ pub fn job_view(conn: &rusqlite::Connection, entry: JobEntry, with_personas: boo
 
 /// Reads one job's full view (with personas); 404 when unknown. Blocking.
 pub fn read_job_view(db: &Db, job_id: &str) -> Result<JobView> {
+    read_job_view_stamped(db, job_id).map(|(view, _)| view)
+}
+
+/// [`read_job_view`] with the stamp of the row it was built from, for the read cache. Blocking.
+pub fn read_job_view_stamped(db: &Db, job_id: &str) -> Result<(JobView, JobStamp)> {
     db.read(|conn| {
         let entry = job_store::get_entry(conn, job_id)?.ok_or_else(|| Error::NotFound {
             resource: "job",
             id: job_id.to_string(),
         })?;
-        job_view(conn, entry, true)
+        let stamp = JobStamp::of(&entry.job);
+        Ok((job_view(conn, entry, true)?, stamp))
     })
 }
 

@@ -15,6 +15,7 @@ pub mod generate;
 pub mod openapi;
 pub mod query;
 pub mod rate_limit;
+pub mod read_cache;
 pub mod reload;
 pub mod routes;
 pub mod state;
@@ -137,6 +138,8 @@ impl Application {
             limiter: Arc::new(rate_limit::RateLimiter::default()),
             deliveries: DeliveryNotifier::default(),
             shutdown: CancellationToken::new(),
+            read_cache: Arc::new(read_cache::ReadCache::new(db.clone())),
+            health_check: Arc::default(),
         });
         let spec = openapi();
         let route_table = web::Data::new(

@@ -183,6 +183,24 @@ impl Db {
         blocking(move || db.read(f)).await
     }
 
+    /// A read-only connection outside the pools, for a thread that keeps its own (the read cache
+    /// of `api::read_cache`). `busy_timeout` is short on purpose: such a connection is used on the
+    /// async executor, which must not wait on another process's lock; on `SQLITE_BUSY` callers
+    /// fall back to the pooled path.
+    pub fn open_reader(&self, busy_timeout: Duration) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            // Read-write (kept read-only by `query_only`) like the pooled readers: a read-only
+            // open of a WAL file needs its `-shm` file writable anyway.
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        conn.busy_timeout(busy_timeout)?;
+        conn.execute_batch("PRAGMA query_only = ON;")?;
+        Ok(conn)
+    }
+
     /// Whether the database answers a query and its file is still in place. A file deleted while
     /// the server runs still answers on open connections, but everything written from then on is
     /// lost, so that counts as unhealthy too.
