@@ -342,6 +342,67 @@ mod tests {
         assert_eq!(count, 0);
     }
 
+    /// The query plan of `sql`, one step per line, as `EXPLAIN QUERY PLAN` prints it.
+    fn query_plan(db: &Db, sql: &str) -> String {
+        db.read(|c| {
+            let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let steps = stmt
+                .query_map([], |row| row.get::<_, String>(3))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(steps.join("\n"))
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn list_reads_walk_indexes_without_sorting() {
+        let (_dir, db) = test_support::temp_db();
+        let experiments = query_plan(
+            &db,
+            &format!(
+                "SELECT e.id, {} FROM experiments e ORDER BY e.created_at DESC, e.rowid DESC LIMIT 20 OFFSET 0",
+                experiments::SUMMARY_COLUMNS
+            ),
+        );
+        println!("experiments page:\n{experiments}");
+        assert!(
+            experiments.contains("SCAN e USING INDEX experiments_created"),
+            "{experiments}"
+        );
+        assert!(
+            experiments.contains("COVERING INDEX jobs_experiment_status"),
+            "{experiments}"
+        );
+        assert!(!experiments.contains("TEMP B-TREE"), "{experiments}");
+        let jobs = query_plan(
+            &db,
+            "SELECT jobs.id, runs.id FROM jobs LEFT JOIN runs ON runs.id = jobs.run_id
+             ORDER BY jobs.created_at DESC, jobs.rowid DESC LIMIT 20 OFFSET 0",
+        );
+        println!("jobs page:\n{jobs}");
+        assert!(jobs.contains("SCAN jobs USING INDEX jobs_created"), "{jobs}");
+        assert!(!jobs.contains("TEMP B-TREE"), "{jobs}");
+        let by_status = query_plan(
+            &db,
+            "SELECT jobs.id FROM jobs WHERE jobs.status = 'completed'
+             ORDER BY jobs.created_at DESC, jobs.rowid DESC LIMIT 20 OFFSET 0",
+        );
+        println!("jobs page by status:\n{by_status}");
+        assert!(
+            by_status.contains("INDEX jobs_status_created (status=?)"),
+            "{by_status}"
+        );
+        assert!(!by_status.contains("TEMP B-TREE"), "{by_status}");
+        for count in [
+            "SELECT COUNT(*) FROM jobs",
+            "SELECT COUNT(*) FROM jobs WHERE status = 'completed'",
+        ] {
+            let plan = query_plan(&db, count);
+            println!("{count}:\n{plan}");
+            assert!(plan.contains("COVERING INDEX"), "{plan}");
+        }
+    }
+
     #[test]
     fn ping_fails_once_the_file_is_gone() {
         let (dir, db) = test_support::temp_db();

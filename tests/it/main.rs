@@ -20,6 +20,7 @@ mod generate;
 mod ingest;
 mod providers;
 mod quality;
+mod read_cache;
 mod readme;
 mod restart;
 mod scripts;
