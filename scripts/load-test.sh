@@ -13,7 +13,7 @@
 # the jobs, and the server's resident memory before and after the read runs.
 #
 # Usage: scripts/load-test.sh [DURATION_SECONDS [REPEAT]]   (defaults 5 and 2)
-# Environment: WRK_THREADS (1), WRK_CONNECTIONS (32). Needs wrk (apt-get install -y wrk), curl,
+# Environment: WRK_THREADS (1), WRK_CONNECTIONS (32), PERSONA_BINARY (the build to measure). Needs wrk (apt-get install -y wrk), curl,
 # python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,8 @@ done
 
 cargo build --release --locked --bin persona --example bare_route >&2
 target="${CARGO_TARGET_DIR:-target}/release"
+# PERSONA_BINARY measures another build (an older commit's, say) against the same yardstick.
+persona_binary="${PERSONA_BINARY:-$target/persona}"
 work="$(mktemp -d)"
 server_pid=""
 bare_pid=""
@@ -48,7 +50,7 @@ printf 'participant_id,role,response\nP1,Nurse,I want fewer night shifts and I h
 
 port=$(free_port)
 PERSONA_RATE_LIMIT_ENABLED=false RUST_LOG=warn \
-  "$target/persona" serve --port "$port" --db "$work/persona.db" --data-dir "$work/data" \
+  "$persona_binary" serve --port "$port" --db "$work/persona.db" --data-dir "$work/data" \
   --output-dir "$work/output" --log-level warn >"$work/server.log" 2>&1 &
 server_pid=$!
 base="http://127.0.0.1:$port"

@@ -176,6 +176,8 @@ pub struct AppState {
     pub read_cache: Arc<super::read_cache::ReadCache>,
     /// The health probe's database check, cached for a few hundred milliseconds.
     pub health_check: Arc<super::read_cache::HealthCheck>,
+    /// Inserts new jobs, committing those submitted together in one transaction.
+    pub job_writer: Arc<super::job_writer::JobWriter>,
 }
 
 #[cfg(test)]
