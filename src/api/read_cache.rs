@@ -429,4 +429,26 @@ mod tests {
             Lookup::Miss(_)
         ));
     }
+
+    #[tokio::test]
+    async fn health_checks_are_reused_for_their_time_to_live() {
+        let (dir, db) = temp_db();
+        let check = Arc::new(HealthCheck::default());
+        check.check(&db).await.unwrap();
+        let first = check.state.lock().unwrap().checked_at.unwrap();
+        check.check(&db).await.unwrap();
+        let second = check.state.lock().unwrap().checked_at.unwrap();
+        assert!(
+            first == second || first.elapsed() >= HEALTH_CHECK_TTL,
+            "a second probe within the TTL reuses the check"
+        );
+        std::fs::remove_file(dir.path().join("persona.db")).unwrap();
+        let deadline = Instant::now() + HEALTH_CHECK_MAX_AGE;
+        while check.check(&db).await.is_ok() {
+            assert!(Instant::now() < deadline, "the fault shows within a second");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let fault = check.check(&db).await.unwrap_err();
+        assert!(fault.contains("missing"), "{fault}");
+    }
 }

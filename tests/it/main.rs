@@ -17,6 +17,7 @@ mod api_providers;
 mod api_quality;
 mod cli_generate;
 mod generate;
+mod group_commit;
 mod ingest;
 mod providers;
 mod quality;

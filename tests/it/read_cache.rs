@@ -123,3 +123,23 @@ async fn cached_list_pages_follow_new_jobs_and_experiments() {
     let items: Vec<Value> = response.json().await.unwrap();
     assert_eq!(items[0]["job_id"], job.as_str());
 }
+
+#[tokio::test]
+async fn health_answers_from_a_recent_check_and_turns_503_within_a_second_of_a_fault() {
+    let app = test_app().executor(FakeExecutor::succeeding().shared()).spawn().await;
+    for _ in 0..50 {
+        assert_eq!(app.get("/api/v1/health").await.status(), StatusCode::OK);
+    }
+    std::fs::remove_file(&app.db_path).unwrap();
+    let fault = std::time::Instant::now();
+    let mut last = StatusCode::OK;
+    while fault.elapsed() < std::time::Duration::from_secs(3) && last == StatusCode::OK {
+        last = app.get("/api/v1/health").await.status();
+    }
+    let noticed = fault.elapsed();
+    assert_eq!(last, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        noticed < std::time::Duration::from_secs(1),
+        "503 only after {noticed:?}"
+    );
+}
