@@ -6,6 +6,7 @@
 //! source, the provider, the experiment: 400 `invalid_input`).
 
 use super::error::ApiError;
+use super::read_cache::JobStamp;
 use super::state::{AppState, DataDir};
 use crate::config::Settings;
 use crate::domain::IdKind;
@@ -298,6 +299,28 @@ pub fn submit_job(
     client_key: String,
     max_concurrent_jobs: Option<u32>,
 ) -> Result<Submission> {
+    let prepared = prepare_job(settings, data_dir, request, client_key, max_concurrent_jobs)?;
+    db.write(move |tx| insert_job(tx, &prepared))
+}
+
+/// A job request whose provider and data source are resolved, ready to be inserted.
+#[derive(Debug, Clone)]
+pub struct PreparedJob {
+    request: GenerateRequest,
+    job_request: JobRequest,
+    data_source: String,
+    client_key: String,
+    max_concurrent_jobs: Option<u32>,
+}
+
+/// The checks of [`submit_job`] that need no transaction (400 naming the provider or data).
+pub fn prepare_job(
+    settings: &Settings,
+    data_dir: &DataDir,
+    request: GenerateRequest,
+    client_key: String,
+    max_concurrent_jobs: Option<u32>,
+) -> Result<PreparedJob> {
     let provider = crate::generate::providers::resolve(&request.provider, settings)?;
     crate::generate::providers::fallback_option(&request.config, settings)?;
     let data_source = resolve_data_source(&request.data, data_dir, settings)?;
@@ -311,46 +334,60 @@ pub fn submit_job(
         // The seed in force now, so that the job and its run record the one actually used.
         seed: Some(request.seed.unwrap_or(settings.generation.seed)),
     };
-    db.write(move |tx| {
-        if let Some(limit) = max_concurrent_jobs {
-            let unfinished = job_store::count_unfinished_for_client(tx, &client_key)?;
-            if unfinished >= u64::from(limit) {
-                return Ok(Submission::TooManyJobs { unfinished, limit });
-            }
-        }
-        let now = now_rfc3339();
-        let experiment = match &request.experiment {
-            ExperimentChoice::ForData => experiments::find_or_create_for_data(tx, &request.data, &request.data, &now)?,
-            ExperimentChoice::Id(id) => {
-                experiments::get(tx, id)?.ok_or_else(|| unknown_experiment("experiment_id", id))?
-            }
-            ExperimentChoice::Name(name) => {
-                experiments::get_by_name(tx, name)?.ok_or_else(|| unknown_experiment("experiment", name))?
-            }
-            ExperimentChoice::IdAndName(id, name) => {
-                let found = experiments::get(tx, id)?.ok_or_else(|| unknown_experiment("experiment_id", id))?;
-                if found.name != *name {
-                    return Err(Error::InvalidInput {
-                        message: format!("experiment_id {id:?} and experiment {name:?} name different experiments"),
-                        details: serde_json::json!({"field": "experiment", "experiment_id": id, "experiment": name}),
-                    });
-                }
-                found
-            }
-        };
-        let job = job_store::insert(
-            tx,
-            &NewJob {
-                id: IdKind::Job.new_id(),
-                experiment_id: experiment.id,
-                request: job_request,
-                data_source,
-                client_key,
-            },
-            &now,
-        )?;
-        Ok(Submission::Created(Box::new(JobEntry { job, run: None })))
+    Ok(PreparedJob {
+        request,
+        job_request,
+        data_source,
+        client_key,
+        max_concurrent_jobs,
     })
+}
+
+/// The transaction part of [`submit_job`]: the concurrent-jobs limit, the experiment, the job row.
+pub fn insert_job(tx: &rusqlite::Transaction<'_>, prepared: &PreparedJob) -> Result<Submission> {
+    let PreparedJob {
+        request,
+        job_request,
+        data_source,
+        client_key,
+        max_concurrent_jobs,
+    } = prepared;
+    if let Some(limit) = *max_concurrent_jobs {
+        let unfinished = job_store::count_unfinished_for_client(tx, client_key)?;
+        if unfinished >= u64::from(limit) {
+            return Ok(Submission::TooManyJobs { unfinished, limit });
+        }
+    }
+    let now = now_rfc3339();
+    let experiment = match &request.experiment {
+        ExperimentChoice::ForData => experiments::find_or_create_for_data(tx, &request.data, &request.data, &now)?,
+        ExperimentChoice::Id(id) => experiments::get(tx, id)?.ok_or_else(|| unknown_experiment("experiment_id", id))?,
+        ExperimentChoice::Name(name) => {
+            experiments::get_by_name(tx, name)?.ok_or_else(|| unknown_experiment("experiment", name))?
+        }
+        ExperimentChoice::IdAndName(id, name) => {
+            let found = experiments::get(tx, id)?.ok_or_else(|| unknown_experiment("experiment_id", id))?;
+            if found.name != *name {
+                return Err(Error::InvalidInput {
+                    message: format!("experiment_id {id:?} and experiment {name:?} name different experiments"),
+                    details: serde_json::json!({"field": "experiment", "experiment_id": id, "experiment": name}),
+                });
+            }
+            found
+        }
+    };
+    let job = job_store::insert(
+        tx,
+        &NewJob {
+            id: IdKind::Job.new_id(),
+            experiment_id: experiment.id,
+            request: job_request.clone(),
+            data_source: data_source.clone(),
+            client_key: client_key.clone(),
+        },
+        &now,
+    )?;
+    Ok(Submission::Created(Box::new(JobEntry { job, run: None })))
 }
 
 fn unknown_experiment(field: &str, value: &str) -> Error {
@@ -527,12 +564,18 @@ pub fn job_view(conn: &rusqlite::Connection, entry: JobEntry, with_personas: boo
 
 /// Reads one job's full view (with personas); 404 when unknown. Blocking.
 pub fn read_job_view(db: &Db, job_id: &str) -> Result<JobView> {
+    read_job_view_stamped(db, job_id).map(|(view, _)| view)
+}
+
+/// [`read_job_view`] with the stamp of the row it was built from, for the read cache. Blocking.
+pub fn read_job_view_stamped(db: &Db, job_id: &str) -> Result<(JobView, JobStamp)> {
     db.read(|conn| {
         let entry = job_store::get_entry(conn, job_id)?.ok_or_else(|| Error::NotFound {
             resource: "job",
             id: job_id.to_string(),
         })?;
-        job_view(conn, entry, true)
+        let stamp = JobStamp::of(&entry.job);
+        Ok((job_view(conn, entry, true)?, stamp))
     })
 }
 
@@ -546,8 +589,7 @@ pub async fn create_job(
     let live = state.live.current();
     let key = client_key(live.token_key.as_deref(), peer);
     let limit = live.rate_limit.enabled.then_some(live.rate_limit.max_concurrent_jobs);
-    let (db, settings, data_dir) = (state.db.clone(), state.settings.clone(), state.data_dir.clone());
-    let submission = crate::store::blocking(move || submit_job(&db, &settings, &data_dir, request, key, limit)).await?;
+    let submission = state.job_writer.submit(request, key, limit).await?;
     match submission {
         Submission::Created(entry) => {
             state.notifier.job_submitted();

@@ -12,10 +12,12 @@ pub mod docs;
 pub mod error;
 pub mod experiments;
 pub mod generate;
+pub mod job_writer;
 pub mod limits;
 pub mod openapi;
 pub mod query;
 pub mod rate_limit;
+pub mod read_cache;
 pub mod reload;
 pub mod routes;
 pub mod state;
@@ -130,18 +132,23 @@ impl Application {
         let port = listener.local_addr()?.port();
 
         let settings = Arc::new(settings);
+        let data_dir = Arc::new(data_dir);
+        let job_writer = job_writer::JobWriter::start(db.clone(), settings.clone(), data_dir.clone())?;
         let heartbeat = Heartbeat::default();
         let notifier = JobNotifier::default();
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: settings.clone(),
             live: LiveConfig::new(LiveSettings::from_settings(&settings)),
-            data_dir: Arc::new(data_dir),
+            data_dir,
             heartbeat: heartbeat.clone(),
             notifier: notifier.clone(),
             limiter: Arc::new(rate_limit::RateLimiter::default()),
             deliveries: DeliveryNotifier::default(),
             shutdown: CancellationToken::new(),
+            read_cache: Arc::new(read_cache::ReadCache::new(db.clone())),
+            health_check: Arc::default(),
+            job_writer: Arc::new(job_writer),
         });
         let spec = openapi();
         let route_table = web::Data::new(

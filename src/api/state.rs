@@ -172,6 +172,12 @@ pub struct AppState {
     pub deliveries: DeliveryNotifier,
     /// Cancelled when the server shuts down (open event streams end then).
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Serialised read views kept per worker thread (see `api::read_cache`).
+    pub read_cache: Arc<super::read_cache::ReadCache>,
+    /// The health probe's database check, cached for a few hundred milliseconds.
+    pub health_check: Arc<super::read_cache::HealthCheck>,
+    /// Inserts new jobs, committing those submitted together in one transaction.
+    pub job_writer: Arc<super::job_writer::JobWriter>,
 }
 
 #[cfg(test)]

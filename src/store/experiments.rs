@@ -120,7 +120,7 @@ pub struct ExperimentSummary {
     pub status: String,
 }
 
-const SUMMARY_COLUMNS: &str = "(SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id),
+pub(crate) const SUMMARY_COLUMNS: &str = "(SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id),
     (SELECT MAX(COALESCE(r.completed_at, r.started_at)) FROM runs r WHERE r.experiment_id = e.id),
     (SELECT COUNT(*) FROM jobs j WHERE j.experiment_id = e.id AND j.status IN ('pending', 'running')),
     (SELECT r.status FROM runs r WHERE r.experiment_id = e.id

@@ -263,6 +263,24 @@ impl Db {
         blocking(move || db.read(f)).await
     }
 
+    /// A read-only connection outside the pools, for a thread that keeps its own (the read cache
+    /// of `api::read_cache`). `busy_timeout` is short on purpose: such a connection is used on the
+    /// async executor, which must not wait on another process's lock; on `SQLITE_BUSY` callers
+    /// fall back to the pooled path.
+    pub fn open_reader(&self, busy_timeout: Duration) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            // Read-write (kept read-only by `query_only`) like the pooled readers: a read-only
+            // open of a WAL file needs its `-shm` file writable anyway.
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        conn.busy_timeout(busy_timeout)?;
+        conn.execute_batch("PRAGMA query_only = ON;")?;
+        Ok(conn)
+    }
+
     /// Whether the database answers a query, its file is still the one opened, and writes work.
     /// A file deleted while the server runs still answers on open connections, but everything
     /// written from then on is lost, so that counts as unhealthy too. After a failed write the
@@ -458,6 +476,67 @@ mod tests {
             .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM experiments", [], |r| r.get(0))?))
             .unwrap();
         assert_eq!(count, 0);
+    }
+
+    /// The query plan of `sql`, one step per line, as `EXPLAIN QUERY PLAN` prints it.
+    fn query_plan(db: &Db, sql: &str) -> String {
+        db.read(|c| {
+            let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let steps = stmt
+                .query_map([], |row| row.get::<_, String>(3))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(steps.join("\n"))
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn list_reads_walk_indexes_without_sorting() {
+        let (_dir, db) = test_support::temp_db();
+        let experiments = query_plan(
+            &db,
+            &format!(
+                "SELECT e.id, {} FROM experiments e ORDER BY e.created_at DESC, e.rowid DESC LIMIT 20 OFFSET 0",
+                experiments::SUMMARY_COLUMNS
+            ),
+        );
+        println!("experiments page:\n{experiments}");
+        assert!(
+            experiments.contains("SCAN e USING INDEX experiments_created"),
+            "{experiments}"
+        );
+        assert!(
+            experiments.contains("COVERING INDEX jobs_experiment_status"),
+            "{experiments}"
+        );
+        assert!(!experiments.contains("TEMP B-TREE"), "{experiments}");
+        let jobs = query_plan(
+            &db,
+            "SELECT jobs.id, runs.id FROM jobs LEFT JOIN runs ON runs.id = jobs.run_id
+             ORDER BY jobs.created_at DESC, jobs.rowid DESC LIMIT 20 OFFSET 0",
+        );
+        println!("jobs page:\n{jobs}");
+        assert!(jobs.contains("SCAN jobs USING INDEX jobs_created"), "{jobs}");
+        assert!(!jobs.contains("TEMP B-TREE"), "{jobs}");
+        let by_status = query_plan(
+            &db,
+            "SELECT jobs.id FROM jobs WHERE jobs.status = 'completed'
+             ORDER BY jobs.created_at DESC, jobs.rowid DESC LIMIT 20 OFFSET 0",
+        );
+        println!("jobs page by status:\n{by_status}");
+        assert!(
+            by_status.contains("INDEX jobs_status_created (status=?)"),
+            "{by_status}"
+        );
+        assert!(!by_status.contains("TEMP B-TREE"), "{by_status}");
+        for count in [
+            "SELECT COUNT(*) FROM jobs",
+            "SELECT COUNT(*) FROM jobs WHERE status = 'completed'",
+        ] {
+            let plan = query_plan(&db, count);
+            println!("{count}:\n{plan}");
+            assert!(plan.contains("COVERING INDEX"), "{plan}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::api::experiments::{
 };
 use crate::api::generate::{JobView, create_job, read_job_view};
 use crate::api::query::{Page, QueryParams};
+use crate::api::read_cache::{CachedBody, ViewKey};
 use crate::api::state::AppState;
 use crate::store::{blocking, experiments};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -70,16 +71,20 @@ fn total_header(total: u64) -> (HeaderName, HeaderValue) {
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let Page { limit, offset } = QueryParams::list_page(req.query_string())?;
     let db = state.db.clone();
-    let (total, items) = blocking(move || {
-        db.read(|conn| {
-            let total = experiments::count(conn)?;
-            let items = experiments::list(conn, limit, offset)?;
-            Ok((total, items))
+    let key = ViewKey::List("experiments", req.query_string().to_string());
+    let response = state
+        .read_cache
+        .serve(key, move || {
+            let (total, items) = db.read(|conn| {
+                let total = experiments::count(conn)?;
+                let items = experiments::list(conn, limit, offset)?;
+                Ok((total, items))
+            })?;
+            let views: Vec<ExperimentView> = items.into_iter().map(ExperimentView::from).collect();
+            Ok((CachedBody::json(&views, Some(total))?, None))
         })
-    })
-    .await?;
-    let views: Vec<ExperimentView> = items.into_iter().map(ExperimentView::from).collect();
-    Ok(HttpResponse::Ok().insert_header(total_header(total)).json(views))
+        .await?;
+    Ok(response)
 }
 
 /// Create an experiment: a named set of data sources and default generation settings.

@@ -3,13 +3,13 @@
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::generate::{
     Cancellation, GenerateBody, JobCreated, JobView, cancel_job, create_job, job_view, parse_generate_request,
-    read_job_view,
+    read_job_view, read_job_view_stamped,
 };
 use crate::api::query::{DEFAULT_LIMIT, MAX_LIMIT, QueryParams};
+use crate::api::read_cache::{CachedBody, ViewKey};
 use crate::api::state::AppState;
 use crate::store::blocking;
 use crate::store::jobs::{self as job_store, JobStatus, ListQuery};
-use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -140,20 +140,21 @@ fn parse_list_query(query_string: &str) -> Result<ListOptions, ApiError> {
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let options = parse_list_query(req.query_string())?;
     let db = state.db.clone();
-    let (total, views) = blocking(move || {
-        db.read(|conn| {
-            let total = job_store::count(conn, options.query.status)?;
-            let views = job_store::list_entries(conn, &options.query)?
-                .into_iter()
-                .map(|entry| job_view(conn, entry, options.with_personas))
-                .collect::<crate::error::Result<Vec<_>>>()?;
-            Ok((total, views))
+    let key = ViewKey::List("jobs", req.query_string().to_string());
+    let response = state
+        .read_cache
+        .serve(key, move || {
+            db.read(|conn| {
+                let total = job_store::count(conn, options.query.status)?;
+                let views = job_store::list_entries(conn, &options.query)?
+                    .into_iter()
+                    .map(|entry| job_view(conn, entry, options.with_personas))
+                    .collect::<crate::error::Result<Vec<_>>>()?;
+                Ok((CachedBody::json(&views, Some(total))?, None))
+            })
         })
-    })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((HeaderName::from_static("x-total-count"), HeaderValue::from(total)))
-        .json(views))
+        .await?;
+    Ok(response)
 }
 
 /// Get a generation job's status and result.
@@ -174,11 +175,18 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     security((), ("bearer" = []))
 )]
 #[get("/api/v1/generate/{job_id}")]
-pub async fn get_job(path: web::Path<String>, state: web::Data<AppState>) -> Result<web::Json<JobView>, ApiError> {
+pub async fn get_job(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let job_id = path.into_inner();
     let db = state.db.clone();
-    let view = blocking(move || read_job_view(&db, &job_id)).await?;
-    Ok(web::Json(view))
+    let key = ViewKey::Job(job_id.clone());
+    let response = state
+        .read_cache
+        .serve(key, move || {
+            let (view, stamp) = read_job_view_stamped(&db, &job_id)?;
+            Ok((CachedBody::json(&view, None)?, Some(stamp)))
+        })
+        .await?;
+    Ok(response)
 }
 
 /// Cancel a generation job.
