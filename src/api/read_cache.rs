@@ -338,7 +338,10 @@ impl HealthCheck {
         // The state is updated inside the blocking task so that a client going away mid-check
         // cannot leave `in_flight` set.
         let finished = blocking(move || {
-            let result = db.ping().map_err(|e| e.to_string());
+            let result = db.ping().map_err(|e| {
+                log::warn!("health check: {e}");
+                crate::store::health::probe_message(&e)
+            });
             probe.record(result.clone());
             Ok(result)
         })

@@ -76,22 +76,13 @@ async fn liveness(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiEr
     // Checked at most every few hundred milliseconds (see `HealthCheck`), not on every probe.
     if let Err(e) = state.health_check.check(&state.db).await {
         log::warn!("health check: database unavailable: {e}");
-        return Err(ApiError::unavailable(database_problem(&e)));
+        return Err(ApiError::unavailable(e));
     }
     Ok(web::Json(Health {
         status: "healthy".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         timestamp: now_rfc3339(),
     }))
-}
-
-/// What probes say about a failed database check: the storage fault when there is one (disk
-/// full, read-only, corrupt, replaced file), else a fixed phrase (details stay in the log).
-fn database_problem(e: &crate::error::Error) -> String {
-    match crate::store::health::StorageFault::of_error(e) {
-        Some(fault) => fault.message().to_string(),
-        None => "the database cannot be queried".to_string(),
-    }
 }
 
 /// How long the worker may go without a heartbeat and still count as alive.
@@ -121,7 +112,7 @@ async fn readiness(state: web::Data<AppState>) -> Result<web::Json<Ready>, ApiEr
             Ok(()) => OK.to_string(),
             Err(e) => {
                 log::warn!("readiness: database unavailable: {e}");
-                database_problem(&e)
+                crate::store::health::probe_message(&e)
             }
         };
         let migrations = match db.migration_status() {
