@@ -382,6 +382,8 @@ pub(crate) struct ValueStats {
     date_like: usize,
     id_like: usize,
     questions: usize,
+    /// Values such as `Complete`, `Partial`, `Disqualified`: a survey tool's response status.
+    status_like: usize,
     distinct: HashSet<u64>,
     /// Indexed by the participant's index in its file: does the value change between rows?
     units: Vec<UnitSeen>,
@@ -403,6 +405,9 @@ impl ValueStats {
         }
         if value.ends_with('?') {
             self.questions += 1;
+        }
+        if RESPONSE_STATUSES.contains(&value.to_lowercase().as_str()) {
+            self.status_like += 1;
         }
         if words <= 4 && chars <= 40 {
             if is_numeric(value) {
@@ -427,6 +432,10 @@ impl ValueStats {
             seen.conflict = true;
         }
         seen.count += 1;
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.values == 0
     }
 
     fn fraction(&self, n: usize) -> f64 {
@@ -608,5 +617,141 @@ mod tests {
         let values: Vec<String> = (0..40).map(|i| format!("theme {i}")).collect();
         let refs: Vec<&str> = values.iter().map(String::as_str).collect();
         assert_eq!(classify("col9", &per_row(&refs)), Role::Ignore);
+    }
+}
+
+/// A survey tool's response statuses (SurveyGizmo/Alchemer `Status`, Qualtrics `Finished`).
+const RESPONSE_STATUSES: &[&str] = &[
+    "complete",
+    "completed",
+    "partial",
+    "disqualified",
+    "deleted",
+    "test",
+    "test data",
+    "finished",
+    "incomplete",
+    "in progress",
+    "abandoned",
+    "spam",
+    "true",
+    "false",
+    "open",
+    "opened",
+    "closed",
+    "merged",
+];
+
+/// Columns survey platforms add to every export (compacted names): how and when the form was
+/// filled in, never who the respondent is.
+const PLATFORM_COLUMNS: &[&str] = &[
+    "timestarted",
+    "datesubmitted",
+    "contactid",
+    "legacycomments",
+    "sessionid",
+    "useragent",
+    "referer",
+    "referrer",
+    "longitude",
+    "latitude",
+    "postal",
+    "postalcode",
+    "networkid",
+    "startdateutc",
+    "submitdateutc",
+    "collectorid",
+    "ipaddress",
+    "progress",
+    "finished",
+    "durationinseconds",
+    "recordeddate",
+    "distributionchannel",
+    "userlanguage",
+    "externalreference",
+    "externaldatareference",
+    "responsetype",
+    "completed",
+    "stagedate",
+    "linkedinprofile",
+];
+
+/// Whether a column is a survey platform's own (`Time Started`, `Status` of `Complete` /
+/// `Partial`, `User Agent`, Typeform's `#`): metadata of the form, never a trait of the person.
+pub(crate) fn is_platform_metadata(name: &str, stats: &ValueStats) -> bool {
+    let compacted = compact(name);
+    if name.trim() == "#" || PLATFORM_COLUMNS.contains(&compacted.as_str()) {
+        return true;
+    }
+    let statusish = matches!(compacted.as_str(), "status" | "responsestatus" | "state" | "finished");
+    statusish && stats.values > 0 && stats.status_like * 10 >= stats.values * 8
+}
+
+/// Words of a question that say nothing about what it asks.
+const QUESTION_FILLER: &[&str] = &[
+    "what", "which", "how", "who", "where", "when", "why", "is", "are", "was", "were", "do", "does", "did", "you",
+    "your", "yours", "the", "a", "an", "of", "in", "on", "at", "to", "for", "with", "by", "from", "please", "following",
+    "best", "describes", "describe", "would", "could", "should", "if", "any", "this", "that", "these", "those", "and",
+    "or", "we", "our", "us", "i", "me", "my", "be", "have", "has", "been", "about", "many", "much", "currently", "it",
+    "its", "there", "here", "can", "will", "tell", "select", "all", "apply", "choose", "one", "s", "re", "ve", "d",
+    "optional", "required", "other", "etc", "e", "g", "ie", "eg", "specify", "tick", "primary", "main", "usually",
+];
+
+/// Longest attribute key kept as the column's whole name, in characters and words.
+const MAX_KEY_CHARS: usize = 40;
+const MAX_KEY_WORDS: usize = 7;
+
+static PARENTHETICAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\([^()]*\)").expect("parenthetical"));
+
+fn short_enough(key: &str) -> bool {
+    !key.is_empty() && key.chars().count() <= MAX_KEY_CHARS && key.split('_').count() <= MAX_KEY_WORDS
+}
+
+/// The attribute key of a column: its name in `snake_case`, or, for a long question
+/// (`Which of the following best describes your current role in the project?`), a short
+/// readable key: the trait it asks about (`current_role`), else its first content words.
+pub(crate) fn attribute_key(name: &str) -> String {
+    let key = snake_case(name);
+    if short_enough(&key) {
+        return key;
+    }
+    // Without asides: `Which features would you use? (tick all that apply)`.
+    let plain = snake_case(&PARENTHETICAL.replace_all(name, " "));
+    if short_enough(&plain) {
+        return plain;
+    }
+    // The question before its explanation: `Workflow Need #1:What needs …` → `workflow_need_1`.
+    if let Some(head) = name.split(['?', ':', '(']).map(snake_case).find(|h| !h.is_empty())
+        && short_enough(&head)
+        && head.split('_').count() >= 2
+    {
+        return head;
+    }
+    let words: Vec<&str> = key.split('_').filter(|w| !w.is_empty()).collect();
+    let content: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| !QUESTION_FILLER.contains(w) && !w.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    // The trait asked about, with the word before it when that is a trait word too
+    // (`job_title`, `company_size`).
+    if let Some(at) = content.iter().rposition(|w| hint_of_word(w) == Some(Hint::Attribute)) {
+        let start = if at > 0 && hint_of_word(content[at - 1]).is_some() { at - 1 } else { at };
+        return content[start..=at].join("_");
+    }
+    let mut short = String::new();
+    for word in content.iter().take(4) {
+        if !short.is_empty() && short.len() + 1 + word.len() > MAX_KEY_CHARS {
+            break;
+        }
+        if !short.is_empty() {
+            short.push('_');
+        }
+        short.push_str(word);
+    }
+    if short.is_empty() {
+        words.iter().take(MAX_KEY_WORDS.min(4)).copied().collect::<Vec<_>>().join("_")
+    } else {
+        short
     }
 }

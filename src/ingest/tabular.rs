@@ -102,7 +102,18 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
 
     let mut out = FileRecords::default();
     let id_column = find_participant_column(&names, &rows);
-    let key_of_column: Vec<String> = names.iter().map(|n| fields::snake_case(n)).collect();
+    // Keys are short and readable; two long questions shortened alike stay apart.
+    let mut key_of_column: Vec<String> = Vec::with_capacity(names.len());
+    for name in &names {
+        let base = fields::attribute_key(name);
+        let mut key = base.clone();
+        let mut n = 2;
+        while key_of_column.contains(&key) {
+            key = format!("{base}_{n}");
+            n += 1;
+        }
+        key_of_column.push(key);
+    }
 
     // First pass: whose row is it, and what do the columns look like.
     let mut row_participant = Vec::with_capacity(rows.len());
@@ -144,7 +155,10 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
         .zip(&stats)
         .enumerate()
         .map(|(column, (name, stats))| {
-            if Some(column) == id_column || metadata.get(column).copied().unwrap_or(false) {
+            if Some(column) == id_column
+                || metadata.get(column).copied().unwrap_or(false)
+                || fields::is_platform_metadata(name, stats)
+            {
                 Role::Ignore
             } else if choice_lists[column] {
                 Role::Attribute
@@ -153,6 +167,23 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
             }
         })
         .collect();
+    for (column, name) in names.iter().enumerate() {
+        if roles[column] != Role::Ignore || Some(column) == id_column {
+            continue;
+        }
+        let reason = if metadata.get(column).copied().unwrap_or(false)
+            || fields::is_platform_metadata(name, &stats[column])
+        {
+            "survey platform metadata"
+        } else if stats[column].is_empty() {
+            "empty"
+        } else if fields::is_ignored_name(name) {
+            "a date, id, contact, interviewer prompt or coding (by name)"
+        } else {
+            "neither a short trait nor free text"
+        };
+        out.skipped_columns.push((name.clone(), reason.to_string()));
+    }
     drop(stats);
 
     // Second pass: attributes and utterances, in file order.
@@ -168,7 +199,7 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
                 Role::Attribute => out.set_attribute(participant, &key_of_column[column], value),
                 Role::Text if !value.trim().is_empty() => {
                     let location = location.get_or_insert_with(|| format!("line {line}"));
-                    out.add_utterance(participant, location.clone(), value);
+                    out.add_answer(participant, location.clone(), value, Some(&names[column]));
                 }
                 _ => {}
             }
@@ -608,11 +639,11 @@ mod tests {
             [
                 "how_old_are_you",
                 "which_of_these_best_describes_you",
-                "which_of_these_best_describes_you_other_please_specify"
+                "which_of_these_best_describes_you_other"
             ]
         );
         assert_eq!(
-            records.attributes[1]["which_of_these_best_describes_you_other_please_specify"],
+            records.attributes[1]["which_of_these_best_describes_you_other"],
             "Carer"
         );
         assert_eq!(records.attributes[0]["which_of_these_best_describes_you"], "Freelancer");
@@ -669,7 +700,7 @@ mod tests {
             records.texts()[2].2,
             "Someone always forgets to pay their share of the wifi."
         );
-        let key = "which_features_would_you_use_tick_all_that_apply";
+        let key = "which_features_would_you_use";
         assert_eq!(
             records.attributes[0][key],
             "Invoice tracking; Tax pots; Cash-flow forecast"

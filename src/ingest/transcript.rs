@@ -731,6 +731,12 @@ struct Reader<'s> {
     block_has_prose: bool,
     /// Inside a researcher's note (`Summary: …`, `Key points:` and the lines after it).
     in_note: bool,
+    /// The question each utterance answers (the interviewer's last turn), by utterance index.
+    questions: Vec<Option<String>>,
+    /// The interviewer's last turn, the question the next answers reply to.
+    last_question: Option<String>,
+    /// Labelled interviewer turns left out.
+    interviewer_turns: usize,
 }
 
 impl<'s> Reader<'s> {
@@ -746,7 +752,15 @@ impl<'s> Reader<'s> {
             heading_owner: None,
             block_has_prose: false,
             in_note: false,
+            questions: Vec::new(),
+            last_question: None,
+            interviewer_turns: 0,
         }
+    }
+
+    fn push_utterance(&mut self, speaker: Speaker, line: u64, text: String) {
+        self.utterances.push((speaker, line, text));
+        self.questions.push(self.last_question.clone());
     }
 
     fn has_turns(&self) -> bool {
@@ -755,11 +769,17 @@ impl<'s> Reader<'s> {
 
     /// Ends the open turn, keeping it unless it is the interviewer's.
     fn flush(&mut self) {
-        if let Some(t) = self.turn.take()
-            && t.speaker != Speaker::Interviewer
-            && !t.text.is_empty()
-        {
-            self.utterances.push((t.speaker, t.line, t.text));
+        let Some(t) = self.turn.take() else {
+            return;
+        };
+        if t.text.is_empty() {
+            return;
+        }
+        if t.speaker == Speaker::Interviewer {
+            self.interviewer_turns += 1;
+            self.last_question = Some(t.text);
+        } else {
+            self.push_utterance(t.speaker, t.line, t.text);
         }
     }
 
@@ -871,7 +891,7 @@ impl<'s> Reader<'s> {
         } else if fields::is_text_name(l.label) && !l.rest.is_empty() && self.speakers.named.is_empty() {
             // `Quote: "…"`, `Feedback: …`: the participant's own words under a field name.
             self.flush();
-            self.utterances.push((Speaker::Generic, line, l.rest.to_string()));
+            self.push_utterance(Speaker::Generic, line, l.rest.to_string());
             None
         } else if in_field_zone && is_attribute_value(l.rest) {
             let value = clean_value(l.rest);
@@ -912,13 +932,21 @@ fn assemble(file: &str, stem: &str, reader: Reader, speakers: &Speakers) -> Resu
     } else {
         None
     };
-    for (speaker, line, text) in reader.utterances {
+    for ((speaker, line, text), question) in reader.utterances.into_iter().zip(reader.questions) {
         let id = match speaker {
             Speaker::Named(id) => id,
             _ => file_participant.clone(),
         };
         let participant = out.participant(&id);
-        out.add_utterance(participant, format!("line {line}"), &text);
+        out.add_answer(participant, format!("line {line}"), &text, question.as_deref());
+    }
+    if reader.interviewer_turns > 0 {
+        out.left_out.push(super::records::LeftOutSpeaker {
+            speaker: "Interviewer".to_string(),
+            role: "interviewer",
+            lines: reader.interviewer_turns,
+            reason: "labelled as the interviewer".to_string(),
+        });
     }
     let mut unassigned = 0usize;
     for attribute in reader.attributes {
