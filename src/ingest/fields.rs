@@ -454,6 +454,13 @@ impl ValueStats {
     }
 }
 
+/// A survey's write-in column: `What languages do you use? (other)`, `Other - Write In:…`,
+/// `Which tool? - Other (please specify)`, `Comments about collaboration:`.
+static WRITE_IN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\((?:other|please specify|please explain|specify)[^)]*\)\s*[.:]?\s*$|write[\s-]?in|please (?:specify|explain|describe)|^\s*(?:comments?|feedback|remarks?)")
+        .expect("write-in pattern")
+});
+
 /// Decides a column's role from its name and values. Names help; values decide when a name is
 /// unknown or contradicted (prose in a column called `experience` is text).
 pub(crate) fn classify(name: &str, stats: &ValueStats) -> Role {
@@ -475,6 +482,20 @@ pub(crate) fn classify(name: &str, stats: &ValueStats) -> Role {
     }
     let prose = avg_words >= 4.0 && avg_chars > 30.0 && multi_word >= 0.5;
     let clear_prose = avg_words >= 8.0 && multi_word >= 0.5;
+    // An open question's answers are the respondent's words even when short: a write-in
+    // (`… (other)`, `Other - Write In`, `please specify`) whose answers differ, or a question
+    // that does not ask for a trait, answered in a few words that mostly differ.
+    let free_values = distinct_ratio >= 0.5
+        && stats.fraction(stats.numeric) < 0.8
+        && stats.fraction(stats.status_like) < 0.5;
+    if free_values && !stats.in_list {
+        let write_in = WRITE_IN.is_match(name);
+        let open_question =
+            name.contains('?') && name.split_whitespace().count() >= 4 && hint != Some(Hint::Attribute) && avg_words >= 2.0;
+        if write_in || open_question {
+            return Role::Text;
+        }
+    }
     match hint {
         Some(Hint::Text) if avg_words >= 1.5 || distinct_ratio >= 0.5 => return Role::Text,
         Some(Hint::Attribute) if clear_prose => return Role::Text,

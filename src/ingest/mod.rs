@@ -10,6 +10,7 @@
 mod decode;
 mod error;
 mod fields;
+pub mod inspect;
 mod interviewers;
 mod markup;
 mod records;

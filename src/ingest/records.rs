@@ -73,7 +73,7 @@ impl FileRecords {
     /// Adds an utterance with the question it answers (a survey column, an interviewer's turn).
     pub fn add_answer(&mut self, participant: usize, location: String, text: &str, question: Option<&str>) {
         let text = text.trim();
-        if text.is_empty() {
+        if is_placeholder(text) {
             return;
         }
         self.utterances.push(FileUtterance {
@@ -100,6 +100,16 @@ impl FileRecords {
     pub fn is_empty(&self) -> bool {
         self.utterances.is_empty() && self.attributes.iter().all(BTreeMap::is_empty)
     }
+}
+
+/// A cell that holds no answer: empty, punctuation only (`.`, `-`, `?`), or `NA`, `N/A`, `n.a.`,
+/// `null`, `nil`. (`None` and `Nothing` are answers.)
+pub(crate) fn is_placeholder(text: &str) -> bool {
+    if !text.chars().any(char::is_alphanumeric) {
+        return true;
+    }
+    let compact: String = text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    text.chars().count() <= 6 && matches!(compact.as_str(), "na" | "nil" | "null" | "x" | "xx" | "xxx")
 }
 
 #[cfg(test)]

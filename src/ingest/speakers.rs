@@ -72,7 +72,7 @@ static PLEASANTRY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Staff named by their label.
 static STAFF_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:caption(?:er|ing|s)?|cart|transcri(?:ber|ptionist)|note ?taker|scribe|observer|technician|tech|producer|operator|camera(?:man|person)?|videographer|sound|audio|interpreter|translator|stenographer|steno|recorder|editor)\b")
+    Regex::new(r"(?i)\b(?:caption(?:er|ing|s)?|cart|transcri(?:ber|ptionist)|note ?taker|scribe|observer|technician|tech|producer|operator|camera(?:man|person)?|videographer|sound|audio|interpreter|translator|stenographer|steno|recorder|editor|narrator|announcer|voice ?over|background|crowd|audience|unknown|unidentified|inaudible|multiple speakers|everyone|all)\b")
         .expect("staff label pattern")
 });
 
@@ -142,7 +142,15 @@ pub(crate) fn merge_labels(
     }
     let mut renames: HashMap<String, String> = HashMap::new();
     let mut merges = Vec::new();
+    let short_forms = aliases_in_one_file(participants, utterances, &spoken);
+    for (alias, full) in &short_forms {
+        renames.insert(alias.clone(), full.clone());
+        merges.push((full.clone(), vec![alias.clone()]));
+    }
     for ids in groups.into_values().filter(|ids| ids.len() > 1) {
+        if ids.iter().any(|id| renames.contains_key(id)) {
+            continue;
+        }
         // The label used most; on a tie one in mixed case (as names are written), then the
         // shortest (without the suffix).
         let keep = ids
@@ -180,6 +188,80 @@ pub(crate) fn merge_labels(
         }
     }
     merges
+}
+
+/// Labels that name, within one file, a person also named more fully: a first name after the
+/// full name (`Richard` for `Richard Ladner`, when no other `Richard …` speaks anywhere), or a
+/// one-letter typo of a full name (`Pablo Molinda` for `Pablo Molina`). Returns (alias, full).
+fn aliases_in_one_file(
+    participants: &BTreeMap<String, BTreeMap<String, String>>,
+    utterances: &[Utterance],
+    spoken: &HashMap<&str, usize>,
+) -> Vec<(String, String)> {
+    let mut files: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+    for u in utterances {
+        files.entry(u.source).or_default().insert(u.participant_id.as_str());
+    }
+    let names: Vec<&str> = participants
+        .keys()
+        .map(String::as_str)
+        .filter(|id| !super::transcript::is_numbered_id(id) && !VOICE_LABEL.is_match(id))
+        .collect();
+    let mut aliases: BTreeMap<String, String> = BTreeMap::new();
+    for speakers in files.values() {
+        for &short in speakers {
+            if short.split_whitespace().count() != 1 || !short.starts_with(char::is_uppercase) || short.len() < 3 {
+                continue;
+            }
+            let longer: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| n.split_whitespace().count() >= 2 && n.split_whitespace().next() == Some(short))
+                .collect();
+            if let [full] = longer.as_slice()
+                && speakers.contains(full)
+            {
+                aliases.insert(short.to_string(), full.to_string());
+            }
+        }
+        let full_names: Vec<&str> = speakers
+            .iter()
+            .copied()
+            .filter(|n| n.split_whitespace().count() >= 2 && n.len() >= 8)
+            .collect();
+        for (i, a) in full_names.iter().enumerate() {
+            for b in &full_names[i + 1..] {
+                let same_first = a.split_whitespace().next() == b.split_whitespace().next();
+                if same_first && edit_distance(&a.to_lowercase(), &b.to_lowercase()) == 1 {
+                    let count = |n: &str| spoken.get(n).copied().unwrap_or(0);
+                    let (keep, alias) = if count(b) > count(a) { (*b, *a) } else { (*a, *b) };
+                    aliases.entry(alias.to_string()).or_insert_with(|| keep.to_string());
+                }
+            }
+        }
+    }
+    // An alias of an alias: keep the chain short.
+    let resolved: Vec<(String, String)> = aliases
+        .iter()
+        .map(|(alias, full)| (alias.clone(), aliases.get(full).cloned().unwrap_or_else(|| full.clone())))
+        .filter(|(alias, full)| alias != full)
+        .collect();
+    resolved
+}
+
+/// Levenshtein distance, for telling a one-letter typo of a name.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// Removes the utterances of `speaker` in `file` (every file when `None`); the answers that
@@ -452,6 +534,26 @@ mod tests {
         assert_eq!(label_key("Jane Doe:"), "jane doe");
         assert_eq!(label_key("Jane  Doe"), "jane doe");
         assert_ne!(label_key("Jane"), label_key("Jane Doe"));
+        assert_eq!(edit_distance("pablo molina", "pablo molinda"), 1);
+    }
+
+    #[test]
+    fn first_names_and_typos_of_a_full_name_in_one_file_are_one_person() {
+        let u = |id: &str| Utterance {
+            participant_id: id.into(),
+            source: 0,
+            location: "cue 00:00:01.000".into(),
+            text: "Something said.".into(),
+            question: None,
+        };
+        let mut utterances = vec![u("Richard Ladner"), u("Richard"), u("Pablo Molina"), u("Pablo Molina"), u("Pablo Molinda")];
+        let mut participants: BTreeMap<String, BTreeMap<String, String>> = utterances
+            .iter()
+            .map(|u| (u.participant_id.clone(), BTreeMap::new()))
+            .collect();
+        let merges = merge_labels(&mut participants, &mut utterances);
+        assert_eq!(participants.keys().collect::<Vec<_>>(), ["Pablo Molina", "Richard Ladner"]);
+        assert_eq!(merges.len(), 2, "{merges:?}");
     }
 
     #[test]

@@ -625,8 +625,15 @@ mod tests {
             [
                 ("114200009137", "line 3"),
                 ("114200018274", "line 4"),
+                ("114200018274", "line 4"),
                 ("114200027411", "line 5")
             ]
+        );
+        // A write-in (`Other (please specify)`) is the respondent's words, with its question.
+        assert_eq!(texts[2].2, "Carer");
+        assert_eq!(
+            records.utterances[2].question.as_deref(),
+            Some("Which of these best describes you? - Other (please specify)")
         );
         assert_eq!(
             texts[1].2,
@@ -634,18 +641,7 @@ mod tests {
         );
         // Collector, dates, contact details and names are left out.
         let keys: Vec<&str> = records.attributes[1].keys().map(String::as_str).collect();
-        assert_eq!(
-            keys,
-            [
-                "how_old_are_you",
-                "which_of_these_best_describes_you",
-                "which_of_these_best_describes_you_other"
-            ]
-        );
-        assert_eq!(
-            records.attributes[1]["which_of_these_best_describes_you_other"],
-            "Carer"
-        );
+        assert_eq!(keys, ["how_old_are_you", "which_of_these_best_describes_you"]);
         assert_eq!(records.attributes[0]["which_of_these_best_describes_you"], "Freelancer");
         assert!(!records.attributes[0].contains_key("first_name"));
     }
