@@ -620,7 +620,7 @@ impl CorpusBuilder {
 
     fn finish(mut self, root: &str, options: &IngestOptions) -> Result<Corpus, IngestError> {
         self.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-        for (id, merged) in speakers::merge_labels(&mut self.participants, &mut self.utterances) {
+        for (id, merged) in speakers::merge_labels(&mut self.participants, &mut self.utterances, &self.sources) {
             self.warnings.push(format!(
                 "speaker labels {} read as one person, {id:?}",
                 merged.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")

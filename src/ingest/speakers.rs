@@ -125,16 +125,20 @@ pub(crate) fn label_key(id: &str) -> String {
 }
 
 /// Merges participant ids that are labels of one person. Returns (kept id, merged labels).
+///
+/// Only speakers of transcripts are merged: ids in tables and records are written by software
+/// and are one person each as written.
 pub(crate) fn merge_labels(
     participants: &mut BTreeMap<String, BTreeMap<String, String>>,
     utterances: &mut [Utterance],
+    sources: &[SourceFile],
 ) -> Vec<(String, Vec<String>)> {
     let mut spoken: HashMap<&str, usize> = HashMap::new();
-    for u in utterances.iter() {
+    for u in utterances.iter().filter(|u| sources.get(u.source).is_some_and(is_transcript)) {
         *spoken.entry(u.participant_id.as_str()).or_default() += 1;
     }
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for id in participants.keys() {
+    for id in participants.keys().filter(|id| spoken.contains_key(id.as_str())) {
         let key = label_key(id);
         if !key.is_empty() {
             groups.entry(key).or_default().push(id.clone());
@@ -199,18 +203,29 @@ fn aliases_in_one_file(
     spoken: &HashMap<&str, usize>,
 ) -> Vec<(String, String)> {
     let mut files: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
-    for u in utterances {
+    for u in utterances.iter().filter(|u| spoken.contains_key(u.participant_id.as_str())) {
         files.entry(u.source).or_default().insert(u.participant_id.as_str());
     }
+    // People's names: letters only (`Pablo Molina`, `Boon's Mom`), no numbered ids.
+    let is_name = |id: &str| {
+        !super::transcript::is_numbered_id(id)
+            && !VOICE_LABEL.is_match(id)
+            && id.split_whitespace().count() <= 4
+            && id.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '’' | '.' | '-'))
+    };
     let names: Vec<&str> = participants
         .keys()
         .map(String::as_str)
-        .filter(|id| !super::transcript::is_numbered_id(id) && !VOICE_LABEL.is_match(id))
+        .filter(|id| spoken.contains_key(id) && is_name(id))
         .collect();
     let mut aliases: BTreeMap<String, String> = BTreeMap::new();
     for speakers in files.values() {
         for &short in speakers {
-            if short.split_whitespace().count() != 1 || !short.starts_with(char::is_uppercase) || short.len() < 3 {
+            if !is_name(short)
+                || short.split_whitespace().count() != 1
+                || !short.starts_with(char::is_uppercase)
+                || short.len() < 3
+            {
                 continue;
             }
             let longer: Vec<&str> = names
@@ -227,7 +242,7 @@ fn aliases_in_one_file(
         let full_names: Vec<&str> = speakers
             .iter()
             .copied()
-            .filter(|n| n.split_whitespace().count() >= 2 && n.len() >= 8)
+            .filter(|n| is_name(n) && n.split_whitespace().count() >= 2 && n.len() >= 8)
             .collect();
         for (i, a) in full_names.iter().enumerate() {
             for b in &full_names[i + 1..] {
@@ -551,7 +566,15 @@ mod tests {
             .iter()
             .map(|u| (u.participant_id.clone(), BTreeMap::new()))
             .collect();
-        let merges = merge_labels(&mut participants, &mut utterances);
+        let sources = vec![SourceFile {
+            path: "a.vtt".into(),
+            format: "subtitles".into(),
+            bytes: 0,
+            sha256: String::new(),
+            participants: 3,
+            utterances: 5,
+        }];
+        let merges = merge_labels(&mut participants, &mut utterances, &sources);
         assert_eq!(participants.keys().collect::<Vec<_>>(), ["Pablo Molina", "Richard Ladner"]);
         assert_eq!(merges.len(), 2, "{merges:?}");
     }

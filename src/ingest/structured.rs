@@ -242,6 +242,7 @@ fn read_issues(records: &[RecordRef]) -> Option<FileRecords> {
     let mut out = FileRecords::default();
     let mut empty_bodies = 0usize;
     let mut bot_issues = 0usize;
+    let mut too_short = 0usize;
     let mut columns: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for record in records {
         let value = record.value;
@@ -270,7 +271,15 @@ fn read_issues(records: &[RecordRef]) -> Option<FileRecords> {
             empty_bodies += 1;
             continue;
         };
-        if let Some((path, title)) = first_of(value, ISSUE_TITLES).and_then(|(p, v)| v.as_str().map(|t| (p, t))) {
+        let title = first_of(value, ISSUE_TITLES).and_then(|(p, v)| v.as_str().map(|t| (p, t)));
+        let words = |text: &str| super::markup::reduce(text).split_whitespace().count();
+        let title_words = title.map_or(0, |(_, t)| words(t));
+        if words(body) < 4 && title_words + words(body) < 8 {
+            // `GONPXWR` / `GONPXWR`, `keren` / `mantap`: spam or a placeholder, no experience.
+            too_short += 1;
+            continue;
+        }
+        if let Some((path, title)) = title {
             out.add_utterance(participant, location(path), title);
         }
         out.add_utterance(participant, location(body_path), body);
@@ -304,6 +313,11 @@ fn read_issues(records: &[RecordRef]) -> Option<FileRecords> {
     if empty_bodies > 0 {
         out.warnings
             .push(format!("{empty_bodies} issue(s) with an empty body left out (nothing to quote)"));
+    }
+    if too_short > 0 {
+        out.warnings.push(format!(
+            "{too_short} issue(s) of a few words left out (spam or placeholders: under 4 words of body)"
+        ));
     }
     if out.utterances.is_empty() {
         out.no_text_reason = Some("no issue with a body by a person".to_string());
