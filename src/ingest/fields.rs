@@ -384,6 +384,8 @@ pub(crate) struct ValueStats {
     questions: usize,
     /// Values such as `Complete`, `Partial`, `Disqualified`: a survey tool's response status.
     status_like: usize,
+    /// The first value seen (short values only), to tell what a constant column holds.
+    first_value: Option<String>,
     distinct: HashSet<u64>,
     /// Indexed by the participant's index in its file: does the value change between rows?
     units: Vec<UnitSeen>,
@@ -408,6 +410,9 @@ impl ValueStats {
         }
         if RESPONSE_STATUSES.contains(&value.to_lowercase().as_str()) {
             self.status_like += 1;
+        }
+        if self.values == 1 && chars <= 20 {
+            self.first_value = Some(value.to_string());
         }
         if words <= 4 && chars <= 40 {
             if is_numeric(value) {
@@ -436,6 +441,19 @@ impl ValueStats {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.values == 0
+    }
+
+    /// The same yes-like answer from every respondent (at least five): a consent box, nothing
+    /// that tells people apart. (A constant `role` of `Nurse` is kept: it describes everyone.)
+    pub(crate) fn is_constant(&self) -> bool {
+        self.values >= 5
+            && self.distinct.len() == 1
+            && self.first_value.as_deref().is_some_and(|v| {
+                matches!(
+                    v.trim().trim_end_matches('.').to_lowercase().as_str(),
+                    "yes" | "y" | "true" | "1" | "agree" | "i agree" | "accept" | "i accept" | "ok" | "checked" | "consent" | "i consent"
+                )
+            })
     }
 
     fn fraction(&self, n: usize) -> f64 {
@@ -467,7 +485,14 @@ pub(crate) fn classify(name: &str, stats: &ValueStats) -> Role {
     if stats.values == 0 {
         return Role::Ignore;
     }
-    let hint = name_hint(name);
+    // A long question is named by what it asks (its short key), not by every word in it:
+    // `Enhancement #1: … what enhancements would have made your initial experience better?`
+    // does not ask for an `experience`, `What is your primary role when …?` asks for a `role`.
+    let hint = if name.split_whitespace().count() > MAX_KEY_WORDS {
+        name_hint(&attribute_key(name))
+    } else {
+        name_hint(name)
+    };
     if hint == Some(Hint::Ignore) {
         return Role::Ignore;
     }
@@ -490,8 +515,13 @@ pub(crate) fn classify(name: &str, stats: &ValueStats) -> Role {
         && stats.fraction(stats.status_like) < 0.5;
     if free_values && !stats.in_list {
         let write_in = WRITE_IN.is_match(name);
-        let open_question =
-            name.contains('?') && name.split_whitespace().count() >= 4 && hint != Some(Hint::Attribute) && avg_words >= 2.0;
+        // Choices recur across respondents; free answers mostly do not.
+        let open_question = name.contains('?')
+            && name.split_whitespace().count() >= 4
+            && hint != Some(Hint::Attribute)
+            // A few one-word answers that differ may still be choices; many rarely are.
+            && (avg_words >= 2.0 || stats.values >= 10)
+            && distinct_ratio >= 0.75;
         if write_in || open_question {
             return Role::Text;
         }
@@ -501,9 +531,10 @@ pub(crate) fn classify(name: &str, stats: &ValueStats) -> Role {
         Some(Hint::Attribute) if clear_prose => return Role::Text,
         None if prose => {
             // Questions are the interviewer's words, and a handful of long values repeated on
-            // every row is boilerplate rather than what people said.
+            // every row is boilerplate rather than what people said; answers that recur across
+            // many respondents are a closed question's choices.
             let questions = stats.fraction(stats.questions) >= 0.5;
-            let boilerplate = distinct < stats.values.min(4);
+            let boilerplate = distinct < stats.values.min(4) || (stats.values >= 10 && distinct_ratio < 0.35);
             return if questions || boilerplate {
                 Role::Ignore
             } else {
@@ -724,6 +755,9 @@ const MAX_KEY_WORDS: usize = 7;
 
 static PARENTHETICAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\([^()]*\)").expect("parenthetical"));
 
+static QUESTION_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\s*(?:q(?:uestion)?\s*)?\d+[a-z]?\s*[:.)\]-]\s+").expect("question number"));
+
 fn short_enough(key: &str) -> bool {
     !key.is_empty() && key.chars().count() <= MAX_KEY_CHARS && key.split('_').count() <= MAX_KEY_WORDS
 }
@@ -732,6 +766,9 @@ fn short_enough(key: &str) -> bool {
 /// (`Which of the following best describes your current role in the project?`), a short
 /// readable key: the trait it asks about (`current_role`), else its first content words.
 pub(crate) fn attribute_key(name: &str) -> String {
+    // A survey's question number (`Q3:`, `3.`) is not part of what it asks.
+    let name = QUESTION_NUMBER.replace(name, "");
+    let name = name.as_ref();
     let key = snake_case(name);
     if short_enough(&key) {
         return key;
