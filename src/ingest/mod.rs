@@ -538,6 +538,8 @@ struct CorpusBuilder {
     first_source: BTreeMap<String, usize>,
     /// Ids each file gave (before labels were merged), for the files' participant counts.
     ids_of_source: Vec<Vec<String>>,
+    /// Interviewers named by each transcript's header, by source.
+    header_interviewers: BTreeMap<usize, Vec<String>>,
 }
 
 impl CorpusBuilder {
@@ -551,8 +553,12 @@ impl CorpusBuilder {
             no_text_reason,
             left_out,
             skipped_columns,
+            header_interviewers,
             ..
         } = records;
+        if !header_interviewers.is_empty() {
+            self.header_interviewers.insert(source, header_interviewers);
+        }
         for id in &ids {
             self.first_source.entry(id.clone()).or_insert(source);
         }
@@ -636,6 +642,12 @@ impl CorpusBuilder {
                 interviewers::exclude_questioning_voices(&mut self.participants, &mut self.utterances, &mut self.sources);
             self.note_folder_interviewers(&voices);
             self.warnings.extend(voices);
+            speakers::exclude_header_interviewers(
+                &mut self.utterances,
+                &self.sources,
+                &self.header_interviewers,
+                &mut self.report,
+            );
             speakers::exclude_interviewers(&mut self.utterances, &self.sources, &mut self.report);
             for n in &self.report.non_participants[before..] {
                 if n.role == "interviewer" && !n.reason.starts_with("labelled") {

@@ -32,6 +32,8 @@ pub(crate) struct FileRecords {
     pub warnings: Vec<String>,
     /// Why the file has no utterances, when it has none (e.g. "no free-text columns").
     pub no_text_reason: Option<String>,
+    /// Interviewers a transcript's header names (`INTERVIEWERS: Arnold Thackray`).
+    pub header_interviewers: Vec<String>,
     /// Speakers left out while reading (labelled interviewers).
     pub left_out: Vec<LeftOutSpeaker>,
     /// Columns or fields neither attribute nor text, with why.

@@ -72,7 +72,7 @@ static PLEASANTRY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Staff named by their label.
 static STAFF_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:caption(?:er|ing|s)?|cart|transcri(?:ber|ptionist)|note ?taker|scribe|observer|technician|tech|producer|operator|camera(?:man|person)?|videographer|sound|audio|interpreter|translator|stenographer|steno|recorder|editor|narrator|announcer|voice ?over|background|crowd|audience|unknown|unidentified|inaudible|multiple speakers|everyone|all)\b")
+    Regex::new(r"(?i)\b(?:caption(?:er|ing|s)?|cart|transcri(?:ber|ptionist)|note ?taker|scribe|observer|technician|tech|producer|operator|camera(?:man|person)?|videographer|sound|audio|interpreter|translator|stenographer|steno|recorder|editor|narrator|announcer|voice ?over|background|crowd|audience|unknown|unidentified|inaudible|multiple speakers|everyone|all|end of|interview|tape|side|recording)\b|bot(?:tu)?\d*$")
         .expect("staff label pattern")
 });
 
@@ -239,6 +239,18 @@ fn aliases_in_one_file(
                 aliases.insert(short.to_string(), full.to_string());
             }
         }
+        // A chat nick with a reconnect suffix (`ActionParsnip1`, `jason_`) next to the nick.
+        for &nick in speakers {
+            let base = nick.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_' || c == '`');
+            if base != nick
+                && base.chars().count() >= 4
+                && base.chars().any(char::is_alphabetic)
+                && !base.contains(' ')
+                && speakers.contains(base)
+            {
+                aliases.insert(nick.to_string(), base.to_string());
+            }
+        }
         let full_names: Vec<&str> = speakers
             .iter()
             .copied()
@@ -336,6 +348,55 @@ fn is_back_channel(text: &str) -> bool {
     !words.is_empty() && words.len() <= 4 && words.iter().all(|w| BACK_CHANNEL.contains(&w.as_str()))
 }
 
+/// Most speakers a conversation may have for its interviewer to be found from how people speak:
+/// a chat room of many is not an interview.
+const MAX_INTERVIEW_SPEAKERS: usize = 10;
+
+/// The interviewers of a transcript where one person answers and everyone else asks: a guest
+/// with several hosts, a narrator with two interviewers. (id, reason) of each asker.
+fn askers_of_one_answerer(turns: &[(String, String)]) -> Vec<(String, String)> {
+    let mut voices: BTreeMap<&str, Voice> = BTreeMap::new();
+    let total_words: usize = turns.iter().map(|(_, t)| t.split_whitespace().count()).sum();
+    for (speaker, text) in turns {
+        let v = voices.entry(speaker.as_str()).or_default();
+        v.turns += 1;
+        v.prompts += usize::from(is_prompt(text));
+        v.words += text.split_whitespace().count();
+    }
+    if voices.len() < 3 || voices.len() > 5 || total_words == 0 {
+        return Vec::new();
+    }
+    let share = |v: &Voice| v.prompts as f64 / v.turns as f64;
+    let Some((&answerer, a)) = voices.iter().max_by_key(|(_, v)| v.words) else {
+        return Vec::new();
+    };
+    let answerer_words = a.words as f64 / total_words as f64;
+    let answerer_prompts = share(a);
+    if answerer_words < 0.4 || answerer_prompts >= 0.3 || a.turns < 3 {
+        return Vec::new();
+    }
+    let askers: Vec<(String, String)> = voices
+        .iter()
+        .filter(|(id, _)| **id != answerer)
+        .map(|(id, v)| {
+            (
+                id.to_string(),
+                format!(
+                    "{} of {} turns ask or prompt while {answerer:?}, who says {:.0}% of the words, answers",
+                    v.prompts,
+                    v.turns,
+                    answerer_words * 100.0
+                ),
+            )
+        })
+        .collect();
+    let all_ask = voices.iter().filter(|(id, _)| **id != answerer).all(|(id, v)| {
+        let numbered = super::transcript::is_numbered_id(id) && !VOICE_LABEL.is_match(id);
+        !numbered && share(v) >= 0.3_f64.max(answerer_prompts + 0.15)
+    });
+    if all_ask { askers } else { Vec::new() }
+}
+
 /// One transcript's interviewer, if the signals agree on one speaker: (id, reason).
 fn interviewer_of(turns: &[(String, String)], in_every_file: &BTreeSet<String>) -> Option<(String, String)> {
     let mut voices: BTreeMap<&str, Voice> = BTreeMap::new();
@@ -351,7 +412,7 @@ fn interviewer_of(turns: &[(String, String)], in_every_file: &BTreeSet<String>) 
             v.formulas += 1;
         }
     }
-    if voices.len() < 2 || total_words == 0 {
+    if voices.len() < 2 || voices.len() > MAX_INTERVIEW_SPEAKERS || total_words == 0 {
         return None;
     }
     let first = turns.first().map(|(s, _)| s.as_str());
@@ -423,6 +484,44 @@ fn turns_by_file(utterances: &[Utterance], sources: &[SourceFile]) -> BTreeMap<u
     files
 }
 
+/// Removes, in each transcript, the speakers its header names as interviewers
+/// (`INTERVIEWERS: Arnold Thackray` → `THACKRAY:`), matched by full name or by surname.
+pub(crate) fn exclude_header_interviewers(
+    utterances: &mut Vec<Utterance>,
+    sources: &[SourceFile],
+    named: &BTreeMap<usize, Vec<String>>,
+    report: &mut IngestReport,
+) {
+    for (&file, names) in named {
+        let names: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+        let matches = |speaker: &str| {
+            let speaker = label_key(speaker);
+            speaker.len() >= 2
+                && names.iter().any(|name| {
+                    *name == speaker
+                        || name
+                            .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
+                            .any(|word| word == speaker)
+                })
+        };
+        let speakers: BTreeSet<String> = utterances
+            .iter()
+            .filter(|u| u.source == file && matches(&u.participant_id))
+            .map(|u| u.participant_id.clone())
+            .collect();
+        for id in speakers {
+            let lines = remove_speaker(utterances, &id, Some(file));
+            report.non_participants.push(NonParticipant {
+                file: sources[file].path.clone(),
+                speaker: id,
+                role: "interviewer".to_string(),
+                lines,
+                reason: "named as interviewer in the transcript's header".to_string(),
+            });
+        }
+    }
+}
+
 /// Finds and removes each transcript's interviewer.
 pub(crate) fn exclude_interviewers(
     utterances: &mut Vec<Utterance>,
@@ -445,10 +544,17 @@ pub(crate) fn exclude_interviewers(
             .map(|(s, _)| s.to_string())
             .collect();
     }
-    let decided: Vec<(usize, String, String)> = files
-        .iter()
-        .filter_map(|(&file, turns)| interviewer_of(turns, &in_every_file).map(|(id, why)| (file, id, why)))
-        .collect();
+    let mut decided: Vec<(usize, String, String)> = Vec::new();
+    for (&file, turns) in &files {
+        match interviewer_of(turns, &in_every_file) {
+            Some((id, why)) => decided.push((file, id, why)),
+            None => decided.extend(
+                askers_of_one_answerer(turns)
+                    .into_iter()
+                    .map(|(id, why)| (file, id, why)),
+            ),
+        }
+    }
     for (file, id, why) in decided {
         let lines = remove_speaker(utterances, &id, Some(file));
         report.non_participants.push(NonParticipant {
@@ -476,10 +582,12 @@ pub(crate) fn exclude_staff(utterances: &mut Vec<Utterance>, sources: &[SourceFi
         if by_speaker.len() < 2 {
             continue;
         }
+        // In a room of many (a chat channel) talk about sound and connections is everyone's.
+        let small = by_speaker.len() <= MAX_INTERVIEW_SPEAKERS;
         for (&speaker, &(count, technical)) in &by_speaker {
             if STAFF_LABEL.is_match(speaker) {
                 staff.push((file, speaker.to_string(), "named as staff by the label".to_string()));
-            } else if count <= 4 && count * 10 <= turns.len() && technical * 2 > count {
+            } else if small && count <= 4 && count * 10 <= turns.len() && technical * 2 > count {
                 staff.push((
                     file,
                     speaker.to_string(),
