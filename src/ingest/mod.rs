@@ -318,7 +318,12 @@ struct Found {
     size: u64,
 }
 
-fn load_folder(root: &Path, shown: &str, limits: &IngestLimits, options: &IngestOptions) -> Result<Corpus, IngestError> {
+fn load_folder(
+    root: &Path,
+    shown: &str,
+    limits: &IngestLimits,
+    options: &IngestOptions,
+) -> Result<Corpus, IngestError> {
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     let confine = limits.confine_to.as_deref();
@@ -538,6 +543,8 @@ struct CorpusBuilder {
     first_source: BTreeMap<String, usize>,
     /// Ids each file gave (before labels were merged), for the files' participant counts.
     ids_of_source: Vec<Vec<String>>,
+    /// Nick changes logged in chat transcripts: (old, new).
+    renamed: Vec<(String, String)>,
     /// Interviewers named by each transcript's header, by source.
     header_interviewers: BTreeMap<usize, Vec<String>>,
 }
@@ -554,8 +561,10 @@ impl CorpusBuilder {
             left_out,
             skipped_columns,
             header_interviewers,
+            renamed,
             ..
         } = records;
+        self.renamed.extend(renamed);
         if !header_interviewers.is_empty() {
             self.header_interviewers.insert(source, header_interviewers);
         }
@@ -626,6 +635,27 @@ impl CorpusBuilder {
 
     fn finish(mut self, root: &str, options: &IngestOptions) -> Result<Corpus, IngestError> {
         self.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        for (old, new) in std::mem::take(&mut self.renamed) {
+            if old == new || !self.participants.contains_key(&old) {
+                continue;
+            }
+            if let Some(attributes) = self.participants.remove(&new) {
+                let kept = self.participants.entry(old.clone()).or_default();
+                for (key, value) in attributes {
+                    kept.entry(key).or_insert(value);
+                }
+                for u in self.utterances.iter_mut().filter(|u| u.participant_id == new) {
+                    u.participant_id = old.clone();
+                }
+                self.warnings.push(format!(
+                    "chat nick {new:?} read as {old:?} (\"{old} is now known as {new}\")"
+                ));
+                self.report.label_merges.push(LabelMerge {
+                    id: old,
+                    merged: vec![new],
+                });
+            }
+        }
         for (id, merged) in speakers::merge_labels(&mut self.participants, &mut self.utterances, &self.sources) {
             self.warnings.push(format!(
                 "speaker labels {} read as one person, {id:?}",
@@ -633,13 +663,25 @@ impl CorpusBuilder {
             ));
             self.report.label_merges.push(LabelMerge { id, merged });
         }
+        // Staff first: an announcer's or narrator's opening is not an interviewer's.
+        let staff_from = self.report.non_participants.len();
+        speakers::exclude_staff(&mut self.utterances, &self.sources, &mut self.report);
+        for n in &self.report.non_participants[staff_from..] {
+            self.warnings.push(format!(
+                "{}: {:?} read as staff and left out ({})",
+                n.file, n.speaker, n.reason
+            ));
+        }
         if options.interviewers.is_empty() {
             let before = self.report.non_participants.len();
             let interviewers = interviewers::exclude(&mut self.participants, &mut self.utterances, &mut self.sources);
             self.note_folder_interviewers(&interviewers);
             self.warnings.extend(interviewers);
-            let voices =
-                interviewers::exclude_questioning_voices(&mut self.participants, &mut self.utterances, &mut self.sources);
+            let voices = interviewers::exclude_questioning_voices(
+                &mut self.participants,
+                &mut self.utterances,
+                &mut self.sources,
+            );
             self.note_folder_interviewers(&voices);
             self.warnings.extend(voices);
             speakers::exclude_header_interviewers(
@@ -659,12 +701,6 @@ impl CorpusBuilder {
             }
         } else {
             self.exclude_named_interviewers(&options.interviewers);
-        }
-        let staff_from = self.report.non_participants.len();
-        speakers::exclude_staff(&mut self.utterances, &self.sources, &mut self.report);
-        for n in &self.report.non_participants[staff_from..] {
-            self.warnings
-                .push(format!("{}: {:?} read as staff and left out ({})", n.file, n.speaker, n.reason));
         }
         self.report.staff_lines = speakers::remove_staff_lines(&mut self.utterances, &self.sources);
         interviewers::scope_voice_labels(&mut self.participants, &mut self.utterances, &self.sources);
@@ -747,8 +783,12 @@ impl CorpusBuilder {
         }
         let speaking: std::collections::HashSet<&str> =
             self.utterances.iter().map(|u| u.participant_id.as_str()).collect();
-        let left_out: std::collections::HashSet<&str> =
-            self.report.non_participants.iter().map(|n| n.speaker.as_str()).collect();
+        let left_out: std::collections::HashSet<&str> = self
+            .report
+            .non_participants
+            .iter()
+            .map(|n| n.speaker.as_str())
+            .collect();
         let silent: Vec<String> = self
             .participants
             .keys()
@@ -772,9 +812,8 @@ impl CorpusBuilder {
                 "json" | "jsonl" | "yaml" => "record with no text (no text in any file)",
                 _ => "no text in any file",
             };
-            self.warnings.push(format!(
-                "{file}: {rows} respondent(s) left out: {reason}"
-            ));
+            self.warnings
+                .push(format!("{file}: {rows} respondent(s) left out: {reason}"));
             self.report.blank_respondents += rows;
             self.report.blank_rows.push(BlankRows {
                 file,

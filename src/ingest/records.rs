@@ -32,6 +32,8 @@ pub(crate) struct FileRecords {
     pub warnings: Vec<String>,
     /// Why the file has no utterances, when it has none (e.g. "no free-text columns").
     pub no_text_reason: Option<String>,
+    /// A chat log's nick changes (`=== alice is now known as alice_away`): (old, new).
+    pub renamed: Vec<(String, String)>,
     /// Interviewers a transcript's header names (`INTERVIEWERS: Arnold Thackray`).
     pub header_interviewers: Vec<String>,
     /// Speakers left out while reading (labelled interviewers).
@@ -88,7 +90,11 @@ impl FileRecords {
 
     /// Notes a speaker left out, adding to the count of one already noted.
     pub fn leave_out(&mut self, speaker: &str, role: &'static str, reason: &str) {
-        match self.left_out.iter_mut().find(|l| l.speaker == speaker && l.role == role) {
+        match self
+            .left_out
+            .iter_mut()
+            .find(|l| l.speaker == speaker && l.role == role)
+        {
             Some(known) => known.lines += 1,
             None => self.left_out.push(LeftOutSpeaker {
                 speaker: speaker.to_string(),
@@ -110,7 +116,11 @@ pub(crate) fn is_placeholder(text: &str) -> bool {
     if !text.chars().any(char::is_alphanumeric) {
         return true;
     }
-    let compact: String = text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    let compact: String = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
     text.chars().count() <= 6 && matches!(compact.as_str(), "na" | "nil" | "null" | "x" | "xx" | "xxx")
 }
 

@@ -40,8 +40,10 @@ const LABEL_SEARCH_BYTES: usize = 160;
 
 /// A chat log's line (IRC, Slack exports): `[08:25] <pb11> did it work?`, `<alice> hi`.
 static CHAT_NICK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?\s*)?<(?P<label>[^<>\s/=\x22']{1,40})>(?:\s+(?P<rest>.*))?$")
-        .expect("chat nick pattern")
+    Regex::new(
+        r"^\s*(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?\s*)?<(?P<label>[^<>\s/=\x22']{1,40})>(?:\s+(?P<rest>.*))?$",
+    )
+    .expect("chat nick pattern")
 });
 
 /// A chat log's system line: joins, quits, nick changes, `/me` actions.
@@ -50,11 +52,51 @@ static CHAT_SYSTEM: LazyLock<Regex> = LazyLock::new(|| {
         .expect("chat system pattern")
 });
 
+/// A chat log's nick change: `=== Firetramp is now known as firetrap`.
+static NICK_CHANGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?P<old>[^\s<>=*]+) is now known as (?P<new>[^\s<>=*]+?)\.?\s*$").expect("nick change pattern")
+});
+
 /// HTML tags that are not chat nicks.
 const HTML_TAGS: &[&str] = &[
-    "p", "br", "img", "div", "span", "a", "b", "i", "u", "em", "strong", "details", "summary", "sub", "sup", "code",
-    "pre", "li", "ul", "ol", "table", "tr", "td", "th", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "v", "c", "small",
-    "kbd", "blockquote", "center", "font",
+    "p",
+    "br",
+    "img",
+    "div",
+    "span",
+    "a",
+    "b",
+    "i",
+    "u",
+    "em",
+    "strong",
+    "details",
+    "summary",
+    "sub",
+    "sup",
+    "code",
+    "pre",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "v",
+    "c",
+    "small",
+    "kbd",
+    "blockquote",
+    "center",
+    "font",
 ];
 
 /// An Otter.ai or Teams speaker line: a label and a timestamp alone on the line
@@ -195,8 +237,10 @@ const INTERVIEWER_LABELS: &[&str] = &[
 ];
 /// A numbered question as a label (`Pergunta 3`, `Question 12`, `Q4`): the interviewer's.
 static NUMBERED_QUESTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:q|question|pergunta|pregunta|questão|questao|frage|domanda|task|tarefa|tarea)\s*[-_#.]?\s*\d+$")
-        .expect("numbered question")
+    Regex::new(
+        r"(?i)^(?:q|question|pergunta|pregunta|questão|questao|frage|domanda|task|tarefa|tarea)\s*[-_#.]?\s*\d+$",
+    )
+    .expect("numbered question")
 });
 const GENERIC_LABELS: &[&str] = &[
     "participant",
@@ -624,6 +668,12 @@ pub(crate) fn parse_lines(
         }
     }
     drop_stray_timed_labels(&mut kinds);
+    let renamed: Vec<(String, String)> = lines
+        .iter()
+        .filter(|l| l.contains(" is now known as "))
+        .filter_map(|l| NICK_CHANGE.captures(l))
+        .map(|c| (c["old"].to_string(), c["new"].to_string()))
+        .collect();
     // A bare `Notes` section is the researcher's unless nothing else is the participant's.
     let as_researcher: Vec<Section> = sections
         .iter()
@@ -638,9 +688,15 @@ pub(crate) fn parse_lines(
             .collect();
         let speakers = find_speakers(&kinds, &as_participant);
         let reader = read_lines(&kinds, &as_participant, &speakers, numbers);
-        return assemble(file, stem, reader, &speakers);
+        return assemble(file, stem, reader, &speakers).map(|mut out| {
+            out.renamed = renamed;
+            out
+        });
     }
-    assemble(file, stem, reader, &speakers)
+    assemble(file, stem, reader, &speakers).map(|mut out| {
+        out.renamed = renamed;
+        out
+    })
 }
 
 fn read_lines<'s>(kinds: &[Line], sections: &[Section], speakers: &'s Speakers, numbers: &'s [u64]) -> Reader<'s> {
@@ -831,6 +887,8 @@ struct Reader<'s> {
     interviewer_turns: usize,
     /// Names given by header fields such as `INTERVIEWERS: Arnold Thackray`.
     header_interviewers: Vec<String>,
+    /// Inside a header's list of hosts or interviewers.
+    in_host_list: bool,
 }
 
 impl<'s> Reader<'s> {
@@ -850,6 +908,7 @@ impl<'s> Reader<'s> {
             last_question: None,
             interviewer_turns: 0,
             header_interviewers: Vec::new(),
+            in_host_list: false,
         }
     }
 
@@ -917,6 +976,9 @@ impl<'s> Reader<'s> {
             }
             Line::Label(_) | Line::Text(_) => {}
         }
+        if let Line::Label(l) = &kind {
+            self.collect_header_interviewer(i, l);
+        }
         if section == Section::Researcher || self.in_note {
             self.flush();
             return;
@@ -963,13 +1025,27 @@ impl<'s> Reader<'s> {
         }
     }
 
+    /// Header fields naming the interviewers (`INTERVIEWERS: Arnold Thackray`, a front matter's
+    /// `hosts:` list of `- name: …`), wherever they are before the first turn.
+    fn collect_header_interviewer(&mut self, i: usize, l: &Label) {
+        let before_turns = self.speakers.first_turn.is_none_or(|first| i < first);
+        if before_turns && HEADER_INTERVIEWER_FIELDS.contains(&fields::compact(l.label).as_str()) {
+            if l.rest.is_empty() {
+                // `hosts:` followed by `- name: Bryan Liles` items (YAML front matter).
+                self.in_host_list = true;
+            } else {
+                self.header_interviewers.push(clean_value(l.rest).to_string());
+            }
+        } else if self.in_host_list && before_turns && l.bullet && fields::compact(l.label) == "name" {
+            self.header_interviewers.push(clean_value(l.rest).to_string());
+        } else if !l.bullet && !l.line.starts_with(char::is_whitespace) {
+            self.in_host_list = false;
+        }
+    }
+
     /// Handles a label line; returns the line's text when it is to be read as ordinary text.
     fn read_label<'a>(&mut self, i: usize, l: Label<'a>, describes_participant: bool) -> Option<&'a str> {
         let line = self.numbers[i];
-        let before_turns = self.speakers.first_turn.is_none_or(|first| i < first);
-        if before_turns && HEADER_INTERVIEWER_FIELDS.contains(&fields::compact(l.label).as_str()) && !l.rest.is_empty() {
-            self.header_interviewers.push(clean_value(l.rest).to_string());
-        }
         match &self.speakers.roles[i] {
             LabelRole::Turn(speaker) => {
                 let speaker = speaker.clone();
