@@ -576,112 +576,6 @@ pub(crate) fn classify(name: &str, stats: &ValueStats) -> Role {
     Role::Ignore
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn stats(values: &[(usize, &str)]) -> ValueStats {
-        let mut s = ValueStats::default();
-        for &(unit, v) in values {
-            s.observe(unit, v);
-        }
-        s
-    }
-
-    fn per_row(values: &[&str]) -> ValueStats {
-        stats(&values.iter().copied().enumerate().collect::<Vec<_>>())
-    }
-
-    #[test]
-    fn names_normalise() {
-        assert_eq!(snake_case("Company Size"), "company_size");
-        assert_eq!(snake_case("yearsOfExperience"), "years_of_experience");
-        assert_eq!(snake_case(" Age (years) "), "age_years");
-        assert_eq!(snake_case("NPS"), "nps");
-        assert_eq!(compact("Participant ID"), "participantid");
-        assert_eq!(participant_field_rank("participant_id"), Some(0));
-        assert_eq!(participant_field_rank("User ID"), participant_field_rank("user_id"));
-        assert!(participant_field_rank("participant_id") < participant_field_rank("id"));
-        assert!(participant_field_rank("id") < participant_field_rank("name"));
-        assert!(is_participant_id_field("response_id"));
-        assert!(!is_participant_id_field("participant_name"));
-        assert_eq!(PARTICIPANT_FIELDS[FIRST_WEAK_PARTICIPANT_FIELD], "id");
-        assert_eq!(PARTICIPANT_FIELDS[FIRST_NAME_PARTICIPANT_FIELD], "participantname");
-        assert!(participant_field_rank("role").is_none());
-        assert!(is_specific_participant_field("Respondent"));
-        assert!(!is_specific_participant_field("id"));
-    }
-
-    #[test]
-    fn head_noun_decides_the_hint() {
-        assert_eq!(name_hint("feedback_date"), Some(Hint::Ignore));
-        assert_eq!(name_hint("team_feedback"), Some(Hint::Text));
-        assert_eq!(name_hint("biggest_pain_point"), Some(Hint::Text));
-        assert_eq!(name_hint("pain_point_category"), Some(Hint::Attribute));
-        assert_eq!(name_hint("experience_years"), Some(Hint::Attribute));
-        assert_eq!(name_hint("Key Themes"), Some(Hint::Ignore));
-        assert_eq!(name_hint("favourite_colour"), None);
-    }
-
-    #[test]
-    fn short_repeated_values_are_attributes() {
-        let roles = ["Field Sales Rep", "Account Manager", "Field Sales Rep", "Analyst"];
-        assert_eq!(classify("role", &per_row(&roles)), Role::Attribute);
-        assert_eq!(
-            classify("segment_code", &per_row(&["A", "B", "A", "C"])),
-            Role::Attribute
-        );
-        assert_eq!(classify("age", &per_row(&["34", "41", "29", "52"])), Role::Attribute);
-    }
-
-    #[test]
-    fn prose_is_text_whatever_the_name() {
-        let answers = [
-            "I spend most mornings chasing approvals from my manager before I can send quotes.",
-            "Honestly the mobile app crashes whenever I try to upload photos from a site visit.",
-            "We export everything to spreadsheets because the reports never match what finance needs.",
-        ];
-        assert_eq!(classify("col7", &per_row(&answers)), Role::Text);
-        assert_eq!(classify("experience", &per_row(&answers)), Role::Text);
-        assert_eq!(
-            classify("biggest_challenge", &per_row(&["Too many meetings", "Slow builds"])),
-            Role::Text
-        );
-    }
-
-    #[test]
-    fn dates_ids_and_questions_are_ignored() {
-        let dates = ["2024-01-15", "2024-02-03", "15/03/2024", "2024-03-01T10:00:00Z"];
-        assert_eq!(classify("when", &per_row(&dates)), Role::Ignore);
-        let ids = ["R_3kX9a", "R_8pQ2b", "R_1zZ7c", "R_5mN4d"];
-        assert_eq!(classify("ref", &per_row(&ids)), Role::Ignore);
-        let questions = [
-            "What is the hardest part of your week at work?",
-            "How do you usually share reports with your team?",
-            "What is the hardest part of your week at work?",
-            "How do you usually share reports with your team?",
-        ];
-        assert_eq!(classify("q", &per_row(&questions)), Role::Ignore);
-        assert_eq!(classify("created_at", &per_row(&["x", "y"])), Role::Ignore);
-    }
-
-    #[test]
-    fn values_that_change_within_a_participant_are_not_attributes() {
-        // Participant 0 has two rows with different topics; participant 1 too.
-        let topics = stats(&[(0, "billing"), (0, "onboarding"), (1, "billing"), (1, "search")]);
-        assert_eq!(classify("topic", &topics), Role::Ignore);
-        let roles = stats(&[(0, "Nurse"), (0, "Nurse"), (1, "Doctor"), (1, "Doctor")]);
-        assert_eq!(classify("role", &roles), Role::Attribute);
-    }
-
-    #[test]
-    fn many_distinct_short_values_without_a_hint_are_ignored() {
-        let values: Vec<String> = (0..40).map(|i| format!("theme {i}")).collect();
-        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-        assert_eq!(classify("col9", &per_row(&refs)), Role::Ignore);
-    }
-}
-
 /// A survey tool's response statuses (SurveyGizmo/Alchemer `Status`, Qualtrics `Finished`).
 const RESPONSE_STATUSES: &[&str] = &[
     "complete",
@@ -912,5 +806,111 @@ pub(crate) fn attribute_key(name: &str) -> String {
             .join("_")
     } else {
         short
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(values: &[(usize, &str)]) -> ValueStats {
+        let mut s = ValueStats::default();
+        for &(unit, v) in values {
+            s.observe(unit, v);
+        }
+        s
+    }
+
+    fn per_row(values: &[&str]) -> ValueStats {
+        stats(&values.iter().copied().enumerate().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn names_normalise() {
+        assert_eq!(snake_case("Company Size"), "company_size");
+        assert_eq!(snake_case("yearsOfExperience"), "years_of_experience");
+        assert_eq!(snake_case(" Age (years) "), "age_years");
+        assert_eq!(snake_case("NPS"), "nps");
+        assert_eq!(compact("Participant ID"), "participantid");
+        assert_eq!(participant_field_rank("participant_id"), Some(0));
+        assert_eq!(participant_field_rank("User ID"), participant_field_rank("user_id"));
+        assert!(participant_field_rank("participant_id") < participant_field_rank("id"));
+        assert!(participant_field_rank("id") < participant_field_rank("name"));
+        assert!(is_participant_id_field("response_id"));
+        assert!(!is_participant_id_field("participant_name"));
+        assert_eq!(PARTICIPANT_FIELDS[FIRST_WEAK_PARTICIPANT_FIELD], "id");
+        assert_eq!(PARTICIPANT_FIELDS[FIRST_NAME_PARTICIPANT_FIELD], "participantname");
+        assert!(participant_field_rank("role").is_none());
+        assert!(is_specific_participant_field("Respondent"));
+        assert!(!is_specific_participant_field("id"));
+    }
+
+    #[test]
+    fn head_noun_decides_the_hint() {
+        assert_eq!(name_hint("feedback_date"), Some(Hint::Ignore));
+        assert_eq!(name_hint("team_feedback"), Some(Hint::Text));
+        assert_eq!(name_hint("biggest_pain_point"), Some(Hint::Text));
+        assert_eq!(name_hint("pain_point_category"), Some(Hint::Attribute));
+        assert_eq!(name_hint("experience_years"), Some(Hint::Attribute));
+        assert_eq!(name_hint("Key Themes"), Some(Hint::Ignore));
+        assert_eq!(name_hint("favourite_colour"), None);
+    }
+
+    #[test]
+    fn short_repeated_values_are_attributes() {
+        let roles = ["Field Sales Rep", "Account Manager", "Field Sales Rep", "Analyst"];
+        assert_eq!(classify("role", &per_row(&roles)), Role::Attribute);
+        assert_eq!(
+            classify("segment_code", &per_row(&["A", "B", "A", "C"])),
+            Role::Attribute
+        );
+        assert_eq!(classify("age", &per_row(&["34", "41", "29", "52"])), Role::Attribute);
+    }
+
+    #[test]
+    fn prose_is_text_whatever_the_name() {
+        let answers = [
+            "I spend most mornings chasing approvals from my manager before I can send quotes.",
+            "Honestly the mobile app crashes whenever I try to upload photos from a site visit.",
+            "We export everything to spreadsheets because the reports never match what finance needs.",
+        ];
+        assert_eq!(classify("col7", &per_row(&answers)), Role::Text);
+        assert_eq!(classify("experience", &per_row(&answers)), Role::Text);
+        assert_eq!(
+            classify("biggest_challenge", &per_row(&["Too many meetings", "Slow builds"])),
+            Role::Text
+        );
+    }
+
+    #[test]
+    fn dates_ids_and_questions_are_ignored() {
+        let dates = ["2024-01-15", "2024-02-03", "15/03/2024", "2024-03-01T10:00:00Z"];
+        assert_eq!(classify("when", &per_row(&dates)), Role::Ignore);
+        let ids = ["R_3kX9a", "R_8pQ2b", "R_1zZ7c", "R_5mN4d"];
+        assert_eq!(classify("ref", &per_row(&ids)), Role::Ignore);
+        let questions = [
+            "What is the hardest part of your week at work?",
+            "How do you usually share reports with your team?",
+            "What is the hardest part of your week at work?",
+            "How do you usually share reports with your team?",
+        ];
+        assert_eq!(classify("q", &per_row(&questions)), Role::Ignore);
+        assert_eq!(classify("created_at", &per_row(&["x", "y"])), Role::Ignore);
+    }
+
+    #[test]
+    fn values_that_change_within_a_participant_are_not_attributes() {
+        // Participant 0 has two rows with different topics; participant 1 too.
+        let topics = stats(&[(0, "billing"), (0, "onboarding"), (1, "billing"), (1, "search")]);
+        assert_eq!(classify("topic", &topics), Role::Ignore);
+        let roles = stats(&[(0, "Nurse"), (0, "Nurse"), (1, "Doctor"), (1, "Doctor")]);
+        assert_eq!(classify("role", &roles), Role::Attribute);
+    }
+
+    #[test]
+    fn many_distinct_short_values_without_a_hint_are_ignored() {
+        let values: Vec<String> = (0..40).map(|i| format!("theme {i}")).collect();
+        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+        assert_eq!(classify("col9", &per_row(&refs)), Role::Ignore);
     }
 }
