@@ -777,15 +777,18 @@ pub(crate) fn attribute_key(name: &str) -> String {
         .copied()
         .filter(|w| !QUESTION_FILLER.contains(w) && !w.chars().all(|c| c.is_ascii_digit()))
         .collect();
-    // The trait asked about, with the word before it when that is a trait word too
-    // (`job_title`, `company_size`).
-    if let Some(at) = content.iter().rposition(|w| hint_of_word(w) == Some(Hint::Attribute)) {
-        let start = if at > 0 && hint_of_word(content[at - 1]).is_some() {
-            at - 1
+    // The trait asked about (the first trait word), with the word after it when that is a
+    // trait word too (`job_title`, `company_size`).
+    if let Some(at) = content.iter().position(|w| hint_of_word(w) == Some(Hint::Attribute)) {
+        let end = if content
+            .get(at + 1)
+            .is_some_and(|w| hint_of_word(w) == Some(Hint::Attribute))
+        {
+            at + 1
         } else {
             at
         };
-        return content[start..=at].join("_");
+        return content[at..=end].join("_");
     }
     let mut short = String::new();
     for word in content.iter().take(4) {
