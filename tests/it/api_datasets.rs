@@ -260,3 +260,49 @@ async fn an_upload_over_the_per_file_limit_names_the_limit() {
     assert_eq!(error["details"]["bytes"], body.len(), "{error}");
     assert_eq!(app.query_i64("SELECT COUNT(*) FROM datasets", []), 0);
 }
+
+#[tokio::test]
+async fn inspect_tells_who_is_a_participant_and_what_was_left_out() {
+    let app = spawn_app(|_| {}).await;
+    let transcript = b"Sam: Hello, today is April 21st and I'm here with Ana.\n\n\
+        Ana: Hello, thanks for having me over to talk about the farm.\n\n\
+        Sam: I want to start off by asking you to tell me about yourself.\n\n\
+        Ana: I grew up on the farm and I still keep the accounts in a paper ledger every week.\n\n\
+        Sam: Mm-hmm.\n\n\
+        Ana: The bank app never matches the ledger, so I reconcile everything by hand on Sundays.\n\n\
+        Sam: Tell me more about Sundays?\n\n\
+        Ana: It takes the whole afternoon and I usually find one mistake that the bank made.\n";
+    let body = created(upload_raw(&app, "?filename=ana.txt", transcript).await).await;
+    let id = body["dataset_id"].as_str().unwrap();
+    let path = format!("/api/v1/datasets/{id}/inspect");
+
+    let detected: Value = app.post_json(&path, &json!({})).await.json().await.unwrap();
+    let participants: Vec<&str> = detected["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(participants, ["Ana"], "{detected}");
+    let sam = &detected["non_participants"][0];
+    assert_eq!(sam["speaker"], "Sam", "{detected}");
+    assert_eq!(sam["role"], "interviewer");
+    assert!(sam["reason"].as_str().unwrap().contains("ask or prompt"), "{sam}");
+
+    // The researcher's list replaces detection.
+    let named: Value = app
+        .post_json(&path, &json!({"interviewers": ["ana"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(named["participants"][0]["id"], "Sam", "{named}");
+
+    let unknown = app
+        .post_json("/api/v1/datasets/dataset-0123456789abcdef/inspect", &json!({}))
+        .await;
+    error_body(unknown, StatusCode::NOT_FOUND, "not_found").await;
+    let bad = app.post_json(&path, &json!({"interviewer": "Sam"})).await;
+    let error = error_body(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_error").await;
+    assert!(error.to_string().contains("interviewer"), "{error}");
+}

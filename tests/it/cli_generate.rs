@@ -192,3 +192,31 @@ fn the_config_file_sets_defaults_that_flags_override() {
     let personas: Vec<Persona> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(personas.len(), 3);
 }
+
+#[test]
+fn inspect_prints_participants_interviewers_and_skipped_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("survey.csv"),
+        "Response ID,Status,What slows you down at month end?\n\
+         1,Complete,Chasing receipts from the sales team.\n\
+         2,Partial,\n\
+         3,Complete,The bank feed drops transactions.\n",
+    )
+    .unwrap();
+    let out = persona(dir.path(), &["inspect", "--data", "survey.csv"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Participants (2):"), "{stdout}");
+    assert!(stdout.contains("Blank respondents left out: 1"), "{stdout}");
+    assert!(stdout.contains("\"Status\""), "{stdout}");
+
+    let out = persona(dir.path(), &["inspect", "--data", "survey.csv", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["blank_respondents"], 1);
+    assert_eq!(json["participants"].as_array().unwrap().len(), 2);
+
+    let missing = persona(dir.path(), &["inspect", "--data", "nowhere"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such file or directory: nowhere"));
+}

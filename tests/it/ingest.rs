@@ -3,7 +3,9 @@
 use persona::domain::Corpus;
 use persona::domain::persona::normalise_whitespace;
 use persona::error::Error;
-use persona::ingest::{IngestError, IngestLimits, load_bytes, load_path, supported_extensions};
+use persona::ingest::{
+    IngestError, IngestLimits, IngestOptions, load_bytes, load_path, load_path_with, supported_extensions,
+};
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -903,7 +905,7 @@ fn otter_captions_and_bracket_transcripts_in_one_folder() {
         (
             "Grace Jones",
             "teams_p02.vtt",
-            "line 9",
+            "cue 00:00:10.000",
             "I set aside a slice of every invoice for quarterly tax payments.",
         ),
     ];
@@ -912,11 +914,22 @@ fn otter_captions_and_bracket_transcripts_in_one_folder() {
         .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
         .collect();
     assert_eq!(got, expected);
-    // Each utterance starts on the line it names.
+    // Each utterance starts on the line it names (captions: in the cue it names).
     for (_, source, location, text) in &got {
         let content = fs::read_to_string(dir.path().join(source)).unwrap();
-        let n: usize = location.strip_prefix("line ").unwrap().parse().unwrap();
-        let line = content.lines().nth(n - 1).unwrap();
+        let line = match location.strip_prefix("cue ") {
+            Some(time) => {
+                let cue = content
+                    .split("\n\n")
+                    .find(|block| block.contains(&format!("{time} -->")))
+                    .unwrap();
+                cue.lines().last().unwrap()
+            }
+            None => {
+                let n: usize = location.strip_prefix("line ").unwrap().parse().unwrap();
+                content.lines().nth(n - 1).unwrap()
+            }
+        };
         let first_words: String = text.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
         assert!(
             normalise_whitespace(line).contains(&first_words),
@@ -980,6 +993,7 @@ fn qualtrics_and_surveymonkey_exports_are_read_without_their_header_rows() {
         ("R_3eF", "qualtrics.csv", "line 6"),
         ("114200009137", "surveymonkey.csv", "line 3"),
         ("114200018274", "surveymonkey.csv", "line 4"),
+        ("114200018274", "surveymonkey.csv", "line 4"),
         ("114200027411", "surveymonkey.csv", "line 5"),
     ];
     let expected: Vec<(String, String, String)> = expected
@@ -1010,11 +1024,17 @@ fn qualtrics_and_surveymonkey_exports_are_read_without_their_header_rows() {
         attribute(&corpus, "114200018274", "which_tool_do_you_use"),
         Some("Other")
     );
-    assert_eq!(
-        attribute(&corpus, "114200018274", "which_tool_do_you_use_other_please_specify"),
-        Some("Spreadsheets")
+    // A write-in is the respondent's own words, not a trait.
+    assert_eq!(attribute(&corpus, "114200018274", "which_tool_do_you_use_other"), None);
+    assert!(
+        corpus
+            .utterances
+            .iter()
+            .any(|u| u.participant_id == "114200018274" && u.text == "Spreadsheets"),
+        "{:?}",
+        corpus.utterances
     );
-    assert_eq!(s2.len(), 2, "{s2:?}");
+    assert_eq!(s2.len(), 1, "{s2:?}");
     assert!(corpus.warnings.is_empty(), "{:?}", corpus.warnings);
 }
 
@@ -1040,4 +1060,226 @@ fn a_windows_1252_csv_is_decoded_with_a_warning() {
         corpus.warnings,
         ["excel.csv: decoded as Windows-1252 (not valid UTF-8: first at line 2)"]
     );
+}
+
+/// A narrative interview folder: each file has a different interviewer, and Maria, who interviews
+/// in one file, is interviewed in the other.
+fn narrative_folder(dir: &Path) {
+    write(
+        dir,
+        "a_maria.txt",
+        "TOM: Hello, today is April 21st and I'm here with Maria Lopez.\n\n\
+         MARIA: Hello.\n\n\
+         TOM: I want to start off by asking you to tell me about yourself.\n\n\
+         MARIA: I grew up near the river and my father fixed boats, so I spent every summer in his shed.\n\n\
+         TOM: Mm-hmm.\n\n\
+         MARIA: Later I moved to the city and worked nights at the hospital, which was hard with two small children.\n\n\
+         Tom (typed): I want to use the phrase turning point here.\n\n\
+         MARIA: The union came in and everything about the shifts changed; we finally had a say in the rota. \
+         (Tom's note, added later: the union arrived in 1974.)\n\n\
+         TOM: Thank you so much for your time today.\n",
+    );
+    write(
+        dir,
+        "b_ken.txt",
+        "MARIA: So, let's talk about how you came to the hospital.\n\n\
+         KEN: I answered an advert in the paper, the pay was poor but the work was steady and I liked the people.\n\n\
+         MARIA: And then?\n\n\
+         KEN: After two years they asked me to run the night porters, and I did that until the ward closed.\n\n\
+         MARIA: Tell me about the closing.\n\n\
+         KEN: It was sudden, we heard on a Friday and by the next month the beds had gone to the new building.\n\n\
+         CAPTIONER: I can hear Ken, but not you, Maria.\n",
+    );
+}
+
+#[test]
+fn each_transcript_has_its_own_interviewer_and_staff_lines_are_nobodys_words() {
+    let dir = TempDir::new().unwrap();
+    narrative_folder(dir.path());
+    let corpus = load(dir.path());
+    let by_file: Vec<(String, String)> = corpus
+        .utterances
+        .iter()
+        .map(|u| (corpus.source_path(u).to_string(), u.participant_id.clone()))
+        .collect();
+    // Tom interviews in a_maria.txt (a third of his turns end in "?": none here), Maria in
+    // b_ken.txt; the captioner is staff; `Tom (typed)` is Tom.
+    assert!(
+        by_file.iter().all(|(_, id)| id != "TOM" && id != "CAPTIONER"),
+        "{by_file:?}"
+    );
+    assert!(by_file.contains(&("a_maria.txt".to_string(), "MARIA".to_string())));
+    assert!(
+        !by_file.contains(&("b_ken.txt".to_string(), "MARIA".to_string())),
+        "{by_file:?}"
+    );
+    assert!(by_file.contains(&("b_ken.txt".to_string(), "KEN".to_string())));
+    let ids: Vec<&str> = corpus.participants.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["KEN", "MARIA"]);
+    // The note is cut out, the rest kept verbatim; openings and closings are not claims.
+    let texts: Vec<&str> = corpus.utterances.iter().map(|u| u.text.as_str()).collect();
+    assert!(
+        texts
+            .iter()
+            .all(|t| !t.contains("note, added later") && !t.contains("today is")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"The union came in and everything about the shifts changed; we finally had a say in the rota.")
+    );
+    // The answer carries the interviewer's prompt as its question.
+    let union = corpus
+        .utterances
+        .iter()
+        .find(|u| u.text.starts_with("The union"))
+        .unwrap();
+    assert_eq!(
+        union.question.as_deref(),
+        Some("I want to use the phrase turning point here.")
+    );
+    let report = &corpus.report;
+    assert!(
+        report.label_merges.iter().any(|m| m.id == "TOM" && m.merged == ["Tom"]),
+        "{report:?}"
+    );
+    let roles: Vec<(&str, &str)> = report
+        .non_participants
+        .iter()
+        .map(|n| (n.speaker.as_str(), n.role.as_str()))
+        .collect();
+    assert!(roles.contains(&("TOM", "interviewer")) && roles.contains(&("MARIA", "interviewer")));
+    assert!(roles.contains(&("CAPTIONER", "staff")), "{roles:?}");
+    assert!(report.staff_lines >= 2, "{report:?}");
+}
+
+#[test]
+fn named_interviewers_replace_detection() {
+    let dir = TempDir::new().unwrap();
+    narrative_folder(dir.path());
+    let options = IngestOptions {
+        interviewers: vec!["ken:".to_string(), "Tom".to_string()],
+    };
+    let corpus = load_path_with(dir.path(), &IngestLimits::default(), &options).unwrap();
+    let ids: Vec<&str> = corpus.participants.iter().map(|p| p.id.as_str()).collect();
+    // Maria is read as a participant in both files, Ken is not.
+    assert_eq!(ids, ["MARIA"]);
+    assert!(
+        corpus
+            .report
+            .non_participants
+            .iter()
+            .any(|n| n.speaker == "KEN" && n.reason.contains("named as an interviewer by the researcher"))
+    );
+}
+
+#[test]
+fn survey_blank_sessions_metadata_and_long_questions() {
+    let dir = TempDir::new().unwrap();
+    let mut csv = String::from(
+        "Response ID,Time Started,Date Submitted,Status,Which of the following best describes your current role in the organisation you work for today?,\
+         \"What, if anything, slows you down when you close the books at the end of every single month?\"\n",
+    );
+    let roles = ["Accountant", "Controller", "Analyst"];
+    for i in 1..=12 {
+        let answer = if i % 3 == 0 {
+            String::new()
+        } else {
+            format!("Chasing receipts from team {i} takes most of the week.")
+        };
+        csv.push_str(&format!(
+            "{i},2024-01-0{} 09:00,2024-01-0{} 09:10,{},{},\"{answer}\"\n",
+            i % 9 + 1,
+            i % 9 + 1,
+            if i % 2 == 0 { "Complete" } else { "Partial" },
+            roles[i % 3]
+        ));
+    }
+    write(dir.path(), "survey.csv", &csv);
+    let corpus = load(dir.path());
+    // Sessions 3, 6, 9, 12 answered no open question.
+    assert_eq!(corpus.participants.len(), 8);
+    assert_eq!(corpus.report.blank_respondents, 4);
+    assert_eq!(corpus.report.blank_rows[0].rows, 4);
+    for p in &corpus.participants {
+        let keys: Vec<&str> = p.attributes.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["role_organisation"], "{keys:?}");
+    }
+    let skipped: Vec<&str> = corpus
+        .report
+        .skipped_columns
+        .iter()
+        .map(|c| c.column.as_str())
+        .collect();
+    for column in ["Time Started", "Date Submitted", "Status"] {
+        assert!(skipped.contains(&column), "{skipped:?}");
+    }
+    assert!(
+        corpus.utterances[0]
+            .question
+            .as_deref()
+            .unwrap()
+            .starts_with("What, if anything")
+    );
+}
+
+#[test]
+fn issue_exports_are_read_by_author_with_markup_reduced() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "issues.json",
+        r#"[
+  {"author": {"login": "ilyaza", "is_bot": false}, "number": 7, "state": "OPEN", "labels": [{"name": "bug"}],
+   "title": "Hints are cut off", "body": "![Image](https://x/a.png)\n\nThe **hints** on `E` are not shown <img src=\"b.png\">at all."},
+  {"author": {"login": "ilyaza", "is_bot": false}, "number": 8, "state": "OPEN", "labels": [],
+   "title": "Theme picker", "body": "The theme description should say which features it disables, see [docs](https://d)."},
+  {"author": {"login": "renovate-bot", "is_bot": false}, "number": 9, "state": "OPEN", "labels": [],
+   "title": "Dependency Dashboard", "body": "This issue lists Renovate updates and detected dependencies."},
+  {"author": {"login": "spammer"}, "number": 10, "state": "OPEN", "labels": [], "title": "GONPXWR", "body": "GONPXWR"},
+  {"author": {"login": "quiet"}, "number": 11, "state": "CLOSED", "labels": [], "title": "Crash", "body": ""}
+]"#,
+    );
+    let corpus = load(dir.path());
+    let ids: Vec<&str> = corpus.participants.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["ilyaza"]);
+    assert_eq!(corpus.participants[0].attributes.keys().collect::<Vec<_>>(), ["labels"]);
+    let texts: Vec<(&str, &str)> = corpus
+        .utterances
+        .iter()
+        .map(|u| (u.location.as_str(), u.text.as_str()))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            ("/0/title", "Hints are cut off"),
+            ("/0/body", "The hints on E are not shown at all."),
+            ("/1/title", "Theme picker"),
+            (
+                "/1/body",
+                "The theme description should say which features it disables, see docs."
+            ),
+        ]
+    );
+    assert_eq!(corpus.report.blank_respondents, 2);
+    assert!(
+        corpus
+            .report
+            .non_participants
+            .iter()
+            .any(|n| n.speaker == "renovate-bot")
+    );
+}
+
+#[test]
+fn inspect_lists_participants_non_participants_and_why() {
+    let dir = TempDir::new().unwrap();
+    narrative_folder(dir.path());
+    let corpus = load(dir.path());
+    let inspection = persona::ingest::inspect::inspect(&corpus);
+    assert_eq!(inspection.participants.len(), 2);
+    let text = persona::ingest::inspect::render_text(&inspection);
+    assert!(text.contains("Participants (2):"), "{text}");
+    assert!(text.contains("\"TOM\" as interviewer"), "{text}");
+    assert!(text.contains("\"CAPTIONER\" as staff"), "{text}");
+    assert!(text.contains("\"TOM\" ← \"Tom\""), "{text}");
 }

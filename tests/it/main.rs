@@ -25,6 +25,7 @@ mod quality;
 mod read_cache;
 mod readme;
 mod real_corpus;
+mod real_data;
 mod restart;
 mod scripts;
 mod webhooks;
