@@ -171,6 +171,7 @@ async fn run_on_corpus(
                     grounding: GroundingStats::default(),
                     version: env!("CARGO_PKG_VERSION").to_string(),
                     quality: None,
+                    ingest: corpus.report.clone(),
                     error: Some(failure.error.to_string()),
                 };
                 let output_dir = request.output_dir.clone();
