@@ -136,9 +136,11 @@ impl StorageHealth {
 /// What probes say about a failed database check: the storage fault when there is one (disk
 /// full, read-only, corrupt, replaced file), else a fixed phrase (details stay in the log).
 pub fn probe_message(e: &crate::error::Error) -> String {
-    match StorageFault::of_error(e) {
-        Some(fault) => fault.message().to_string(),
-        None => "the database cannot be queried".to_string(),
+    match (StorageFault::of_error(e), e) {
+        (Some(fault), _) => fault.message().to_string(),
+        // The store's own words (a missing database file): no internals in them.
+        (None, crate::error::Error::Unavailable(message)) => message.clone(),
+        (None, _) => "the database cannot be queried".to_string(),
     }
 }
 
