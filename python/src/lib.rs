@@ -100,8 +100,9 @@ fn generate(
 fn personas_from(path: Option<PathBuf>, personas_json: Option<String>) -> PyResult<Vec<Persona>> {
     match (path, personas_json) {
         (Some(path), _) => read_personas(&path).map_err(raise),
-        (None, Some(text)) => serde_json::from_str::<Vec<Persona>>(&text)
-            .map_err(|e| raise(Error::validation("personas", e.to_string()))),
+        (None, Some(text)) => {
+            serde_json::from_str::<Vec<Persona>>(&text).map_err(|e| raise(Error::validation("personas", e.to_string())))
+        }
         (None, None) => Err(raise(Error::validation("personas", "give a path or personas"))),
     }
 }
@@ -114,12 +115,7 @@ fn describe(path: &Option<PathBuf>) -> String {
 /// Scores personas as `persona score --json` does (from a path, or personas as JSON text).
 #[pyfunction]
 #[pyo3(signature = (path=None, personas_json=None, preset="default".to_string()))]
-fn score(
-    py: Python<'_>,
-    path: Option<PathBuf>,
-    personas_json: Option<String>,
-    preset: String,
-) -> PyResult<String> {
+fn score(py: Python<'_>, path: Option<PathBuf>, personas_json: Option<String>, preset: String) -> PyResult<String> {
     py.detach(move || {
         let cfg = QualityConfig::preset_or_error(&preset, "preset").map_err(raise)?;
         let name = describe(&path);

@@ -124,8 +124,10 @@ def test_errors_carry_the_api_codes(tmp_path: Path, sdk_run: persona.GenerateRes
     with pytest.raises(persona.PersonaError) as unknown:
         persona.script(sdk_run.personas, persona_id="persona-nope")
     assert unknown.value.code == "not_found"
+    leaky = dict(sdk_run.personas[0])
+    leaky["demographics"] = {**leaky.get("demographics", {}), "location": "maya.okafor@example.com"}
     with pytest.raises(persona.PersonaError) as audit:
-        persona.script(sdk_run.personas, index=0, threshold=0.0)
+        persona.script(leaky)
     assert audit.value.code == "privacy_audit_failed"
     assert "leakage_score" in audit.value.details
     # Nothing half-written: the failed runs left no run folder.
