@@ -16,7 +16,9 @@ echo "== python sdk: venv ($("$PYTHON" --version))"
   maturin==1.9.4 httpx==0.28.1 pytest==8.4.2 mypy==1.18.2
 
 echo "== python sdk: server binary and extension (debug)"
-(cd "$REPO" && cargo build --locked --bin persona)
+# `cargo test --no-run` builds the binary with the test feature set, so after the cargo tests
+# (as in .ci/run) it is already up to date instead of rebuilt with other features.
+(cd "$REPO" && cargo test --locked --no-run --quiet)
 (cd "$HERE" && VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" maturin develop --locked --quiet)
 
 echo "== python sdk: mypy --strict"

@@ -13,7 +13,8 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from contextlib import aclosing, closing
 from dataclasses import dataclass
 from typing import IO, Any, cast
 from urllib.parse import quote
@@ -317,7 +318,7 @@ class Client:
 
     def job_events(
         self, job_id: str, last_event_id: str | None = None, timeout: float | None = None
-    ) -> Iterator[JobEvent]:
+    ) -> Generator[JobEvent, None, None]:
         """The job's server-sent events, until it ends (the stream closes after the terminal
         event). `timeout` bounds the wait for each chunk (default: no bound)."""
         headers = {"Accept": "text/event-stream"}
@@ -345,11 +346,13 @@ class Client:
         Raises `JobTimeout` after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         try:
-            for event in self.job_events(job_id, timeout=max(0.01, timeout)):
-                if event.event in TERMINAL_STATUSES:
-                    return self.get_job(job_id)
-                if time.monotonic() >= deadline:
-                    break
+            # closing(): leaving early closes the stream at once, not when collected.
+            with closing(self.job_events(job_id, timeout=max(0.01, timeout))) as events:
+                for event in events:
+                    if event.event in TERMINAL_STATUSES:
+                        return self.get_job(job_id)
+                    if time.monotonic() >= deadline:
+                        break
         except httpx.HTTPError:
             pass  # no stream (proxy, timeout, dropped connection): poll instead
         except PersonaAPIError as error:
@@ -655,7 +658,7 @@ class AsyncClient:
 
     async def job_events(
         self, job_id: str, last_event_id: str | None = None, timeout: float | None = None
-    ) -> AsyncIterator[JobEvent]:
+    ) -> AsyncGenerator[JobEvent, None]:
         """The job's server-sent events, until it ends (the stream closes after the terminal
         event). `timeout` bounds the wait for each chunk (default: no bound)."""
         headers = {"Accept": "text/event-stream"}
@@ -683,11 +686,13 @@ class AsyncClient:
         Raises `JobTimeout` after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         try:
-            async for event in self.job_events(job_id, timeout=max(0.01, timeout)):
-                if event.event in TERMINAL_STATUSES:
-                    return await self.get_job(job_id)
-                if time.monotonic() >= deadline:
-                    break
+            # aclosing(): leaving early closes the stream at once, not when collected.
+            async with aclosing(self.job_events(job_id, timeout=max(0.01, timeout))) as events:
+                async for event in events:
+                    if event.event in TERMINAL_STATUSES:
+                        return await self.get_job(job_id)
+                    if time.monotonic() >= deadline:
+                        break
         except httpx.HTTPError:
             pass  # no stream (proxy, timeout, dropped connection): poll instead
         except PersonaAPIError as error:
