@@ -1,0 +1,64 @@
+"""In-process `persona.generate` vs the CLI's wall time on the same data (default 10,000
+participants), with the release builds of both.
+
+    cargo build --release                                # the CLI
+    maturin develop --release -m python/Cargo.toml       # the extension
+    python python/bench/generate_overhead.py [--participants 10000] [--repeat 5]
+
+Prints the median wall time of each and the in-process overhead in percent (target: <= 5 %).
+The CLI's time includes starting its process; the in-process time is the Python call alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import persona
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--participants", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cli", default=str(REPO / "target" / "release" / "persona"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        data = Path(scratch) / f"participants-{args.participants}.csv"
+        subprocess.run([sys.executable, str(HERE / "make_data.py"), str(args.participants), str(data)], check=True)
+        env = {k: v for k, v in os.environ.items() if k != "PERSONA_CONFIG"}
+        cli_times: list[float] = []
+        sdk_times: list[float] = []
+        for round_ in range(args.repeat):
+            # Alternate so that machine load hits both alike.
+            out = Path(scratch) / f"cli-{round_}"
+            started = time.perf_counter()
+            subprocess.run(
+                [args.cli, "generate", "--data", str(data), "--output", str(out)],
+                check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            cli_times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            result = persona.generate(data, output_dir=Path(scratch) / f"sdk-{round_}")
+            sdk_times.append(time.perf_counter() - started)
+        cli = statistics.median(cli_times)
+        sdk = statistics.median(sdk_times)
+        overhead = (sdk - cli) / cli * 100
+        print(f"participants: {result.metadata['participants']}")
+        print(f"cli  median {cli * 1000:.1f} ms  (runs: {', '.join(f'{t * 1000:.0f}' for t in cli_times)})")
+        print(f"sdk  median {sdk * 1000:.1f} ms  (runs: {', '.join(f'{t * 1000:.0f}' for t in sdk_times)})")
+        print(f"in-process overhead: {overhead:+.1f} % (target <= 5 %)")
+        sys.exit(0 if overhead <= 5 else 1)
+
+
+if __name__ == "__main__":
+    main()
