@@ -1191,6 +1191,17 @@ async fn a_chat_path_that_is_missing_names_the_base_url_to_check() {
     assert!(message.contains("need the /v1 suffix"), "{message}");
 }
 
+/// The text of the first `<excerpt …>` block of a user prompt.
+fn first_excerpt(prompt: &str) -> &str {
+    prompt
+        .split("\n</excerpt>")
+        .next()
+        .unwrap()
+        .rsplit_once(">\n")
+        .unwrap()
+        .1
+}
+
 #[tokio::test]
 async fn a_local_servers_reported_context_is_used_when_none_is_configured() {
     let mock = MockLlm::start().await;
@@ -1221,13 +1232,7 @@ async fn a_local_servers_reported_context_is_used_when_none_is_configured() {
             );
         }
         let prompt = request["messages"][1]["content"].as_str().unwrap();
-        let first = prompt
-            .split("\n</excerpt>")
-            .next()
-            .unwrap()
-            .rsplit_once(">\n")
-            .unwrap()
-            .1;
+        let first = first_excerpt(prompt);
         assert!(
             first.starts_with("I spend every Friday afternoon"),
             "{provider}: {first}"
@@ -1261,13 +1266,7 @@ async fn a_small_context_gets_fewer_shorter_excerpts() {
     let request = &mock.requests()[0].body;
     assert_eq!(request["options"]["num_ctx"], 2048, "never more than the model has");
     let prompt = request["messages"][1]["content"].as_str().unwrap();
-    let first = prompt
-        .split("\n</excerpt>")
-        .next()
-        .unwrap()
-        .rsplit_once(">\n")
-        .unwrap()
-        .1;
+    let first = first_excerpt(prompt);
     assert!(first.starts_with("I spend every Friday afternoon"), "{first}");
     assert!(first.chars().count() <= 300, "the long excerpt was cut: {first}");
 }
