@@ -12,8 +12,10 @@ mod receiver;
 
 use persona::config::WebhookSettings;
 use persona::domain::time::now_rfc3339;
+use persona::domain::webhooks::{DeliveryStatus, NewWebhook, WebhookEvent};
 use persona::store::Db;
-use persona::store::webhooks::{self as outbox, DeliveryStatus, JobEvent, NewWebhook};
+use persona::store::deliveries as outbox;
+use persona::store::webhooks as registrations;
 use persona::worker::dispatcher::{DeliveryNotifier, Dispatcher};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -49,10 +51,10 @@ async fn run(deliveries: usize) {
     db.write(move |tx| {
         for url in &urls {
             let new = NewWebhook::parse(Some(url), None, Some("bench-secret".into()), true)?;
-            outbox::create_webhook(tx, &new, &now_rfc3339())?;
+            registrations::create_webhook(tx, &new, &now_rfc3339())?;
         }
         for n in 0..jobs {
-            let event = JobEvent::Completed {
+            let event = WebhookEvent::Completed {
                 job_id: format!("job-{n:016x}"),
                 personas_count: 3,
                 experiment_id: "exp-0000000000000000".into(),

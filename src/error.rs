@@ -77,8 +77,8 @@ impl Error {
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         // Disk full, read-only, I/O and corruption are the storage's faults, not bugs: 503
-        // naming the fault (see store::health).
-        if let Some(fault) = crate::store::health::StorageFault::of_sqlite(&e) {
+        // naming the fault (see store::health, which records them).
+        if let Some(fault) = StorageFault::of_sqlite(&e) {
             log::warn!("database: {e}");
             return fault.error();
         }
@@ -101,5 +101,68 @@ impl From<std::io::Error> for Error {
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Error::Internal(format!("json: {e}"))
+    }
+}
+
+/// Why writes fail: storage faults, not bugs (see `store::health`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFault {
+    DiskFull,
+    ReadOnly,
+    Io,
+    Corrupt,
+    /// The file was deleted or another file put in its place: writes would go to a file nobody
+    /// will open again. Only a restart clears it.
+    Replaced,
+}
+
+impl StorageFault {
+    /// The fault behind an SQLite error, if it is one.
+    pub fn of_sqlite(e: &rusqlite::Error) -> Option<StorageFault> {
+        match e.sqlite_error_code()? {
+            rusqlite::ErrorCode::DiskFull => Some(StorageFault::DiskFull),
+            rusqlite::ErrorCode::ReadOnly => Some(StorageFault::ReadOnly),
+            rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::CannotOpen => Some(StorageFault::Io),
+            rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase => Some(StorageFault::Corrupt),
+            _ => None,
+        }
+    }
+
+    /// What clients and probes are told (the first words are how [`StorageFault::of_error`]
+    /// recognises it again).
+    pub fn message(self) -> &'static str {
+        match self {
+            StorageFault::DiskFull => "storage fault: the disk is full; writes fail until space is freed",
+            StorageFault::ReadOnly => "storage fault: the database file is read-only; writes fail until it is writable",
+            StorageFault::Io => "storage fault: the disk reports I/O errors; writes fail",
+            StorageFault::Corrupt => {
+                "storage fault: the database file is corrupt; restore it from a backup (see docs/operations.md)"
+            }
+            StorageFault::Replaced => {
+                "storage fault: the database file was deleted or replaced while the server runs; writes are \
+                 refused so that nothing is acknowledged into a lost file; restart the server"
+            }
+        }
+    }
+
+    /// The error a request gets: 503 `unavailable` with [`StorageFault::message`].
+    pub fn error(self) -> Error {
+        Error::Unavailable(self.message().to_string())
+    }
+
+    /// The fault an error stands for, when it was made by [`StorageFault::error`].
+    pub fn of_error(e: &Error) -> Option<StorageFault> {
+        let Error::Unavailable(message) = e else {
+            return None;
+        };
+        [
+            StorageFault::DiskFull,
+            StorageFault::ReadOnly,
+            StorageFault::Io,
+            StorageFault::Corrupt,
+            StorageFault::Replaced,
+        ]
+        .into_iter()
+        .find(|fault| message == fault.message())
     }
 }

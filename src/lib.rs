@@ -13,5 +13,7 @@ pub mod ingest;
 pub mod net;
 pub mod quality;
 pub mod scripts;
+pub mod service;
 pub mod store;
+pub mod util;
 pub mod worker;

@@ -10,6 +10,12 @@ use std::time::Duration;
 /// are refused before they are stored and repeated in every list response.
 pub const MAX_URL_BYTES: usize = 2048;
 
+/// Whether a data source is an http(s) URL (rather than a path or a dataset id).
+pub fn is_url(source: &str) -> bool {
+    let lower = source.get(..8).unwrap_or(source).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
 /// Whether an address is globally routable (not loopback, private, link-local, CGNAT,
 /// unique-local, multicast, documentation or unspecified). IPv6 forms that embed or translate to
 /// an IPv4 address (IPv4-mapped `::ffff:0:0/96`, IPv4-compatible `::/96`, NAT64 `64:ff9b::/96`
@@ -151,6 +157,14 @@ pub fn guarded_client(allow_private: bool, timeout: Duration, connect_timeout: D
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_recognised_by_scheme() {
+        assert!(is_url("https://x.test/a.csv"));
+        assert!(is_url("HTTP://x.test/a.csv"));
+        assert!(!is_url("/data/http/a.csv"));
+        assert!(!is_url("ftp://x.test/a.csv"));
+    }
 
     #[test]
     fn private_and_special_addresses_are_not_public() {

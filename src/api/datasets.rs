@@ -6,10 +6,10 @@ use super::error::{ApiError, ErrorCode};
 use super::state::AppState;
 use crate::domain::IdKind;
 use crate::domain::time::now_rfc3339;
-use crate::error::{Error, FieldError, Result};
-use crate::ingest::{self, Format, IngestError, IngestLimits};
-use crate::store::Db;
-use crate::store::datasets::{self, Dataset};
+use crate::error::{Error, FieldError};
+use crate::ingest::IngestError;
+use crate::service::datasets::{self, sanitise_filename};
+use crate::store::datasets::{self as dataset_store, Dataset};
 use actix_web::web::Bytes;
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
@@ -17,11 +17,6 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
-
-/// Folder of the data directory that holds uploads, one sub-folder per dataset.
-pub const DATASETS_DIR: &str = "datasets";
-/// Longest stored file name, in bytes.
-const MAX_FILENAME_BYTES: usize = 200;
 
 /// An uploaded dataset.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -65,41 +60,6 @@ pub struct DatasetDeleted {
 
 fn bad_field(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::validation(vec![FieldError::new(field, message)])
-}
-
-/// Reduces an uploaded file name to a safe one (its last path component; letters, digits, `.`,
-/// `-`, `_` and spaces) and checks that its extension is a supported format.
-pub fn sanitise_filename(name: &str) -> std::result::Result<(String, Format), ApiError> {
-    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let mut clean: String = last
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    clean = clean.trim().trim_start_matches('.').to_string();
-    while clean.len() > MAX_FILENAME_BYTES {
-        // Keep the extension: drop characters before it.
-        let cut = clean.rfind('.').unwrap_or(clean.len()).saturating_sub(1);
-        clean.remove(cut);
-    }
-    if clean.is_empty() {
-        return Err(bad_field("filename", "must name a file, such as interviews.csv"));
-    }
-    let format = Format::from_file_name(&clean).ok_or_else(|| {
-        bad_field(
-            "filename",
-            format!(
-                "{clean:?} has no supported extension (supported: {})",
-                ingest::supported_extensions().join(", ")
-            ),
-        )
-    })?;
-    Ok((clean, format))
 }
 
 /// Removes a dataset's folder when dropped, unless the upload was accepted: a failed upload
@@ -187,7 +147,7 @@ pub enum UploadBody {
 pub async fn upload(state: &AppState, body: UploadBody) -> std::result::Result<DatasetView, ApiError> {
     let limit = state.settings.storage.max_upload_bytes;
     let id = IdKind::Dataset.new_id();
-    let folder = state.data_dir.canonical().join(DATASETS_DIR).join(&id);
+    let folder = datasets::folder(state.data_dir.canonical(), &id);
     tokio::fs::create_dir_all(&folder)
         .await
         .map_err(|e| ApiError::from(Error::Internal(format!("creating {}: {e}", folder.display()))))?;
@@ -240,10 +200,10 @@ pub async fn upload(state: &AppState, body: UploadBody) -> std::result::Result<D
             stored.ok_or_else(|| bad_field("file", "a form field with a file is required"))?
         }
     };
-    let limits = IngestLimits::from_settings(&state.settings.storage);
     let path = folder.join(&filename);
     let checked = path.clone();
-    let corpus = crate::store::blocking(move || Ok(ingest::load_path(&checked, &limits)))
+    let storage = state.settings.storage.clone();
+    let corpus = crate::util::blocking(move || Ok(datasets::read_upload(&checked, &storage)))
         .await?
         .map_err(rejected_file)?;
     let dataset = Dataset {
@@ -258,7 +218,7 @@ pub async fn upload(state: &AppState, body: UploadBody) -> std::result::Result<D
         created_at: now_rfc3339(),
     };
     let row = dataset.clone();
-    state.db.write_async(move |tx| datasets::insert(tx, &row)).await?;
+    state.db.write_async(move |tx| dataset_store::insert(tx, &row)).await?;
     guard.keep = true;
     Ok(dataset.into())
 }
@@ -286,78 +246,4 @@ fn rejected_file(e: IngestError) -> ApiError {
         "file": e.file(),
         "line": e.line(),
     }))
-}
-
-/// Deletes a dataset's row and file (409 while a pending or running job reads it). Blocking.
-pub fn delete_dataset(db: &Db, id: &str) -> Result<DatasetDeleted> {
-    let owned = id.to_string();
-    let dataset = db
-        .write(move |tx| datasets::delete(tx, &owned))?
-        .ok_or_else(|| Error::NotFound {
-            resource: "dataset",
-            id: id.to_string(),
-        })?;
-    if let Some(folder) = Path::new(&dataset.path).parent()
-        && let Err(e) = std::fs::remove_dir_all(folder)
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        log::warn!("dataset {id}: could not remove {}: {e}", folder.display());
-    }
-    Ok(DatasetDeleted {
-        success: true,
-        message: format!("Dataset {id} deleted successfully"),
-    })
-}
-
-/// The stored file of dataset `id` (`<data_dir>/datasets/<id>/<file>`); 400 naming `data` when
-/// there is no such dataset.
-pub fn dataset_path(data_dir: &Path, id: &str) -> Result<PathBuf> {
-    let unknown = || Error::InvalidInput {
-        message: format!("unknown dataset {id:?}"),
-        details: serde_json::json!({"field": "data", "data": id}),
-    };
-    if !IdKind::Dataset.matches(id) {
-        return Err(unknown());
-    }
-    let folder = data_dir.join(DATASETS_DIR).join(id);
-    let mut files = std::fs::read_dir(&folder)
-        .map_err(|_| unknown())?
-        .filter_map(|entry| entry.ok())
-        .map(|entry| entry.path())
-        .filter(|path| path.is_file());
-    files.next().ok_or_else(unknown)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_are_reduced_to_safe_names_with_a_known_extension() {
-        assert_eq!(sanitise_filename("interviews.csv").unwrap().0, "interviews.csv");
-        assert_eq!(sanitise_filename("../../etc/notes.md").unwrap().0, "notes.md");
-        assert_eq!(
-            sanitise_filename("C:\\data\\survey (1).json").unwrap().0,
-            "survey _1_.json"
-        );
-        assert_eq!(sanitise_filename("..hidden.yaml").unwrap().0, "hidden.yaml");
-        let long = format!("{}.csv", "a".repeat(300));
-        let (name, _) = sanitise_filename(&long).unwrap();
-        assert!(name.len() <= MAX_FILENAME_BYTES && name.ends_with(".csv"), "{name}");
-        for bad in ["", "...", "archive.zip", "noextension"] {
-            assert!(sanitise_filename(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn dataset_ids_resolve_to_their_stored_file_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let id = IdKind::Dataset.new_id();
-        std::fs::create_dir_all(dir.path().join(DATASETS_DIR).join(&id)).unwrap();
-        assert!(dataset_path(dir.path(), &id).is_err(), "no file yet");
-        std::fs::write(dir.path().join(DATASETS_DIR).join(&id).join("a.csv"), "x").unwrap();
-        assert!(dataset_path(dir.path(), &id).unwrap().ends_with("a.csv"));
-        assert!(dataset_path(dir.path(), "dataset-../../etc").is_err());
-        assert!(dataset_path(dir.path(), &IdKind::Dataset.new_id()).is_err());
-    }
 }

@@ -245,7 +245,7 @@ impl From<Error> for ApiError {
             // A storage fault's message is fixed text naming the fault (no paths): clients learn
             // which one it is.
             Error::Unavailable(message)
-                if crate::store::health::StorageFault::of_error(&Error::Unavailable(message.clone())).is_some() =>
+                if crate::error::StorageFault::of_error(&Error::Unavailable(message.clone())).is_some() =>
             {
                 ApiError::unavailable(message).with_details(serde_json::json!({ "storage_fault": true }))
             }

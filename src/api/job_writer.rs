@@ -5,10 +5,10 @@
 //! one per job. A submission that fails (an unknown experiment, the concurrent-jobs limit) is
 //! rolled back to its savepoint without touching the others.
 
-use super::generate::{GenerateRequest, Submission, insert_job, prepare_job};
-use super::state::DataDir;
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::service::DataDir;
+use crate::service::jobs::{self, GenerateRequest, Submission};
 use crate::store::Db;
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -88,7 +88,7 @@ fn run(db: &Db, settings: &Settings, data_dir: &DataDir, submissions: &mpsc::Rec
 fn commit_batch(db: &Db, settings: &Settings, data_dir: &DataDir, batch: Vec<Submitted>) {
     let mut ready = Vec::with_capacity(batch.len());
     for submitted in batch {
-        match prepare_job(
+        match jobs::prepare(
             settings,
             data_dir,
             submitted.request,
@@ -108,7 +108,7 @@ fn commit_batch(db: &Db, settings: &Settings, data_dir: &DataDir, batch: Vec<Sub
         let mut results = Vec::with_capacity(ready.len());
         for (prepared, _) in &ready {
             tx.execute_batch("SAVEPOINT submission")?;
-            match insert_job(tx, prepared) {
+            match jobs::insert(tx, prepared) {
                 Ok(submission) => {
                     tx.execute_batch("RELEASE submission")?;
                     results.push(Ok(submission));
@@ -136,7 +136,7 @@ fn commit_batch(db: &Db, settings: &Settings, data_dir: &DataDir, batch: Vec<Sub
         // own transaction and so its own error.
         Err(_) => {
             for (prepared, reply) in ready {
-                let _ = reply.send(db.write(|tx| insert_job(tx, &prepared)));
+                let _ = reply.send(db.write(|tx| jobs::insert(tx, &prepared)));
             }
         }
     }

@@ -21,7 +21,8 @@
 //! the ordinary pooled path. Each thread holds at most [`MAX_BYTES_PER_THREAD`] of bodies.
 
 use crate::error::Result;
-use crate::store::{Db, blocking};
+use crate::store::Db;
+use crate::util::blocking;
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
@@ -58,7 +59,7 @@ pub struct JobStamp {
 }
 
 impl JobStamp {
-    pub fn of(job: &crate::store::jobs::Job) -> JobStamp {
+    pub fn of(job: &crate::domain::jobs::Job) -> JobStamp {
         JobStamp {
             status: job.status.as_str().to_string(),
             progress: i64::from(job.progress),

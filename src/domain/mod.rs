@@ -3,8 +3,10 @@
 
 pub mod corpus;
 pub mod ids;
+pub mod jobs;
 pub mod persona;
 pub mod time;
+pub mod webhooks;
 
 pub use corpus::{
     BlankRows, Corpus, IngestReport, LabelMerge, NonParticipant, Participant, SkippedColumn, SkippedFile, SourceFile,

@@ -12,6 +12,7 @@ use crate::domain::{Corpus, IdKind, Persona, time};
 use crate::error::Error;
 use crate::ingest::{IngestLimits, IngestOptions, load_path_with};
 use crate::quality::{self, QualityConfig, RunQuality};
+use crate::util::blocking;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -294,11 +295,4 @@ fn step(progress: &dyn Progress, step: Step, message: &str) -> Result<(), Error>
     }
     progress.step(step, message);
     Ok(())
-}
-
-/// Runs CPU- or IO-heavy work off the async executor.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::Internal(format!("generation task failed: {e}")))?
 }

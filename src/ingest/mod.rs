@@ -8,6 +8,7 @@
 //! anything is read.
 
 mod decode;
+pub mod download;
 mod error;
 mod fields;
 pub mod inspect;

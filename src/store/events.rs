@@ -2,7 +2,7 @@
 //! transitions (`store::jobs`) in the transaction that makes the change, and read by the
 //! Server-Sent Events endpoint.
 
-use super::jobs::{Job, JobStatus};
+use crate::domain::jobs::{Job, JobStatus, JobView};
 use crate::error::Result;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -25,7 +25,7 @@ pub struct JobEvent {
     pub event: String,
     pub status: JobStatus,
     pub progress: u8,
-    /// The job view at that moment (see `api::generate::JobView::snapshot`).
+    /// The job view at that moment (see [`JobView::snapshot`]).
     pub data: serde_json::Value,
     pub created_at: String,
 }
@@ -43,8 +43,8 @@ pub fn append(tx: &Transaction<'_>, job: &Job, kind: EventKind, now: &str) -> Re
         EventKind::Progress => "progress",
         EventKind::CancelRequested => "cancel_requested",
     };
-    // The view type lives with the API; the snapshot is the same JSON the API returns.
-    let data = serde_json::to_string(&crate::api::generate::JobView::snapshot(job.clone()))?;
+    // The snapshot is the same JSON the API returns for the job at this moment.
+    let data = serde_json::to_string(&JobView::snapshot(job.clone()))?;
     tx.prepare_cached(
         "INSERT INTO job_events (job_id, event, status, progress, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
@@ -62,7 +62,7 @@ pub fn append(tx: &Transaction<'_>, job: &Job, kind: EventKind, now: &str) -> Re
 /// Appends a `message` event for `job`: what the pipeline is doing now (for example "persona 2
 /// of 5: asking openai/…"), carried in the job view's `message` field.
 pub fn append_message(tx: &Transaction<'_>, job: &Job, message: &str, now: &str) -> Result<()> {
-    let mut data = serde_json::to_value(crate::api::generate::JobView::snapshot(job.clone()))?;
+    let mut data = serde_json::to_value(JobView::snapshot(job.clone()))?;
     if let Some(object) = data.as_object_mut() {
         object.insert("message".into(), serde_json::Value::String(message.to_string()));
     }

@@ -4,73 +4,9 @@
 //! report it (503) until a write succeeds again, and writes refuse to run while the file they
 //! would write to is no longer the database.
 
-use crate::error::Error;
-use rusqlite::ErrorCode;
+pub use crate::error::StorageFault;
 use std::path::Path;
 use std::sync::Mutex;
-
-/// Why writes fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageFault {
-    DiskFull,
-    ReadOnly,
-    Io,
-    Corrupt,
-    /// The file was deleted or another file put in its place: writes would go to a file nobody
-    /// will open again. Only a restart clears it.
-    Replaced,
-}
-
-impl StorageFault {
-    /// The fault behind an SQLite error, if it is one.
-    pub fn of_sqlite(e: &rusqlite::Error) -> Option<StorageFault> {
-        match e.sqlite_error_code()? {
-            ErrorCode::DiskFull => Some(StorageFault::DiskFull),
-            ErrorCode::ReadOnly => Some(StorageFault::ReadOnly),
-            ErrorCode::SystemIoFailure | ErrorCode::CannotOpen => Some(StorageFault::Io),
-            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => Some(StorageFault::Corrupt),
-            _ => None,
-        }
-    }
-
-    /// What clients and probes are told (the first words are how [`StorageFault::of_error`]
-    /// recognises it again).
-    pub fn message(self) -> &'static str {
-        match self {
-            StorageFault::DiskFull => "storage fault: the disk is full; writes fail until space is freed",
-            StorageFault::ReadOnly => "storage fault: the database file is read-only; writes fail until it is writable",
-            StorageFault::Io => "storage fault: the disk reports I/O errors; writes fail",
-            StorageFault::Corrupt => {
-                "storage fault: the database file is corrupt; restore it from a backup (see docs/operations.md)"
-            }
-            StorageFault::Replaced => {
-                "storage fault: the database file was deleted or replaced while the server runs; writes are \
-                 refused so that nothing is acknowledged into a lost file; restart the server"
-            }
-        }
-    }
-
-    /// The error a request gets: 503 `unavailable` with [`StorageFault::message`].
-    pub fn error(self) -> Error {
-        Error::Unavailable(self.message().to_string())
-    }
-
-    /// The fault an error stands for, when it was made by [`StorageFault::error`].
-    pub fn of_error(e: &Error) -> Option<StorageFault> {
-        let Error::Unavailable(message) = e else {
-            return None;
-        };
-        [
-            StorageFault::DiskFull,
-            StorageFault::ReadOnly,
-            StorageFault::Io,
-            StorageFault::Corrupt,
-            StorageFault::Replaced,
-        ]
-        .into_iter()
-        .find(|fault| message == fault.message())
-    }
-}
 
 /// The identity of a file on its device; a new file at the same path has another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +83,7 @@ pub fn probe_message(e: &crate::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn faults_are_recognised_from_their_errors_and_cleared_by_a_good_write() {

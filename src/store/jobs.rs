@@ -25,112 +25,15 @@
 //! Every job that ends gets exactly one `runs` row, written by the transition that ends it.
 //!
 //! The transitions also write the webhook outbox rows of their event in the same transaction
-//! ([`super::webhooks::enqueue_job_event`]): the first claim queues `generation.started`, the
+//! ([`super::deliveries::enqueue_job_event`]): the first claim queues `generation.started`, the
 //! terminal ones `generation.completed`, `generation.failed` or `generation.cancelled`.
 
 use super::runs::{self, Run, RunDetails, RunStatus};
+use crate::domain::jobs::{Job, JobRequest, JobStatus, Lease};
+use crate::domain::webhooks::WebhookEvent;
 use crate::domain::{IdKind, Persona};
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// A job's state: `pending` → `running` → `completed` | `failed` | `cancelled`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum JobStatus {
-    Pending,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-}
-
-impl JobStatus {
-    pub const ALL: [JobStatus; 5] = [
-        JobStatus::Pending,
-        JobStatus::Running,
-        JobStatus::Completed,
-        JobStatus::Failed,
-        JobStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Pending => "pending",
-            JobStatus::Running => "running",
-            JobStatus::Completed => "completed",
-            JobStatus::Failed => "failed",
-            JobStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<JobStatus> {
-        JobStatus::ALL.into_iter().find(|status| status.as_str() == s)
-    }
-
-    pub fn is_terminal(self) -> bool {
-        matches!(self, JobStatus::Completed | JobStatus::Failed | JobStatus::Cancelled)
-    }
-}
-
-/// The request a job was created from, as accepted (stored as JSON in `jobs.request`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JobRequest {
-    /// The data source as the client gave it (path, URL or dataset id).
-    pub data: String,
-    pub count: u32,
-    pub provider: String,
-    #[serde(default)]
-    pub model: Option<String>,
-    #[serde(default)]
-    pub config: serde_json::Map<String, serde_json::Value>,
-    #[serde(default)]
-    pub webhook_url: Option<String>,
-    #[serde(default)]
-    pub seed: Option<u64>,
-}
-
-/// One row of `jobs`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Job {
-    pub id: String,
-    pub experiment_id: String,
-    pub status: JobStatus,
-    pub progress: u8,
-    pub request: JobRequest,
-    /// Resolved data source: an absolute path under the data directory, or an http(s) URL.
-    pub data_source: String,
-    pub client_key: String,
-    pub attempts: u32,
-    pub lease_owner: Option<String>,
-    pub lease_expires_at: Option<String>,
-    pub lease_epoch: i64,
-    pub cancel_requested: bool,
-    pub error: Option<String>,
-    pub run_id: Option<String>,
-    pub created_at: String,
-    pub started_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub updated_at: String,
-}
-
-impl Job {
-    /// The lease a worker holds after claiming this job.
-    pub fn lease(&self) -> Lease {
-        Lease {
-            job_id: self.id.clone(),
-            epoch: self.lease_epoch,
-        }
-    }
-}
-
-/// A worker's hold on a running job, valid while the job's `lease_epoch` is unchanged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lease {
-    pub job_id: String,
-    pub epoch: i64,
-}
 
 /// A job to insert.
 #[derive(Debug, Clone)]
@@ -339,11 +242,11 @@ pub fn claim_next(tx: &Transaction<'_>, owner: &str, lease_expires_at: &str, now
     super::events::append(tx, &job, super::events::EventKind::Status, now)?;
     // `generation.started` once, when the job first runs (not again after a lease recovery).
     if job.attempts == 1 {
-        let event = super::webhooks::JobEvent::Started {
+        let event = WebhookEvent::Started {
             job_id: job.id.clone(),
             experiment_id: job.experiment_id.clone(),
         };
-        super::webhooks::enqueue_job_event(tx, &event, job.request.webhook_url.as_deref(), now)?;
+        super::deliveries::enqueue_job_event(tx, &event, job.request.webhook_url.as_deref(), now)?;
     }
     Ok(Some(job))
 }
@@ -494,20 +397,20 @@ fn end(
     let run_id = run.id.as_str();
     super::personas::insert_for_run(tx, run_id, &job.experiment_id, personas, now)?;
     let event = match to {
-        JobStatus::Completed => super::webhooks::JobEvent::Completed {
+        JobStatus::Completed => WebhookEvent::Completed {
             job_id: job.id.clone(),
             personas_count: personas.len() as u64,
             experiment_id: job.experiment_id.clone(),
             run_id: run_id.to_string(),
             output_path: details.output_path.clone(),
         },
-        JobStatus::Failed => super::webhooks::JobEvent::Failed {
+        JobStatus::Failed => WebhookEvent::Failed {
             job_id: job.id.clone(),
             error: error.unwrap_or_default().to_string(),
         },
-        _ => super::webhooks::JobEvent::Cancelled { job_id: job.id.clone() },
+        _ => WebhookEvent::Cancelled { job_id: job.id.clone() },
     };
-    super::webhooks::enqueue_job_event(tx, &event, job.request.webhook_url.as_deref(), now)?;
+    super::deliveries::enqueue_job_event(tx, &event, job.request.webhook_url.as_deref(), now)?;
     super::events::append(tx, &job, super::events::EventKind::Status, now)?;
     Ok(Some(job))
 }

@@ -11,6 +11,7 @@
 //! `sqlite3` shell) are handled by `busy_timeout`.
 
 pub mod datasets;
+pub mod deliveries;
 pub mod events;
 pub mod experiments;
 pub mod health;
@@ -20,8 +21,9 @@ pub mod runs;
 pub mod webhooks;
 
 use crate::config::DatabaseSettings;
+use crate::error::StorageFault;
 use crate::error::{Error, Result};
-use health::{FileIdentity, StorageFault, StorageHealth};
+use health::{FileIdentity, StorageHealth};
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -250,7 +252,7 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
         let db = self.clone();
-        blocking(move || db.write(f)).await
+        crate::util::blocking(move || db.write(f)).await
     }
 
     /// [`Db::read`] on the blocking thread pool, for async callers.
@@ -260,7 +262,7 @@ impl Db {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let db = self.clone();
-        blocking(move || db.read(f)).await
+        crate::util::blocking(move || db.read(f)).await
     }
 
     /// A read-only connection outside the pools, for a thread that keeps its own (the read cache
@@ -363,17 +365,6 @@ static COMMITS: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
 /// A receiver that changes after every write transaction this process commits.
 pub fn commits() -> tokio::sync::watch::Receiver<u64> {
     COMMITS.subscribe()
-}
-
-/// Runs blocking work off the async executor, turning a panic into an internal error.
-pub async fn blocking<T, F>(f: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T> + Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::Internal(format!("blocking task failed: {e}")))?
 }
 
 fn manager(path: &Path, busy_timeout_ms: u64, read_only: bool) -> SqliteConnectionManager {

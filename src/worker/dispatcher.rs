@@ -12,7 +12,7 @@ use crate::config::{Secret, WebhookSettings};
 use crate::domain::time::format_rfc3339;
 use crate::error::Result;
 use crate::store::Db;
-use crate::store::webhooks::{self as outbox, AttemptRecord, ClaimedDelivery, NextState, Recorded};
+use crate::store::deliveries::{self as outbox, AttemptRecord, ClaimedDelivery, NextState, Recorded};
 use crate::worker::retry::{AfterFailure, RetryPolicy, parse_retry_after};
 use crate::worker::signing;
 use chrono::{DateTime, Utc};

@@ -3,10 +3,10 @@
 
 use crate::support::executors::{FakeExecutor, fake_personas};
 use crate::support::{WAIT, is_ended, spawn_process, test_app, test_settings, wait_until, write_planted_csv};
-use persona::api::generate::{Submission, parse_generate_request, submit_job};
 use persona::api::state::DataDir;
 use persona::domain::time::now_rfc3339;
 use persona::generate::Progress;
+use persona::service::jobs::{Submission, parse_generate_request, submit};
 use persona::store::Db;
 use persona::store::jobs as job_store;
 use persona::store::runs::RunDetails;
@@ -35,7 +35,7 @@ fn prepare(root: &Path, jobs: usize) -> (Db, Vec<String>) {
     let ids = (0..jobs)
         .map(|_| {
             let request = parse_generate_request(&json!({"data": "data.csv", "count": 2}), &settings).unwrap();
-            match submit_job(&db, &settings, &data_dir, request, "ip:127.0.0.1".into(), None).unwrap() {
+            match submit(&db, &settings, &data_dir, request, "ip:127.0.0.1".into(), None).unwrap() {
                 Submission::Created(entry) => entry.job.id,
                 other => panic!("{other:?}"),
             }
@@ -45,7 +45,7 @@ fn prepare(root: &Path, jobs: usize) -> (Db, Vec<String>) {
 }
 
 /// Claims the oldest pending job as a worker that then dies (its lease already expired).
-fn claim_as_dead_worker(db: &Db) -> job_store::Job {
+fn claim_as_dead_worker(db: &Db) -> persona::domain::jobs::Job {
     db.write(|tx| job_store::claim_next(tx, "dead-worker", EXPIRED, &now_rfc3339()))
         .unwrap()
         .expect("a pending job")
@@ -139,7 +139,7 @@ impl JobExecutor for LosesItsLease {
         let db = self.db.clone();
         Box::pin(async move {
             let job_id = run.job_id.clone();
-            persona::store::blocking(move || {
+            persona::util::blocking(move || {
                 db.write(|tx| {
                     let job = job_store::get(tx, &job_id)?.expect("job");
                     assert!(job_store::requeue(tx, &job.lease(), &now_rfc3339())?);
@@ -183,7 +183,7 @@ async fn a_worker_that_lost_its_lease_cannot_complete_the_job() {
     .await;
     app.shutdown().await;
     let job = db.read(|c| job_store::get(c, &ids[0])).unwrap().unwrap();
-    assert_eq!(job.status, job_store::JobStatus::Running);
+    assert_eq!(job.status, persona::domain::jobs::JobStatus::Running);
     assert_eq!(job.lease_owner.as_deref(), Some("other-worker"));
     let run_statuses = || -> Vec<String> {
         db.read(|c| {
@@ -260,7 +260,7 @@ async fn graceful_shutdown_lets_a_running_job_finish() {
     executor.release();
     stopping.await.unwrap();
     let job = db.read(|c| job_store::get(c, &id)).unwrap().unwrap();
-    assert_eq!(job.status, job_store::JobStatus::Completed);
+    assert_eq!(job.status, persona::domain::jobs::JobStatus::Completed);
 }
 
 #[tokio::test]
@@ -481,7 +481,7 @@ async fn sigterm_lets_the_running_job_finish_and_exits_cleanly() {
     let job = db.read(|c| job_store::get(c, &id)).unwrap().unwrap();
     assert_eq!(
         job.status,
-        job_store::JobStatus::Completed,
+        persona::domain::jobs::JobStatus::Completed,
         "the running job finished during the grace period"
     );
     assert_each_job_recorded_once(&db, std::slice::from_ref(&id));

@@ -140,8 +140,10 @@ mod dispatcher {
     use chrono::Utc;
     use persona::config::{Secret, WebhookSettings};
     use persona::domain::time::now_rfc3339;
+    use persona::domain::webhooks::{DeliveryStatus, NewWebhook, Trigger, WebhookEvent};
     use persona::store::Db;
-    use persona::store::webhooks::{self as outbox, DeliveryStatus, JobEvent, NewWebhook, Trigger, Webhook};
+    use persona::store::deliveries as outbox;
+    use persona::store::webhooks::{self as registrations, Webhook};
     use persona::worker::dispatcher::{DeliveryNotifier, DispatchOutcome, Dispatcher};
     use persona::worker::signing;
     use std::time::{Duration, Instant};
@@ -167,11 +169,12 @@ mod dispatcher {
 
     fn register(db: &Db, url: &str, secret: Option<&str>) -> Webhook {
         let new = NewWebhook::parse(Some(url), None, secret.map(str::to_string), true).unwrap();
-        db.write(|tx| outbox::create_webhook(tx, &new, &now_rfc3339())).unwrap()
+        db.write(|tx| registrations::create_webhook(tx, &new, &now_rfc3339()))
+            .unwrap()
     }
 
-    fn completed(job_id: &str) -> JobEvent {
-        JobEvent::Completed {
+    fn completed(job_id: &str) -> WebhookEvent {
+        WebhookEvent::Completed {
             job_id: job_id.into(),
             personas_count: 2,
             experiment_id: "exp-0123456789abcdef".into(),
@@ -180,7 +183,7 @@ mod dispatcher {
         }
     }
 
-    fn enqueue(db: &Db, event: &JobEvent, job_url: Option<&str>) -> Vec<String> {
+    fn enqueue(db: &Db, event: &WebhookEvent, job_url: Option<&str>) -> Vec<String> {
         db.write(|tx| outbox::enqueue_job_event(tx, event, job_url, &now_rfc3339()))
             .unwrap()
     }
@@ -277,7 +280,7 @@ mod dispatcher {
             .await
             .unwrap();
         assert_eq!(outcome.webhooks_disabled, 1);
-        let hook = db.read(|c| outbox::get_webhook(c, &hook.id)).unwrap();
+        let hook = db.read(|c| registrations::get_webhook(c, &hook.id)).unwrap();
         assert!(!hook.active);
         assert!(hook.disabled_reason.unwrap().contains("410 Gone"));
         assert!(enqueue(&db, &completed("job-1123456789abcdef"), None).is_empty());
@@ -295,7 +298,7 @@ mod dispatcher {
             .dispatch_due(Utc::now())
             .await
             .unwrap();
-        let failed = JobEvent::Failed {
+        let failed = WebhookEvent::Failed {
             job_id: "job-1123456789abcdef".into(),
             error: "no usable data".into(),
         };

@@ -1,12 +1,13 @@
 //! Dataset uploads (`/api/v1/datasets`).
 
-use crate::api::datasets::{DatasetDeleted, DatasetView, UploadBody, delete_dataset, upload};
+use crate::api::datasets::{DatasetDeleted, DatasetView, UploadBody, upload};
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::query::QueryParams;
 use crate::api::state::AppState;
 use crate::error::Error;
 use crate::ingest;
-use crate::store::{blocking, datasets};
+use crate::store::datasets;
+use crate::util::blocking;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
@@ -176,7 +177,12 @@ pub async fn remove(
 ) -> Result<web::Json<DatasetDeleted>, ApiError> {
     let id = path.into_inner();
     let db = state.db.clone();
-    Ok(web::Json(blocking(move || delete_dataset(&db, &id)).await?))
+    let deleted = id.clone();
+    blocking(move || crate::service::datasets::delete(&db, &deleted)).await?;
+    Ok(web::Json(DatasetDeleted {
+        success: true,
+        message: format!("Dataset {id} deleted successfully"),
+    }))
 }
 
 /// Who to take for interviewers when inspecting (optional body).

@@ -7,11 +7,13 @@
 //! down.
 
 use crate::api::error::{ApiError, ErrorBody};
-use crate::api::generate::{JobView, read_job_view};
 use crate::api::state::AppState;
+use crate::domain::jobs::JobView;
 use crate::error::{Error, FieldError};
+use crate::service::jobs::read_view;
 use crate::store::events::{self, JobEvent};
-use crate::store::{Db, blocking, jobs as job_store};
+use crate::store::{Db, jobs as job_store};
+use crate::util::blocking;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -180,11 +182,11 @@ fn read_batch(db: &Db, job_id: &str, after: i64) -> crate::error::Result<Batch> 
     })?;
     let already_ended = terminal.is_some_and(|id| id <= after);
     let completed_view = match events.last() {
-        Some(last) if last.is_terminal() && last.event == "completed" => Some(read_job_view(db, job_id)?),
+        Some(last) if last.is_terminal() && last.event == "completed" => Some(read_view(db, job_id)?),
         _ => None,
     };
     let legacy_end = if events.is_empty() && terminal.is_none() {
-        let view = read_job_view(db, job_id)?;
+        let view = read_view(db, job_id)?;
         view.status.is_terminal().then_some(view)
     } else {
         None

@@ -3,14 +3,16 @@
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::experiments::{
     CreateExperimentBody, ExperimentDeleted, ExperimentDetail, ExperimentView, RunDetailView, RunSummaryView,
-    create_experiment, delete_experiment, experiment_generate_request, parse_new_experiment, read_experiment, read_run,
-    read_runs,
 };
-use crate::api::generate::{JobView, create_job, read_job_view};
+use crate::api::generate::create_job;
 use crate::api::query::{Page, QueryParams};
 use crate::api::read_cache::{CachedBody, ViewKey};
 use crate::api::state::AppState;
-use crate::store::{blocking, experiments};
+use crate::domain::jobs::JobView;
+use crate::service::experiments as service;
+use crate::service::jobs;
+use crate::store::experiments;
+use crate::util::blocking;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
@@ -113,8 +115,8 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 pub async fn create(state: web::Data<AppState>, body: web::Json<serde_json::Value>) -> Result<HttpResponse, ApiError> {
     let (db, settings, data_dir) = (state.db.clone(), state.settings.clone(), state.data_dir.clone());
     let view = blocking(move || {
-        let new = parse_new_experiment(&body, &settings, &data_dir)?;
-        create_experiment(&db, new)
+        let new = service::check_new(&body, &settings, &data_dir)?;
+        service::create(&db, new).map(ExperimentView::from)
     })
     .await?;
     Ok(HttpResponse::Created()
@@ -144,7 +146,7 @@ pub async fn get_experiment(
 ) -> Result<web::Json<ExperimentDetail>, ApiError> {
     let id = path.into_inner();
     let db = state.db.clone();
-    Ok(web::Json(blocking(move || read_experiment(&db, &id)).await?))
+    Ok(web::Json(blocking(move || service::read(&db, &id)).await?.into()))
 }
 
 /// Delete an experiment with its jobs, runs and personas.
@@ -179,9 +181,11 @@ pub async fn remove(
     params.finish()?;
     let id = path.into_inner();
     let (db, output_dir) = (state.db.clone(), state.settings.storage.output_dir.clone());
-    Ok(web::Json(
-        blocking(move || delete_experiment(&db, &id, delete_outputs, &output_dir)).await?,
-    ))
+    let removed = {
+        let id = id.clone();
+        blocking(move || service::delete(&db, &id, delete_outputs, &output_dir)).await?
+    };
+    Ok(web::Json(ExperimentDeleted::new(&id, removed)))
 }
 
 /// Start a generation job from the experiment's data source and configuration.
@@ -240,10 +244,10 @@ pub async fn generate(
     }
     let id = path.into_inner();
     let (db, settings) = (state.db.clone(), state.settings.clone());
-    let request = blocking(move || experiment_generate_request(&db, &id, &overrides, &settings)).await?;
+    let request = blocking(move || service::generate_request(&db, &id, &overrides, &settings)).await?;
     let entry = create_job(&state, request, req.peer_addr().map(|a| a.ip())).await?;
     let db = state.db.clone();
-    let view = blocking(move || read_job_view(&db, &entry.job.id)).await?;
+    let view = blocking(move || jobs::read_view(&db, &entry.job.id)).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/api/v1/generate/{}", view.job_id)))
         .json(view))
@@ -275,7 +279,8 @@ pub async fn list_runs(
     let Page { limit, offset } = QueryParams::list_page(req.query_string())?;
     let id = path.into_inner();
     let db = state.db.clone();
-    let (total, runs) = blocking(move || read_runs(&db, &id, limit, offset)).await?;
+    let (total, runs) = blocking(move || service::read_runs(&db, &id, limit, offset)).await?;
+    let runs: Vec<RunSummaryView> = runs.iter().map(RunSummaryView::from).collect();
     Ok(HttpResponse::Ok().insert_header(total_header(total)).json(runs))
 }
 
@@ -305,5 +310,7 @@ pub async fn get_run(
 ) -> Result<web::Json<RunDetailView>, ApiError> {
     let (id, run_id) = path.into_inner();
     let db = state.db.clone();
-    Ok(web::Json(blocking(move || read_run(&db, &id, &run_id)).await?))
+    Ok(web::Json(
+        blocking(move || service::read_run(&db, &id, &run_id)).await?.into(),
+    ))
 }

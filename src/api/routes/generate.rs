@@ -1,15 +1,14 @@
 //! Generation jobs: create, read, list and cancel (`/api/v1/generate`).
 
 use crate::api::error::{ApiError, ErrorBody};
-use crate::api::generate::{
-    Cancellation, GenerateBody, JobCreated, JobView, cancel_job, create_job, job_view, parse_generate_request,
-    read_job_view, read_job_view_stamped,
-};
+use crate::api::generate::{GenerateBody, JobCreated, create_job};
 use crate::api::query::{DEFAULT_LIMIT, MAX_LIMIT, QueryParams};
-use crate::api::read_cache::{CachedBody, ViewKey};
+use crate::api::read_cache::{CachedBody, JobStamp, ViewKey};
 use crate::api::state::AppState;
-use crate::store::blocking;
-use crate::store::jobs::{self as job_store, JobStatus, ListQuery};
+use crate::domain::jobs::{Cancellation, JobStatus, JobView};
+use crate::service::jobs::{self, parse_generate_request};
+use crate::store::jobs::{self as job_store, ListQuery};
+use crate::util::blocking;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -148,7 +147,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
                 let total = job_store::count(conn, options.query.status)?;
                 let views = job_store::list_entries(conn, &options.query)?
                     .into_iter()
-                    .map(|entry| job_view(conn, entry, options.with_personas))
+                    .map(|entry| jobs::view(conn, entry, options.with_personas))
                     .collect::<crate::error::Result<Vec<_>>>()?;
                 Ok((CachedBody::json(&views, Some(total))?, None))
             })
@@ -182,7 +181,7 @@ pub async fn get_job(path: web::Path<String>, state: web::Data<AppState>) -> Res
     let response = state
         .read_cache
         .serve(key, move || {
-            let (view, stamp) = read_job_view_stamped(&db, &job_id)?;
+            let (view, stamp) = jobs::read_view_stamped(&db, &job_id, JobStamp::of)?;
             Ok((CachedBody::json(&view, None)?, Some(stamp)))
         })
         .await?;
@@ -217,8 +216,8 @@ pub async fn cancel(path: web::Path<String>, state: web::Data<AppState>) -> Resu
     let job_id = path.into_inner();
     let db = state.db.clone();
     let (cancellation, view) = blocking(move || {
-        let cancellation = cancel_job(&db, &job_id)?;
-        let view = read_job_view(&db, &job_id)?;
+        let cancellation = jobs::cancel(&db, &job_id)?;
+        let view = jobs::read_view(&db, &job_id)?;
         Ok((cancellation, view))
     })
     .await?;

@@ -6,7 +6,7 @@
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::state::AppState;
 use crate::domain::time::now_rfc3339;
-use crate::store::blocking;
+use crate::util::blocking;
 use actix_web::{get, web};
 use serde::Serialize;
 use std::time::Duration;

@@ -4,9 +4,8 @@ use crate::api::error::{ApiError, ErrorBody};
 use crate::api::query::QueryParams;
 use crate::api::state::AppState;
 use crate::domain::Persona;
-use crate::error::Error;
 use crate::generate::output::render_markdown;
-use crate::store::{blocking, personas};
+use crate::util::blocking;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -68,15 +67,7 @@ pub async fn get_persona(
     params.finish()?;
     let id = path.into_inner();
     let db = state.db.clone();
-    let persona: Persona = blocking(move || {
-        db.read(|conn| personas::get_persona(conn, &id))?
-            .map(|(persona, _)| persona)
-            .ok_or(Error::NotFound {
-                resource: "persona",
-                id,
-            })
-    })
-    .await?;
+    let persona: Persona = blocking(move || crate::service::personas::read(&db, &id)).await?;
     Ok(match format {
         PersonaFormat::Json => HttpResponse::Ok().json(persona),
         PersonaFormat::Markdown => HttpResponse::Ok()

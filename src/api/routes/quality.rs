@@ -3,11 +3,9 @@
 
 use crate::api::error::{ApiError, ErrorBody, decode_body};
 use crate::api::state::AppState;
-use crate::error::{Error, Result};
-use crate::quality::{
-    QualityRequest, QualityResponse, QualitySource, ValidatedQualityRequest, evaluate, evaluate_persona,
-};
-use crate::store::{Db, blocking, personas, runs};
+use crate::quality::{QualityRequest, QualityResponse};
+use crate::service::quality::evaluate_request;
+use crate::util::blocking;
 use actix_web::{post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -54,38 +52,4 @@ pub async fn score(
     // Scoring compares every pair of personas: CPU work, off the async executor.
     let response = blocking(move || evaluate_request(&db, request)).await?;
     Ok(web::Json(response))
-}
-
-/// Loads the personas a request names and scores them. Blocking.
-pub fn evaluate_request(db: &Db, request: ValidatedQualityRequest) -> Result<QualityResponse> {
-    let preset = request.preset;
-    match request.source {
-        QualitySource::Inline(personas) => evaluate(&personas, &preset),
-        QualitySource::Persona(id) => {
-            let run_personas = db.read(|conn| {
-                let (_, run_id) = personas::get_persona(conn, &id)?.ok_or_else(|| Error::NotFound {
-                    resource: "persona",
-                    id: id.clone(),
-                })?;
-                personas::personas_for_run(conn, &run_id)
-            })?;
-            evaluate_persona(&id, &run_personas, &preset)
-        }
-        QualitySource::Run(id) => {
-            let (run, run_personas) = db.read(|conn| {
-                let run = runs::get(conn, &id)?.ok_or_else(|| Error::NotFound {
-                    resource: "run",
-                    id: id.clone(),
-                })?;
-                Ok((run, personas::personas_for_run(conn, &id)?))
-            })?;
-            if run_personas.is_empty() {
-                return Err(Error::Conflict(format!(
-                    "run {id} has no personas to score (its status is {})",
-                    run.status.as_str()
-                )));
-            }
-            evaluate(&run_personas, &preset)
-        }
-    }
 }

@@ -3,9 +3,8 @@
 
 use crate::api::error::{ApiError, ErrorBody, ErrorCode, decode_body};
 use crate::api::state::AppState;
-use crate::error::Error;
-use crate::scripts::{ScriptError, ScriptRequest, ScriptResult, ScriptSource, generate_script_bounded};
-use crate::store::{blocking, personas};
+use crate::scripts::{ScriptError, ScriptRequest, ScriptResult};
+use crate::util::blocking;
 use actix_web::{post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -51,20 +50,7 @@ pub async fn create(
     let request = decode_body::<ScriptRequest>(body.into_inner())?.validate()?;
     let db = state.db.clone();
     let max_bytes = state.settings.server.max_script_bytes;
-    let outcome = blocking(move || {
-        let persona = match request.source {
-            ScriptSource::Inline(persona) => *persona,
-            ScriptSource::Stored(id) => db
-                .read(|conn| personas::get_persona(conn, &id))?
-                .map(|(persona, _)| persona)
-                .ok_or(Error::NotFound {
-                    resource: "persona",
-                    id,
-                })?,
-        };
-        Ok(generate_script_bounded(&persona, &request.options, max_bytes))
-    })
-    .await?;
+    let outcome = blocking(move || crate::service::scripts::generate(&db, request, max_bytes)).await?;
     match outcome {
         Ok(script) => Ok(web::Json(script)),
         Err(ScriptError::Validation(e)) => Err(e.into()),

@@ -4,12 +4,12 @@
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::query::QueryParams;
 use crate::api::state::AppState;
-use crate::domain::time::now_rfc3339;
+use crate::domain::webhooks::{DeliveryStatus, NewWebhook, Trigger};
 use crate::error::{Error, FieldError, Result};
-use crate::store::blocking;
-use crate::store::webhooks::{
-    self as store, Delivery, DeliveryAttempt, DeliveryDetail, DeliveryStatus, NewWebhook, Trigger, Webhook,
-};
+use crate::service::webhooks as service;
+use crate::store::deliveries::{Delivery, DeliveryAttempt, DeliveryDetail};
+use crate::store::webhooks::Webhook;
+use crate::util::blocking;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
@@ -264,7 +264,7 @@ pub async fn create(state: web::Data<AppState>, body: web::Json<Value>) -> Resul
     let new = parse_create_body(&body, state.settings.webhooks.allow_private_targets)?;
     let db = state.db.clone();
     let cap = state.settings.webhooks.max_webhooks;
-    let webhook = blocking(move || db.write(|tx| store::create_webhook_capped(tx, &new, &now_rfc3339(), cap))).await?;
+    let webhook = blocking(move || service::register(&db, &new, cap)).await?;
     Ok(HttpResponse::Created().json(WebhookView::from(webhook)))
 }
 
@@ -286,7 +286,7 @@ pub async fn create(state: web::Data<AppState>, body: web::Json<Value>) -> Resul
 #[get("/api/v1/webhooks")]
 pub async fn list(state: web::Data<AppState>) -> Result<web::Json<Vec<WebhookView>>, ApiError> {
     let db = state.db.clone();
-    let webhooks = blocking(move || db.read(store::list_webhooks)).await?;
+    let webhooks = blocking(move || service::list(&db)).await?;
     Ok(web::Json(webhooks.into_iter().map(WebhookView::from).collect()))
 }
 
@@ -314,7 +314,7 @@ pub async fn get_webhook(
 ) -> Result<web::Json<WebhookView>, ApiError> {
     let webhook_id = path.into_inner();
     let db = state.db.clone();
-    let webhook = blocking(move || db.read(|conn| store::get_webhook(conn, &webhook_id))).await?;
+    let webhook = blocking(move || service::get(&db, &webhook_id)).await?;
     Ok(web::Json(webhook.into()))
 }
 
@@ -343,7 +343,7 @@ pub async fn delete_webhook(
     let webhook_id = path.into_inner();
     let db = state.db.clone();
     let deleted_id = webhook_id.clone();
-    blocking(move || db.write(|tx| store::delete_webhook(tx, &deleted_id))).await?;
+    blocking(move || service::delete(&db, &deleted_id)).await?;
     Ok(web::Json(Deleted {
         success: true,
         message: format!("Webhook {webhook_id} deleted successfully"),
@@ -423,10 +423,8 @@ pub async fn list_deliveries(
     let query = parse_delivery_query(req.query_string())?;
     let webhook_id = path.into_inner();
     let db = state.db.clone();
-    let (deliveries, total) = blocking(move || {
-        db.read(|conn| store::list_deliveries(conn, &webhook_id, query.status, query.limit, query.offset))
-    })
-    .await?;
+    let (deliveries, total) =
+        blocking(move || service::deliveries(&db, &webhook_id, query.status, query.limit, query.offset)).await?;
     let views: Vec<DeliveryView> = deliveries.into_iter().map(DeliveryView::from).collect();
     Ok(HttpResponse::Ok()
         .insert_header((HeaderName::from_static("x-total-count"), HeaderValue::from(total)))
@@ -460,7 +458,7 @@ pub async fn get_delivery(
 ) -> Result<web::Json<DeliveryDetailView>, ApiError> {
     let (webhook_id, delivery_id) = path.into_inner();
     let db = state.db.clone();
-    let detail = blocking(move || db.read(|conn| store::get_delivery_detail(conn, &webhook_id, &delivery_id))).await?;
+    let detail = blocking(move || service::delivery(&db, &webhook_id, &delivery_id)).await?;
     Ok(web::Json(detail.into()))
 }
 
@@ -496,8 +494,7 @@ pub async fn redeliver(
 ) -> Result<HttpResponse, ApiError> {
     let (webhook_id, delivery_id) = path.into_inner();
     let db = state.db.clone();
-    let delivery =
-        blocking(move || db.write(|tx| store::redeliver(tx, &webhook_id, &delivery_id, &now_rfc3339()))).await?;
+    let delivery = blocking(move || service::redeliver(&db, &webhook_id, &delivery_id)).await?;
     state.deliveries.delivery_queued();
     Ok(HttpResponse::Accepted().json(DeliveryView::from(delivery)))
 }
@@ -527,7 +524,7 @@ pub async fn redeliver(
 pub async fn send_test(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let webhook_id = path.into_inner();
     let db = state.db.clone();
-    let delivery = blocking(move || db.write(|tx| store::enqueue_ping(tx, &webhook_id, &now_rfc3339()))).await?;
+    let delivery = blocking(move || service::ping(&db, &webhook_id)).await?;
     state.deliveries.delivery_queued();
     Ok(HttpResponse::Accepted().json(DeliveryView::from(delivery)))
 }

@@ -371,14 +371,11 @@ fn snippet(text: &str) -> String {
 
 /// A reqwest error and its causes on one line, without the URL (the caller names the target).
 fn error_chain(error: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.contains(&text) {
-            parts.push(text);
+    let mut parts: Vec<String> = Vec::new();
+    for cause in crate::util::error_causes(error) {
+        if !parts.contains(&cause) {
+            parts.push(cause);
         }
-        source = cause.source();
     }
     if parts.is_empty() {
         parts.push(
