@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 /// Paths served to everyone, whatever the settings.
 fn is_open_path(path: &str) -> bool {
     matches!(path, "/" | "/openapi.json" | "/redoc" | "/docs")
-        || super::routes::health::is_probe_path(path)
+        || super::probes::is_probe_path(path)
         || path.starts_with("/docs/")
         || path.starts_with("/redoc/")
 }

@@ -8,8 +8,7 @@ use crate::domain::IdKind;
 use crate::domain::time::now_rfc3339;
 use crate::error::{Error, FieldError};
 use crate::ingest::IngestError;
-use crate::service::datasets::{self, sanitise_filename};
-use crate::store::datasets::{self as dataset_store, Dataset};
+use crate::service::datasets::{self, Dataset, sanitise_filename};
 use actix_web::web::Bytes;
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
@@ -124,7 +123,7 @@ fn upload_too_large(limit: u64) -> ApiError {
 
 /// 408 when the body deadline passed, else 400.
 fn upload_read_error(e: impl std::fmt::Display) -> ApiError {
-    if crate::api::limits::is_body_timeout(&e) {
+    if super::error::is_body_timeout(&e) {
         return crate::api::error::payload_error(e);
     }
     ApiError::invalid_input(format!("the upload could not be read: {e}"))
@@ -169,7 +168,7 @@ pub async fn upload(state: &AppState, body: UploadBody) -> std::result::Result<D
             let mut consumed: u64 = 0;
             while let Some(part) = parts.next().await {
                 let mut part = part.map_err(|e| {
-                    if crate::api::limits::is_body_timeout(&e) {
+                    if super::error::is_body_timeout(&e) {
                         return crate::api::error::payload_error(e);
                     }
                     ApiError::invalid_input(format!("the multipart body could not be read: {e}"))
@@ -218,7 +217,8 @@ pub async fn upload(state: &AppState, body: UploadBody) -> std::result::Result<D
         created_at: now_rfc3339(),
     };
     let row = dataset.clone();
-    state.db.write_async(move |tx| dataset_store::insert(tx, &row)).await?;
+    let db = state.db.clone();
+    crate::util::blocking(move || datasets::record(&db, &row)).await?;
     guard.keep = true;
     Ok(dataset.into())
 }

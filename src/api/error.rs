@@ -329,9 +329,18 @@ fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
     }
 }
 
+/// Words every body-deadline error carries, so that handlers reading the payload themselves can
+/// answer 408 instead of 400.
+pub const BODY_TIMEOUT_MARKER: &str = "server.request_timeout_seconds";
+
+/// Whether a payload error (as text) is the body deadline passing.
+pub fn is_body_timeout(error: &impl std::fmt::Display) -> bool {
+    error.to_string().contains(BODY_TIMEOUT_MARKER)
+}
+
 /// A request body that could not be read: 408 when the body deadline passed, else 400.
 pub fn payload_error(error: impl fmt::Display) -> ApiError {
-    if crate::api::limits::is_body_timeout(&error) {
+    if is_body_timeout(&error) {
         return ApiError::new(ErrorCode::RequestTimeout, error.to_string());
     }
     ApiError::invalid_input(format!("cannot read the request body: {error}"))

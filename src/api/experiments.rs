@@ -2,9 +2,7 @@
 //! experiments, runs and deletions.
 
 use crate::domain::Persona;
-use crate::service::experiments::{ExperimentWithRuns, Removed, RunWithPersonas};
-use crate::store::experiments::ExperimentSummary;
-use crate::store::runs::{Run, RunStatus};
+use crate::service::experiments::{ExperimentSummary, ExperimentWithRuns, Removed, Run, RunStatus, RunWithPersonas};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;

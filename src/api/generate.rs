@@ -4,8 +4,7 @@
 use super::error::ApiError;
 use super::state::AppState;
 use crate::domain::jobs::JobStatus;
-use crate::service::jobs::{GenerateRequest, Submission, client_key};
-use crate::store::jobs::JobEntry;
+use crate::service::jobs::{GenerateRequest, JobEntry, Submission, client_key};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;

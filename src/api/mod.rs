@@ -15,6 +15,7 @@ pub mod generate;
 pub mod job_writer;
 pub mod limits;
 pub mod openapi;
+pub mod probes;
 pub mod query;
 pub mod rate_limit;
 pub mod read_cache;
@@ -81,7 +82,7 @@ pub fn create_app(
         .wrap(from_fn(limits::body_deadline))
         .wrap(from_fn(error::envelope_errors))
         .wrap(from_fn(auth::require_token))
-        .wrap(from_fn(rate_limit::limit_requests))
+        .wrap(from_fn(limits::limit_requests))
         .wrap(from_fn(cors::cors))
         .wrap(from_fn(limits::head_as_get))
         .wrap(Logger::default())

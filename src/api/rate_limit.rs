@@ -8,13 +8,6 @@
 //! database write per request, and a restart resetting them is harmless. The client is the peer
 //! address of the connection; `X-Forwarded-For` is not trusted (anyone can send it).
 
-use super::error::ApiError;
-use super::state::AppState;
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::net::IpAddr;
@@ -93,52 +86,11 @@ impl RateLimiter {
     }
 }
 
-fn unix_now() -> u64 {
+pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-fn set_headers(headers: &mut actix_web::http::header::HeaderMap, decision: &Decision) {
-    for (name, value) in [
-        ("x-ratelimit-limit", decision.limit as u64),
-        ("x-ratelimit-remaining", decision.remaining as u64),
-        ("x-ratelimit-reset", decision.reset),
-    ] {
-        headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
-    }
-}
-
-/// Middleware applying the limit of the current (live) settings.
-pub async fn limit_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
-    };
-    let live = state.live.current();
-    let client = req.peer_addr().map(|a| a.ip());
-    let counted = live.rate_limit.enabled && !super::routes::health::is_probe_path(req.path());
-    let (true, Some(client)) = (counted, client) else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
-    };
-    let now = unix_now();
-    let decision = state.limiter.check(client, live.rate_limit.requests_per_minute, now);
-    if !decision.allowed {
-        let retry_after = decision.retry_after(now);
-        let error = ApiError::rate_limited(
-            format!("Rate limit exceeded. Retry after {retry_after} seconds."),
-            retry_after,
-        );
-        let mut response = error.error_response();
-        set_headers(response.headers_mut(), &decision);
-        return Ok(req.into_response(response));
-    }
-    let mut response = next.call(req).await?.map_into_boxed_body();
-    set_headers(response.headers_mut(), &decision);
-    Ok(response)
 }
 
 #[cfg(test)]

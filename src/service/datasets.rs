@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{self, Format, IngestError, IngestLimits};
 use crate::store::Db;
 use crate::store::datasets;
+pub use crate::store::datasets::Dataset;
 use std::path::{Path, PathBuf};
 
 /// Folder of the data directory that holds uploads, one sub-folder per dataset.
@@ -99,6 +100,44 @@ pub fn dataset_path(data_dir: &Path, id: &str) -> Result<PathBuf> {
         .map(|entry| entry.path())
         .filter(|path| path.is_file());
     files.next().ok_or_else(unknown)
+}
+
+/// Uploaded datasets, newest first, and how many there are. Blocking.
+pub fn list(db: &Db, limit: u32, offset: u64) -> Result<(u64, Vec<Dataset>)> {
+    db.read(|conn| Ok((datasets::count(conn)?, datasets::list(conn, limit, offset)?)))
+}
+
+/// One uploaded dataset; 404 when unknown. Blocking.
+pub fn get(db: &Db, id: &str) -> Result<Dataset> {
+    db.read(|conn| datasets::get(conn, id))?.ok_or_else(|| Error::NotFound {
+        resource: "dataset",
+        id: id.to_string(),
+    })
+}
+
+/// Records an accepted upload. Blocking.
+pub fn record(db: &Db, dataset: &Dataset) -> Result<()> {
+    db.write(|tx| datasets::insert(tx, dataset))
+}
+
+/// What ingestion finds in dataset `id` with `interviewers` taken for interviewers (the
+/// configured ones when empty); 404 when unknown. Blocking.
+pub fn inspect(
+    db: &Db,
+    id: &str,
+    interviewers: Vec<String>,
+    settings: &crate::config::Settings,
+) -> Result<ingest::inspect::Inspection> {
+    let dataset = get(db, id)?;
+    let interviewers = if interviewers.is_empty() {
+        settings.ingest.interviewers.clone()
+    } else {
+        interviewers
+    };
+    let options = ingest::IngestOptions { interviewers };
+    let limits = IngestLimits::from_settings(&settings.storage);
+    let corpus = ingest::load_path_with(Path::new(&dataset.path), &limits, &options)?;
+    Ok(ingest::inspect::inspect(&corpus))
 }
 
 #[cfg(test)]

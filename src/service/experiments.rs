@@ -7,9 +7,11 @@ use crate::config::Settings;
 use crate::domain::time::now_rfc3339;
 use crate::error::{Error, FieldError, Result};
 use crate::store::Db;
-use crate::store::experiments::{self, Deleted, ExperimentSummary, NewExperiment};
+use crate::store::experiments;
+pub use crate::store::experiments::{Deleted, ExperimentSummary, NewExperiment};
 use crate::store::personas;
-use crate::store::runs::{self, Run};
+use crate::store::runs;
+pub use crate::store::runs::{Run, RunStatus};
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -273,6 +275,12 @@ pub fn generate_request(db: &Db, experiment_id: &str, body: &Value, settings: &S
     let mut request_body = generation_body(&config, &data, &overrides);
     request_body["experiment_id"] = Value::String(experiment.id.clone());
     parse_generate_request(&request_body, settings)
+}
+
+/// Experiments, newest first, each with its run count and status, and how many there are.
+/// Blocking.
+pub fn list(db: &Db, limit: u32, offset: u64) -> Result<(u64, Vec<ExperimentSummary>)> {
+    db.read(|conn| Ok((experiments::count(conn)?, experiments::list(conn, limit, offset)?)))
 }
 
 /// An experiment with its newest runs (at most [`RUNS_SHOWN`]).

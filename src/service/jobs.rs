@@ -11,10 +11,13 @@ use crate::domain::IdKind;
 use crate::domain::jobs::{Cancellation, Job, JobRequest, JobResult, JobStatus, JobView};
 use crate::domain::time::now_rfc3339;
 use crate::error::{Error, FieldError, Result};
-use crate::store::Db;
+use crate::store::events;
+pub use crate::store::events::JobEvent;
 use crate::store::experiments;
-use crate::store::jobs::{self as job_store, JobEntry, NewJob};
+use crate::store::jobs::{self as job_store, NewJob};
+pub use crate::store::jobs::{JobEntry, ListQuery};
 use crate::store::personas;
+pub use crate::store::{Db, commits};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -433,6 +436,68 @@ pub fn read_view_stamped<S>(db: &Db, job_id: &str, stamp: impl FnOnce(&Job) -> S
         })?;
         let stamp = stamp(&entry.job);
         Ok((view(conn, entry, true)?, stamp))
+    })
+}
+
+/// Ok when job `job_id` exists, else 404. Blocking.
+pub fn ensure_exists(db: &Db, job_id: &str) -> Result<()> {
+    db.read(|conn| job_store::get(conn, job_id))?
+        .map(|_| ())
+        .ok_or_else(|| Error::NotFound {
+            resource: "job",
+            id: job_id.to_string(),
+        })
+}
+
+/// The jobs matching `query` (newest first) as views, and how many match over all pages; with
+/// `with_personas`, completed jobs carry their personas.
+pub fn list(conn: &rusqlite::Connection, query: &ListQuery, with_personas: bool) -> Result<(u64, Vec<JobView>)> {
+    let total = job_store::count(conn, query.status)?;
+    let views = job_store::list_entries(conn, query)?
+        .into_iter()
+        .map(|entry| view(conn, entry, with_personas))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((total, views))
+}
+
+/// What one look at a job's stored events found (see [`events_after`]).
+pub struct EventBatch {
+    pub events: Vec<JobEvent>,
+    /// The view of the completed job (with its personas), when the batch ends with completion.
+    pub completed_view: Option<JobView>,
+    /// The job has ended but has no stored terminal event (it ended before events were kept):
+    /// its current view ends the stream.
+    pub legacy_end: Option<JobView>,
+    /// The client has already seen the terminal event.
+    pub already_ended: bool,
+}
+
+/// A job's stored events after event `after` (at most `limit`), with what the event stream
+/// needs to end: the completed job's full view, or the view of a job that ended before events
+/// were kept. Blocking.
+pub fn events_after(db: &Db, job_id: &str, after: i64, limit: u32) -> Result<EventBatch> {
+    let (events, terminal) = db.read(|conn| {
+        Ok((
+            events::list_after(conn, job_id, after, limit)?,
+            events::terminal_event_id(conn, job_id)?,
+        ))
+    })?;
+    let already_ended = terminal.is_some_and(|id| id <= after);
+    let completed_view = match events.last() {
+        Some(last) if last.is_terminal() && last.event == "completed" => Some(read_view(db, job_id)?),
+        _ => None,
+    };
+    let legacy_end = if events.is_empty() && terminal.is_none() {
+        let view = read_view(db, job_id)?;
+        view.status.is_terminal().then_some(view)
+    } else {
+        None
+    };
+    Ok(EventBatch {
+        events,
+        completed_view,
+        legacy_end,
+        already_ended,
     })
 }
 

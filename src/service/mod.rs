@@ -6,6 +6,7 @@
 pub mod data_dir;
 pub mod datasets;
 pub mod experiments;
+pub mod health;
 pub mod jobs;
 pub mod personas;
 pub mod quality;

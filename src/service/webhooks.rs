@@ -5,8 +5,10 @@ use crate::domain::time::now_rfc3339;
 use crate::domain::webhooks::{DeliveryStatus, NewWebhook};
 use crate::error::Result;
 use crate::store::Db;
-use crate::store::deliveries::{self, Delivery, DeliveryDetail};
-use crate::store::webhooks::{self, Webhook};
+use crate::store::deliveries;
+pub use crate::store::deliveries::{Delivery, DeliveryAttempt, DeliveryDetail};
+use crate::store::webhooks;
+pub use crate::store::webhooks::Webhook;
 
 /// Registers a checked webhook unless `max_webhooks` are registered already (409). Blocking.
 pub fn register(db: &Db, new: &NewWebhook, max_webhooks: u32) -> Result<Webhook> {

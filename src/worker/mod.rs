@@ -10,67 +10,19 @@
 pub mod dispatcher;
 pub mod jobs;
 pub mod retry;
+pub mod signals;
 pub mod signing;
 
 pub use jobs::{
     ExecuteFuture, JobExecutor, JobOutput, JobRun, PipelineExecutor, RecoveryReport, recover_expired_leases,
 };
+pub use signals::{Heartbeat, JobNotifier};
 
 use crate::config::Settings;
 use crate::store::Db;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-
-/// When the worker loop last went round, for readiness checks.
-#[derive(Debug, Clone, Default)]
-pub struct Heartbeat(Arc<AtomicI64>);
-
-impl Heartbeat {
-    pub fn beat(&self) {
-        self.0.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
-    }
-
-    /// Time since the last beat; `None` before the first one.
-    pub fn age(&self) -> Option<Duration> {
-        match self.0.load(Ordering::Relaxed) {
-            0 => None,
-            last => {
-                let elapsed = chrono::Utc::now().timestamp_millis().saturating_sub(last);
-                Some(Duration::from_millis(elapsed.max(0) as u64))
-            }
-        }
-    }
-}
-
-/// Wakes an idle worker as soon as a job is submitted, and running jobs' lease keepers as soon as
-/// a cancellation is requested, instead of at their next poll.
-#[derive(Debug, Clone, Default)]
-pub struct JobNotifier {
-    submitted: Arc<Notify>,
-    cancel_requested: Arc<Notify>,
-}
-
-impl JobNotifier {
-    pub fn job_submitted(&self) {
-        self.submitted.notify_one();
-    }
-
-    pub(crate) async fn wait(&self) {
-        self.submitted.notified().await;
-    }
-
-    /// Another process's requests are still seen at the keepers' next poll.
-    pub fn cancel_requested(&self) {
-        self.cancel_requested.notify_waiters();
-    }
-
-    pub(crate) async fn wait_for_cancel_request(&self) {
-        self.cancel_requested.notified().await;
-    }
-}
 
 /// The background worker, ready to start.
 pub struct Worker {
@@ -108,7 +60,14 @@ impl Worker {
         std::thread::Builder::new()
             .name("persona-worker".into())
             .spawn(move || {
-                let runner = jobs::JobRunner::new(self);
+                let Worker {
+                    db,
+                    settings,
+                    executor,
+                    heartbeat,
+                    notifier,
+                } = self;
+                let runner = jobs::JobRunner::new(db, settings, executor, heartbeat, notifier);
                 runtime.block_on(runner.run(shutdown));
                 // Jobs still running after the grace period are abandoned here; their leases expire
                 // and the next start re-queues them.
@@ -116,16 +75,5 @@ impl Worker {
                 let _ = done_tx.send(());
             })?;
         Ok(WorkerHandle { done })
-    }
-}
-
-/// Returns memory freed by the allocator to the operating system. glibc keeps freed memory in
-/// per-thread arenas: after a burst of generation resident memory otherwise stays at its peak
-/// (issue 14: 56 MB idle, 455 MB after a soak). Elsewhere a no-op.
-pub fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free pages of the allocator's own heaps.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }

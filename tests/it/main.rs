@@ -20,6 +20,7 @@ mod generate;
 mod group_commit;
 mod hardening;
 mod ingest;
+mod layers;
 mod providers;
 mod quality;
 mod read_cache;

@@ -5,8 +5,7 @@ use crate::api::error::{ApiError, ErrorBody};
 use crate::api::query::QueryParams;
 use crate::api::state::AppState;
 use crate::error::Error;
-use crate::ingest;
-use crate::store::datasets;
+use crate::service::datasets as service;
 use crate::util::blocking;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
@@ -110,9 +109,7 @@ pub async fn create(
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let page = QueryParams::list_page(req.query_string())?;
     let db = state.db.clone();
-    let (total, items) =
-        blocking(move || db.read(|conn| Ok((datasets::count(conn)?, datasets::list(conn, page.limit, page.offset)?))))
-            .await?;
+    let (total, items) = blocking(move || service::list(&db, page.limit, page.offset)).await?;
     let views: Vec<DatasetView> = items.into_iter().map(DatasetView::from).collect();
     Ok(HttpResponse::Ok()
         .insert_header((HeaderName::from_static("x-total-count"), HeaderValue::from(total)))
@@ -141,13 +138,7 @@ pub async fn get_dataset(
 ) -> Result<web::Json<DatasetView>, ApiError> {
     let id = path.into_inner();
     let db = state.db.clone();
-    let dataset = blocking(move || {
-        db.read(|conn| datasets::get(conn, &id))?.ok_or(Error::NotFound {
-            resource: "dataset",
-            id,
-        })
-    })
-    .await?;
+    let dataset = blocking(move || service::get(&db, &id)).await?;
     Ok(web::Json(dataset.into()))
 }
 
@@ -178,7 +169,7 @@ pub async fn remove(
     let id = path.into_inner();
     let db = state.db.clone();
     let deleted = id.clone();
-    blocking(move || crate::service::datasets::delete(&db, &deleted)).await?;
+    blocking(move || service::delete(&db, &deleted)).await?;
     Ok(web::Json(DatasetDeleted {
         success: true,
         message: format!("Dataset {id} deleted successfully"),
@@ -261,25 +252,7 @@ pub async fn inspect_dataset(
         serde_json::from_slice(&body).map_err(|e| Error::validation("body", e.to_string()))?
     };
     let id = path.into_inner();
-    let db = state.db.clone();
-    let dataset = blocking(move || {
-        db.read(|conn| datasets::get(conn, &id))?.ok_or(Error::NotFound {
-            resource: "dataset",
-            id,
-        })
-    })
-    .await?;
-    let interviewers = if request.interviewers.is_empty() {
-        state.settings.ingest.interviewers.clone()
-    } else {
-        request.interviewers
-    };
-    let options = ingest::IngestOptions { interviewers };
-    let limits = ingest::IngestLimits::from_settings(&state.settings.storage);
-    let inspection = blocking(move || {
-        let corpus = ingest::load_path_with(std::path::Path::new(&dataset.path), &limits, &options)?;
-        Ok(ingest::inspect::inspect(&corpus))
-    })
-    .await?;
+    let (db, settings) = (state.db.clone(), state.settings.clone());
+    let inspection = blocking(move || service::inspect(&db, &id, request.interviewers, &settings)).await?;
     Ok(HttpResponse::Ok().json(inspection))
 }

@@ -8,11 +8,8 @@
 
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::state::AppState;
-use crate::domain::jobs::JobView;
-use crate::error::{Error, FieldError};
-use crate::service::jobs::read_view;
-use crate::store::events::{self, JobEvent};
-use crate::store::{Db, jobs as job_store};
+use crate::error::FieldError;
+use crate::service::jobs::{self, Db};
 use crate::util::blocking;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
@@ -131,12 +128,7 @@ pub async fn job_events(
     let job_id = path.into_inner();
     let db = state.db.clone();
     let id = job_id.clone();
-    blocking(move || {
-        db.read(|conn| job_store::get(conn, &id))?
-            .map(|_| ())
-            .ok_or(Error::NotFound { resource: "job", id })
-    })
-    .await?;
+    blocking(move || jobs::ensure_exists(&db, &id)).await?;
     let (sender, receiver) = mpsc::channel::<Bytes>(BUFFER);
     let keepalive = Duration::from_secs(state.settings.server.sse_keepalive_seconds.max(1));
     actix_web::rt::spawn(produce(
@@ -161,44 +153,6 @@ pub async fn job_events(
         .streaming(body))
 }
 
-/// What one look at the database found.
-struct Batch {
-    events: Vec<JobEvent>,
-    /// The view of the completed job (with its personas), when the batch ends with completion.
-    completed_view: Option<JobView>,
-    /// The job has ended but has no stored terminal event (it ended before events were kept):
-    /// its current view ends the stream.
-    legacy_end: Option<JobView>,
-    /// The client has already seen the terminal event.
-    already_ended: bool,
-}
-
-fn read_batch(db: &Db, job_id: &str, after: i64) -> crate::error::Result<Batch> {
-    let (events, terminal) = db.read(|conn| {
-        Ok((
-            events::list_after(conn, job_id, after, BATCH)?,
-            events::terminal_event_id(conn, job_id)?,
-        ))
-    })?;
-    let already_ended = terminal.is_some_and(|id| id <= after);
-    let completed_view = match events.last() {
-        Some(last) if last.is_terminal() && last.event == "completed" => Some(read_view(db, job_id)?),
-        _ => None,
-    };
-    let legacy_end = if events.is_empty() && terminal.is_none() {
-        let view = read_view(db, job_id)?;
-        view.status.is_terminal().then_some(view)
-    } else {
-        None
-    };
-    Ok(Batch {
-        events,
-        completed_view,
-        legacy_end,
-        already_ended,
-    })
-}
-
 /// Sends the job's events after `after` until its terminal event, the client leaving, or shutdown.
 async fn produce(
     db: Db,
@@ -208,12 +162,12 @@ async fn produce(
     shutdown: CancellationToken,
     sender: mpsc::Sender<Bytes>,
 ) {
-    let mut commits = crate::store::commits();
+    let mut commits = jobs::commits();
     let mut keepalive_timer = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
     loop {
         commits.mark_unchanged();
         let (read_db, read_id) = (db.clone(), job_id.clone());
-        let batch = match blocking(move || read_batch(&read_db, &read_id, after)).await {
+        let batch = match blocking(move || jobs::events_after(&read_db, &read_id, after, BATCH)).await {
             Ok(batch) => batch,
             Err(e) => {
                 log::warn!("event stream of {job_id}: {e}");

@@ -11,7 +11,6 @@ use crate::api::state::AppState;
 use crate::domain::jobs::JobView;
 use crate::service::experiments as service;
 use crate::service::jobs;
-use crate::store::experiments;
 use crate::util::blocking;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
@@ -77,11 +76,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let response = state
         .read_cache
         .serve(key, move || {
-            let (total, items) = db.read(|conn| {
-                let total = experiments::count(conn)?;
-                let items = experiments::list(conn, limit, offset)?;
-                Ok((total, items))
-            })?;
+            let (total, items) = service::list(&db, limit, offset)?;
             let views: Vec<ExperimentView> = items.into_iter().map(ExperimentView::from).collect();
             Ok((CachedBody::json(&views, Some(total))?, None))
         })

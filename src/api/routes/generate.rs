@@ -6,8 +6,7 @@ use crate::api::query::{DEFAULT_LIMIT, MAX_LIMIT, QueryParams};
 use crate::api::read_cache::{CachedBody, JobStamp, ViewKey};
 use crate::api::state::AppState;
 use crate::domain::jobs::{Cancellation, JobStatus, JobView};
-use crate::service::jobs::{self, parse_generate_request};
-use crate::store::jobs::{self as job_store, ListQuery};
+use crate::service::jobs::{self, ListQuery, parse_generate_request};
 use crate::util::blocking;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
@@ -143,14 +142,8 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let response = state
         .read_cache
         .serve(key, move || {
-            db.read(|conn| {
-                let total = job_store::count(conn, options.query.status)?;
-                let views = job_store::list_entries(conn, &options.query)?
-                    .into_iter()
-                    .map(|entry| jobs::view(conn, entry, options.with_personas))
-                    .collect::<crate::error::Result<Vec<_>>>()?;
-                Ok((CachedBody::json(&views, Some(total))?, None))
-            })
+            let (total, views) = db.read(|conn| jobs::list(conn, &options.query, options.with_personas))?;
+            Ok((CachedBody::json(&views, Some(total))?, None))
         })
         .await?;
     Ok(response)

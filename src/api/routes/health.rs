@@ -6,6 +6,7 @@
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::state::AppState;
 use crate::domain::time::now_rfc3339;
+use crate::service::health::OK;
 use crate::util::blocking;
 use actix_web::{get, web};
 use serde::Serialize;
@@ -21,14 +22,6 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
 pub fn configure_aliases(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(liveness))
         .route("/health/ready", web::get().to(readiness));
-}
-
-/// Paths of the health probes, with and without the API prefix.
-pub fn is_probe_path(path: &str) -> bool {
-    matches!(
-        path,
-        "/api/v1/health" | "/api/v1/health/ready" | "/health" | "/health/ready"
-    )
 }
 
 /// The service is up and its database answers.
@@ -55,8 +48,6 @@ pub struct Ready {
     pub status: String,
     pub checks: ReadyChecks,
 }
-
-const OK: &str = "ok";
 
 /// Liveness: 200 while the database can be queried, 503 otherwise.
 #[utoipa::path(
@@ -107,29 +98,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<Ready>, ApiEr
 
 async fn readiness(state: web::Data<AppState>) -> Result<web::Json<Ready>, ApiError> {
     let db = state.db.clone();
-    let (database, migrations) = blocking(move || {
-        let database = match db.ping() {
-            Ok(()) => OK.to_string(),
-            Err(e) => {
-                log::warn!("readiness: database unavailable: {e}");
-                crate::store::health::probe_message(&e)
-            }
-        };
-        let migrations = match db.migration_status() {
-            Ok(status) if status.is_current() => OK.to_string(),
-            Ok(status) => format!(
-                "schema version {} but this binary expects {}; run `persona migrate`",
-                status.applied.map_or("none".to_string(), |v| v.to_string()),
-                status.latest
-            ),
-            Err(e) => {
-                log::warn!("readiness: migration status unavailable: {e}");
-                "the migration status cannot be read".to_string()
-            }
-        };
-        Ok((database, migrations))
-    })
-    .await?;
+    let (database, migrations) = blocking(move || Ok(crate::service::health::storage_checks(&db))).await?;
     let timeout = worker_timeout(state.settings.worker.poll_interval_ms);
     let worker = match state.heartbeat.age() {
         Some(age) if age <= timeout => OK.to_string(),
