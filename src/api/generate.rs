@@ -1,46 +1,12 @@
-//! Generation jobs as the API answers them: the documented request body, the answer to a new
-//! job, and creating a job for an HTTP client (its concurrent-jobs limit as a 429).
+//! Generation jobs as the API answers them: the answer to a new job, and creating a job for an
+//! HTTP client (its concurrent-jobs limit as a 429).
 
 use super::error::ApiError;
 use super::state::AppState;
 use crate::domain::jobs::JobStatus;
 use crate::service::jobs::{GenerateRequest, JobEntry, Submission, client_key};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 use utoipa::ToSchema;
-
-/// The body of `POST /api/v1/generate` (documentation schema; bodies are checked by hand so that
-/// every bad field is named).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct GenerateBody {
-    /// A path under the server's data directory, or an http(s) URL the worker downloads.
-    #[schema(min_length = 1, example = "interviews.csv")]
-    pub data: String,
-    /// Personas to generate (default 3).
-    #[schema(minimum = 1, maximum = 20, example = 3)]
-    pub count: Option<u32>,
-    /// `local` (default), `openai`, `anthropic`, `gemini` or `ollama`.
-    #[schema(min_length = 1)]
-    pub provider: Option<String>,
-    /// Model identifier; the provider's configured default when absent.
-    #[schema(min_length = 1)]
-    pub model: Option<String>,
-    /// Generation options, passed to the pipeline.
-    #[schema(value_type = Option<Object>)]
-    pub config: Option<Value>,
-    /// Absolute http(s) URL notified when the job completes or fails.
-    #[schema(format = "uri", pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+")]
-    pub webhook_url: Option<String>,
-    /// Random seed (the configured default when absent).
-    #[schema(minimum = 0)]
-    pub seed: Option<u64>,
-    /// An existing experiment to add the run to.
-    #[schema(min_length = 1)]
-    pub experiment_id: Option<String>,
-    /// An existing experiment, by name.
-    #[schema(min_length = 1)]
-    pub experiment: Option<String>,
-}
 
 /// The answer to `POST /api/v1/generate`.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -6,6 +6,7 @@ pub mod ids;
 pub mod jobs;
 pub mod persona;
 pub mod time;
+pub mod values;
 pub mod webhooks;
 
 pub use corpus::{

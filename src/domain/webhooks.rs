@@ -3,8 +3,13 @@
 //! `store::deliveries` (the outbox).
 
 use crate::config::Secret;
+use crate::domain::values::WebhookUrl;
 use crate::error::{Error, FieldError, Result};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
 
 pub const EVENT_STARTED: &str = "generation.started";
 pub const EVENT_COMPLETED: &str = "generation.completed";
@@ -80,8 +85,8 @@ impl Trigger {
     }
 }
 
-/// Longest webhook secret, in bytes (an HMAC key longer than its block is hashed anyway).
-pub const MAX_SECRET_BYTES: usize = 256;
+/// Longest webhook secret, in characters (an HMAC key longer than its block is hashed anyway).
+pub const MAX_SECRET_CHARS: usize = 256;
 
 /// A validated registration (`POST /api/v1/webhooks`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,8 +167,8 @@ impl NewWebhook {
                 );
                 None
             }
-            Some(s) if s.len() > MAX_SECRET_BYTES => {
-                problem("secret", format!("must be at most {MAX_SECRET_BYTES} bytes"));
+            Some(s) if s.chars().count() > MAX_SECRET_CHARS => {
+                problem("secret", format!("must be at most {MAX_SECRET_CHARS} characters"));
                 None
             }
             other => other.map(Secret::new),
@@ -189,6 +194,107 @@ impl NewWebhook {
             });
         }
         Ok(NewWebhook { url, events, secret })
+    }
+}
+
+/// The body of `POST /api/v1/webhooks`, for the OpenAPI document: derived from the types whose
+/// limits [`NewWebhook::read`] checks (unknown fields are refused).
+#[derive(Debug, Clone, ToSchema)]
+#[schema(as = CreateWebhookBody)]
+pub struct CreateWebhookBody {
+    /// Absolute http(s) URL. Private, loopback and link-local targets are refused unless
+    /// `webhooks.allow_private_targets` is set.
+    #[schema(inline)]
+    pub url: WebhookUrl,
+    /// Events to subscribe to (default `generation.completed` and `generation.failed`).
+    #[schema(schema_with = crate::domain::values::nullable::<EventNames>)]
+    pub events: Option<EventNames>,
+    /// HMAC-SHA256 key for `X-Persona-Signature`; stored, never returned.
+    #[schema(schema_with = crate::domain::values::nullable::<SecretText>)]
+    pub secret: Option<SecretText>,
+}
+
+/// A non-empty list of subscribable event names.
+#[derive(Debug, Clone)]
+pub struct EventNames;
+
+impl utoipa::PartialSchema for EventNames {
+    fn schema() -> RefOr<Schema> {
+        ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(SUBSCRIBABLE_EVENTS)),
+            )
+            .min_items(Some(1))
+            .examples([serde_json::json!(DEFAULT_EVENTS)])
+            .into()
+    }
+}
+
+/// A webhook secret: 1 to [`MAX_SECRET_CHARS`] characters.
+#[derive(Debug, Clone)]
+pub struct SecretText;
+
+impl utoipa::PartialSchema for SecretText {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_SECRET_CHARS))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventNames {}
+impl utoipa::ToSchema for SecretText {}
+
+impl NewWebhook {
+    /// Reads a registration body field by field, so that a wrongly typed or unknown field is
+    /// named, then checks it with [`NewWebhook::parse`].
+    pub fn read(body: Value, allow_private: bool) -> Result<NewWebhook> {
+        let Value::Object(object) = body else {
+            return Err(Error::validation("body", "must be a JSON object with a url"));
+        };
+        let mut fields = Vec::new();
+        let mut bad = |field: &str, message: &str| fields.push(FieldError::new(field, message));
+        for key in object.keys() {
+            if !matches!(key.as_str(), "url" | "events" | "secret") {
+                bad(key, "unknown field; expected url, events or secret");
+            }
+        }
+        let url = match object.get("url") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => {
+                bad("url", "must be a string");
+                None
+            }
+        };
+        let events = match object.get("events") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => {
+                let names: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_string)).collect();
+                if names.is_none() {
+                    bad("events", "must be an array of event names");
+                }
+                names
+            }
+            Some(_) => {
+                bad("events", "must be an array of event names");
+                None
+            }
+        };
+        let secret = match object.get("secret") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                bad("secret", "must be a string");
+                None
+            }
+        };
+        crate::domain::values::validation(fields)?;
+        NewWebhook::parse(url, events, secret, allow_private)
     }
 }
 
@@ -301,6 +407,35 @@ pub fn payload(event: &str, timestamp: &str, data: serde_json::Value) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn field_names(err: Error) -> Vec<String> {
+        match err {
+            Error::Validation { fields, .. } => fields.into_iter().map(|f| f.field).collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_body_is_checked_field_by_field() {
+        let ok = NewWebhook::read(
+            serde_json::json!({"url": "https://example.com/h", "events": ["generation.started"], "secret": "s"}),
+            false,
+        )
+        .unwrap();
+        assert_eq!(ok.events, ["generation.started"]);
+        let err = NewWebhook::read(
+            serde_json::json!({"url": 5, "events": "all", "secret": 1, "evnts": []}),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(field_names(err), ["evnts", "url", "events", "secret"]);
+        assert_eq!(
+            field_names(NewWebhook::read(serde_json::json!([]), false).unwrap_err()),
+            ["body"]
+        );
+        let err = NewWebhook::read(serde_json::json!({"url": "https://e.com", "events": [1]}), false).unwrap_err();
+        assert_eq!(field_names(err), ["events"]);
+    }
 
     #[test]
     fn registration_errors_name_every_bad_field() {

@@ -2,9 +2,13 @@
 //! its output folders), and turning one into a generation request.
 
 use super::data_dir::DataDir;
-use super::jobs::{GenerateRequest, parse_generate_request, resolve_data_source};
+use super::jobs::{ExperimentChoice, GenerateRequest, GenerationFields, resolve_data_source};
 use crate::config::Settings;
 use crate::domain::time::now_rfc3339;
+use crate::domain::values::{
+    DataRef, FieldReader, FromJson, GenerationConfig, MAX_CONFIG_BYTES, PersonaCount, ProviderName, Seed, ShortText,
+    Text, json_len, validation,
+};
 use crate::error::{Error, FieldError, Result};
 use crate::store::Db;
 use crate::store::experiments;
@@ -17,147 +21,132 @@ use std::path::Path;
 
 /// Longest experiment name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
-/// Longest experiment description, in bytes.
-pub const MAX_DESCRIPTION_BYTES: usize = 10_000;
+/// Longest experiment description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 /// Most `data_sources` of one experiment.
 pub const MAX_DATA_SOURCES: usize = 100;
 
-fn validation(fields: Vec<FieldError>) -> Error {
-    let message = fields
-        .iter()
-        .map(|f| format!("{}: {}", f.field, f.message))
-        .collect::<Vec<_>>()
-        .join("; ");
-    Error::Validation { message, fields }
+/// An experiment's unique name.
+pub type ExperimentName = Text<MAX_NAME_CHARS>;
+
+/// Free text describing an experiment (may be empty; kept as given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(pub String);
+
+impl FromJson for Description {
+    fn from_json(value: Value) -> std::result::Result<Self, String> {
+        match value {
+            Value::String(text) if text.chars().count() > MAX_DESCRIPTION_CHARS => {
+                Err(format!("must be at most {MAX_DESCRIPTION_CHARS} characters"))
+            }
+            Value::String(text) => Ok(Description(text)),
+            _ => Err("must be a string".into()),
+        }
+    }
 }
 
-/// The generation settings an experiment's `config` may hold, with their checks. Other keys are
-/// generation options.
-const CONFIG_FIELDS: [&str; 4] = ["provider", "model", "persona_count", "seed"];
+/// The default generation settings of an experiment (its stored `config`): `provider`, `model`,
+/// `persona_count`, `seed`, and any other key as a generation option.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExperimentConfig {
+    pub provider: Option<ProviderName>,
+    pub model: Option<ShortText>,
+    pub persona_count: Option<PersonaCount>,
+    pub seed: Option<Seed>,
+    /// Every other key: generation options, passed to the pipeline as the job's `config`.
+    pub options: Map<String, Value>,
+}
+
+impl ExperimentConfig {
+    /// Reads a config object, naming bad settings `config.<key>`.
+    pub fn read(config: Map<String, Value>) -> (ExperimentConfig, Vec<FieldError>) {
+        let mut fields = FieldReader::of(config, "config.");
+        let provider = fields.optional("provider");
+        let model = fields.optional("model");
+        let persona_count = fields.optional("persona_count");
+        let seed = fields.optional("seed");
+        let options = fields.rest();
+        let config = ExperimentConfig {
+            provider,
+            model,
+            persona_count,
+            seed,
+            options,
+        };
+        (config, fields.into_errors())
+    }
+}
 
 /// Checks a new experiment: field types and ranges (422 naming every bad field), then what its
 /// sources and provider refer to (400, as for a generate request). Blocking (file system).
 pub fn check_new(body: &Value, settings: &Settings, data_dir: &DataDir) -> Result<NewExperiment> {
-    let Some(object) = body.as_object() else {
-        return Err(validation(vec![FieldError::new("body", "must be a JSON object")]));
-    };
-    let mut fields = Vec::new();
-    let present = |key: &str| object.get(key).filter(|v| !v.is_null());
-    let name = match present("name") {
-        None => {
-            fields.push(FieldError::new("name", "is required"));
-            String::new()
-        }
-        Some(Value::String(s)) if s.trim().is_empty() => {
-            fields.push(FieldError::new("name", "must not be empty"));
-            String::new()
-        }
-        Some(Value::String(s)) if s.trim().chars().count() > MAX_NAME_CHARS => {
-            fields.push(FieldError::new(
-                "name",
-                format!("must be at most {MAX_NAME_CHARS} characters"),
-            ));
-            String::new()
-        }
-        Some(Value::String(s)) => s.trim().to_string(),
-        Some(_) => {
-            fields.push(FieldError::new("name", "must be a string"));
-            String::new()
-        }
-    };
-    let description = match present("description") {
-        None => None,
-        Some(Value::String(s)) if s.len() > MAX_DESCRIPTION_BYTES => {
-            fields.push(FieldError::new(
-                "description",
-                format!("must be at most {MAX_DESCRIPTION_BYTES} bytes"),
-            ));
-            None
-        }
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            fields.push(FieldError::new("description", "must be a string"));
-            None
-        }
-    };
-    let data_sources = match present("data_sources") {
-        None => Vec::new(),
-        Some(Value::Array(items)) if items.len() > MAX_DATA_SOURCES => {
-            fields.push(FieldError::new(
-                "data_sources",
-                format!("must list at most {MAX_DATA_SOURCES} sources"),
-            ));
-            Vec::new()
-        }
-        Some(Value::Array(items)) => {
-            let mut sources = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                match item.as_str().map(str::trim) {
-                    Some(s) if s.len() > super::jobs::MAX_DATA_FIELD_BYTES => fields.push(FieldError::new(
-                        format!("data_sources[{i}]"),
-                        format!("must be at most {} bytes", super::jobs::MAX_DATA_FIELD_BYTES),
-                    )),
-                    Some(s) if !s.is_empty() => sources.push(s.to_string()),
-                    _ => fields.push(FieldError::new(
-                        format!("data_sources[{i}]"),
-                        "must be a non-empty string",
-                    )),
-                }
-            }
-            sources
-        }
-        Some(_) => {
-            fields.push(FieldError::new("data_sources", "must be an array of strings"));
-            Vec::new()
-        }
-    };
-    let config = match present("config") {
+    let mut fields = FieldReader::new(body.clone())?;
+    let name = fields.required::<ExperimentName>("name");
+    let description = fields.optional::<Description>("description");
+    let data_sources = read_data_sources(&mut fields);
+    let config = match fields.optional::<Value>("config") {
         None => Map::new(),
-        Some(Value::Object(map)) if super::jobs::json_len(map) > super::jobs::MAX_CONFIG_BYTES => {
-            fields.push(FieldError::new(
-                "config",
-                format!("must be at most {} bytes of JSON", super::jobs::MAX_CONFIG_BYTES),
-            ));
+        Some(Value::Object(map)) if json_len(&map) > MAX_CONFIG_BYTES => {
+            fields.reject("config", format!("must be at most {MAX_CONFIG_BYTES} bytes of JSON"));
             Map::new()
         }
-        Some(Value::Object(map)) => map.clone(),
+        Some(Value::Object(map)) => map,
         Some(_) => {
-            fields.push(FieldError::new("config", "must be an object"));
+            fields.reject("config", "must be an object");
             Map::new()
         }
     };
-    // The generation settings are checked exactly as a generate request checks them.
-    if !config.is_empty() {
-        let probe = generation_body(&config, "probe", &Map::new());
-        if let Err(Error::Validation { fields: bad, .. }) = parse_generate_request(&probe, settings) {
-            fields.extend(
-                bad.into_iter()
-                    .map(|f| FieldError::new(format!("config.{}", config_key(&f.field)), f.message)),
-            );
-        }
-    }
-    if !fields.is_empty() {
-        return Err(validation(fields));
-    }
+    let (checked, config_errors) = ExperimentConfig::read(config.clone());
+    let mut errors = fields.into_errors();
+    errors.extend(config_errors);
+    validation(errors)?;
     for (i, source) in data_sources.iter().enumerate() {
         resolve_data_source(source, data_dir, settings).map_err(|e| with_field(e, &format!("data_sources[{i}]")))?;
     }
-    if let Some(provider) = config.get("provider").and_then(Value::as_str) {
-        crate::generate::providers::resolve(provider, settings)?;
+    if let Some(provider) = &checked.provider {
+        crate::generate::providers::resolve(provider.as_str(), settings)?;
     }
     Ok(NewExperiment {
-        name,
-        description,
+        name: name.expect("a body without bad fields has its name").into_string(),
+        description: description.map(|d| d.0),
         data_sources,
         config: Value::Object(config),
     })
 }
 
-/// The experiment config key behind a generate request field.
-fn config_key(generate_field: &str) -> &str {
-    match generate_field {
-        "count" => "persona_count",
-        other => other,
+/// `data_sources`: at most [`MAX_DATA_SOURCES`] data references, each bad one named by index.
+fn read_data_sources(fields: &mut FieldReader) -> Vec<String> {
+    match fields.optional::<Value>("data_sources") {
+        None => Vec::new(),
+        Some(Value::Array(items)) if items.len() > MAX_DATA_SOURCES => {
+            fields.reject("data_sources", format!("must list at most {MAX_DATA_SOURCES} sources"));
+            Vec::new()
+        }
+        Some(Value::Array(items)) => {
+            let mut sources = Vec::new();
+            for (i, item) in items.into_iter().enumerate() {
+                let field = format!("data_sources[{i}]");
+                match item {
+                    Value::String(_) => match DataRef::from_json(item) {
+                        Ok(source) => sources.push(source.into_string()),
+                        Err(message) if message.starts_with("must be at most") => fields.reject(&field, message),
+                        Err(_) => fields.reject(&field, "must be a non-empty string"),
+                    },
+                    _ => fields.reject(&field, "must be a non-empty string"),
+                }
+            }
+            sources
+        }
+        Some(_) => {
+            fields.reject("data_sources", "must be an array of strings");
+            Vec::new()
+        }
+    }
+}
+
+impl FromJson for Value {
+    fn from_json(value: Value) -> std::result::Result<Self, String> {
+        Ok(value)
     }
 }
 
@@ -176,105 +165,115 @@ fn with_field(error: Error, field: &str) -> Error {
     }
 }
 
-/// A generate request body from an experiment's config, with `data` and the body's overrides.
-fn generation_body(config: &Map<String, Value>, data: &str, overrides: &Map<String, Value>) -> Value {
-    let mut body = Map::new();
-    body.insert("data".into(), Value::String(data.into()));
-    if let Some(count) = config.get("persona_count") {
-        body.insert("count".into(), count.clone());
-    }
-    for key in ["provider", "model", "seed"] {
-        if let Some(value) = config.get(key) {
-            body.insert(key.into(), value.clone());
-        }
-    }
-    let options: Map<String, Value> = config
-        .iter()
-        .filter(|(key, _)| !CONFIG_FIELDS.contains(&key.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if !options.is_empty() {
-        body.insert("config".into(), Value::Object(options));
-    }
-    for (key, value) in overrides {
-        match (key.as_str(), value) {
-            // `null` counts as absent: the experiment's value stays.
-            (_, Value::Null) => {}
-            // Options given in the body are merged over the experiment's.
-            ("config", Value::Object(extra)) => {
-                let mut merged = body
-                    .get("config")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default();
-                merged.extend(extra.clone());
-                body.insert("config".into(), Value::Object(merged));
-            }
-            ("persona_count", _) => {
-                body.insert("count".into(), value.clone());
-            }
-            _ => {
-                body.insert(key.clone(), value.clone());
+/// The overrides `POST /api/v1/experiments/{id}/generate` may give.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExperimentOverrides {
+    pub data: Option<DataRef>,
+    /// `count`, or its alias `persona_count`.
+    pub generation: GenerationFields,
+}
+
+impl ExperimentOverrides {
+    /// Reads the body (`null` or empty: no overrides); the bad fields are returned, not raised,
+    /// so that an unknown experiment is reported first.
+    pub fn read(body: &Value, settings: &Settings) -> Result<(ExperimentOverrides, Vec<FieldError>)> {
+        let object = match body {
+            Value::Null => Map::new(),
+            Value::Object(map) => map.clone(),
+            _ => return Err(Error::validation("body", "must be a JSON object")),
+        };
+        let mut fields = FieldReader::of(object, "");
+        for key in ["experiment_id", "experiment"] {
+            if fields.has(key) {
+                return Err(Error::validation(key, "is given by the path"));
             }
         }
+        if fields.has("count") && fields.has("persona_count") {
+            return Err(Error::validation(
+                "persona_count",
+                "give count or persona_count, not both",
+            ));
+        }
+        let data = fields.optional("data");
+        let mut generation = GenerationFields::read(&mut fields, settings.webhooks.allow_private_targets);
+        if generation.count.is_none() {
+            generation.count = fields.optional("persona_count");
+        }
+        Ok((ExperimentOverrides { data, generation }, fields.into_errors()))
     }
-    Value::Object(body)
 }
 
 /// The generate request for `POST /api/v1/experiments/{id}/generate`: the experiment's sources
 /// and config, overridden by the body (`data`, `count`, `provider`, `model`, `seed`, `config`,
 /// `webhook_url`). Without `data` the experiment must have exactly one data source. Blocking.
 pub fn generate_request(db: &Db, experiment_id: &str, body: &Value, settings: &Settings) -> Result<GenerateRequest> {
-    let overrides = match body {
-        Value::Null => Map::new(),
-        Value::Object(map) => map.clone(),
-        _ => return Err(validation(vec![FieldError::new("body", "must be a JSON object")])),
-    };
-    for key in ["experiment_id", "experiment"] {
-        if overrides.get(key).is_some_and(|v| !v.is_null()) {
-            return Err(validation(vec![FieldError::new(key, "is given by the path")]));
-        }
-    }
-    if ["count", "persona_count"]
-        .iter()
-        .all(|key| overrides.get(*key).is_some_and(|v| !v.is_null()))
-    {
-        return Err(validation(vec![FieldError::new(
-            "persona_count",
-            "give count or persona_count, not both",
-        )]));
-    }
+    let (overrides, bad_fields) = ExperimentOverrides::read(body, settings)?;
     let experiment = db
         .read(|conn| experiments::get(conn, experiment_id))?
-        .ok_or_else(|| Error::NotFound {
-            resource: "experiment",
-            id: experiment_id.to_string(),
-        })?;
-    let data = match overrides.get("data").filter(|v| !v.is_null()) {
-        Some(_) => String::new(),
-        None => match experiment.data_sources.as_slice() {
-            [only] => only.clone(),
-            [] => {
-                return Err(Error::InvalidInput {
-                    message: format!("experiment {experiment_id} has no data source; give `data` in the body"),
-                    details: serde_json::json!({"field": "data"}),
-                });
-            }
-            several => {
-                return Err(Error::InvalidInput {
-                    message: format!(
-                        "experiment {experiment_id} has {} data sources; name the one to use in `data`",
-                        several.len()
-                    ),
-                    details: serde_json::json!({"field": "data", "data_sources": several}),
-                });
-            }
-        },
+        .ok_or_else(|| not_found("experiment", experiment_id))?;
+    let data = match (overrides.data, experiment.data_sources.as_slice()) {
+        (Some(data), _) => data.into_string(),
+        (None, [only]) => only.clone(),
+        (None, []) => {
+            validation(bad_fields)?;
+            return Err(Error::InvalidInput {
+                message: format!("experiment {experiment_id} has no data source; give `data` in the body"),
+                details: serde_json::json!({"field": "data"}),
+            });
+        }
+        (None, several) => {
+            validation(bad_fields)?;
+            return Err(Error::InvalidInput {
+                message: format!(
+                    "experiment {experiment_id} has {} data sources; name the one to use in `data`",
+                    several.len()
+                ),
+                details: serde_json::json!({"field": "data", "data_sources": several}),
+            });
+        }
     };
-    let config = experiment.config.as_object().cloned().unwrap_or_default();
-    let mut request_body = generation_body(&config, &data, &overrides);
-    request_body["experiment_id"] = Value::String(experiment.id.clone());
-    parse_generate_request(&request_body, settings)
+    let stored = experiment.config.as_object().cloned().unwrap_or_default();
+    let (config, config_errors) = ExperimentConfig::read(stored);
+    let mut errors = bad_fields;
+    errors.extend(config_errors);
+    let request = merge(data, experiment.id, config, overrides.generation, settings);
+    if json_len(&request.config) > MAX_CONFIG_BYTES {
+        errors.push(FieldError::new(
+            "config",
+            format!("must be at most {MAX_CONFIG_BYTES} bytes of JSON"),
+        ));
+    }
+    validation(errors)?;
+    Ok(request)
+}
+
+/// The request of an experiment's settings with the body's overrides (options merged over the
+/// experiment's), then the configured defaults.
+fn merge(
+    data: String,
+    experiment_id: String,
+    config: ExperimentConfig,
+    body: GenerationFields,
+    settings: &Settings,
+) -> GenerateRequest {
+    let mut options = config.options;
+    options.extend(body.config.map(|c: GenerationConfig| c.0).unwrap_or_default());
+    GenerateRequest {
+        data,
+        count: body
+            .count
+            .or(config.persona_count)
+            .map_or(settings.generation.count as u32, PersonaCount::get),
+        provider: body
+            .provider
+            .or(config.provider)
+            .map_or_else(|| settings.generation.provider.clone(), ProviderName::into_string),
+        model: body.model.or(config.model).map(ShortText::into_string),
+        config: options,
+        webhook_url: body.webhook_url.map(|url| url.into_string()),
+        seed: body.seed.or(config.seed).map(|seed| seed.0),
+        experiment: ExperimentChoice::Id(experiment_id),
+    }
 }
 
 /// Experiments, newest first, each with its run count and status, and how many there are.
@@ -400,24 +399,36 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn experiment_config_becomes_a_generate_body_with_overrides() {
-        let config = json!({"provider": "local", "persona_count": 4, "seed": 7, "style": "short"});
-        let config = config.as_object().unwrap();
-        let body = generation_body(config, "a.csv", &Map::new());
-        assert_eq!(
-            body,
-            json!({"data": "a.csv", "count": 4, "provider": "local", "seed": 7, "config": {"style": "short"}})
+    fn experiment_settings_are_overridden_by_the_body_then_defaulted() {
+        let settings = Settings::default();
+        let stored = json!({"provider": "local", "persona_count": 4, "seed": 7, "style": "short"});
+        let (config, errors) = ExperimentConfig::read(stored.as_object().unwrap().clone());
+        assert!(errors.is_empty());
+        let request = merge(
+            "a.csv".into(),
+            "exp-1".into(),
+            config.clone(),
+            GenerationFields::default(),
+            &settings,
         );
-        let overrides = json!({"count": 2, "config": {"tone": "plain"}, "data": "b.csv"});
-        let body = generation_body(config, "a.csv", overrides.as_object().unwrap());
-        assert_eq!(body["count"], 2);
-        assert_eq!(body["data"], "b.csv");
-        assert_eq!(body["config"], json!({"style": "short", "tone": "plain"}));
-        // `null` keeps the experiment's value.
-        let nulls = json!({"count": null, "seed": null, "config": null, "persona_count": null});
-        let body = generation_body(config, "a.csv", nulls.as_object().unwrap());
-        assert_eq!((&body["count"], &body["seed"]), (&json!(4), &json!(7)));
-        assert_eq!(body["config"], json!({"style": "short"}));
+        assert_eq!(
+            (request.count, request.seed, request.provider.as_str()),
+            (4, Some(7), "local")
+        );
+        assert_eq!(Value::Object(request.config), json!({"style": "short"}));
+        let body = json!({"persona_count": 2, "config": {"tone": "plain"}, "data": "b.csv", "seed": null});
+        let (overrides, bad) = ExperimentOverrides::read(&body, &settings).unwrap();
+        assert!(bad.is_empty());
+        assert_eq!(overrides.data.as_ref().map(DataRef::as_str), Some("b.csv"));
+        let request = merge("b.csv".into(), "exp-1".into(), config, overrides.generation, &settings);
+        assert_eq!((request.count, request.seed), (2, Some(7)));
+        assert_eq!(
+            Value::Object(request.config),
+            json!({"style": "short", "tone": "plain"})
+        );
+        let (config, errors) = ExperimentConfig::read(json!({"persona_count": 0}).as_object().unwrap().clone());
+        assert_eq!(config.persona_count, None);
+        assert_eq!(errors[0].field, "config.persona_count");
     }
 
     #[test]

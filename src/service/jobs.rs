@@ -10,7 +10,10 @@ use crate::config::Settings;
 use crate::domain::IdKind;
 use crate::domain::jobs::{Cancellation, Job, JobRequest, JobResult, JobStatus, JobView};
 use crate::domain::time::now_rfc3339;
-use crate::error::{Error, FieldError, Result};
+use crate::domain::values::{
+    DataRef, FieldReader, GenerationConfig, PersonaCount, ProviderName, Seed, ShortText, WebhookUrl, nullable,
+};
+use crate::error::{Error, Result};
 use crate::store::events;
 pub use crate::store::events::JobEvent;
 use crate::store::experiments;
@@ -18,12 +21,8 @@ use crate::store::jobs::{self as job_store, NewJob};
 pub use crate::store::jobs::{JobEntry, ListQuery};
 use crate::store::personas;
 pub use crate::store::{Db, commits};
-use serde::Serialize;
 use serde_json::{Map, Value};
-
-/// Personas per job.
-pub const MIN_COUNT: u64 = 1;
-pub const MAX_COUNT: u64 = 20;
+use utoipa::ToSchema;
 
 /// Which experiment a job joins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,170 +48,126 @@ pub struct GenerateRequest {
     pub experiment: ExperimentChoice,
 }
 
-/// Longest `provider`, `model`, `experiment` and `experiment_id` value, in bytes. Stored fields
-/// are repeated in every list response, so each one has a bound.
-pub const MAX_SHORT_FIELD_BYTES: usize = 256;
-/// Longest `data` value (a path or URL), in bytes.
-pub const MAX_DATA_FIELD_BYTES: usize = 4096;
-/// Largest `config` object, in bytes of compact JSON.
-pub const MAX_CONFIG_BYTES: usize = 16 * 1024;
+/// The body of `POST /api/v1/generate`: what the parser reads, and (derived from the same types)
+/// what the OpenAPI document shows. `null` counts as absent.
+#[derive(Debug, Clone, PartialEq, ToSchema)]
+pub struct GenerateBody {
+    #[schema(inline)]
+    pub data: DataRef,
+    #[schema(schema_with = nullable::<PersonaCount>)]
+    pub count: Option<PersonaCount>,
+    #[schema(schema_with = nullable::<ProviderName>)]
+    pub provider: Option<ProviderName>,
+    /// Model identifier; the provider's configured default when absent.
+    #[schema(schema_with = nullable::<ShortText>)]
+    pub model: Option<ShortText>,
+    #[schema(schema_with = nullable::<GenerationConfig>)]
+    pub config: Option<GenerationConfig>,
+    #[schema(schema_with = nullable::<WebhookUrl>)]
+    pub webhook_url: Option<WebhookUrl>,
+    #[schema(schema_with = nullable::<Seed>)]
+    pub seed: Option<Seed>,
+    /// An existing experiment to add the run to, by id.
+    #[schema(schema_with = nullable::<ShortText>)]
+    pub experiment_id: Option<ShortText>,
+    /// An existing experiment to add the run to, by name.
+    #[schema(schema_with = nullable::<ShortText>)]
+    pub experiment: Option<ShortText>,
+}
+
+/// The generation settings a body may give (`POST /api/v1/generate` and the overrides of an
+/// experiment's generate), read in the body's field order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GenerationFields {
+    pub count: Option<PersonaCount>,
+    pub provider: Option<ProviderName>,
+    pub model: Option<ShortText>,
+    pub config: Option<GenerationConfig>,
+    pub webhook_url: Option<WebhookUrl>,
+    pub seed: Option<Seed>,
+}
+
+impl GenerationFields {
+    /// Reads the settings; a webhook URL to a private target is refused unless
+    /// `allow_private_webhooks`.
+    pub fn read(fields: &mut FieldReader, allow_private_webhooks: bool) -> GenerationFields {
+        let count = fields.optional("count");
+        let provider = fields.optional("provider");
+        let model = fields.optional("model");
+        let config = fields.optional("config");
+        let webhook_url = fields.optional::<WebhookUrl>("webhook_url").filter(|url| {
+            url.check_target(allow_private_webhooks)
+                .map_err(|message| fields.reject("webhook_url", message))
+                .is_ok()
+        });
+        let seed = fields.optional("seed");
+        GenerationFields {
+            count,
+            provider,
+            model,
+            config,
+            webhook_url,
+            seed,
+        }
+    }
+}
 
 /// Checks the body's fields (422 naming every bad one). `null` counts as absent.
 pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<GenerateRequest> {
-    let Some(object) = body.as_object() else {
-        return Err(Error::Validation {
-            message: "body: must be a JSON object".into(),
-            fields: vec![FieldError::new("body", "must be a JSON object")],
-        });
-    };
-    let mut fields = Vec::new();
-    let mut bad = |field: &str, message: &str| fields.push(FieldError::new(field, message));
-    let present = |key: &str| object.get(key).filter(|v| !v.is_null());
-    let optional_string = |key: &str, bad: &mut dyn FnMut(&str, &str)| match present(key) {
-        None => None,
-        Some(Value::String(s)) if s.trim().len() > MAX_SHORT_FIELD_BYTES && key != "webhook_url" => {
-            bad(key, &format!("must be at most {MAX_SHORT_FIELD_BYTES} bytes"));
-            None
-        }
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Some(Value::String(_)) => {
-            bad(key, "must not be empty");
-            None
-        }
-        Some(_) => {
-            bad(key, "must be a string");
-            None
-        }
-    };
+    read_generate_body(body.clone(), settings).map(|body| GenerateRequest::new(body, settings))
+}
 
-    let data = match present("data") {
-        None => {
-            bad("data", "is required");
-            None
-        }
-        Some(Value::String(s)) if s.trim().is_empty() => {
-            bad("data", "must not be empty");
-            None
-        }
-        Some(Value::String(s)) if s.trim().len() > MAX_DATA_FIELD_BYTES => {
-            bad("data", &format!("must be at most {MAX_DATA_FIELD_BYTES} bytes"));
-            None
-        }
-        Some(Value::String(s)) => Some(s.trim().to_string()),
-        Some(_) => {
-            bad("data", "must be a string (a path or URL)");
-            None
-        }
-    };
-    let count = match present("count") {
-        None => Some(settings.generation.count as u32),
-        Some(v) => match integer(v) {
-            Some(n) if (MIN_COUNT as i128..=MAX_COUNT as i128).contains(&n) => Some(n as u32),
-            Some(_) => {
-                bad("count", "must be between 1 and 20");
-                None
-            }
-            None => {
-                bad("count", "must be an integer between 1 and 20");
-                None
-            }
-        },
-    };
-    let provider = optional_string("provider", &mut bad);
-    let model = optional_string("model", &mut bad);
-    let config = match present("config") {
-        None => Map::new(),
-        Some(Value::Object(map)) if json_len(map) > MAX_CONFIG_BYTES => {
-            bad("config", &format!("must be at most {MAX_CONFIG_BYTES} bytes of JSON"));
-            Map::new()
-        }
-        Some(Value::Object(map)) => map.clone(),
-        Some(_) => {
-            bad("config", "must be an object");
-            Map::new()
-        }
-    };
-    let webhook_url = match optional_string("webhook_url", &mut bad) {
-        Some(url) => match crate::net::check_url(&url, settings.webhooks.allow_private_targets) {
-            Ok(parsed) => Some(parsed.to_string()),
-            Err(reason) => {
-                bad(
-                    "webhook_url",
-                    &format!("must be an absolute public http(s) URL: {reason}"),
-                );
-                None
-            }
-        },
-        None => None,
-    };
-    let seed = match present("seed") {
-        None => None,
-        Some(v) => match integer(v).and_then(|n| u64::try_from(n).ok()) {
-            Some(n) => Some(n),
-            None => {
-                bad("seed", "must be an integer from 0 to 18446744073709551615");
-                None
-            }
-        },
-    };
-    let experiment_id = optional_string("experiment_id", &mut bad);
-    let experiment_name = optional_string("experiment", &mut bad);
-
-    if !fields.is_empty() {
-        let message = fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(Error::Validation { message, fields });
-    }
-    let experiment = match (experiment_id, experiment_name) {
-        (None, None) => ExperimentChoice::ForData,
-        (Some(id), None) => ExperimentChoice::Id(id),
-        (None, Some(name)) => ExperimentChoice::Name(name),
-        (Some(id), Some(name)) => ExperimentChoice::IdAndName(id, name),
-    };
-    Ok(GenerateRequest {
-        data: data.unwrap_or_default(),
-        count: count.unwrap_or(3),
-        provider: provider.unwrap_or_else(|| settings.generation.provider.clone()),
+/// Reads a generate body field by field (422 naming every bad one).
+pub fn read_generate_body(body: Value, settings: &Settings) -> Result<GenerateBody> {
+    let mut fields = FieldReader::new(body)?;
+    let data = fields.required::<DataRef>("data");
+    let generation = GenerationFields::read(&mut fields, settings.webhooks.allow_private_targets);
+    let experiment_id = fields.optional("experiment_id");
+    let experiment = fields.optional("experiment");
+    fields.finish()?;
+    let GenerationFields {
+        count,
+        provider,
         model,
         config,
         webhook_url,
         seed,
+    } = generation;
+    Ok(GenerateBody {
+        data: data.expect("a body without bad fields has its data"),
+        count,
+        provider,
+        model,
+        config,
+        webhook_url,
+        seed,
+        experiment_id,
         experiment,
     })
 }
 
-/// Length of a value's compact JSON, counted without building the string.
-pub fn json_len(value: &impl Serialize) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
+impl GenerateRequest {
+    /// The request of a checked body, with the configured defaults.
+    pub fn new(body: GenerateBody, settings: &Settings) -> GenerateRequest {
+        let experiment = match (body.experiment_id, body.experiment) {
+            (None, None) => ExperimentChoice::ForData,
+            (Some(id), None) => ExperimentChoice::Id(id.into_string()),
+            (None, Some(name)) => ExperimentChoice::Name(name.into_string()),
+            (Some(id), Some(name)) => ExperimentChoice::IdAndName(id.into_string(), name.into_string()),
+        };
+        GenerateRequest {
+            data: body.data.into_string(),
+            count: body.count.map_or(settings.generation.count as u32, PersonaCount::get),
+            provider: body
+                .provider
+                .map_or_else(|| settings.generation.provider.clone(), ProviderName::into_string),
+            model: body.model.map(ShortText::into_string),
+            config: body.config.unwrap_or_default().0,
+            webhook_url: body.webhook_url.map(WebhookUrl::into_string),
+            seed: body.seed.map(|seed| seed.0),
+            experiment,
         }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
     }
-    let mut counter = Counter(0);
-    let _ = serde_json::to_writer(&mut counter, value);
-    counter.0
-}
-
-/// A JSON number with an integral value (JSON Schema counts `3.0` as an integer).
-fn integer(value: &Value) -> Option<i128> {
-    if let Some(n) = value.as_u64() {
-        return Some(i128::from(n));
-    }
-    if let Some(n) = value.as_i64() {
-        return Some(i128::from(n));
-    }
-    value
-        .as_f64()
-        .filter(|f| f.fract() == 0.0 && f.abs() < 1e18)
-        .map(|f| f as i128)
 }
 
 /// Resolves a request's `data` into the job's data source: an http(s) URL (checked now, fetched

@@ -389,8 +389,36 @@ impl JobRunner {
             );
             return;
         }
+        let recorded = self.record_outcome(&job, &lease, &run_id, outcome, &cancel).await;
+        match recorded {
+            Ok(Some(_)) => {}
+            Ok(None) => log::warn!(
+                "job {}: lease epoch {} is stale (the job was claimed again); result discarded",
+                job.id,
+                lease.epoch
+            ),
+            Err(e) => log::error!(
+                "job {}: recording its outcome failed ({e}); it will be retried once its lease expires",
+                job.id
+            ),
+        }
+        // A run allocates hundreds of megabytes on a blocking-pool thread; give what it freed
+        // back to the system (off the async executor: trimming walks the heap).
+        let _ = tokio::task::spawn_blocking(release_freed_memory).await;
+    }
+
+    /// Records how a run ended: completed, back to pending (stopped by the shutdown), cancelled
+    /// or failed. `None` when the lease is stale.
+    async fn record_outcome(
+        &self,
+        job: &Job,
+        lease: &Lease,
+        run_id: &str,
+        outcome: Result<JobOutput>,
+        cancel: &CancelFlag,
+    ) -> Result<Option<Job>> {
         let db = self.db.clone();
-        let recorded = match outcome {
+        match outcome {
             Ok(output) => {
                 let count = output.personas.len();
                 let result = db
@@ -408,7 +436,7 @@ impl JobRunner {
                     }
                     Err(e) => {
                         log::error!("job {}: storing the result failed: {e}", job.id);
-                        self.record_failure(&lease, "storing the result failed (details in the server log)")
+                        self.record_failure(lease, "storing the result failed (details in the server log)")
                             .await
                     }
                 }
@@ -447,24 +475,9 @@ impl JobRunner {
                         other.to_string()
                     }
                 };
-                self.record_failure(&lease, &message).await
+                self.record_failure(lease, &message).await
             }
-        };
-        match recorded {
-            Ok(Some(_)) => {}
-            Ok(None) => log::warn!(
-                "job {}: lease epoch {} is stale (the job was claimed again); result discarded",
-                job.id,
-                lease.epoch
-            ),
-            Err(e) => log::error!(
-                "job {}: recording its outcome failed ({e}); it will be retried once its lease expires",
-                job.id
-            ),
         }
-        // A run allocates hundreds of megabytes on a blocking-pool thread; give what it freed
-        // back to the system (off the async executor: trimming walks the heap).
-        let _ = tokio::task::spawn_blocking(release_freed_memory).await;
     }
 
     async fn record_failure(&self, lease: &Lease, message: &str) -> Result<Option<Job>> {

@@ -35,8 +35,7 @@ const BUFFER: usize = 64;
 
 /// One SSE frame.
 fn frame(id: Option<i64>, event: &str, data: &serde_json::Value) -> Bytes {
-    let id_line = id.map(|id| format!("id: {id}\n")).unwrap_or_default();
-    Bytes::from(format!("{id_line}event: {event}\ndata: {data}\n\n"))
+    ServerSentEvent { id, event, data }.frame()
 }
 
 /// The event a client last saw: `Last-Event-ID`, else `?last_event_id=`; 0 for none. Both are
@@ -73,19 +72,26 @@ fn last_event_id(req: &HttpRequest) -> Result<i64, ApiError> {
     Ok(from_header.or(from_query).unwrap_or(0))
 }
 
-/// One event of the stream (documentation schema).
+/// One event of the stream; written as its `id:`, `event:` and `data:` lines.
 #[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct ServerSentEvent {
+pub struct ServerSentEvent<'a> {
     /// Increasing event id; send the last one back as `Last-Event-ID` to resume.
-    #[schema(example = "42")]
-    pub id: Option<String>,
+    #[schema(example = 42, minimum = 0)]
+    pub id: Option<i64>,
     /// `pending`, `running`, `progress`, `cancel_requested`, `completed`, `failed` or `cancelled`.
     #[schema(example = "progress")]
-    pub event: String,
+    pub event: &'a str,
     /// The job view at that moment, as JSON (the schema `JobView`).
-    #[schema(content_media_type = "application/json")]
-    pub data: String,
+    #[schema(value_type = String, content_media_type = "application/json")]
+    pub data: &'a serde_json::Value,
+}
+
+impl ServerSentEvent<'_> {
+    fn frame(&self) -> Bytes {
+        let Self { id, event, data } = self;
+        let id_line = id.map(|id| format!("id: {id}\n")).unwrap_or_default();
+        Bytes::from(format!("{id_line}event: {event}\ndata: {data}\n\n"))
+    }
 }
 
 /// Follow a generation job's progress as Server-Sent Events.
@@ -101,8 +107,8 @@ pub struct ServerSentEvent {
     tag = "generation",
     params(
         ("job_id" = String, Path, description = "Job identifier"),
-        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id",
-            pattern = "^[0-9]{0,18}$"),
+        ("Last-Event-ID" = Option<i64>, Header, minimum = 0, maximum = 999_999_999_999_999_999_i64,
+            description = "Resume after this event id"),
         ("last_event_id" = Option<i64>, Query, minimum = 0, maximum = 999_999_999_999_999_999_i64,
             description = "Resume after this event id (for clients that cannot set headers)"),
     ),
@@ -112,7 +118,8 @@ pub struct ServerSentEvent {
         (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
         (status = 404, description = "No such job", body = ErrorBody),
         (status = 422, description = "`Last-Event-ID` is not an event id", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
         (status = 500, description = "Internal error", body = ErrorBody),
         (status = 503, description = "The database is unavailable", body = ErrorBody),
     ),

@@ -1,12 +1,12 @@
 //! Generation jobs: create, read, list and cancel (`/api/v1/generate`).
 
 use crate::api::error::{ApiError, ErrorBody};
-use crate::api::generate::{GenerateBody, JobCreated, create_job};
+use crate::api::generate::{JobCreated, create_job};
 use crate::api::query::{DEFAULT_LIMIT, MAX_LIMIT, QueryParams};
 use crate::api::read_cache::{CachedBody, JobStamp, ViewKey};
 use crate::api::state::AppState;
 use crate::domain::jobs::{Cancellation, JobStatus, JobView};
-use crate::service::jobs::{self, ListQuery, parse_generate_request};
+use crate::service::jobs::{self, GenerateBody, GenerateRequest, ListQuery, read_generate_body};
 use crate::util::blocking;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
@@ -47,7 +47,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = parse_generate_request(&body, &state.settings)?;
+    let request = GenerateRequest::new(read_generate_body(body.into_inner(), &state.settings)?, &state.settings);
     let peer = req.peer_addr().map(|a| a.ip());
     let entry = create_job(&state, request, peer).await?;
     Ok(HttpResponse::Ok().json(JobCreated::new(&entry)))

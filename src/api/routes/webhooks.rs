@@ -4,8 +4,8 @@
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::query::QueryParams;
 use crate::api::state::AppState;
-use crate::domain::webhooks::{DeliveryStatus, NewWebhook, Trigger};
-use crate::error::{Error, FieldError, Result};
+use crate::domain::webhooks::{CreateWebhookBody, DeliveryStatus, NewWebhook, Trigger};
+use crate::error::Result;
 use crate::service::webhooks::{self as service, Delivery, DeliveryAttempt, DeliveryDetail, Webhook};
 use crate::util::blocking;
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -29,20 +29,6 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
 /// Default and largest page sizes of the delivery list.
 pub const DEFAULT_DELIVERY_LIMIT: u32 = 20;
 pub const MAX_DELIVERY_LIMIT: u32 = 100;
-
-/// Registration request (documentation; the body is checked field by field).
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CreateWebhookBody {
-    /// Absolute http(s) URL. Private, loopback and link-local targets are refused unless
-    /// `webhooks.allow_private_targets` is set.
-    #[schema(example = "https://example.com/hooks/persona")]
-    pub url: String,
-    /// Events to subscribe to (default `generation.completed` and `generation.failed`).
-    #[schema(example = json!(["generation.completed", "generation.failed"]))]
-    pub events: Option<Vec<String>>,
-    /// HMAC-SHA256 key for `X-Persona-Signature`; stored, never returned.
-    pub secret: Option<String>,
-}
 
 /// A registered webhook. The secret is never shown: `has_secret` says whether there is one.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -176,59 +162,6 @@ pub struct Deleted {
     pub message: String,
 }
 
-/// Reads the registration body field by field, so that a wrongly typed field is named.
-fn parse_create_body(body: &Value, allow_private: bool) -> Result<NewWebhook> {
-    let Some(object) = body.as_object() else {
-        return Err(Error::validation("body", "must be a JSON object with a url"));
-    };
-    let mut fields = Vec::new();
-    let mut bad = |field: &str, message: &str| fields.push(FieldError::new(field, message));
-    for key in object.keys() {
-        if !matches!(key.as_str(), "url" | "events" | "secret") {
-            bad(key, "unknown field; expected url, events or secret");
-        }
-    }
-    let url = match object.get("url") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(_) => {
-            bad("url", "must be a string");
-            None
-        }
-    };
-    let events = match object.get("events") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(items)) => {
-            let names: Option<Vec<String>> = items.iter().map(|v| v.as_str().map(str::to_string)).collect();
-            if names.is_none() {
-                bad("events", "must be an array of event names");
-            }
-            names
-        }
-        Some(_) => {
-            bad("events", "must be an array of event names");
-            None
-        }
-    };
-    let secret = match object.get("secret") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => {
-            bad("secret", "must be a string");
-            None
-        }
-    };
-    if !fields.is_empty() {
-        let message = fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(Error::Validation { message, fields });
-    }
-    NewWebhook::parse(url, events, secret, allow_private)
-}
-
 /// Register a webhook.
 ///
 /// Events: `generation.started`, `generation.completed`, `generation.failed`,
@@ -259,7 +192,7 @@ fn parse_create_body(body: &Value, allow_private: bool) -> Result<NewWebhook> {
 )]
 #[post("/api/v1/webhooks")]
 pub async fn create(state: web::Data<AppState>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
-    let new = parse_create_body(&body, state.settings.webhooks.allow_private_targets)?;
+    let new = NewWebhook::read(body.into_inner(), state.settings.webhooks.allow_private_targets)?;
     let db = state.db.clone();
     let cap = state.settings.webhooks.max_webhooks;
     let webhook = blocking(move || service::register(&db, &new, cap)).await?;
@@ -530,35 +463,6 @@ pub async fn send_test(path: web::Path<String>, state: web::Data<AppState>) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn field_names(err: Error) -> Vec<String> {
-        match err {
-            Error::Validation { fields, .. } => fields.into_iter().map(|f| f.field).collect(),
-            other => panic!("expected a validation error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_body_is_checked_field_by_field() {
-        let ok = parse_create_body(
-            &serde_json::json!({"url": "https://example.com/h", "events": ["generation.started"], "secret": "s"}),
-            false,
-        )
-        .unwrap();
-        assert_eq!(ok.events, ["generation.started"]);
-        let err = parse_create_body(
-            &serde_json::json!({"url": 5, "events": "all", "secret": 1, "evnts": []}),
-            false,
-        )
-        .unwrap_err();
-        assert_eq!(field_names(err), ["evnts", "url", "events", "secret"]);
-        assert_eq!(
-            field_names(parse_create_body(&serde_json::json!([]), false).unwrap_err()),
-            ["body"]
-        );
-        let err = parse_create_body(&serde_json::json!({"url": "https://e.com", "events": [1]}), false).unwrap_err();
-        assert_eq!(field_names(err), ["events"]);
-    }
 
     #[test]
     fn delivery_queries_default_and_name_bad_parameters() {
