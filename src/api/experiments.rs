@@ -2,22 +2,25 @@
 //! experiments, runs and deletions.
 
 use crate::domain::Persona;
-use crate::service::experiments::{ExperimentSummary, ExperimentWithRuns, Removed, Run, RunStatus, RunWithPersonas};
-use serde::{Deserialize, Serialize};
+use crate::domain::values::nullable;
+use crate::service::experiments::{
+    DataSources, Description, ExperimentName, ExperimentSummary, ExperimentWithRuns, Removed, Run, RunStatus,
+    RunWithPersonas,
+};
+use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-/// The body of `POST /api/v1/experiments` (documentation schema; checked by hand so that every
-/// bad field is named).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+/// The body of `POST /api/v1/experiments`, for the OpenAPI document: derived from the types
+/// whose limits `service::experiments::check_new` reads the body with.
+#[derive(Debug, Clone, ToSchema)]
 pub struct CreateExperimentBody {
-    /// Unique name.
-    #[schema(min_length = 1, max_length = 200, example = "onboarding-study")]
-    pub name: String,
-    pub description: Option<String>,
-    /// Data sources: paths under the data directory, http(s) URLs or `dataset-…` ids.
-    #[schema(example = json!(["interviews.csv"]))]
-    pub data_sources: Option<Vec<String>>,
+    #[schema(inline)]
+    pub name: ExperimentName,
+    #[schema(schema_with = nullable::<Description>)]
+    pub description: Option<Description>,
+    #[schema(schema_with = nullable::<DataSources>)]
+    pub data_sources: Option<DataSources>,
     /// Default generation settings: `provider`, `model`, `persona_count` (1–20), `seed`, and any
     /// other generation option (passed to the pipeline as the job's `config`).
     #[schema(value_type = Option<Object>, example = json!({"provider": "local", "persona_count": 3}))]

@@ -137,6 +137,10 @@ pub fn nullable<T: utoipa::PartialSchema>() -> Schema {
             }
             Schema::Object(object)
         }
+        RefOr::T(Schema::Array(mut array)) => {
+            array.schema_type = SchemaType::Array(vec![Type::Array, Type::Null]);
+            Schema::Array(array)
+        }
         RefOr::T(other) => other,
         RefOr::Ref(reference) => Schema::OneOf(
             utoipa::openapi::schema::OneOfBuilder::new()
@@ -247,7 +251,7 @@ impl<const MAX: usize> Text<MAX> {
         }))
     }
 
-    fn text_schema(description: &str) -> ObjectBuilder {
+    pub fn text_schema(description: &str) -> ObjectBuilder {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .min_length(Some(1))

@@ -200,10 +200,10 @@ impl NewWebhook {
 /// The body of `POST /api/v1/webhooks`, for the OpenAPI document: derived from the types whose
 /// limits [`NewWebhook::read`] checks (unknown fields are refused).
 #[derive(Debug, Clone, ToSchema)]
-#[schema(as = CreateWebhookBody)]
+#[serde(deny_unknown_fields)]
 pub struct CreateWebhookBody {
-    /// Absolute http(s) URL. Private, loopback and link-local targets are refused unless
-    /// `webhooks.allow_private_targets` is set.
+    // Absolute http(s) URL; private, loopback and link-local targets are refused unless
+    // `webhooks.allow_private_targets` is set (a doc comment here would wrap the inline schema).
     #[schema(inline)]
     pub url: WebhookUrl,
     /// Events to subscribe to (default `generation.completed` and `generation.failed`).

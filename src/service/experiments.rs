@@ -29,6 +29,44 @@ pub const MAX_DATA_SOURCES: usize = 100;
 /// An experiment's unique name.
 pub type ExperimentName = Text<MAX_NAME_CHARS>;
 
+impl utoipa::PartialSchema for ExperimentName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        ExperimentName::text_schema("Unique name.")
+            .examples(["onboarding-study"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ExperimentName {}
+
+/// `data_sources`: at most [`MAX_DATA_SOURCES`] data references (paths under the data
+/// directory, http(s) URLs or `dataset-…` ids), for the OpenAPI document.
+#[derive(Debug, Clone)]
+pub struct DataSources;
+
+impl utoipa::PartialSchema for DataSources {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(<DataRef as utoipa::PartialSchema>::schema())
+            .max_items(Some(MAX_DATA_SOURCES))
+            .examples([serde_json::json!(["interviews.csv"])])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DataSources {}
+
+impl utoipa::PartialSchema for Description {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .max_length(Some(MAX_DESCRIPTION_CHARS))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Description {}
+
 /// Free text describing an experiment (may be empty; kept as given).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Description(pub String);

@@ -34,6 +34,7 @@ pub struct UploadForm {
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// The file's name, for a raw (non-multipart) body; its extension gives the format.
+    #[param(min_length = 1)]
     pub filename: Option<String>,
 }
 
@@ -251,7 +252,8 @@ pub async fn inspect_dataset(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let request: InspectBody = if body.iter().all(u8::is_ascii_whitespace) {
+    // No body, or `null`, means no interviewers named (the body is optional).
+    let request: InspectBody = if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
         InspectBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| Error::validation("body", e.to_string()))?

@@ -108,7 +108,7 @@ impl ServerSentEvent<'_> {
     params(
         ("job_id" = String, Path, description = "Job identifier"),
         ("Last-Event-ID" = Option<i64>, Header, minimum = 0, maximum = 999_999_999_999_999_999_i64,
-            description = "Resume after this event id"),
+            nullable = false, description = "Resume after this event id"),
         ("last_event_id" = Option<i64>, Query, minimum = 0, maximum = 999_999_999_999_999_999_i64,
             description = "Resume after this event id (for clients that cannot set headers)"),
     ),
