@@ -17,13 +17,31 @@ pub const MAX_INLINE_PERSONAS: usize = 100;
 #[serde(deny_unknown_fields)]
 pub struct QualityRequest {
     /// Personas to score together, as one run (partial objects are accepted; see docs/quality.md).
+    // 1 to MAX_INLINE_PERSONAS, as `validate` checks.
+    #[schema(min_items = 1, max_items = 100)]
     pub personas: Option<Vec<PersonaInput>>,
     /// A stored persona (`persona-…`).
     pub persona_id: Option<String>,
     /// A stored run (`run-…`).
     pub run_id: Option<String>,
     /// `default` (when absent), `strict` or `lenient`.
+    #[schema(schema_with = preset_schema)]
     pub preset: Option<String>,
+}
+
+/// The documented `preset`: one of [`QualityConfig::PRESETS`], or `null` for the default.
+fn preset_schema() -> utoipa::openapi::schema::Schema {
+    let mut names: Vec<serde_json::Value> = QualityConfig::PRESETS.iter().map(|name| (*name).into()).collect();
+    names.push(serde_json::Value::Null);
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::Array(vec![
+            utoipa::openapi::schema::Type::String,
+            utoipa::openapi::schema::Type::Null,
+        ]))
+        .enum_values(Some(names))
+        .description(Some("`default` (when absent), `strict` or `lenient`."))
+        .build()
+        .into()
 }
 
 /// Where the personas to score come from.
