@@ -10,6 +10,7 @@ pub mod providers;
 mod rng;
 pub mod run;
 pub mod segment;
+#[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;
 pub mod text;
 
