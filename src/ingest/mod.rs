@@ -635,27 +635,7 @@ impl CorpusBuilder {
 
     fn finish(mut self, root: &str, options: &IngestOptions) -> Result<Corpus, IngestError> {
         self.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-        for (old, new) in std::mem::take(&mut self.renamed) {
-            if old == new || !self.participants.contains_key(&old) {
-                continue;
-            }
-            if let Some(attributes) = self.participants.remove(&new) {
-                let kept = self.participants.entry(old.clone()).or_default();
-                for (key, value) in attributes {
-                    kept.entry(key).or_insert(value);
-                }
-                for u in self.utterances.iter_mut().filter(|u| u.participant_id == new) {
-                    u.participant_id = old.clone();
-                }
-                self.warnings.push(format!(
-                    "chat nick {new:?} read as {old:?} (\"{old} is now known as {new}\")"
-                ));
-                self.report.label_merges.push(LabelMerge {
-                    id: old,
-                    merged: vec![new],
-                });
-            }
-        }
+        self.merge_renamed_nicks();
         for (id, merged) in speakers::merge_labels(&mut self.participants, &mut self.utterances, &self.sources) {
             self.warnings.push(format!(
                 "speaker labels {} read as one person, {id:?}",
@@ -673,32 +653,7 @@ impl CorpusBuilder {
             ));
         }
         if options.interviewers.is_empty() {
-            let before = self.report.non_participants.len();
-            let interviewers = interviewers::exclude(&mut self.participants, &mut self.utterances, &mut self.sources);
-            self.note_folder_interviewers(&interviewers);
-            self.warnings.extend(interviewers);
-            let voices = interviewers::exclude_questioning_voices(
-                &mut self.participants,
-                &mut self.utterances,
-                &mut self.sources,
-            );
-            self.note_folder_interviewers(&voices);
-            self.warnings.extend(voices);
-            speakers::exclude_header_interviewers(
-                &mut self.utterances,
-                &self.sources,
-                &self.header_interviewers,
-                &mut self.report,
-            );
-            speakers::exclude_interviewers(&mut self.utterances, &self.sources, &mut self.report);
-            for n in &self.report.non_participants[before..] {
-                if n.role == "interviewer" && !n.reason.starts_with("labelled") {
-                    self.warnings.push(format!(
-                        "{}: {:?} read as the interviewer and left out ({})",
-                        n.file, n.speaker, n.reason
-                    ));
-                }
-            }
+            self.exclude_detected_interviewers();
         } else {
             self.exclude_named_interviewers(&options.interviewers);
         }
@@ -736,6 +691,58 @@ impl CorpusBuilder {
             warnings: self.warnings,
             report: self.report,
         })
+    }
+
+    /// Folds a chat nick's later names (`"old is now known as new"`) into the first one.
+    fn merge_renamed_nicks(&mut self) {
+        for (old, new) in std::mem::take(&mut self.renamed) {
+            if old == new || !self.participants.contains_key(&old) {
+                continue;
+            }
+            if let Some(attributes) = self.participants.remove(&new) {
+                let kept = self.participants.entry(old.clone()).or_default();
+                for (key, value) in attributes {
+                    kept.entry(key).or_insert(value);
+                }
+                for u in self.utterances.iter_mut().filter(|u| u.participant_id == new) {
+                    u.participant_id = old.clone();
+                }
+                self.warnings.push(format!(
+                    "chat nick {new:?} read as {old:?} (\"{old} is now known as {new}\")"
+                ));
+                self.report.label_merges.push(LabelMerge {
+                    id: old,
+                    merged: vec![new],
+                });
+            }
+        }
+    }
+
+    /// Finds and leaves out the interviewers when the options name none, with a warning each.
+    fn exclude_detected_interviewers(&mut self) {
+        let before = self.report.non_participants.len();
+        let interviewers = interviewers::exclude(&mut self.participants, &mut self.utterances, &mut self.sources);
+        self.note_folder_interviewers(&interviewers);
+        self.warnings.extend(interviewers);
+        let voices =
+            interviewers::exclude_questioning_voices(&mut self.participants, &mut self.utterances, &mut self.sources);
+        self.note_folder_interviewers(&voices);
+        self.warnings.extend(voices);
+        speakers::exclude_header_interviewers(
+            &mut self.utterances,
+            &self.sources,
+            &self.header_interviewers,
+            &mut self.report,
+        );
+        speakers::exclude_interviewers(&mut self.utterances, &self.sources, &mut self.report);
+        for n in &self.report.non_participants[before..] {
+            if n.role == "interviewer" && !n.reason.starts_with("labelled") {
+                self.warnings.push(format!(
+                    "{}: {:?} read as the interviewer and left out ({})",
+                    n.file, n.speaker, n.reason
+                ));
+            }
+        }
     }
 
     /// Lists the speakers the folder-wide rules left out (their warnings name them first).
