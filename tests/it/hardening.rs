@@ -395,6 +395,51 @@ async fn a_data_file_swapped_for_a_link_out_of_the_data_directory_is_not_read() 
     assert_eq!(executor.started(), 1, "the swapped file never reached the pipeline");
 }
 
+/// With the real pipeline, a file of a folder swapped for a link out while the job runs: the
+/// secret is never read, whichever guard meets the swap (the folder walk, or the open itself,
+/// which checks where the opened descriptor really is). `ingest::tests` closes the race at the
+/// open deterministically.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_folder_file_swapped_for_a_link_out_while_the_job_runs_is_never_read() {
+    let app = spawn_app(|s| s.worker.concurrency = 1).await;
+    // A large first file keeps the run busy reading and parsing before it reaches the second.
+    crate::support::write_planted_csv(&app.data_dir.join("study/a.csv"), 6, 400);
+    let second = app.write_data_file("study/b.csv", "participant_id,quote\nP1,I keep my notes on paper.\n");
+    let outside = app.root().join("secret.csv");
+    std::fs::write(&outside, "participant_id,quote\nP9,payroll password hunter2\n").unwrap();
+    let id = app.create_job(json!({"data": "study", "count": 2})).await;
+    app.wait_for_job(&id, |job| job["status"] != "pending", WAIT).await;
+    std::fs::remove_file(&second).unwrap();
+    std::os::unix::fs::symlink(&outside, &second).unwrap();
+    let job = app.wait_until_ended(&id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let run: Value = app
+        .get(&format!(
+            "/api/v1/experiments/{}/runs/{}",
+            job["experiment_id"].as_str().unwrap(),
+            job["run_id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !run.to_string().contains("hunter2") && !job.to_string().contains("hunter2"),
+        "{run}"
+    );
+    let skipped = run["skipped_files"].as_array().unwrap();
+    match skipped.iter().find(|f| f["path"] == "b.csv") {
+        Some(file) => {
+            let reason = file["reason"].as_str().unwrap();
+            assert!(reason.contains("data directory"), "{run}");
+            println!("b.csv refused: {reason}");
+        }
+        // The run read b.csv before the swap: its own words, not the secret's.
+        None => println!("b.csv was read before the swap"),
+    }
+}
+
 // ---- 6. webhook cap ----
 
 #[tokio::test]
