@@ -31,6 +31,9 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 408: the request body did not arrive within `server.request_timeout_seconds`.
     RequestTimeout,
+    /// 431: the request head is over 128 KiB or has more than 96 headers (answered before the
+    /// application runs; see `api::protocol_errors`).
+    HeadersTooLarge,
     ValidationError,
     /// 422: a conversation script would leak participants' words or identifiers
     /// (`details`: `leakage_score`, `threshold`, `leakages`).
@@ -51,6 +54,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorCode::ValidationError | ErrorCode::PrivacyAuditFailed => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -70,6 +74,7 @@ impl ErrorCode {
             415 => ErrorCode::UnsupportedMediaType,
             422 => ErrorCode::ValidationError,
             429 => ErrorCode::RateLimited,
+            431 => ErrorCode::HeadersTooLarge,
             503 => ErrorCode::Unavailable,
             400..=499 => ErrorCode::InvalidInput,
             _ => ErrorCode::InternalError,

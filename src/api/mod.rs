@@ -15,6 +15,7 @@ pub mod generate;
 pub mod job_writer;
 pub mod limits;
 pub mod openapi;
+pub mod protocol_errors;
 pub mod query;
 pub mod rate_limit;
 pub mod read_cache;
@@ -30,7 +31,7 @@ use crate::worker::{Heartbeat, JobExecutor, JobNotifier, Worker};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Logger, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use error::RouteTable;
 use state::{AppState, DataDir, LiveConfig, LiveSettings};
 use std::net::TcpListener;
@@ -158,12 +159,13 @@ impl Application {
         );
         let server = {
             let state = state.clone();
-            HttpServer::new(move || create_app(state.clone(), spec.clone(), route_table.clone()))
-                .workers(settings.server.workers.max(1))
-                .disable_signals()
-                .shutdown_timeout(settings.server.shutdown_grace_seconds)
-                .listen(listener)?
-                .run()
+            let options = protocol_errors::ServerOptions {
+                workers: settings.server.workers,
+                shutdown_grace_seconds: settings.server.shutdown_grace_seconds,
+            };
+            protocol_errors::serve(listener, options, move || {
+                create_app(state.clone(), spec.clone(), route_table.clone())
+            })?
         };
         log::info!(
             "listening on http://{}:{port} (database {}, data {}, output {})",

@@ -518,7 +518,90 @@ async fn a_body_that_stalls_gets_408_with_the_envelope() {
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
 
-// ---- 8. HEAD ----
+// ---- 8. protocol errors answered by actix-http itself ----
+
+/// Sends `request` on a fresh connection and reads the answer until the server closes it.
+async fn raw_exchange(port: u16, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(15), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection")
+        .unwrap();
+    String::from_utf8(answer).unwrap()
+}
+
+/// The last response of a raw answer: its head and its body as JSON (checked against its
+/// `content-length`).
+fn last_response(answer: &str) -> (String, Value) {
+    let start = answer.rfind("HTTP/1.1 ").expect("a response");
+    let (head, body) = answer[start..].split_once("\r\n\r\n").expect("a complete head");
+    assert!(head.contains(&format!("content-length: {}\r\n", body.len())), "{head}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    (head.to_string(), serde_json::from_str(body).expect("a JSON body"))
+}
+
+#[tokio::test]
+async fn protocol_errors_carry_the_envelope() {
+    let app = test_app().executor(FakeExecutor::succeeding().shared()).spawn().await;
+    // A malformed request line.
+    let (head, body) = last_response(&raw_exchange(app.port, b"GARBAGE\r\n\r\n").await);
+    assert!(head.starts_with("HTTP/1.1 400 Bad Request"), "{head}");
+    assert_eq!(body["success"], false);
+    assert_eq!(body["error"], "invalid_input", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("malformed"), "{body}");
+    // Too many headers.
+    let mut many = b"GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n".to_vec();
+    for i in 0..100 {
+        many.extend_from_slice(format!("X-Header-{i}: value\r\n").as_bytes());
+    }
+    many.extend_from_slice(b"\r\n");
+    let (head, body) = last_response(&raw_exchange(app.port, &many).await);
+    assert!(head.starts_with("HTTP/1.1 431 "), "{head}");
+    assert_eq!(body["error"], "headers_too_large", "{body}");
+    // A URL filling the whole 128 KiB head buffer (all of it is read, so no reset).
+    let mut huge = b"GET /".to_vec();
+    huge.resize(128 * 1024, b'a');
+    let (head, body) = last_response(&raw_exchange(app.port, &huge).await);
+    assert!(head.starts_with("HTTP/1.1 431 "), "{head}");
+    assert_eq!(body["error"], "headers_too_large", "{body}");
+}
+
+#[tokio::test]
+async fn keep_alive_and_pipelining_are_untouched_and_a_bad_pipelined_request_is_enveloped() {
+    let app = test_app().executor(FakeExecutor::succeeding().shared()).spawn().await;
+    let good = b"GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let mut pipelined = [good.as_slice(), good].concat();
+    pipelined.extend_from_slice(b"GET /api/v1/health HTTP/1.1\r\nHo st: x\r\n\r\n");
+    let answer = raw_exchange(app.port, &pipelined).await;
+    assert_eq!(answer.matches("HTTP/1.1 200 OK").count(), 2, "{answer}");
+    assert_eq!(answer.matches("\"status\":\"healthy\"").count(), 2, "{answer}");
+    let (head, body) = last_response(&answer);
+    assert!(head.starts_with("HTTP/1.1 400 "), "{head}");
+    assert_eq!(body["error"], "invalid_input", "{body}");
+    // An ordinary keep-alive client: many requests on one connection.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+    for _ in 0..20 {
+        let response = client.get(app.url("/api/v1/health")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.json::<Value>().await.unwrap()["status"], "healthy");
+    }
+}
+
+#[tokio::test]
+async fn a_request_head_that_stalls_gets_408_with_the_envelope() {
+    let app = test_app().executor(FakeExecutor::succeeding().shared()).spawn().await;
+    let started = Instant::now();
+    let answer = raw_exchange(app.port, b"GET /api/v1/health HTTP/1.1\r\nHost").await;
+    let (head, body) = last_response(&answer);
+    assert!(head.starts_with("HTTP/1.1 408 "), "{head}");
+    assert_eq!(body["error"], "request_timeout", "{body}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+// ---- 8. HEAD (the other small ones) ----
 
 #[tokio::test]
 async fn head_is_served_wherever_get_is() {
