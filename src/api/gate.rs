@@ -27,8 +27,8 @@ pub async fn gate(
         cors::CorsCheck::Pass(allow) => allow,
     };
     let mut response = match rate_limit::check_request(&req, &state.limiter, &live) {
-        Err(refused) => req.into_response(refused),
-        Ok(counted) => {
+        rate_limit::RateCheck::Refused(answer) => req.into_response(answer),
+        check => {
             let mut response = match auth::refusal(&req, &live) {
                 Some(refused) => req.into_response(refused),
                 None => {
@@ -36,7 +36,7 @@ pub async fn gate(
                     error::envelope(next.call(req).await?.map_into_boxed_body())
                 }
             };
-            if let Some(decision) = counted {
+            if let rate_limit::RateCheck::Allowed(decision) = check {
                 rate_limit::set_headers(response.headers_mut(), &decision);
             }
             response

@@ -108,23 +108,27 @@ pub fn set_headers(headers: &mut actix_web::http::header::HeaderMap, decision: &
     }
 }
 
-/// The limit of the current (live) settings applied to a request (see [`super::gate`]):
-/// `Ok(Some(decision))` when it was counted (its headers go on the response), `Ok(None)` when
-/// it is not counted (limits off, a health probe, no peer address), `Err` with the 429 answer.
-pub fn check_request(
-    req: &ServiceRequest,
-    limiter: &RateLimiter,
-    live: &LiveSettings,
-) -> Result<Option<Decision>, HttpResponse> {
+/// What the limit makes of a request (see [`check_request`]).
+pub enum RateCheck {
+    /// Not counted: limits off, a health probe, or no peer address.
+    NotCounted,
+    /// Counted and allowed: the decision's headers go on the response.
+    Allowed(Decision),
+    /// Over the limit: the 429 answer, with its headers.
+    Refused(HttpResponse),
+}
+
+/// The limit of the current (live) settings applied to a request (see [`super::gate`]).
+pub fn check_request(req: &ServiceRequest, limiter: &RateLimiter, live: &LiveSettings) -> RateCheck {
     let client = req.peer_addr().map(|a| a.ip());
     let counted = live.rate_limit.enabled && !super::routes::health::is_probe_path(req.path());
     let (true, Some(client)) = (counted, client) else {
-        return Ok(None);
+        return RateCheck::NotCounted;
     };
     let now = unix_now();
     let decision = limiter.check(client, live.rate_limit.requests_per_minute, now);
     if decision.allowed {
-        return Ok(Some(decision));
+        return RateCheck::Allowed(decision);
     }
     let retry_after = decision.retry_after(now);
     let error = ApiError::rate_limited(
@@ -133,7 +137,7 @@ pub fn check_request(
     );
     let mut response = error.error_response();
     set_headers(response.headers_mut(), &decision);
-    Err(response)
+    RateCheck::Refused(response)
 }
 
 #[cfg(test)]
