@@ -2,14 +2,10 @@
 //! body (`server.request_timeout_seconds`; slow bodies otherwise hold a socket and a worker slot
 //! for as long as the client likes), and `HEAD` served wherever `GET` is.
 
-use crate::api::state::AppState;
 use actix_web::HttpMessage;
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest};
 use actix_web::error::PayloadError;
 use actix_web::http::Method;
-use actix_web::middleware::Next;
-use actix_web::web;
 use actix_web::web::Bytes;
 use futures_util::Stream;
 use std::future::Future;
@@ -59,15 +55,9 @@ impl Stream for DeadlinePayload {
     }
 }
 
-/// Middleware: the request body must arrive within `server.request_timeout_seconds` of the
+/// The request body must arrive within `seconds` (`server.request_timeout_seconds`) of the
 /// request reaching the application (the head has actix's own client request timeout).
-pub async fn body_deadline(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let seconds = req
-        .app_data::<web::Data<AppState>>()
-        .map_or(30, |state| state.settings.server.request_timeout_seconds);
+pub fn add_body_deadline(req: &mut ServiceRequest, seconds: u64) {
     let inner = req.take_payload();
     let payload = DeadlinePayload {
         inner,
@@ -78,17 +68,12 @@ pub async fn body_deadline(
     req.set_payload(Payload::Stream {
         payload: Box::pin(payload),
     });
-    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
 }
 
-/// Middleware: `HEAD` is routed as `GET` (RFC 9110: a server that serves GET serves HEAD). The
-/// connection layer remembers the request was HEAD and sends the headers without the body.
-pub async fn head_as_get(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+/// `HEAD` is routed as `GET` (RFC 9110: a server that serves GET serves HEAD). The connection
+/// layer remembers the request was HEAD and sends the headers without the body.
+pub fn route_head_as_get(req: &mut ServiceRequest) {
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
-    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
 }

@@ -9,12 +9,10 @@
 //! address of the connection; `X-Forwarded-For` is not trusted (anyone can send it).
 
 use super::error::ApiError;
-use super::state::AppState;
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use super::state::LiveSettings;
+use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
+use actix_web::{HttpResponse, ResponseError};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::net::IpAddr;
@@ -100,7 +98,7 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-fn set_headers(headers: &mut actix_web::http::header::HeaderMap, decision: &Decision) {
+pub fn set_headers(headers: &mut actix_web::http::header::HeaderMap, decision: &Decision) {
     for (name, value) in [
         ("x-ratelimit-limit", decision.limit as u64),
         ("x-ratelimit-remaining", decision.remaining as u64),
@@ -110,35 +108,36 @@ fn set_headers(headers: &mut actix_web::http::header::HeaderMap, decision: &Deci
     }
 }
 
-/// Middleware applying the limit of the current (live) settings.
-pub async fn limit_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
-    };
-    let live = state.live.current();
+/// What the limit makes of a request (see [`check_request`]).
+pub enum RateCheck {
+    /// Not counted: limits off, a health probe, or no peer address.
+    NotCounted,
+    /// Counted and allowed: the decision's headers go on the response.
+    Allowed(Decision),
+    /// Over the limit: the 429 answer, with its headers.
+    Refused(HttpResponse),
+}
+
+/// The limit of the current (live) settings applied to a request (see [`super::gate`]).
+pub fn check_request(req: &ServiceRequest, limiter: &RateLimiter, live: &LiveSettings) -> RateCheck {
     let client = req.peer_addr().map(|a| a.ip());
     let counted = live.rate_limit.enabled && !super::routes::health::is_probe_path(req.path());
     let (true, Some(client)) = (counted, client) else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return RateCheck::NotCounted;
     };
     let now = unix_now();
-    let decision = state.limiter.check(client, live.rate_limit.requests_per_minute, now);
-    if !decision.allowed {
-        let retry_after = decision.retry_after(now);
-        let error = ApiError::rate_limited(
-            format!("Rate limit exceeded. Retry after {retry_after} seconds."),
-            retry_after,
-        );
-        let mut response = error.error_response();
-        set_headers(response.headers_mut(), &decision);
-        return Ok(req.into_response(response));
+    let decision = limiter.check(client, live.rate_limit.requests_per_minute, now);
+    if decision.allowed {
+        return RateCheck::Allowed(decision);
     }
-    let mut response = next.call(req).await?.map_into_boxed_body();
+    let retry_after = decision.retry_after(now);
+    let error = ApiError::rate_limited(
+        format!("Rate limit exceeded. Retry after {retry_after} seconds."),
+        retry_after,
+    );
+    let mut response = error.error_response();
     set_headers(response.headers_mut(), &decision);
-    Ok(response)
+    RateCheck::Refused(response)
 }
 
 #[cfg(test)]
