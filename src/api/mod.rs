@@ -77,6 +77,7 @@ pub fn create_app(
         .split_for_parts();
     app.configure(|cfg| docs::configure(cfg, spec))
         .configure(routes::health::configure_aliases)
+        .configure(crate::ui::configure)
         .default_service(web::to(error::not_found_or_method_not_allowed))
         .wrap(from_fn(limits::body_deadline))
         .wrap(from_fn(error::envelope_errors))
