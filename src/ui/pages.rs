@@ -68,15 +68,11 @@ pub async fn shell(req: HttpRequest) -> HttpResponse {
     )
 }
 
+/// An unknown workspace path or asset: the API's 404 envelope (every error response has it).
 pub fn not_found_page() -> HttpResponse {
-    html_response(
-        actix_web::http::StatusCode::NOT_FOUND,
-        layout(
-            "Page not found",
-            "-",
-            html! { p { "There is no such page. " a href="/ui/" { "Start a generation" } " or pick a section above." } },
-        ),
-    )
+    use actix_web::ResponseError;
+    crate::api::error::ApiError::new(crate::api::error::ErrorCode::NotFound, "no such page in the workspace")
+        .error_response()
 }
 
 fn layout(heading: &str, section: &str, body: Markup) -> Markup {
