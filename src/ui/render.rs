@@ -123,7 +123,8 @@ pub fn persona_card(persona: &Persona, kind: CardKind) -> Markup {
         (EvidenceField::Quotes, "Quotes"),
     ];
     html! {
-        article.persona-card aria-labelledby=(heading_id) {
+        article.persona-card aria-labelledby=(heading_id)
+            data-evidence-base=[(kind == CardKind::InGrid).then(|| format!("/ui/fragments/personas/{}/evidence", persona.id))] {
             header {
                 @if kind == CardKind::Full {
                     h2 #(heading_id) { (persona.name) }
@@ -173,7 +174,8 @@ fn claim_evidence(persona: &Persona, field: EvidenceField, index: usize) -> Vec<
 }
 
 /// One claim as a disclosure. The full card holds the evidence; a card in a grid loads it when
-/// opened (`data-evidence`), which keeps a page of 20 personas light.
+/// opened (`data-claim`, under the card's `data-evidence-base`), which keeps a page of 20
+/// personas light.
 fn claim(persona: &Persona, field: EvidenceField, index: usize, text: &str, kind: CardKind) -> Markup {
     let count = claim_evidence(persona, field, index).len();
     let shown = if field == EvidenceField::Quotes {
@@ -182,19 +184,14 @@ fn claim(persona: &Persona, field: EvidenceField, index: usize, text: &str, kind
         text.to_string()
     };
     if count == 0 {
-        return html! { span.claim-text { (shown) } span.muted { " (no evidence)" } };
+        return html! { (shown) span.muted { " (no evidence)" } };
     }
+    let summary = html! { summary { (shown) " " small { (count) " source" @if count != 1 { "s" } } } };
     html! {
         @if kind == CardKind::Full {
-            details.claim {
-                summary { span.claim-text { (shown) } span.evidence-count { (count) " source" @if count != 1 { "s" } } }
-                (evidence_list(persona, field, index))
-            }
+            details.claim { (summary) (evidence_list(persona, field, index)) }
         } @else {
-            details.claim data-evidence=(format!("/ui/fragments/personas/{}/evidence?field={}&index={index}", persona.id, field.as_str())) {
-                summary { span.claim-text { (shown) } span.evidence-count { (count) " source" @if count != 1 { "s" } } }
-                div.evidence-slot { p.muted { "Loading the evidence…" } }
-            }
+            details.claim data-claim=(format!("{}/{index}", field.as_str())) { (summary) }
         }
     }
 }

@@ -163,12 +163,10 @@ async fn fragments_show_a_run_its_personas_and_their_evidence() {
     let persona: &Value = &personas[0];
     let evidence = &persona["evidence"][0];
     let (field, index) = (evidence["field"].as_str().unwrap(), evidence["index"].as_u64().unwrap());
-    let link = format!(
-        "/ui/fragments/personas/{}/evidence?field={field}&amp;index={index}",
-        persona["id"].as_str().unwrap()
-    );
-    assert!(run_page.contains(&link), "{link}");
-    let claim = text(app.get(&link.replace("&amp;", "&")).await).await;
+    let base = format!("/ui/fragments/personas/{}/evidence", persona["id"].as_str().unwrap());
+    assert!(run_page.contains(&format!("data-evidence-base=\"{base}\"")), "{base}");
+    assert!(run_page.contains(&format!("data-claim=\"{field}/{index}\"")));
+    let claim = text(app.get(&format!("{base}?field={field}&index={index}")).await).await;
     for part in ["participant_id", "source", "location"] {
         assert!(claim.contains(evidence[part].as_str().unwrap()), "{part}: {claim}");
     }

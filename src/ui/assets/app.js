@@ -373,17 +373,24 @@
     }
   }
 
+  /** Fetches a claim's evidence into the card when the claim is first opened. */
   async function loadEvidence(details) {
     if (details.dataset.loaded) return;
     details.dataset.loaded = 'yes';
-    const slot = $('.evidence-slot', details);
+    const [field, index] = details.dataset.claim.split('/');
+    const base = details.closest('[data-evidence-base]').dataset.evidenceBase;
+    const slot = document.createElement('div');
+    slot.textContent = 'Loading the evidence…';
+    details.append(slot);
     try {
-      const response = await api(details.dataset.evidence, { headers: { Accept: 'text/html' } });
+      const response = await api(`${base}?field=${encodeURIComponent(field)}&index=${encodeURIComponent(index)}`,
+        { headers: { Accept: 'text/html' } });
       if (!response.ok) throw await failure(response);
       slot.innerHTML = await response.text();
     } catch (problem) {
       slot.textContent = problem.message || String(problem);
       delete details.dataset.loaded;
+      setTimeout(() => slot.remove(), 4000);
     }
   }
 
@@ -458,7 +465,7 @@
     const details = event.target;
     if (!details.open) return;
     if (details.matches('details[data-script-format]')) loadScript(details);
-    else if (details.matches('details[data-evidence]')) loadEvidence(details);
+    else if (details.matches('details[data-claim]')) loadEvidence(details);
   }, true);
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', loadView);
