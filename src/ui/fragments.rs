@@ -434,7 +434,7 @@ fn compare_form(experiment_id: &str, history: &[RunHistoryEntry], current: Optio
         html! {
             @for entry in &completed {
                 option value=(entry.run.run_id) selected[entry.run.run_id == selected] {
-                    (entry.run.run_id) " · " (entry.run.started_at.as_deref().unwrap_or(""))
+                    (entry.run.run_id) " · " (entry.run.started_at.as_deref().unwrap_or("").get(..16).unwrap_or("").replace('T', " "))
                 }
             }
         }
