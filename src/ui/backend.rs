@@ -129,8 +129,11 @@ pub fn webhooks(db: &Db) -> Result<Vec<WebhookView>> {
         .collect())
 }
 
-/// A webhook's latest deliveries, each with its attempts (oldest first), and the total.
-pub fn deliveries(db: &Db, webhook_id: &str, limit: u32) -> Result<(u64, Vec<(DeliveryView, Vec<AttemptView>)>)> {
+/// A delivery with its attempts, oldest first.
+pub type DeliveryWithAttempts = (DeliveryView, Vec<AttemptView>);
+
+/// A webhook's latest deliveries, each with its attempts, and the total.
+pub fn deliveries(db: &Db, webhook_id: &str, limit: u32) -> Result<(u64, Vec<DeliveryWithAttempts>)> {
     db.read(|conn| {
         let (deliveries, total) = webhooks::list_deliveries(conn, webhook_id, None, limit, 0)?;
         let with_attempts = deliveries

@@ -244,6 +244,8 @@ def test_every_page_passes_axe_at_desktop_and_phone_width(server, generated, bro
             if scheme == "light" or name in ("persona", "run"):
                 suffix = viewport_name if scheme == "light" else f"{viewport_name}-dark"
                 screenshot(page, f"{name}-{suffix}")
+                if name in ("job", "run", "persona"):
+                    screenshot(page, f"{name}-{suffix}-top", full_page=False)
             if viewport_name == "phone":
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 assert overflow <= 1, f"{name}: the page is {overflow}px wider than a phone"
