@@ -162,17 +162,9 @@ async fn jobs(req: HttpRequest, state: web::Data<AppState>) -> Fragment {
             @if views.is_empty() {
                 p { "No jobs" @if status.is_some() { " with this status" } ". " a href="/ui/" { "Start a generation" } "." }
             } @else {
-                div.table-scroll {
-                    table {
-                        caption.visually-hidden { "Jobs, newest first" }
-                        thead { tr { th scope="col" { "Job" } th scope="col" { "Status" } th scope="col" { "Progress" }
-                            th scope="col" { "Data" } th scope="col" { "Provider" } th scope="col" { "Created" }
-                            th scope="col" { "Personas" } th scope="col" { "Actions" } } }
-                        tbody {
+                (table(Some("Jobs, newest first"), &["Job", "Status", "Progress", "Data", "Provider", "Created", "Personas", "Actions"], html! {
                             @for job in &views { (job_row(job)) }
-                        }
-                    }
-                }
+                        }))
             }
             (pager("/ui/jobs", &[("status", status_value)], total, page.limit, page.offset))
         }
@@ -270,6 +262,20 @@ async fn job(path: web::Path<String>, req: HttpRequest, state: web::Data<AppStat
     })
 }
 
+/// A table that scrolls sideways on a narrow screen, with column headers and an optional caption
+/// for screen readers.
+fn table(caption: Option<&str>, columns: &[&str], rows: Markup) -> Markup {
+    html! {
+        div.table-scroll {
+            table {
+                @if let Some(caption) = caption { caption.visually-hidden { (caption) } }
+                thead { tr { @for column in columns { th scope="col" { (column) } } } }
+                tbody { (rows) }
+            }
+        }
+    }
+}
+
 fn run_url(experiment_id: &str, run_id: &str) -> String {
     format!("/ui/experiments/{experiment_id}/runs/{run_id}")
 }
@@ -305,12 +311,7 @@ async fn experiments(req: HttpRequest, state: web::Data<AppState>) -> Fragment {
         @if items.is_empty() {
             p { @if search.is_some() { "No experiment matches." } @else { "No experiments yet. " a href="/ui/" { "Start a generation" } "." } }
         } @else {
-            div.table-scroll {
-                table {
-                    caption.visually-hidden { "Experiments, newest first" }
-                    thead { tr { th scope="col" { "Name" } th scope="col" { "Status" } th scope="col" { "Runs" }
-                        th scope="col" { "Last run" } th scope="col" { "Created" } } }
-                    tbody {
+            (table(Some("Experiments, newest first"), &["Name", "Status", "Runs", "Last run", "Created"], html! {
                         @for e in &items {
                             tr {
                                 th scope="row" { a href=(format!("/ui/experiments/{}", e.id)) { (e.name) } }
@@ -320,9 +321,7 @@ async fn experiments(req: HttpRequest, state: web::Data<AppState>) -> Fragment {
                                 td { (time(&e.created_at)) }
                             }
                         }
-                    }
-                }
-            }
+                    }))
         }
         (pager("/ui/experiments", &[("q", query)], total, page.limit, page.offset))
     })
@@ -353,13 +352,7 @@ async fn experiment(path: web::Path<String>, req: HttpRequest, state: web::Data<
             @if history.is_empty() {
                 p { "No runs yet." }
             } @else {
-                div.table-scroll {
-                    table {
-                        caption.visually-hidden { "Runs, newest first" }
-                        thead { tr { th scope="col" { "Run" } th scope="col" { "Status" } th scope="col" { "Started" }
-                            th scope="col" { "Duration" } th scope="col" { "Personas" } th scope="col" { "Mean quality" }
-                            th scope="col" { "Provider" } } }
-                        tbody {
+                (table(Some("Runs, newest first"), &["Run", "Status", "Started", "Duration", "Personas", "Mean quality", "Provider"], html! {
                             @for entry in &history {
                                 @let r = &entry.run;
                                 tr {
@@ -373,9 +366,7 @@ async fn experiment(path: web::Path<String>, req: HttpRequest, state: web::Data<
                                     td { (r.provider) @if let Some(model) = &r.model { " · " (model) } }
                                 }
                             }
-                        }
-                    }
-                }
+                        }))
                 (pager(&format!("/ui/experiments/{}", experiment.id), &[], total, page.limit, page.offset))
                 (compare_form(&experiment.id, &history, None))
             }
@@ -581,16 +572,11 @@ async fn compare(req: HttpRequest, state: web::Data<AppState>) -> Fragment {
             @if pairs.is_empty() {
                 p { "None." }
             } @else {
-                div.table-scroll {
-                    table {
-                        thead { tr { th scope="col" { "First run" } th scope="col" { "Second run" } th scope="col" { "Shared participants" } } }
-                        tbody {
+                (table(None, &["First run", "Second run", "Shared participants"], html! {
                             @for (i, j, overlap) in &pairs {
                                 tr { td { (link(&a[*i])) } td { (link(&b[*j])) } td { (format!("{:.0} %", overlap * 100.0)) } }
                             }
-                        }
-                    }
-                }
+                        }))
             }
         }
         section.compare-columns aria-label="Personas in one run only" {
@@ -729,16 +715,12 @@ async fn webhooks(req: HttpRequest, state: web::Data<AppState>) -> Fragment {
                 @if deliveries.is_empty() {
                     p { "None yet." }
                 } @else {
-                    div.table-scroll {
-                        table {
-                            thead { tr { th scope="col" { "Delivery" } th scope="col" { "Event" } th scope="col" { "Status" }
-                                th scope="col" { "Attempts" } th scope="col" { "Last answer" } th scope="col" { "Created" } th scope="col" { "Actions" } } }
-                            tbody {
+                    (table(None, &["Delivery", "Event", "Status", "Attempts", "Last answer", "Created", "Actions"], html! {
                                 @for (delivery, attempts) in deliveries {
                                     tr {
                                         th scope="row" { code { (delivery.delivery_id) } }
                                         td { (delivery.event) }
-                                        td { (status_badge(serde_json::to_value(delivery.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default().as_str())) }
+                                        td { (status_badge(delivery.status.as_str())) }
                                         td {
                                             @if attempts.is_empty() { (delivery.attempts) } @else {
                                                 details {
@@ -761,9 +743,7 @@ async fn webhooks(req: HttpRequest, state: web::Data<AppState>) -> Fragment {
                                         td { button.small type="button" data-redeliver=(format!("{}/{}", hook.webhook_id, delivery.delivery_id)) { "Redeliver" } }
                                     }
                                 }
-                            }
-                        }
-                    }
+                            }))
                 }
             }
         }

@@ -254,3 +254,36 @@ async fn bad_fragment_parameters_get_the_error_envelope() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_form_offers_only_configured_providers_and_webhooks_list_their_deliveries() {
+    let app = spawn_app(|s| {
+        s.webhooks.allow_private_targets = true;
+        s.providers.openai.api_key = None;
+    })
+    .await;
+    let form = text(app.get("/ui/fragments/").await).await;
+    assert!(form.contains(r#"<option value="local" selected"#), "{form}");
+    assert!(form.contains(r#"<option value="openai" disabled"#), "{form}");
+    assert!(form.contains("not configured: set OPENAI_API_KEY"));
+
+    let created = app
+        .post_json(
+            "/api/v1/webhooks",
+            &json!({"url": "http://127.0.0.1:9/hook", "secret": "s3cret-value"}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let webhook: Value = created.json().await.unwrap();
+    let webhook_id = webhook["webhook_id"].as_str().unwrap();
+    let ping = app
+        .post_json(&format!("/api/v1/webhooks/{webhook_id}/test"), &json!({}))
+        .await;
+    assert!(ping.status().is_success(), "{}", ping.status());
+    let page = text(app.get("/ui/fragments/webhooks").await).await;
+    assert!(page.contains("http://127.0.0.1:9/hook") && page.contains(webhook_id));
+    assert!(page.contains("<td>ping</td>"), "{page}");
+    assert!(page.contains(&format!("data-redeliver=\"{webhook_id}/delivery-")));
+    assert!(page.contains(&format!("data-webhook-test=\"{webhook_id}\"")));
+    assert!(!page.contains("s3cret-value"), "the secret is never shown");
+}
