@@ -144,16 +144,28 @@ def test_api_errors_are_shown_next_to_their_field(server, page):
     screenshot(page, "generate-errors-desktop")
 
 
-def test_jobs_are_filtered_by_status_and_can_be_cancelled(server, generated, page):
-    page.goto(server.url("/ui/jobs"))
-    expect(page.locator("#jobs-table tbody tr")).not_to_have_count(0)
-    page.select_option("#status-filter", "failed")
-    page.wait_for_url(re.compile(r"status=failed"))
+def test_jobs_are_filtered_by_status_and_a_failed_one_retried(server, generated, page):
+    page.goto(server.url("/ui/jobs?status=cancelled"))
     expect(page.locator("#jobs-table")).to_contain_text("No jobs with this status")
     page.select_option("#status-filter", "completed")
     page.wait_for_url(re.compile(r"status=completed"))
     expect(page.locator("#jobs-table tbody tr").first).to_contain_text("completed")
     screenshot(page, "jobs-desktop")
+
+    # A file with a header and no answers exists (so the job is accepted) but fails when read.
+    (server.dir / "empty.csv").write_text("participant_id,response\n")
+    failing = server.api("POST", "/api/v1/generate", {"data": "empty.csv", "count": 2})
+    assert server.wait_for_job(failing["job_id"])["status"] == "failed"
+    page.select_option("#status-filter", "failed")
+    page.wait_for_url(re.compile(r"status=failed"))
+    row = page.locator("#jobs-table tbody tr", has_text=failing["job_id"])
+    row.get_by_role("button", name="Retry").click()
+    page.wait_for_url(re.compile(r"/ui/jobs/job-[0-9a-f]+$"))
+    retried = page.url.rsplit("/", 1)[1]
+    assert retried != failing["job_id"]
+    job = server.wait_for_job(retried)
+    assert (job["data"], job["count"], job["experiment_id"]) == ("empty.csv", 2, failing["experiment_id"])
+    expect(page.locator("#job[data-status=failed] .error-box")).to_be_visible()
 
 
 def test_webhook_test_ping_and_redelivery(server, receiver, page):
