@@ -257,6 +257,7 @@ def test_every_page_passes_axe_at_desktop_and_phone_width(server, generated, bro
                 suffix = viewport_name if scheme == "light" else f"{viewport_name}-dark"
                 screenshot(page, f"{name}-{suffix}")
                 if name in ("job", "run", "persona"):
+                    page.evaluate("window.scrollTo(0, 0)")
                     screenshot(page, f"{name}-{suffix}-top", full_page=False)
             if viewport_name == "phone":
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
