@@ -7,15 +7,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+apt_install() {
+  local sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@" >/dev/null
+}
 if ! command -v chromium >/dev/null 2>&1; then
   echo "== installing chromium (apt)"
-  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+  apt_install chromium
 fi
+command -v npm >/dev/null 2>&1 || apt_install npm
+python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
 if ! python3 -c 'import playwright, pytest' >/dev/null 2>&1; then
   echo "== installing playwright and pytest (pip)"
-  python3 -m pip install -q playwright pytest
+  # Debian's own Python refuses user installs into it unless told (PEP 668).
+  python3 -m pip install -q playwright pytest 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages playwright pytest
 fi
 if [ ! -f tests/browser/.deps/node_modules/axe-core/axe.min.js ]; then
   echo "== installing axe-core (npm)"
