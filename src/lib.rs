@@ -14,4 +14,5 @@ pub mod net;
 pub mod quality;
 pub mod scripts;
 pub mod store;
+pub mod ui;
 pub mod worker;

@@ -13,12 +13,13 @@ use actix_web::http::{Method, header};
 use actix_web::{HttpResponse, ResponseError};
 use subtle::ConstantTimeEq;
 
-/// Paths served to everyone, whatever the settings.
+/// Paths served to everyone, whatever the settings (the workspace's shells and assets hold no data).
 fn is_open_path(path: &str) -> bool {
     matches!(path, "/" | "/openapi.json" | "/redoc" | "/docs")
         || super::routes::health::is_probe_path(path)
         || path.starts_with("/docs/")
         || path.starts_with("/redoc/")
+        || crate::ui::is_public_path(path)
 }
 
 fn is_write(method: &Method) -> bool {

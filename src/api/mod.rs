@@ -80,6 +80,7 @@ pub fn create_app(
         .split_for_parts();
     app.configure(|cfg| docs::configure(cfg, spec))
         .configure(routes::health::configure_aliases)
+        .configure(crate::ui::configure)
         .default_service(web::to(error::not_found_or_method_not_allowed))
         .wrap(from_fn(gate::gate))
         // The logger renders each request line when the request arrives, whether or not the line

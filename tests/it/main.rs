@@ -28,4 +28,5 @@ mod real_corpus;
 mod real_data;
 mod restart;
 mod scripts;
+mod ui;
 mod webhooks;
