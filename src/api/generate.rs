@@ -138,7 +138,13 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
     let model = optional_string("model", &mut bad);
     let config = match present("config") {
         None => Map::new(),
-        Some(Value::Object(map)) => map.clone(),
+        Some(Value::Object(map)) => {
+            // Unknown or malformed options are refused rather than stored and ignored.
+            for f in crate::generate::options::check(map) {
+                bad(&f.field, &f.message);
+            }
+            map.clone()
+        }
         Some(_) => {
             bad("config", "must be an object");
             Map::new()

@@ -30,6 +30,9 @@ pub struct GenerateArgs {
     /// Config file (TOML) [default: $PERSONA_CONFIG]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Claims per list: brief, standard or detailed [default: generation.detail_level]
+    #[arg(long, value_name = "LEVEL", value_parser = ["brief", "standard", "detailed"])]
+    pub detail_level: Option<String>,
     /// Print the personas as a JSON array on stdout (and nothing else there).
     #[arg(long)]
     pub json: bool,
@@ -52,7 +55,10 @@ pub fn run(args: GenerateArgs) -> i32 {
             seed: args.seed.unwrap_or(settings.generation.seed),
             provider: args.provider.unwrap_or_else(|| settings.generation.provider.clone()),
             model: args.model,
-            options: Default::default(),
+            options: args
+                .detail_level
+                .map(|level| [("detail_level".to_string(), serde_json::Value::from(level))].into_iter().collect())
+                .unwrap_or_default(),
         },
         run_id: None,
         experiment_id: None,
