@@ -21,6 +21,7 @@ mod ingest;
 mod providers;
 mod quality;
 mod readme;
+mod real_corpus;
 mod restart;
 mod scripts;
 mod webhooks;

@@ -9,6 +9,7 @@
 #![allow(dead_code)] // each test module uses a different part of the harness
 
 pub mod executors;
+pub mod real_corpus;
 
 use persona::api::Application;
 use persona::api::state::AppState;
