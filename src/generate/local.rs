@@ -408,7 +408,8 @@ const GENERIC_TITLE_WORDS: &[&str] = &[
     "different", "better", "best", "acting", "actual", "real", "certain", "specific", "big", "small", "little",
     "long", "short", "high", "low", "full", "main", "major", "minor", "similar", "various", "personal", "likely",
     "extra", "easy", "free", "n/a", "yes", "lot", "kind", "record", "use", "user", "thing", "information", "info",
-    "available", "possible", "important", "able", "sure", "like", "want", "need", "good", "great",
+    "available", "possible", "important", "able", "sure", "like", "want", "need", "good", "great", "https",
+    "http", "www", "com", "org", "github", "html", "hello", "thanks",
 ];
 
 fn title_case(s: &str) -> String {
@@ -494,7 +495,10 @@ fn build_persona(
     let motivations = field_items(EvidenceField::Motivations, pool(Cue::Motivation), &motives);
     let quotes = field_items(EvidenceField::Quotes, &quotable, &quotes);
 
-    let role = role_key(&segment.demographics).and_then(|k| segment.demographics.get(k));
+    // A role reads as one: words, not a number range or a sentence.
+    let role = role_key(&segment.demographics)
+        .and_then(|k| segment.demographics.get(k))
+        .filter(|v| !v.chars().any(|c| c.is_ascii_digit()) && (1..=4).contains(&v.split_whitespace().count()));
     let name = names.name(segment, seed);
     let claim_texts: Vec<&str> = goals
         .iter()

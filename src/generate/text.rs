@@ -386,6 +386,21 @@ const NOT_A_CLAIM_PATTERN: &str = r"(?ix)
 static NOT_A_CLAIM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(NOT_A_CLAIM_PATTERN).expect("not-a-claim pattern"));
 
+/// A praise cue not negated by the words just before it ("does not work well", "isn't useful").
+fn praise(sentence: &str) -> Option<(Cue, usize)> {
+    let m = MOTIVATION.find(sentence)?;
+    let before: Vec<String> = sentence[..m.start()]
+        .split_whitespace()
+        .rev()
+        .take(3)
+        .map(|w| w.to_lowercase().replace('’', "'"))
+        .collect();
+    let negated = before.iter().any(|w| {
+        matches!(w.as_str(), "not" | "no" | "never" | "lack" | "hardly" | "barely") || w.ends_with("n't")
+    }) || m.as_str().to_lowercase().contains("not ");
+    (!negated).then_some((Cue::Motivation, m.start()))
+}
+
 /// Whether a sentence is mostly markup, a link or a log line (issue exports, pasted code) rather
 /// than something a person said.
 pub fn is_markup(sentence: &str) -> bool {
@@ -516,7 +531,7 @@ pub fn classify_answer(sentence: &str, question: Option<&str>) -> Option<(Cue, u
     match (frame, own) {
         // Praise of what works is never a pain point ("it doesn't crash", "I can't live without it").
         (QuestionFrame::Positive, Some((Cue::PainPoint, _))) => {
-            MOTIVATION.find(sentence).map(|m| (Cue::Motivation, m.start()))
+            praise(sentence)
         }
         (QuestionFrame::Positive, Some((Cue::Goal, at))) => Some((Cue::Goal, at)),
         (QuestionFrame::Positive, _) => whole(Cue::Motivation),
@@ -544,7 +559,7 @@ pub fn classify(sentence: &str) -> Option<(Cue, usize)> {
     .into_iter()
     .flatten()
     .min_by_key(|&(cue, at)| (at, cue))
-    .or_else(|| MOTIVATION.find(sentence).map(|m| (Cue::Motivation, m.start())))
+    .or_else(|| praise(sentence))
     .or_else(|| BEHAVIOUR.find(sentence).map(|m| (Cue::Behaviour, m.start())))
 }
 
@@ -646,6 +661,7 @@ mod tests {
         assert_eq!(classify("I would definitely recommend it to a friend.").unwrap().0, Cue::Motivation);
         assert_eq!(classify("The offline mode works really well on trains.").unwrap().0, Cue::Motivation);
         assert_eq!(classify("I'd love an offline mode.").unwrap().0, Cue::Goal);
+        assert_eq!(classify("Tracking changes with git does not work well."), None);
     }
 
     #[test]

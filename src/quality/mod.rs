@@ -13,6 +13,7 @@ mod evidence;
 pub mod input;
 mod realism;
 mod request;
+mod soundness;
 pub mod text;
 
 pub use config::{Dimension, DimensionWeights, KNOWN_FIELDS, LevelThresholds, QualityConfig, QualityLevel};
@@ -95,9 +96,19 @@ fn score_against(persona: &Persona, others: &[&Persona], cfg: &QualityConfig) ->
         ),
         (Dimension::Realism, realism::measure(persona)),
     ];
+    // Unsound claims scale every dimension, so that the overall score stays Σ score × weight
+    // and a persona a researcher would reject cannot pass on its other merits.
+    let (factor, soundness_issues, soundness_details) = soundness::measure(persona);
     let mut overall = 0.0;
     let mut dimensions = BTreeMap::new();
-    for (dimension, m) in measurements {
+    for (dimension, mut m) in measurements {
+        m.score *= factor;
+        if dimension == Dimension::Realism {
+            m.issues.extend(soundness_issues.iter().cloned());
+            if let Some(details) = m.details.as_object_mut() {
+                details.insert("soundness".into(), soundness_details.clone());
+            }
+        }
         let weight = cfg.weights.get(dimension);
         overall += m.score * weight;
         dimensions.insert(
