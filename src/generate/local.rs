@@ -361,15 +361,22 @@ impl NameBook {
     /// Instructor"), qualified by its best key phrase when the role is taken; without a role,
     /// "The <Key Phrase> User" from the phrases its claims share, then single distinctive terms
     /// that are not generic words.
-    fn title(&mut self, segment: &Segment, role: Option<&str>, phrases: &[String]) -> String {
+    fn title(&mut self, segment: &Segment, role: Option<&str>, phrases: &[String], said: &BTreeSet<String>) -> String {
         let noun = role.map(title_case).unwrap_or_else(|| "User".to_string());
         let noun_words: HashSet<String> = noun.split_whitespace().map(str::to_lowercase).collect();
         let mut qualifiers: Vec<String> = phrases.iter().take(5).cloned().collect();
+        // Terms the persona's own claims use come first: a title must be about what they say.
+        let (grounded, ungrounded): (Vec<&String>, Vec<&String>) =
+            segment.top_terms.iter().partition(|t| text::term_keys(t).iter().all(|k| said.contains(k)));
         qualifiers.extend(
-            segment
-                .top_terms
-                .iter()
-                .filter(|t| t.chars().count() >= 3 && !GENERIC_TITLE_WORDS.contains(&t.to_lowercase().as_str()))
+            grounded
+                .into_iter()
+                .chain(ungrounded)
+                .filter(|t| {
+                    t.chars().count() >= 3
+                        && !GENERIC_TITLE_WORDS.contains(&t.to_lowercase().as_str())
+                        && !crate::quality::is_bare_qualifier(t)
+                })
                 .cloned(),
         );
         let mut candidates: Vec<String> = Vec::new();
@@ -509,7 +516,8 @@ fn build_persona(
         .map(String::as_str)
         .collect();
     let phrases = key_phrases(&claim_texts, &weights);
-    let title = names.title(segment, role.map(String::as_str), &phrases);
+    let said: BTreeSet<String> = claim_texts.iter().flat_map(|t| text::term_keys(t)).collect();
+    let title = names.title(segment, role.map(String::as_str), &phrases, &said);
     let summary = summary(corpus, segment, &phrases);
     Persona {
         motivations,
@@ -1053,7 +1061,7 @@ mod tests {
         let s = segment(&corpus);
         let names: HashSet<String> = (0..20).map(|_| book.name(&s, 1)).collect();
         assert_eq!(names.len(), 20);
-        let titles: HashSet<String> = (0..6).map(|_| book.title(&s, Some("nurse"), &[])).collect();
+        let titles: HashSet<String> = (0..6).map(|_| book.title(&s, Some("nurse"), &[], &BTreeSet::new())).collect();
         assert_eq!(titles.len(), 6);
         assert!(GIVEN_NAMES.len() >= 60 && FAMILY_NAMES.len() >= 60);
     }

@@ -386,6 +386,23 @@ const NOT_A_CLAIM_PATTERN: &str = r"(?ix)
 static NOT_A_CLAIM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(NOT_A_CLAIM_PATTERN).expect("not-a-claim pattern"));
 
+/// The first pain cue that is not a denied problem ("this is not a CPU issue", "no problem").
+fn pain_cue(sentence: &str) -> Option<usize> {
+    PAIN.find_iter(sentence)
+        .find(|m| {
+            let word = m.as_str().to_lowercase();
+            let noun = word.starts_with("problem") || word.starts_with("issue");
+            let before: Vec<String> = sentence[..m.start()]
+                .split_whitespace()
+                .rev()
+                .take(4)
+                .map(str::to_lowercase)
+                .collect();
+            !(noun && before.iter().any(|w| w == "not" || w == "no" || w.ends_with("n't")))
+        })
+        .map(|m| m.start())
+}
+
 /// A praise cue not negated by the words just before it ("does not work well", "isn't useful").
 fn praise(sentence: &str) -> Option<(Cue, usize)> {
     let m = MOTIVATION.find(sentence)?;
@@ -554,7 +571,7 @@ pub fn classify(sentence: &str) -> Option<(Cue, usize)> {
     // either: "it makes it easier to lose results" is not praise.
     [
         GOAL.find(sentence).map(|m| (Cue::Goal, m.start())),
-        PAIN.find(sentence).map(|m| (Cue::PainPoint, m.start())),
+        pain_cue(sentence).map(|at| (Cue::PainPoint, at)),
     ]
     .into_iter()
     .flatten()
@@ -662,6 +679,8 @@ mod tests {
         assert_eq!(classify("The offline mode works really well on trains.").unwrap().0, Cue::Motivation);
         assert_eq!(classify("I'd love an offline mode.").unwrap().0, Cue::Goal);
         assert_eq!(classify("Tracking changes with git does not work well."), None);
+        assert_eq!(classify("This is not a CPU speed issue, since my phone is new."), None);
+        assert_eq!(classify("This is not a CPU issue but the export is slow.").unwrap().0, Cue::PainPoint);
     }
 
     #[test]

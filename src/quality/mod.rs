@@ -13,11 +13,12 @@ mod evidence;
 pub mod input;
 mod realism;
 mod request;
-mod soundness;
+pub(crate) mod soundness;
 pub mod text;
 
 pub use config::{Dimension, DimensionWeights, KNOWN_FIELDS, LevelThresholds, QualityConfig, QualityLevel};
 pub use distinctiveness::similarity;
+pub use soundness::is_bare_qualifier;
 pub use input::{PersonaInput, personas_from_json, read_personas};
 pub use request::{
     MAX_INLINE_PERSONAS, QualityRequest, QualityResponse, QualitySource, ValidatedQualityRequest, evaluate,

@@ -17,11 +17,12 @@ const PER_DUPLICATE: f64 = 0.9;
 const PER_REPEATED_QUOTE: f64 = 0.93;
 const ONE_PARTICIPANT: f64 = 0.7;
 const GENERIC_TITLE: f64 = 0.85;
+const UNGROUNDED_TITLE: f64 = 0.8;
 const NO_GOAL_OR_PAIN: f64 = 0.75;
 const TOO_FEW_CLAIMS: f64 = 0.6;
 /// Fewer claims than this make a thin persona, of little use to a product team.
 const THIN_BELOW: usize = 4;
-const THIN: f64 = 0.85;
+const THIN: f64 = 0.8;
 /// Lowest factor: a persona is never scored below a fifth of its raw score.
 const FLOOR: f64 = 0.2;
 
@@ -102,6 +103,18 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
         issues.push(format!("Generic title: '{}'", persona.title));
     }
 
+    let all_said: BTreeSet<String> = claims
+        .iter()
+        .map(|(_, _, c)| c.as_str())
+        .chain(persona.quotes.iter().map(String::as_str))
+        .flat_map(text::term_keys)
+        .collect();
+    let ungrounded_title = !generic_title && !title_is_grounded(persona, &all_said);
+    if ungrounded_title {
+        factor *= UNGROUNDED_TITLE;
+        issues.push(format!("Title not found in what the persona says: '{}'", persona.title));
+    }
+
     let no_goal_or_pain = persona.goals.is_empty() && persona.pain_points.is_empty();
     if no_goal_or_pain {
         factor *= NO_GOAL_OR_PAIN;
@@ -124,6 +137,7 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
         "quotes_repeating_claims": repeated_quotes,
         "one_participant": one_participant,
         "generic_title": generic_title,
+        "ungrounded_title": ungrounded_title,
         "no_goal_or_pain_point": no_goal_or_pain,
     });
     (factor, issues, details)
@@ -150,6 +164,17 @@ fn answers_positive_question(persona: &Persona, index: usize) -> bool {
         == Some(QuestionFrame::Positive)
 }
 
+/// Whether some content word of the title (besides filler and the persona's demographic values,
+/// such as a role) is among the words of its claims and quotes.
+fn title_is_grounded(persona: &Persona, said: &BTreeSet<String>) -> bool {
+    let demographic: BTreeSet<String> = persona.demographics.values().flat_map(|v| text::term_keys(v)).collect();
+    let title_keys: Vec<String> = text::term_keys(&persona.title)
+        .into_iter()
+        .filter(|k| !FILLER_TITLE_WORDS.contains(&k.as_str()) && !demographic.contains(k))
+        .collect();
+    title_keys.is_empty() || title_keys.iter().any(|k| said.contains(k))
+}
+
 /// A title that says nothing: empty, or only filler words ("The User", "The Different User").
 pub(crate) fn is_generic_title(title: &str) -> bool {
     let words: Vec<String> = title
@@ -157,7 +182,22 @@ pub(crate) fn is_generic_title(title: &str) -> bool {
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect();
-    words.iter().all(|w| FILLER_TITLE_WORDS.contains(&w.as_str()) || w.chars().all(|c| c.is_ascii_digit()))
+    let content: Vec<&String> = words
+        .iter()
+        .filter(|w| !(FILLER_TITLE_WORDS.contains(&w.as_str()) || w.chars().all(|c| c.is_ascii_digit())))
+        .collect();
+    // One word that only qualifies ("Typed", "Eventually") says nothing about who they are.
+    match content.as_slice() {
+        [] => true,
+        [one] => is_bare_qualifier(one),
+        _ => false,
+    }
+}
+
+/// A participle or adverb standing alone ("typed", "eventually", "crashing").
+pub fn is_bare_qualifier(word: &str) -> bool {
+    let w = word.to_lowercase();
+    w.chars().count() > 4 && (w.ends_with("ed") || w.ends_with("ly") || w.ends_with("ing"))
 }
 
 #[cfg(test)]
@@ -179,7 +219,7 @@ mod tests {
 
     fn sound() -> Persona {
         let mut p = crate::quality::testing::persona("a");
-        p.title = "The Ward Nurse".into();
+        p.title = "The Rota Nurse".into();
         p.goals = vec!["I want to swap shifts from my phone.".into()];
         p.pain_points = vec!["The rota is published too late for childcare.".into()];
         p.behaviours = vec!["Every morning I check the ward board.".into()];
@@ -225,9 +265,19 @@ mod tests {
     }
 
     #[test]
+    fn a_title_must_come_from_what_the_persona_says() {
+        let mut p = sound();
+        p.title = "The Attachments User".into();
+        let (factor, issues, _) = measure(&p);
+        assert_eq!(factor, 0.8, "{issues:?}");
+    }
+
+    #[test]
     fn generic_titles() {
         assert!(is_generic_title("The Different User"));
         assert!(is_generic_title("The User 2"));
+        assert!(is_generic_title("The Typed User"));
+        assert!(!is_generic_title("The Shared Notebook User"));
         assert!(!is_generic_title("The Vim Emacs User"));
         assert!(!is_generic_title("The Nurse"));
     }
