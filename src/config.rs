@@ -526,7 +526,11 @@ impl Settings {
             |_, v: String| Ok::<_, ConfigError>(v),
             s.generation.detail_level
         );
-        set!("PERSONA_GENERATION_MIN_SEGMENT_SIZE", parse, s.generation.min_segment_size);
+        set!(
+            "PERSONA_GENERATION_MIN_SEGMENT_SIZE",
+            parse,
+            s.generation.min_segment_size
+        );
         set!("PERSONA_GENERATION_MIN_CLAIMS", parse, s.generation.min_claims);
         set!(
             "PERSONA_LLM_CONNECT_TIMEOUT_SECONDS",

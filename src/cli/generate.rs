@@ -57,7 +57,11 @@ pub fn run(args: GenerateArgs) -> i32 {
             model: args.model,
             options: args
                 .detail_level
-                .map(|level| [("detail_level".to_string(), serde_json::Value::from(level))].into_iter().collect())
+                .map(|level| {
+                    [("detail_level".to_string(), serde_json::Value::from(level))]
+                        .into_iter()
+                        .collect()
+                })
                 .unwrap_or_default(),
         },
         run_id: None,

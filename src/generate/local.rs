@@ -4,8 +4,8 @@
 //! for its overlap with the segment's distinctive terms; each carries evidence entries for its
 //! speaker and for up to three other participants who said something similar.
 
-use super::providers::LOCAL_MODEL;
 use super::options::{self, GenerationOptions};
+use super::providers::LOCAL_MODEL;
 use super::text::{self, Cue};
 use super::{GenerationOutput, GenerationSettings, GroundingStats, Segment, TokenUsage};
 use crate::domain::{Corpus, Evidence, EvidenceField, IdKind, Persona};
@@ -206,7 +206,10 @@ fn merge_small_segments(
         .iter()
         .map(|s| {
             if s.participant_ids.len() < options.min_segment_size {
-                Some(format!("fewer than min_segment_size {} participants", options.min_segment_size))
+                Some(format!(
+                    "fewer than min_segment_size {} participants",
+                    options.min_segment_size
+                ))
             } else if non_answer_share(corpus, s) > 0.5 {
                 Some("most of its participants gave only non-answers (N/A, none)".to_string())
             } else {
@@ -366,8 +369,10 @@ impl NameBook {
         let noun_words: HashSet<String> = noun.split_whitespace().map(str::to_lowercase).collect();
         let mut qualifiers: Vec<String> = phrases.iter().take(5).cloned().collect();
         // Terms the persona's own claims use come first: a title must be about what they say.
-        let (grounded, ungrounded): (Vec<&String>, Vec<&String>) =
-            segment.top_terms.iter().partition(|t| text::term_keys(t).iter().all(|k| said.contains(k)));
+        let (grounded, ungrounded): (Vec<&String>, Vec<&String>) = segment
+            .top_terms
+            .iter()
+            .partition(|t| text::term_keys(t).iter().all(|k| said.contains(k)));
         qualifiers.extend(
             grounded
                 .into_iter()
@@ -478,12 +483,21 @@ fn build_persona(
     let mut claims = Chosen::default();
     let empty = Vec::new();
     let pool = |cue: Cue| by_cue.get(&cue).unwrap_or(&empty);
-    let pick = |list: &[Candidate], chosen: &mut Chosen| pick_items(corpus, list, false, chosen, None, max_items, min_items);
+    let pick =
+        |list: &[Candidate], chosen: &mut Chosen| pick_items(corpus, list, false, chosen, None, max_items, min_items);
     let goals = pick(pool(Cue::Goal), &mut claims);
     let pains = pick(pool(Cue::PainPoint), &mut claims);
     let habits = pick(pool(Cue::Behaviour), &mut claims);
     let motives = pick(pool(Cue::Motivation), &mut claims);
-    let quotes = pick_items(corpus, &quotable, true, &mut Chosen::default(), Some(&claims), max_items, min_items);
+    let quotes = pick_items(
+        corpus,
+        &quotable,
+        true,
+        &mut Chosen::default(),
+        Some(&claims),
+        max_items,
+        min_items,
+    );
 
     let mut evidence = Vec::new();
     let mut field_items = |field: EvidenceField, pool: &[Candidate], picked: &[usize]| -> Vec<String> {
@@ -540,6 +554,37 @@ fn build_persona(
         created_at: None,
         quality: None,
     }
+}
+
+/// The segment's utterances in the order the local provider values them as evidence: those
+/// holding a claim candidate first (best-ranked candidate first, representative claims ahead of
+/// asides), then the others in representative order; non-answers are left out. LLM prompts
+/// sample their excerpts in this order, so the model is given the same claim candidates.
+pub fn rank_claim_utterances(corpus: &Corpus, segment: &Segment) -> Vec<usize> {
+    let weights = term_weights(segment);
+    let (mut by_cue, _) = claim_candidates(
+        corpus,
+        segment,
+        &weights,
+        &BTreeSet::new(),
+        &GenerationOptions::default(),
+    );
+    let mut ranked: Vec<(f64, usize)> = Vec::new();
+    for list in by_cue.values_mut() {
+        favour_shared_claims(corpus, list);
+        ranked.extend(list.iter().map(|c| (c.score, c.utterance)));
+    }
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut seen: HashSet<usize> = HashSet::new();
+    let mut order: Vec<usize> = ranked.into_iter().map(|(_, u)| u).filter(|u| seen.insert(*u)).collect();
+    order.extend(segment.utterances.iter().copied().filter(|u| {
+        corpus
+            .utterances
+            .get(*u)
+            .is_some_and(|utterance| !text::is_non_answer(&utterance.text))
+            && seen.insert(*u)
+    }));
+    order
 }
 
 /// The segment's distinctive terms (stems), weighted by rank.
@@ -986,7 +1031,11 @@ mod tests {
         assert_eq!(p.goals.len(), 3, "{:?}", p.goals);
         assert_eq!(p.pain_points.len(), 3, "{:?}", p.pain_points);
         assert_eq!(p.behaviours.len(), 3, "{:?}", p.behaviours);
-        assert!(p.quotes.iter().all(|q| !p.goals.contains(q) && !p.pain_points.contains(q)));
+        assert!(
+            p.quotes
+                .iter()
+                .all(|q| !p.goals.contains(q) && !p.pain_points.contains(q))
+        );
         assert!(p.unevidenced_claims().is_empty());
         let all_text: Vec<String> = corpus
             .utterances
@@ -1061,7 +1110,9 @@ mod tests {
         let s = segment(&corpus);
         let names: HashSet<String> = (0..20).map(|_| book.name(&s, 1)).collect();
         assert_eq!(names.len(), 20);
-        let titles: HashSet<String> = (0..6).map(|_| book.title(&s, Some("nurse"), &[], &BTreeSet::new())).collect();
+        let titles: HashSet<String> = (0..6)
+            .map(|_| book.title(&s, Some("nurse"), &[], &BTreeSet::new()))
+            .collect();
         assert_eq!(titles.len(), 6);
         assert!(GIVEN_NAMES.len() >= 60 && FAMILY_NAMES.len() >= 60);
     }
@@ -1089,7 +1140,11 @@ mod tests {
             "{:?}",
             p.motivations
         );
-        assert!(!p.pain_points.iter().any(|m| m.contains("never crashes")), "{:?}", p.pain_points);
+        assert!(
+            !p.pain_points.iter().any(|m| m.contains("never crashes")),
+            "{:?}",
+            p.pain_points
+        );
         let motivation_evidence: Vec<&Evidence> = p
             .evidence
             .iter()
@@ -1114,15 +1169,26 @@ mod tests {
         let mut c = corpus.clone();
         c.utterances[0].text = long.into();
         let p = &synthesize(&c, &[segment(&c)], &simple).personas[0];
-        assert!(!p.behaviours.iter().any(|b| b.contains("whiteboard")), "{:?}", p.behaviours);
+        assert!(
+            !p.behaviours.iter().any(|b| b.contains("whiteboard")),
+            "{:?}",
+            p.behaviours
+        );
         let p = &synthesize(&c, &[segment(&c)], &settings()).personas[0];
-        assert!(p.behaviours.iter().any(|b| b.contains("whiteboard")), "{:?}", p.behaviours);
+        assert!(
+            p.behaviours.iter().any(|b| b.contains("whiteboard")),
+            "{:?}",
+            p.behaviours
+        );
     }
 
     #[test]
     fn personas_below_the_minimum_claims_are_dropped_with_a_warning() {
         let mut corpus = corpus();
-        for (id, text) in [("P4", "Sunshine over the harbour today."), ("P5", "Sunshine and harbour boats today.")] {
+        for (id, text) in [
+            ("P4", "Sunshine over the harbour today."),
+            ("P5", "Sunshine and harbour boats today."),
+        ] {
             corpus.participants.push(Participant {
                 id: id.into(),
                 attributes: Default::default(),
@@ -1145,10 +1211,34 @@ mod tests {
         let out = synthesize(&corpus, &[segment(&corpus), chatter], &settings());
         assert_eq!(out.personas.len(), 1);
         assert!(
-            out.warnings.iter().any(|w| w.contains("segment 2") && w.contains("dropped") && w.contains("min_claims")),
+            out.warnings
+                .iter()
+                .any(|w| w.contains("segment 2") && w.contains("dropped") && w.contains("min_claims")),
             "{:?}",
             out.warnings
         );
+    }
+
+    #[test]
+    fn llm_excerpts_are_ranked_claim_candidates_first_without_non_answers() {
+        let mut corpus = corpus();
+        corpus.utterances.insert(
+            0,
+            Utterance {
+                question: None,
+                participant_id: "P1".into(),
+                source: 0,
+                location: "line 1".into(),
+                text: "N/A".into(),
+            },
+        );
+        let mut s = segment(&corpus);
+        s.utterances = (0..corpus.utterances.len()).collect();
+        let order = rank_claim_utterances(&corpus, &s);
+        assert!(!order.contains(&0), "{order:?}");
+        assert_eq!(order.len(), corpus.utterances.len() - 1);
+        let first = &corpus.utterances[order[0]].text;
+        assert!(first.contains("ward") || first.contains("rota"), "{first}");
     }
 
     #[test]

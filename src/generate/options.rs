@@ -146,10 +146,18 @@ pub fn with_defaults(config: &Map<String, Value>, defaults: &GenerationDefaults)
 /// refuses before a run starts) take the built-in defaults.
 pub fn parse(config: &Map<String, Value>) -> GenerationOptions {
     let mut options = GenerationOptions::default();
-    if let Some(level) = config.get("detail_level").and_then(Value::as_str).and_then(parse_detail_level) {
+    if let Some(level) = config
+        .get("detail_level")
+        .and_then(Value::as_str)
+        .and_then(parse_detail_level)
+    {
         options.detail_level = level;
     }
-    if let Some(c) = config.get("complexity").and_then(Value::as_str).and_then(parse_complexity) {
+    if let Some(c) = config
+        .get("complexity")
+        .and_then(Value::as_str)
+        .and_then(parse_complexity)
+    {
         options.complexity = c;
     }
     let minimum = |key: &str| {
@@ -192,7 +200,12 @@ mod tests {
         let fields: Vec<&str> = bad.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["config.detail_level", "config.tone", "config.min_claims", "config.complexity"]
+            [
+                "config.detail_level",
+                "config.tone",
+                "config.min_claims",
+                "config.complexity"
+            ]
         );
         assert!(bad[1].message.contains("not a known generation option"));
     }

@@ -356,8 +356,7 @@ const MOTIVATION_PATTERN: &str = r"(?ix)
 static GOAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(GOAL_PATTERN).expect("goal cue pattern"));
 static PAIN: LazyLock<Regex> = LazyLock::new(|| Regex::new(PAIN_PATTERN).expect("pain cue pattern"));
 static BEHAVIOUR: LazyLock<Regex> = LazyLock::new(|| Regex::new(BEHAVIOUR_PATTERN).expect("behaviour cue pattern"));
-static MOTIVATION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(MOTIVATION_PATTERN).expect("motivation cue pattern"));
+static MOTIVATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(MOTIVATION_PATTERN).expect("motivation cue pattern"));
 
 /// Hedges, rhetoric and talk about the interview or survey itself: sentences that say nothing
 /// about what the participant wants, suffers or does, whatever cue words they hold.
@@ -381,10 +380,10 @@ const NOT_A_CLAIM_PATTERN: &str = r"(?ix)
   | \bthanks?\s+(?:you\s+)?for\s+(?:having|asking|the\s+question|your\s+time)\b
   | \b(?:do|does|did)\s+that\s+(?:make\s+sense|answer)\b
   | \byou\s+know\s+what\s+i\s+mean\b
+  | ^\W*if\s+(?:this|that|it)\s+(?:is|was|were)\b
 ";
 
-static NOT_A_CLAIM: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(NOT_A_CLAIM_PATTERN).expect("not-a-claim pattern"));
+static NOT_A_CLAIM: LazyLock<Regex> = LazyLock::new(|| Regex::new(NOT_A_CLAIM_PATTERN).expect("not-a-claim pattern"));
 
 /// The first pain cue that is not a denied problem ("this is not a CPU issue", "no problem").
 fn pain_cue(sentence: &str) -> Option<usize> {
@@ -412,9 +411,10 @@ fn praise(sentence: &str) -> Option<(Cue, usize)> {
         .take(3)
         .map(|w| w.to_lowercase().replace('’', "'"))
         .collect();
-    let negated = before.iter().any(|w| {
-        matches!(w.as_str(), "not" | "no" | "never" | "lack" | "hardly" | "barely") || w.ends_with("n't")
-    }) || m.as_str().to_lowercase().contains("not ");
+    let negated = before
+        .iter()
+        .any(|w| matches!(w.as_str(), "not" | "no" | "never" | "lack" | "hardly" | "barely") || w.ends_with("n't"))
+        || m.as_str().to_lowercase().contains("not ");
     (!negated).then_some((Cue::Motivation, m.start()))
 }
 
@@ -422,7 +422,8 @@ fn praise(sentence: &str) -> Option<(Cue, usize)> {
 /// than something a person said.
 pub fn is_markup(sentence: &str) -> bool {
     static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)https?://|www\.|</?[a-z][a-z0-9]*[\s>/]|```|\{\{|\[[ x]\]|^\s*[#>|]|\w+\.\w+\(|\*\*").expect("markup pattern")
+        Regex::new(r"(?i)https?://|www\.|</?[a-z][a-z0-9]*[\s>/]|```|\{\{|\[[ x]\]|^\s*[#>|]|\w+\.\w+\(|\*\*")
+            .expect("markup pattern")
     });
     MARKUP.is_match(sentence)
 }
@@ -435,10 +436,41 @@ pub fn is_hedge_or_meta(sentence: &str) -> bool {
 /// Answers that answer nothing ("N/A", "none", "no comment", "-").
 pub fn is_non_answer(text: &str) -> bool {
     const NON_ANSWERS: &[&str] = &[
-        "n/a", "na", "n.a", "none", "nothing", "no", "nope", "nil", "null", "not applicable", "no comment",
-        "no comments", "nothing to add", "nothing else", "not sure", "unsure", "don't know", "dont know",
-        "i don't know", "idk", "no idea", "none really", "nothing really", "not really", "no thanks",
-        "same as above", "see above", "as above", "-", "--", "?", "x", ".", "test", "asdf",
+        "n/a",
+        "na",
+        "n.a",
+        "none",
+        "nothing",
+        "no",
+        "nope",
+        "nil",
+        "null",
+        "not applicable",
+        "no comment",
+        "no comments",
+        "nothing to add",
+        "nothing else",
+        "not sure",
+        "unsure",
+        "don't know",
+        "dont know",
+        "i don't know",
+        "idk",
+        "no idea",
+        "none really",
+        "nothing really",
+        "not really",
+        "no thanks",
+        "same as above",
+        "see above",
+        "as above",
+        "-",
+        "--",
+        "?",
+        "x",
+        ".",
+        "test",
+        "asdf",
     ];
     let t = text
         .trim()
@@ -513,7 +545,11 @@ pub fn question_frame(question: &str) -> Option<QuestionFrame> {
             Regex::new(r"(?i)\b(?:least|not\s+like|don['’]?t\s+(?:you\s+)?like|dislike)\b").expect("negated question")
         });
         let negated = NEGATED.is_match(question);
-        return Some(if negated { QuestionFrame::Negative } else { QuestionFrame::Positive });
+        return Some(if negated {
+            QuestionFrame::Negative
+        } else {
+            QuestionFrame::Positive
+        });
     }
     let frames: Vec<QuestionFrame> = [
         (NEGATIVE_Q.is_match(question), QuestionFrame::Negative),
@@ -547,9 +583,7 @@ pub fn classify_answer(sentence: &str, question: Option<&str>) -> Option<(Cue, u
     let whole = |cue| Some((cue, 0));
     match (frame, own) {
         // Praise of what works is never a pain point ("it doesn't crash", "I can't live without it").
-        (QuestionFrame::Positive, Some((Cue::PainPoint, _))) => {
-            praise(sentence)
-        }
+        (QuestionFrame::Positive, Some((Cue::PainPoint, _))) => praise(sentence),
         (QuestionFrame::Positive, Some((Cue::Goal, at))) => Some((Cue::Goal, at)),
         (QuestionFrame::Positive, _) => whole(Cue::Motivation),
         (QuestionFrame::Negative, Some((Cue::Goal | Cue::PainPoint, at))) => own.map(|(c, _)| (c, at)),
@@ -675,12 +709,21 @@ mod tests {
     #[test]
     fn praise_is_a_motivation() {
         assert_eq!(classify("I love how quick the search is.").unwrap().0, Cue::Motivation);
-        assert_eq!(classify("I would definitely recommend it to a friend.").unwrap().0, Cue::Motivation);
-        assert_eq!(classify("The offline mode works really well on trains.").unwrap().0, Cue::Motivation);
+        assert_eq!(
+            classify("I would definitely recommend it to a friend.").unwrap().0,
+            Cue::Motivation
+        );
+        assert_eq!(
+            classify("The offline mode works really well on trains.").unwrap().0,
+            Cue::Motivation
+        );
         assert_eq!(classify("I'd love an offline mode.").unwrap().0, Cue::Goal);
         assert_eq!(classify("Tracking changes with git does not work well."), None);
         assert_eq!(classify("This is not a CPU speed issue, since my phone is new."), None);
-        assert_eq!(classify("This is not a CPU issue but the export is slow.").unwrap().0, Cue::PainPoint);
+        assert_eq!(
+            classify("This is not a CPU issue but the export is slow.").unwrap().0,
+            Cue::PainPoint
+        );
     }
 
     #[test]
@@ -691,6 +734,7 @@ mod tests {
             "That's a good question, I want to think about it.",
             "This survey is too long and the questions are confusing.",
             "I can't remember the name of the tool we used.",
+            "(If this is annoying for people with sharp vision, it may be disabled.)",
         ] {
             assert_eq!(classify_answer(s, None), None, "{s}");
         }
@@ -701,12 +745,30 @@ mod tests {
 
     #[test]
     fn the_question_sets_the_polarity() {
-        assert_eq!(question_frame("What needs does the product address?"), Some(QuestionFrame::Positive));
-        assert_eq!(question_frame("What makes it pleasant to use?"), Some(QuestionFrame::Positive));
-        assert_eq!(question_frame("What do you like least about it?"), Some(QuestionFrame::Negative));
-        assert_eq!(question_frame("What frustrates you most?"), Some(QuestionFrame::Negative));
-        assert_eq!(question_frame("What would you like the product to do next?"), Some(QuestionFrame::Wish));
-        assert_eq!(question_frame("What are your goals for next year?"), Some(QuestionFrame::Wish));
+        assert_eq!(
+            question_frame("What needs does the product address?"),
+            Some(QuestionFrame::Positive)
+        );
+        assert_eq!(
+            question_frame("What makes it pleasant to use?"),
+            Some(QuestionFrame::Positive)
+        );
+        assert_eq!(
+            question_frame("What do you like least about it?"),
+            Some(QuestionFrame::Negative)
+        );
+        assert_eq!(
+            question_frame("What frustrates you most?"),
+            Some(QuestionFrame::Negative)
+        );
+        assert_eq!(
+            question_frame("What would you like the product to do next?"),
+            Some(QuestionFrame::Wish)
+        );
+        assert_eq!(
+            question_frame("What are your goals for next year?"),
+            Some(QuestionFrame::Wish)
+        );
         assert_eq!(question_frame("How often do you use it?"), Some(QuestionFrame::Habit));
         assert_eq!(
             question_frame("Tell us about your needs, priorities, desires and concerns"),
@@ -714,19 +776,29 @@ mod tests {
         );
         let positive = Some("What makes it pleasant?");
         // A cue word of frustration in praise is not a pain point.
-        assert_eq!(classify_answer("It never crashes and I can't imagine going back.", positive), None);
         assert_eq!(
-            classify_answer("The keyboard shortcuts for every panel.", positive).unwrap().0,
+            classify_answer("It never crashes and I can't imagine going back.", positive),
+            None
+        );
+        assert_eq!(
+            classify_answer("The keyboard shortcuts for every panel.", positive)
+                .unwrap()
+                .0,
             Cue::Motivation
         );
         assert_eq!(
-            classify_answer("I have taken to restarting the entire notebook.", Some("What frustrates you?"))
-                .unwrap()
-                .0,
+            classify_answer(
+                "I have taken to restarting the entire notebook.",
+                Some("What frustrates you?")
+            )
+            .unwrap()
+            .0,
             Cue::PainPoint
         );
         assert_eq!(
-            classify_answer("Syncing my calendar with the team.", Some("What are your goals?")).unwrap().0,
+            classify_answer("Syncing my calendar with the team.", Some("What are your goals?"))
+                .unwrap()
+                .0,
             Cue::Goal
         );
     }

@@ -18,12 +18,12 @@ pub mod text;
 
 pub use config::{Dimension, DimensionWeights, KNOWN_FIELDS, LevelThresholds, QualityConfig, QualityLevel};
 pub use distinctiveness::similarity;
-pub use soundness::is_bare_qualifier;
 pub use input::{PersonaInput, personas_from_json, read_personas};
 pub use request::{
     MAX_INLINE_PERSONAS, QualityRequest, QualityResponse, QualitySource, ValidatedQualityRequest, evaluate,
     evaluate_persona,
 };
+pub use soundness::{is_bare_qualifier, is_generic_title};
 
 use crate::domain::Persona;
 use serde::{Deserialize, Serialize};

@@ -21,16 +21,43 @@ const UNGROUNDED_TITLE: f64 = 0.8;
 const NO_GOAL_OR_PAIN: f64 = 0.75;
 const TOO_FEW_CLAIMS: f64 = 0.6;
 /// Fewer claims than this make a thin persona, of little use to a product team.
-const THIN_BELOW: usize = 4;
+const THIN_BELOW: usize = 5;
 const THIN: f64 = 0.8;
 /// Lowest factor: a persona is never scored below a fifth of its raw score.
 const FLOOR: f64 = 0.2;
 
 /// Words that make a title generic when they are all it says besides "The … User".
 const FILLER_TITLE_WORDS: &[&str] = &[
-    "the", "user", "users", "persona", "participant", "respondent", "customer", "person", "people", "group",
-    "segment", "different", "better", "acting", "na", "n/a", "record", "general", "other", "misc", "various",
-    "new", "good", "great", "best", "personal", "https", "http", "com", "www",
+    "the",
+    "user",
+    "users",
+    "persona",
+    "participant",
+    "respondent",
+    "customer",
+    "person",
+    "people",
+    "group",
+    "segment",
+    "different",
+    "better",
+    "acting",
+    "na",
+    "n/a",
+    "record",
+    "general",
+    "other",
+    "misc",
+    "various",
+    "new",
+    "good",
+    "great",
+    "best",
+    "personal",
+    "https",
+    "http",
+    "com",
+    "www",
 ];
 
 /// The factor (0.2–1) and the findings behind it.
@@ -84,7 +111,11 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
     }
 
     let claim_texts: BTreeSet<String> = claims.iter().map(|(_, _, c)| comparable(c)).collect();
-    let repeated_quotes = persona.quotes.iter().filter(|q| claim_texts.contains(&comparable(q))).count();
+    let repeated_quotes = persona
+        .quotes
+        .iter()
+        .filter(|q| claim_texts.contains(&comparable(q)))
+        .count();
     if repeated_quotes > 0 {
         factor *= PER_REPEATED_QUOTE.powi(repeated_quotes as i32);
         issues.push(format!("{repeated_quotes} quote(s) repeat a claim word for word"));
@@ -176,7 +207,7 @@ fn title_is_grounded(persona: &Persona, said: &BTreeSet<String>) -> bool {
 }
 
 /// A title that says nothing: empty, or only filler words ("The User", "The Different User").
-pub(crate) fn is_generic_title(title: &str) -> bool {
+pub fn is_generic_title(title: &str) -> bool {
     let words: Vec<String> = title
         .split(|c: char| !(c.is_alphanumeric() || c == '/' || c == '-'))
         .filter(|w| !w.is_empty())
@@ -220,7 +251,10 @@ mod tests {
     fn sound() -> Persona {
         let mut p = crate::quality::testing::persona("a");
         p.title = "The Rota Nurse".into();
-        p.goals = vec!["I want to swap shifts from my phone.".into()];
+        p.goals = vec![
+            "I want to swap shifts from my phone.".into(),
+            "I need handover notes on the ward tablet.".into(),
+        ];
         p.pain_points = vec!["The rota is published too late for childcare.".into()];
         p.behaviours = vec!["Every morning I check the ward board.".into()];
         p.motivations = vec!["The shift-swap app works well on night shifts.".into()];
@@ -245,7 +279,8 @@ mod tests {
     fn unsound_claims_and_thin_personas_lose() {
         let mut p = sound();
         p.goals.push("Do you ever check the rota at night?".into());
-        p.goals.push("I could look it up, but I want to say probably around 2012.".into());
+        p.goals
+            .push("I could look it up, but I want to say probably around 2012.".into());
         p.evidence[1].question = Some("What do you like about the app?".into());
         p.quotes.push(p.pain_points[0].clone());
         let (factor, issues, details) = measure(&p);

@@ -22,6 +22,7 @@ mod providers;
 mod quality;
 mod readme;
 mod real_corpus;
+mod real_personas;
 mod restart;
 mod scripts;
 mod webhooks;
