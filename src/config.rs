@@ -47,6 +47,7 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub webhooks: WebhookSettings,
     pub fetch: FetchSettings,
+    pub ingest: IngestSettings,
     pub generation: GenerationDefaults,
     pub llm: LlmSettings,
     pub providers: ProvidersSettings,
@@ -142,6 +143,14 @@ pub struct FetchSettings {
     pub max_bytes: u64,
     pub timeout_seconds: u64,
     pub allow_private_targets: bool,
+}
+
+/// How research data is read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestSettings {
+    /// Speakers who are interviewers (as labelled in the data); empty: detected per transcript.
+    pub interviewers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -513,6 +522,11 @@ impl Settings {
             "PERSONA_FETCH_ALLOW_PRIVATE_TARGETS",
             parse_bool,
             s.fetch.allow_private_targets
+        );
+        set!(
+            "PERSONA_INGEST_INTERVIEWERS",
+            |_, v: String| Ok::<_, ConfigError>(list(v)),
+            s.ingest.interviewers
         );
         set!("PERSONA_GENERATION_COUNT", parse, s.generation.count);
         set!("PERSONA_GENERATION_SEED", parse, s.generation.seed);

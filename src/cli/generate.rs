@@ -27,6 +27,10 @@ pub struct GenerateArgs {
     /// Folder the run folder is created in [default: ./output, or storage.output_dir]
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// A speaker who is an interviewer (repeatable): their lines are never evidence; replaces
+    /// interviewer detection [default: ingest.interviewers]
+    #[arg(long = "interviewer", value_name = "NAME")]
+    pub interviewers: Vec<String>,
     /// Config file (TOML) [default: $PERSONA_CONFIG]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -55,14 +59,13 @@ pub fn run(args: GenerateArgs) -> i32 {
             seed: args.seed.unwrap_or(settings.generation.seed),
             provider: args.provider.unwrap_or_else(|| settings.generation.provider.clone()),
             model: args.model,
-            options: args
-                .detail_level
-                .map(|level| {
-                    [("detail_level".to_string(), serde_json::Value::from(level))]
-                        .into_iter()
-                        .collect()
-                })
-                .unwrap_or_default(),
+            options: {
+                let mut options = interviewer_options(&args.interviewers);
+                if let Some(level) = args.detail_level {
+                    options.insert("detail_level".to_string(), serde_json::Value::from(level));
+                }
+                options
+            },
         },
         run_id: None,
         experiment_id: None,
@@ -147,6 +150,15 @@ pub fn run(args: GenerateArgs) -> i32 {
             1
         }
     }
+}
+
+/// `--interviewer` flags as the run's `config.interviewers` (recorded in its metadata).
+fn interviewer_options(interviewers: &[String]) -> serde_json::Map<String, serde_json::Value> {
+    let mut options = serde_json::Map::new();
+    if !interviewers.is_empty() {
+        options.insert("interviewers".to_string(), serde_json::json!(interviewers));
+    }
+    options
 }
 
 fn print_line(text: &str) -> std::io::Result<()> {

@@ -1,6 +1,7 @@
 //! The `persona` command line: thin wrappers over the library.
 
 pub mod generate;
+pub mod inspect;
 pub mod migrate;
 pub mod score;
 pub mod script;
@@ -23,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Generate personas from a file or folder of research data and write a run folder.
     Generate(generate::GenerateArgs),
+    /// Show who ingestion takes for participants, interviewers and staff, and what it leaves out.
+    Inspect(inspect::InspectArgs),
     /// Run the REST API and the job worker.
     Serve(serve::ServeArgs),
     /// Apply database migrations and report the schema version.
@@ -41,6 +44,10 @@ pub fn main() -> i32 {
         Command::Generate(args) => {
             init_tool_logging();
             generate::run(args)
+        }
+        Command::Inspect(args) => {
+            init_tool_logging();
+            inspect::run(args)
         }
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),

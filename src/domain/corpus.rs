@@ -57,6 +57,66 @@ pub struct Corpus {
     pub sources: Vec<SourceFile>,
     pub skipped: Vec<SkippedFile>,
     pub warnings: Vec<String>,
+    /// Who was read as a participant or not, and what was left out, for `persona inspect` and
+    /// the run's metadata.
+    #[serde(default)]
+    pub report: IngestReport,
+}
+
+/// What ingestion decided beyond the participants' words: who is not a participant and why,
+/// which speaker labels were taken for one person, which rows and columns were left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestReport {
+    /// Interviewers and staff (captioners, note takers) whose lines are not evidence.
+    pub non_participants: Vec<NonParticipant>,
+    /// Labels read as one person (`ALICE:`, `Alice (typed):`, `<v Alice:>` → `Alice`).
+    pub label_merges: Vec<LabelMerge>,
+    /// Respondents who wrote nothing a persona could quote (all files).
+    pub blank_respondents: usize,
+    /// Per file: rows or records left out, and why.
+    pub blank_rows: Vec<BlankRows>,
+    /// Columns (or fields) not read as a trait or as text, and why.
+    pub skipped_columns: Vec<SkippedColumn>,
+    /// Lines that are not anybody's words: researchers' pasted notes, recording timestamps,
+    /// interview openings and closings.
+    pub staff_lines: usize,
+    /// Utterances whose Markdown or HTML markup was reduced to text.
+    pub markup_reduced: usize,
+}
+
+/// A speaker (in one file) whose lines were left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NonParticipant {
+    pub file: String,
+    pub speaker: String,
+    /// `interviewer` or `staff`.
+    pub role: String,
+    /// Turns or lines left out.
+    pub lines: usize,
+    pub reason: String,
+}
+
+/// Speaker labels taken for one participant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelMerge {
+    /// The id kept.
+    pub id: String,
+    /// The other labels, as written.
+    pub merged: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlankRows {
+    pub file: String,
+    pub rows: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedColumn {
+    pub file: String,
+    pub column: String,
+    pub reason: String,
 }
 
 impl Corpus {

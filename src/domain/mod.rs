@@ -6,6 +6,9 @@ pub mod ids;
 pub mod persona;
 pub mod time;
 
-pub use corpus::{Corpus, Participant, SkippedFile, SourceFile, Utterance};
+pub use corpus::{
+    BlankRows, Corpus, IngestReport, LabelMerge, NonParticipant, Participant, SkippedColumn, SkippedFile, SourceFile,
+    Utterance,
+};
 pub use ids::IdKind;
 pub use persona::{Evidence, EvidenceField, Persona};

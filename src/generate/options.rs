@@ -7,7 +7,8 @@ use crate::error::FieldError;
 use serde_json::{Map, Value};
 
 /// The keys a `config` object may hold.
-pub const KNOWN_KEYS: &[&str] = &["detail_level", "complexity", "min_segment_size", "min_claims"];
+/// `interviewers` is read by ingestion (speakers who only ask; see docs/ingest.md).
+pub const KNOWN_KEYS: &[&str] = &["detail_level", "complexity", "min_segment_size", "min_claims", "interviewers"];
 pub const DETAIL_LEVELS: &[&str] = &["brief", "standard", "detailed"];
 pub const COMPLEXITIES: &[&str] = &["simple", "moderate", "complex"];
 /// Upper bound of `min_segment_size` and `min_claims` (higher would drop every persona).
@@ -116,6 +117,11 @@ pub fn check(config: &Map<String, Value>) -> Vec<FieldError> {
                 .filter(|n| (1..=MAX_MINIMUM).contains(n))
                 .is_none()
                 .then(|| format!("must be an integer from 1 to {MAX_MINIMUM}")),
+            "interviewers" => match value {
+                Value::String(_) => None,
+                Value::Array(items) if items.iter().all(Value::is_string) => None,
+                _ => Some("must be a list of names or a comma-separated string".to_string()),
+            },
             _ => Some(format!(
                 "is not a known generation option (known: {})",
                 KNOWN_KEYS.join(", ")

@@ -36,6 +36,9 @@ pub struct RunMetadata {
     pub sources: Vec<SourceFile>,
     #[serde(default)]
     pub skipped: Vec<SkippedFile>,
+    /// Who was read as a participant or not, label merges, blank respondents, skipped columns.
+    #[serde(default)]
+    pub ingest: crate::domain::IngestReport,
     #[serde(default)]
     pub warnings: Vec<String>,
     pub duration_ms: u64,

@@ -10,7 +10,7 @@ use super::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Step
 use crate::config::Settings;
 use crate::domain::{Corpus, IdKind, Persona, time};
 use crate::error::Error;
-use crate::ingest::{IngestLimits, load_path};
+use crate::ingest::{IngestLimits, IngestOptions, load_path_with};
 use crate::quality::{self, QualityConfig, RunQuality};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -85,7 +85,10 @@ pub async fn execute_run(
         confine_to: request.confine_to.clone(),
         ..IngestLimits::from_settings(&settings.storage)
     };
-    let corpus = blocking(move || load_path(&path, &limits).map_err(Error::from)).await?;
+    let options = IngestOptions {
+        interviewers: crate::ingest::interviewers_of(&request.generation.options, settings),
+    };
+    let corpus = blocking(move || load_path_with(&path, &limits, &options).map_err(Error::from)).await?;
     run_on_corpus(corpus, provider, request, settings, progress, started).await
 }
 
@@ -98,6 +101,8 @@ pub async fn execute_corpus_run(
 ) -> Result<RunOutcome, Error> {
     let started = Instant::now();
     let provider = validate_generation(&request.generation, settings)?;
+    let interviewers = crate::ingest::interviewers_of(&request.generation.options, settings);
+    let corpus = crate::ingest::exclude_interviewers(corpus, &interviewers);
     run_on_corpus(corpus, provider, request, settings, progress, started).await
 }
 
@@ -188,6 +193,7 @@ async fn run_on_corpus(
         utterances: corpus.utterances.len(),
         sources: corpus.sources.clone(),
         skipped: corpus.skipped.clone(),
+        ingest: corpus.report.clone(),
         warnings: warnings.clone(),
         duration_ms: started.elapsed().as_millis() as u64,
         usage,

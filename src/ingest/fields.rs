@@ -382,6 +382,10 @@ pub(crate) struct ValueStats {
     date_like: usize,
     id_like: usize,
     questions: usize,
+    /// Values such as `Complete`, `Partial`, `Disqualified`: a survey tool's response status.
+    status_like: usize,
+    /// The first value seen (short values only), to tell what a constant column holds.
+    first_value: Option<String>,
     distinct: HashSet<u64>,
     /// Indexed by the participant's index in its file: does the value change between rows?
     units: Vec<UnitSeen>,
@@ -403,6 +407,12 @@ impl ValueStats {
         }
         if value.ends_with('?') {
             self.questions += 1;
+        }
+        if RESPONSE_STATUSES.contains(&value.to_lowercase().as_str()) {
+            self.status_like += 1;
+        }
+        if self.values == 1 && chars <= 20 {
+            self.first_value = Some(value.to_string());
         }
         if words <= 4 && chars <= 40 {
             if is_numeric(value) {
@@ -429,6 +439,23 @@ impl ValueStats {
         seen.count += 1;
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.values == 0
+    }
+
+    /// The same yes-like answer from every respondent (at least five): a consent box, nothing
+    /// that tells people apart. (A constant `role` of `Nurse` is kept: it describes everyone.)
+    pub(crate) fn is_constant(&self) -> bool {
+        self.values >= 5
+            && self.distinct.len() == 1
+            && self.first_value.as_deref().is_some_and(|v| {
+                matches!(
+                    v.trim().trim_end_matches('.').to_lowercase().as_str(),
+                    "yes" | "y" | "true" | "1" | "agree" | "i agree" | "accept" | "i accept" | "ok" | "checked" | "consent" | "i consent"
+                )
+            })
+    }
+
     fn fraction(&self, n: usize) -> f64 {
         n as f64 / self.values.max(1) as f64
     }
@@ -445,13 +472,27 @@ impl ValueStats {
     }
 }
 
+/// A survey's write-in column: `What languages do you use? (other)`, `Other - Write In:…`,
+/// `Which tool? - Other (please specify)`, `Comments about collaboration:`.
+static WRITE_IN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\((?:other|please specify|please explain|specify)[^)]*\)\s*[.:]?\s*$|write[\s-]?in|please (?:specify|explain|describe)|^\s*(?:comments?|feedback|remarks?)")
+        .expect("write-in pattern")
+});
+
 /// Decides a column's role from its name and values. Names help; values decide when a name is
 /// unknown or contradicted (prose in a column called `experience` is text).
 pub(crate) fn classify(name: &str, stats: &ValueStats) -> Role {
     if stats.values == 0 {
         return Role::Ignore;
     }
-    let hint = name_hint(name);
+    // A long question is named by what it asks (its short key), not by every word in it:
+    // `Enhancement #1: … what enhancements would have made your initial experience better?`
+    // does not ask for an `experience`, `What is your primary role when …?` asks for a `role`.
+    let hint = if name.split_whitespace().count() > MAX_KEY_WORDS {
+        name_hint(&attribute_key(name))
+    } else {
+        name_hint(name)
+    };
     if hint == Some(Hint::Ignore) {
         return Role::Ignore;
     }
@@ -466,14 +507,34 @@ pub(crate) fn classify(name: &str, stats: &ValueStats) -> Role {
     }
     let prose = avg_words >= 4.0 && avg_chars > 30.0 && multi_word >= 0.5;
     let clear_prose = avg_words >= 8.0 && multi_word >= 0.5;
+    // An open question's answers are the respondent's words even when short: a write-in
+    // (`… (other)`, `Other - Write In`, `please specify`) whose answers differ, or a question
+    // that does not ask for a trait, answered in a few words that mostly differ.
+    let free_values = distinct_ratio >= 0.5
+        && stats.fraction(stats.numeric) < 0.8
+        && stats.fraction(stats.status_like) < 0.5;
+    if free_values && !stats.in_list {
+        let write_in = WRITE_IN.is_match(name);
+        // Choices recur across respondents; free answers mostly do not.
+        let open_question = name.contains('?')
+            && name.split_whitespace().count() >= 4
+            && hint != Some(Hint::Attribute)
+            // A few one-word answers that differ may still be choices; many rarely are.
+            && (avg_words >= 2.0 || stats.values >= 10)
+            && distinct_ratio >= 0.75;
+        if write_in || open_question {
+            return Role::Text;
+        }
+    }
     match hint {
         Some(Hint::Text) if avg_words >= 1.5 || distinct_ratio >= 0.5 => return Role::Text,
         Some(Hint::Attribute) if clear_prose => return Role::Text,
         None if prose => {
             // Questions are the interviewer's words, and a handful of long values repeated on
-            // every row is boilerplate rather than what people said.
+            // every row is boilerplate rather than what people said; answers that recur across
+            // many respondents are a closed question's choices.
             let questions = stats.fraction(stats.questions) >= 0.5;
-            let boilerplate = distinct < stats.values.min(4);
+            let boilerplate = distinct < stats.values.min(4) || (stats.values >= 10 && distinct_ratio < 0.35);
             return if questions || boilerplate {
                 Role::Ignore
             } else {
@@ -608,5 +669,147 @@ mod tests {
         let values: Vec<String> = (0..40).map(|i| format!("theme {i}")).collect();
         let refs: Vec<&str> = values.iter().map(String::as_str).collect();
         assert_eq!(classify("col9", &per_row(&refs)), Role::Ignore);
+    }
+}
+
+/// A survey tool's response statuses (SurveyGizmo/Alchemer `Status`, Qualtrics `Finished`).
+const RESPONSE_STATUSES: &[&str] = &[
+    "complete",
+    "completed",
+    "partial",
+    "disqualified",
+    "deleted",
+    "test",
+    "test data",
+    "finished",
+    "incomplete",
+    "in progress",
+    "abandoned",
+    "spam",
+    "true",
+    "false",
+    "open",
+    "opened",
+    "closed",
+    "merged",
+];
+
+/// Columns survey platforms add to every export (compacted names): how and when the form was
+/// filled in, never who the respondent is.
+const PLATFORM_COLUMNS: &[&str] = &[
+    "timestarted",
+    "datesubmitted",
+    "contactid",
+    "legacycomments",
+    "sessionid",
+    "useragent",
+    "referer",
+    "referrer",
+    "longitude",
+    "latitude",
+    "postal",
+    "postalcode",
+    "networkid",
+    "startdateutc",
+    "submitdateutc",
+    "collectorid",
+    "ipaddress",
+    "progress",
+    "finished",
+    "durationinseconds",
+    "recordeddate",
+    "distributionchannel",
+    "userlanguage",
+    "externalreference",
+    "externaldatareference",
+    "responsetype",
+    "completed",
+    "stagedate",
+    "linkedinprofile",
+];
+
+/// Whether a column is a survey platform's own (`Time Started`, `Status` of `Complete` /
+/// `Partial`, `User Agent`, Typeform's `#`): metadata of the form, never a trait of the person.
+pub(crate) fn is_platform_metadata(name: &str, stats: &ValueStats) -> bool {
+    let compacted = compact(name);
+    if name.trim() == "#" || PLATFORM_COLUMNS.contains(&compacted.as_str()) {
+        return true;
+    }
+    let statusish = matches!(compacted.as_str(), "status" | "responsestatus" | "state" | "finished");
+    statusish && stats.values > 0 && stats.status_like * 10 >= stats.values * 8
+}
+
+/// Words of a question that say nothing about what it asks.
+const QUESTION_FILLER: &[&str] = &[
+    "what", "which", "how", "who", "where", "when", "why", "is", "are", "was", "were", "do", "does", "did", "you",
+    "your", "yours", "the", "a", "an", "of", "in", "on", "at", "to", "for", "with", "by", "from", "please", "following",
+    "best", "describes", "describe", "would", "could", "should", "if", "any", "this", "that", "these", "those", "and",
+    "or", "we", "our", "us", "i", "me", "my", "be", "have", "has", "been", "about", "many", "much", "currently", "it",
+    "its", "there", "here", "can", "will", "tell", "select", "all", "apply", "choose", "one", "s", "re", "ve", "d",
+    "optional", "required", "other", "etc", "e", "g", "ie", "eg", "specify", "tick", "primary", "main", "usually",
+];
+
+/// Longest attribute key kept as the column's whole name, in characters and words.
+const MAX_KEY_CHARS: usize = 40;
+const MAX_KEY_WORDS: usize = 7;
+
+static PARENTHETICAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\([^()]*\)").expect("parenthetical"));
+
+static QUESTION_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\s*(?:q(?:uestion)?\s*)?\d+[a-z]?\s*[:.)\]-]\s+").expect("question number"));
+
+fn short_enough(key: &str) -> bool {
+    !key.is_empty() && key.chars().count() <= MAX_KEY_CHARS && key.split('_').count() <= MAX_KEY_WORDS
+}
+
+/// The attribute key of a column: its name in `snake_case`, or, for a long question
+/// (`Which of the following best describes your current role in the project?`), a short
+/// readable key: the trait it asks about (`current_role`), else its first content words.
+pub(crate) fn attribute_key(name: &str) -> String {
+    // A survey's question number (`Q3:`, `3.`) is not part of what it asks.
+    let name = QUESTION_NUMBER.replace(name, "");
+    let name = name.as_ref();
+    let key = snake_case(name);
+    if short_enough(&key) {
+        return key;
+    }
+    // Without asides: `Which features would you use? (tick all that apply)`.
+    let plain = snake_case(&PARENTHETICAL.replace_all(name, " "));
+    if short_enough(&plain) {
+        return plain;
+    }
+    // The question before its explanation: `Workflow Need #1:What needs …` → `workflow_need_1`.
+    if let Some(head) = name.split(['?', ':', '(']).map(snake_case).find(|h| !h.is_empty())
+        && short_enough(&head)
+        && head.split('_').count() >= 2
+    {
+        return head;
+    }
+    let words: Vec<&str> = key.split('_').filter(|w| !w.is_empty()).collect();
+    let content: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| !QUESTION_FILLER.contains(w) && !w.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    // The trait asked about, with the word before it when that is a trait word too
+    // (`job_title`, `company_size`).
+    if let Some(at) = content.iter().rposition(|w| hint_of_word(w) == Some(Hint::Attribute)) {
+        let start = if at > 0 && hint_of_word(content[at - 1]).is_some() { at - 1 } else { at };
+        return content[start..=at].join("_");
+    }
+    let mut short = String::new();
+    for word in content.iter().take(4) {
+        if !short.is_empty() && short.len() + 1 + word.len() > MAX_KEY_CHARS {
+            break;
+        }
+        if !short.is_empty() {
+            short.push('_');
+        }
+        short.push_str(word);
+    }
+    if short.is_empty() {
+        words.iter().take(MAX_KEY_WORDS.min(4)).copied().collect::<Vec<_>>().join("_")
+    } else {
+        short
     }
 }

@@ -10,8 +10,11 @@
 mod decode;
 mod error;
 mod fields;
+pub mod inspect;
 mod interviewers;
+mod markup;
 mod records;
+mod speakers;
 mod structured;
 mod subtitles;
 mod tabular;
@@ -20,7 +23,10 @@ mod transcript;
 pub use error::IngestError;
 
 use crate::config::StorageSettings;
-use crate::domain::{Corpus, Participant, SkippedFile, SourceFile, Utterance};
+use crate::domain::{
+    BlankRows, Corpus, IngestReport, LabelMerge, NonParticipant, Participant, SkippedColumn, SkippedFile, SourceFile,
+    Utterance,
+};
 use records::FileRecords;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -54,6 +60,70 @@ impl Default for IngestLimits {
         Self::from_settings(&StorageSettings::default())
     }
 }
+
+/// The researcher's say in who speaks (`--interviewer`, `ingest.interviewers`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestOptions {
+    /// Speakers who are interviewers, as labelled in the data (compared without case, trailing
+    /// colons or `(typed)`-style suffixes). When given, they replace interviewer detection.
+    pub interviewers: Vec<String>,
+}
+
+/// The interviewers a run names: its config's `interviewers` (a list, or a comma-separated
+/// string: `--interviewer`, a job's `config`, an experiment's config), else
+/// `ingest.interviewers`.
+pub fn interviewers_of(
+    options: &serde_json::Map<String, serde_json::Value>,
+    settings: &crate::config::Settings,
+) -> Vec<String> {
+    let named: Vec<String> = match options.get("interviewers") {
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).map(str::to_string).collect(),
+        Some(serde_json::Value::String(list)) => list.split(',').map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    let named: Vec<String> = named
+        .into_iter()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if named.is_empty() {
+        settings.ingest.interviewers.clone()
+    } else {
+        named
+    }
+}
+
+/// Leaves out of a corpus already read (a dataset) the speakers a researcher names as
+/// interviewers: their utterances and entries, listed in the report.
+pub fn exclude_interviewers(mut corpus: Corpus, names: &[String]) -> Corpus {
+    if names.is_empty() {
+        return corpus;
+    }
+    let wanted: Vec<String> = names.iter().map(|n| speakers::label_key(n)).collect();
+    let ids: Vec<String> = corpus
+        .participants
+        .iter()
+        .map(|p| p.id.clone())
+        .filter(|id| wanted.contains(&speakers::label_key(id)))
+        .collect();
+    for id in ids {
+        let lines = speakers::remove_speaker(&mut corpus.utterances, &id, None);
+        corpus.participants.retain(|p| p.id != id);
+        corpus.report.non_participants.push(NonParticipant {
+            file: "(every file)".to_string(),
+            speaker: id,
+            role: "interviewer".to_string(),
+            lines,
+            reason: NAMED_BY_RESEARCHER.to_string(),
+        });
+    }
+    for (i, source) in corpus.sources.iter_mut().enumerate() {
+        source.utterances = corpus.utterances.iter().filter(|u| u.source == i).count();
+    }
+    corpus
+}
+
+const NAMED_BY_RESEARCHER: &str = "named as an interviewer by the researcher (--interviewer, ingest.interviewers)";
 
 /// A supported input format, chosen by file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +226,11 @@ fn last_component(path: &str) -> &str {
 /// is given. A bad file given directly is an error; in a folder it is skipped and listed with
 /// its reason, and the load fails only if no usable file remains or none holds participant text.
 pub fn load_path(path: &Path, limits: &IngestLimits) -> Result<Corpus, IngestError> {
+    load_path_with(path, limits, &IngestOptions::default())
+}
+
+/// [`load_path`] with the researcher's options (interviewers named by hand).
+pub fn load_path_with(path: &Path, limits: &IngestLimits, options: &IngestOptions) -> Result<Corpus, IngestError> {
     // Inside the server's data directory, messages name the path as clients gave it, not where
     // the server keeps its files.
     let shown = match limits
@@ -175,7 +250,7 @@ pub fn load_path(path: &Path, limits: &IngestLimits) -> Result<Corpus, IngestErr
         },
     })?;
     if metadata.is_dir() {
-        return load_folder(path, &shown, limits);
+        return load_folder(path, &shown, limits, options);
     }
     if !metadata.is_file() {
         return Err(IngestError::Unreadable {
@@ -192,7 +267,7 @@ pub fn load_path(path: &Path, limits: &IngestLimits) -> Result<Corpus, IngestErr
     let records = parse_file(&name, format, &bytes)?;
     let mut corpus = CorpusBuilder::default();
     corpus.add(name.clone(), format, &bytes, records);
-    corpus.finish(&name)
+    corpus.finish(&name, options)
 }
 
 /// Reads one uploaded file (format from `file_name`'s extension) into a corpus, exactly as
@@ -204,7 +279,7 @@ pub fn load_bytes(file_name: &str, bytes: &[u8], limits: &IngestLimits) -> Resul
     let records = parse_file(name, format, bytes)?;
     let mut corpus = CorpusBuilder::default();
     corpus.add(name.to_string(), format, bytes, records);
-    corpus.finish(name)
+    corpus.finish(name, &IngestOptions::default())
 }
 
 fn check_single_size(name: &str, size: u64, limits: &IngestLimits) -> Result<(), IngestError> {
@@ -243,7 +318,7 @@ struct Found {
     size: u64,
 }
 
-fn load_folder(root: &Path, shown: &str, limits: &IngestLimits) -> Result<Corpus, IngestError> {
+fn load_folder(root: &Path, shown: &str, limits: &IngestLimits, options: &IngestOptions) -> Result<Corpus, IngestError> {
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     let confine = limits.confine_to.as_deref();
@@ -315,7 +390,7 @@ fn load_folder(root: &Path, shown: &str, limits: &IngestLimits) -> Result<Corpus
             }),
         }
     }
-    corpus.finish(shown)
+    corpus.finish(shown, options)
 }
 
 /// Collects regular files under `dir` (following symbolic links to files, not to folders, and
@@ -458,6 +533,13 @@ struct CorpusBuilder {
     warnings: Vec<String>,
     /// Files read that held no participant text, with why.
     no_text: Vec<(String, String)>,
+    report: IngestReport,
+    /// The file each participant id was first seen in, for counting blank respondents by file.
+    first_source: BTreeMap<String, usize>,
+    /// Ids each file gave (before labels were merged), for the files' participant counts.
+    ids_of_source: Vec<Vec<String>>,
+    /// Interviewers named by each transcript's header, by source.
+    header_interviewers: BTreeMap<usize, Vec<String>>,
 }
 
 impl CorpusBuilder {
@@ -469,22 +551,62 @@ impl CorpusBuilder {
             utterances,
             warnings,
             no_text_reason,
+            left_out,
+            skipped_columns,
+            header_interviewers,
             ..
         } = records;
+        if !header_interviewers.is_empty() {
+            self.header_interviewers.insert(source, header_interviewers);
+        }
+        for id in &ids {
+            self.first_source.entry(id.clone()).or_insert(source);
+        }
+        self.ids_of_source.push(ids.clone());
+        for l in left_out {
+            self.report.non_participants.push(NonParticipant {
+                file: path.clone(),
+                speaker: l.speaker,
+                role: l.role.to_string(),
+                lines: l.lines,
+                reason: l.reason,
+            });
+        }
+        for (column, reason) in skipped_columns {
+            self.report.skipped_columns.push(SkippedColumn {
+                file: path.clone(),
+                column,
+                reason,
+            });
+        }
         for (id, file_attributes) in ids.iter().zip(attributes) {
             let merged = self.participants.entry(id.clone()).or_default();
             for (key, value) in file_attributes {
                 merged.entry(key).or_insert(value);
             }
         }
-        let utterance_count = utterances.len();
-        self.utterances.extend(utterances.into_iter().map(|u| Utterance {
-            question: None,
-            participant_id: ids[u.participant].clone(),
-            source,
-            location: u.location,
-            text: u.text,
-        }));
+        let before = self.utterances.len();
+        for u in utterances {
+            // Markup is reduced before a sentence can become evidence; an image alone says nothing.
+            let text = match markup::reduce(&u.text) {
+                std::borrow::Cow::Borrowed(_) => u.text,
+                std::borrow::Cow::Owned(reduced) => {
+                    self.report.markup_reduced += 1;
+                    reduced
+                }
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            self.utterances.push(Utterance {
+                question: u.question,
+                participant_id: ids[u.participant].clone(),
+                source,
+                location: u.location,
+                text,
+            });
+        }
+        let utterance_count = self.utterances.len() - before;
         self.warnings
             .extend(warnings.into_iter().map(|w| format!("{path}: {w}")));
         if let Some(reason) = no_text_reason {
@@ -502,14 +624,52 @@ impl CorpusBuilder {
         });
     }
 
-    fn finish(mut self, root: &str) -> Result<Corpus, IngestError> {
+    fn finish(mut self, root: &str, options: &IngestOptions) -> Result<Corpus, IngestError> {
         self.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-        let interviewers = interviewers::exclude(&mut self.participants, &mut self.utterances, &mut self.sources);
-        self.warnings.extend(interviewers);
-        let voices =
-            interviewers::exclude_questioning_voices(&mut self.participants, &mut self.utterances, &mut self.sources);
-        self.warnings.extend(voices);
+        for (id, merged) in speakers::merge_labels(&mut self.participants, &mut self.utterances, &self.sources) {
+            self.warnings.push(format!(
+                "speaker labels {} read as one person, {id:?}",
+                merged.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")
+            ));
+            self.report.label_merges.push(LabelMerge { id, merged });
+        }
+        if options.interviewers.is_empty() {
+            let before = self.report.non_participants.len();
+            let interviewers = interviewers::exclude(&mut self.participants, &mut self.utterances, &mut self.sources);
+            self.note_folder_interviewers(&interviewers);
+            self.warnings.extend(interviewers);
+            let voices =
+                interviewers::exclude_questioning_voices(&mut self.participants, &mut self.utterances, &mut self.sources);
+            self.note_folder_interviewers(&voices);
+            self.warnings.extend(voices);
+            speakers::exclude_header_interviewers(
+                &mut self.utterances,
+                &self.sources,
+                &self.header_interviewers,
+                &mut self.report,
+            );
+            speakers::exclude_interviewers(&mut self.utterances, &self.sources, &mut self.report);
+            for n in &self.report.non_participants[before..] {
+                if n.role == "interviewer" && !n.reason.starts_with("labelled") {
+                    self.warnings.push(format!(
+                        "{}: {:?} read as the interviewer and left out ({})",
+                        n.file, n.speaker, n.reason
+                    ));
+                }
+            }
+        } else {
+            self.exclude_named_interviewers(&options.interviewers);
+        }
+        let staff_from = self.report.non_participants.len();
+        speakers::exclude_staff(&mut self.utterances, &self.sources, &mut self.report);
+        for n in &self.report.non_participants[staff_from..] {
+            self.warnings
+                .push(format!("{}: {:?} read as staff and left out ({})", n.file, n.speaker, n.reason));
+        }
+        self.report.staff_lines = speakers::remove_staff_lines(&mut self.utterances, &self.sources);
         interviewers::scope_voice_labels(&mut self.participants, &mut self.utterances, &self.sources);
+        self.exclude_blank_respondents();
+        self.recount_sources();
         if self.sources.is_empty() {
             return Err(IngestError::NoUsableFiles {
                 root: root.to_string(),
@@ -538,7 +698,110 @@ impl CorpusBuilder {
             sources: self.sources,
             skipped: self.skipped,
             warnings: self.warnings,
+            report: self.report,
         })
+    }
+
+    /// Lists the speakers the folder-wide rules left out (their warnings name them first).
+    fn note_folder_interviewers(&mut self, warnings: &[String]) {
+        for warning in warnings {
+            let speaker = warning.split('"').nth(1).unwrap_or_default().to_string();
+            self.report.non_participants.push(NonParticipant {
+                file: "(every transcript)".to_string(),
+                speaker,
+                role: "interviewer".to_string(),
+                lines: 0,
+                reason: warning.clone(),
+            });
+        }
+    }
+
+    /// The researcher's list of interviewers: their lines are left out in every file.
+    fn exclude_named_interviewers(&mut self, names: &[String]) {
+        let wanted: Vec<String> = names.iter().map(|n| speakers::label_key(n)).collect();
+        let ids: Vec<String> = self
+            .participants
+            .keys()
+            .filter(|id| wanted.contains(&speakers::label_key(id)))
+            .cloned()
+            .collect();
+        for id in ids {
+            let lines = speakers::remove_speaker(&mut self.utterances, &id, None);
+            self.participants.remove(&id);
+            self.report.non_participants.push(NonParticipant {
+                file: "(every file)".to_string(),
+                speaker: id,
+                role: "interviewer".to_string(),
+                lines,
+                reason: NAMED_BY_RESEARCHER.to_string(),
+            });
+        }
+    }
+
+    /// Respondents with nothing a persona could quote (a survey session that answered no open
+    /// question, an issue with an empty body) are not people of the study: left out, counted by
+    /// file. Interviewers and staff left out above are not counted.
+    fn exclude_blank_respondents(&mut self) {
+        if self.utterances.is_empty() {
+            return;
+        }
+        let speaking: std::collections::HashSet<&str> =
+            self.utterances.iter().map(|u| u.participant_id.as_str()).collect();
+        let left_out: std::collections::HashSet<&str> =
+            self.report.non_participants.iter().map(|n| n.speaker.as_str()).collect();
+        let silent: Vec<String> = self
+            .participants
+            .keys()
+            .filter(|id| !speaking.contains(id.as_str()))
+            .cloned()
+            .collect();
+        let mut by_file: BTreeMap<usize, usize> = BTreeMap::new();
+        for id in &silent {
+            self.participants.remove(id);
+            if left_out.contains(id.as_str()) {
+                continue;
+            }
+            if let Some(&source) = self.first_source.get(id) {
+                *by_file.entry(source).or_default() += 1;
+            }
+        }
+        for (source, rows) in by_file {
+            let file = self.sources[source].path.clone();
+            let reason = match self.sources[source].format.as_str() {
+                "csv" | "tsv" => "answered no open question (no text in any file)",
+                "json" | "jsonl" | "yaml" => "record with no text (no text in any file)",
+                _ => "no text in any file",
+            };
+            self.warnings.push(format!(
+                "{file}: {rows} respondent(s) left out: {reason}"
+            ));
+            self.report.blank_respondents += rows;
+            self.report.blank_rows.push(BlankRows {
+                file,
+                rows,
+                reason: reason.to_string(),
+            });
+        }
+    }
+
+    /// The files' participant and utterance counts after speakers were merged and left out.
+    fn recount_sources(&mut self) {
+        let mut speaking: Vec<std::collections::BTreeSet<&str>> = vec![Default::default(); self.sources.len()];
+        let mut counts = vec![0usize; self.sources.len()];
+        for u in &self.utterances {
+            speaking[u.source].insert(u.participant_id.as_str());
+            counts[u.source] += 1;
+        }
+        for (i, source) in self.sources.iter_mut().enumerate() {
+            let mut ids = speaking[i].clone();
+            for id in &self.ids_of_source[i] {
+                if self.participants.contains_key(id) {
+                    ids.insert(id.as_str());
+                }
+            }
+            source.participants = ids.len();
+            source.utterances = counts[i];
+        }
     }
 }
 

@@ -9,6 +9,18 @@ pub(crate) struct FileUtterance {
     pub participant: usize,
     pub location: String,
     pub text: String,
+    /// The survey question (column header) or the interviewer's question it answers.
+    pub question: Option<String>,
+}
+
+/// A speaker of one file whose lines are not participant evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LeftOutSpeaker {
+    pub speaker: String,
+    /// `interviewer` or `staff`.
+    pub role: &'static str,
+    pub lines: usize,
+    pub reason: String,
 }
 
 #[derive(Debug, Default)]
@@ -20,6 +32,12 @@ pub(crate) struct FileRecords {
     pub warnings: Vec<String>,
     /// Why the file has no utterances, when it has none (e.g. "no free-text columns").
     pub no_text_reason: Option<String>,
+    /// Interviewers a transcript's header names (`INTERVIEWERS: Arnold Thackray`).
+    pub header_interviewers: Vec<String>,
+    /// Speakers left out while reading (labelled interviewers).
+    pub left_out: Vec<LeftOutSpeaker>,
+    /// Columns or fields neither attribute nor text, with why.
+    pub skipped_columns: Vec<(String, String)>,
     index: HashMap<String, usize>,
 }
 
@@ -51,20 +69,49 @@ impl FileRecords {
 
     /// Adds an utterance unless its text is blank. The text is kept as written, only trimmed.
     pub fn add_utterance(&mut self, participant: usize, location: String, text: &str) {
+        self.add_answer(participant, location, text, None);
+    }
+
+    /// Adds an utterance with the question it answers (a survey column, an interviewer's turn).
+    pub fn add_answer(&mut self, participant: usize, location: String, text: &str, question: Option<&str>) {
         let text = text.trim();
-        if text.is_empty() {
+        if is_placeholder(text) {
             return;
         }
         self.utterances.push(FileUtterance {
             participant,
             location,
             text: text.to_string(),
+            question: question.map(str::trim).filter(|q| !q.is_empty()).map(str::to_string),
         });
+    }
+
+    /// Notes a speaker left out, adding to the count of one already noted.
+    pub fn leave_out(&mut self, speaker: &str, role: &'static str, reason: &str) {
+        match self.left_out.iter_mut().find(|l| l.speaker == speaker && l.role == role) {
+            Some(known) => known.lines += 1,
+            None => self.left_out.push(LeftOutSpeaker {
+                speaker: speaker.to_string(),
+                role,
+                lines: 1,
+                reason: reason.to_string(),
+            }),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.utterances.is_empty() && self.attributes.iter().all(BTreeMap::is_empty)
     }
+}
+
+/// A cell that holds no answer: empty, punctuation only (`.`, `-`, `?`), or `NA`, `N/A`, `n.a.`,
+/// `null`, `nil`. (`None` and `Nothing` are answers.)
+pub(crate) fn is_placeholder(text: &str) -> bool {
+    if !text.chars().any(char::is_alphanumeric) {
+        return true;
+    }
+    let compact: String = text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    text.chars().count() <= 6 && matches!(compact.as_str(), "na" | "nil" | "null" | "x" | "xx" | "xxx")
 }
 
 #[cfg(test)]

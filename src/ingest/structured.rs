@@ -126,7 +126,7 @@ pub(crate) fn parse_json(file: &str, id_prefix: &str, text: &str) -> Result<File
     let root: Value = serde_json::from_str(text).map_err(|e| json_error(file, &e, 0))?;
     let mut warnings = Vec::new();
     let records = find_records(&root, &mut warnings).map_err(|message| IngestError::invalid(file, None, message))?;
-    let mut out = read_records(id_prefix, &records);
+    let mut out = read_issues(&records).unwrap_or_else(|| read_records(id_prefix, &records));
     out.warnings.extend(warnings);
     Ok(out)
 }
@@ -140,7 +140,7 @@ pub(crate) fn parse_yaml(file: &str, id_prefix: &str, text: &str) -> Result<File
     }
     let mut warnings = Vec::new();
     let records = find_records(&root, &mut warnings).map_err(|message| IngestError::invalid(file, None, message))?;
-    let mut out = read_records(id_prefix, &records);
+    let mut out = read_issues(&records).unwrap_or_else(|| read_records(id_prefix, &records));
     out.warnings.extend(warnings);
     Ok(out)
 }
@@ -173,7 +173,156 @@ pub(crate) fn parse_jsonl(file: &str, id_prefix: &str, text: &str) -> Result<Fil
             scalar_column: "text",
         })
         .collect();
-    Ok(read_records(id_prefix, &records))
+    Ok(read_issues(&records).unwrap_or_else(|| read_records(id_prefix, &records)))
+}
+
+/// The value at a `/`-separated path of object keys.
+fn at_path<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('/').try_fold(value, |v, key| v.get(key))
+}
+
+/// The first of `paths` holding a value that is not null.
+fn first_of<'v>(value: &'v Value, paths: &[&'static str]) -> Option<(&'static str, &'v Value)> {
+    paths
+        .iter()
+        .find_map(|&p| at_path(value, p).filter(|v| !v.is_null()).map(|v| (p, v)))
+}
+
+const ISSUE_TITLES: &[&str] = &["title", "fields/summary", "summary"];
+const ISSUE_BODIES: &[&str] = &["body", "description", "fields/description", "content"];
+const ISSUE_AUTHORS: &[&str] = &["author", "user", "fields/reporter", "reporter", "creator", "fields/creator", "submitter"];
+/// Fields only an issue tracker's record has.
+const ISSUE_MARKS: &[&str] = &["number", "iid", "key", "state", "html_url", "web_url", "labels", "fields/status", "issuetype", "fields/issuetype"];
+
+/// An account that is not a person: GitHub's `is_bot` / `type: Bot`, `…[bot]`, `…-bot`, `app/…`.
+fn is_bot_account(author: &Value, login: &str) -> bool {
+    let flagged = author.get("is_bot").and_then(Value::as_bool) == Some(true)
+        || author.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("bot"));
+    let lower = login.to_lowercase();
+    flagged
+        || lower.ends_with("[bot]")
+        || lower.ends_with("-bot")
+        || lower.ends_with("_bot")
+        || lower.starts_with("app/")
+        || lower == "bot"
+        || lower.starts_with("bot-")
+}
+
+/// The author's account name: `author.login` (GitHub), `author.username` (GitLab),
+/// `fields.reporter.displayName` (Jira), or a plain string.
+fn author_name(author: &Value) -> Option<String> {
+    let name = match author {
+        Value::String(s) => Some(s.as_str()),
+        Value::Object(map) => ["login", "username", "name", "displayName", "emailAddress", "key"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(Value::as_str).filter(|s| !s.trim().is_empty())),
+        _ => None,
+    }?;
+    Some(name.trim().to_string()).filter(|n| !n.is_empty())
+}
+
+/// An issue tracker's export (GitHub, GitLab, Jira): each issue's author is the participant and
+/// its title and body are their words; bots' issues and empty bodies are left out; labels are
+/// an attribute; numbers, states and dates are the tracker's metadata. `None` if the records
+/// are not issues.
+fn read_issues(records: &[RecordRef]) -> Option<FileRecords> {
+    let issue_like = records
+        .iter()
+        .filter(|r| {
+            r.value.is_object()
+                && first_of(r.value, ISSUE_TITLES).is_some_and(|(_, v)| v.is_string())
+                && first_of(r.value, ISSUE_AUTHORS).is_some()
+                && first_of(r.value, ISSUE_MARKS).is_some()
+                && first_of(r.value, ISSUE_BODIES).is_some_and(|(_, v)| v.is_string() || v.is_null())
+        })
+        .count();
+    if records.is_empty() || issue_like * 10 < records.len() * 8 {
+        return None;
+    }
+    let mut out = FileRecords::default();
+    let mut empty_bodies = 0usize;
+    let mut bot_issues = 0usize;
+    let mut too_short = 0usize;
+    let mut columns: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for record in records {
+        let value = record.value;
+        if let Some(map) = value.as_object() {
+            columns.extend(map.keys().cloned());
+        }
+        let Some((_, author)) = first_of(value, ISSUE_AUTHORS) else {
+            continue;
+        };
+        let Some(login) = author_name(author) else {
+            continue;
+        };
+        if is_bot_account(author, &login) {
+            bot_issues += 1;
+            out.leave_out(&login, "staff", "a bot account of the issue tracker");
+            continue;
+        }
+        let participant = out.participant(&login);
+        let location = |field: &str| match &record.location {
+            Some(location) => location.clone(),
+            None => format!("{}/{}", record.pointer, field),
+        };
+        let body = first_of(value, ISSUE_BODIES).and_then(|(path, v)| v.as_str().map(|b| (path, b)));
+        let Some((body_path, body)) = body.filter(|(_, b)| !b.trim().is_empty()) else {
+            // Nothing but a title: no experience to quote.
+            empty_bodies += 1;
+            continue;
+        };
+        let title = first_of(value, ISSUE_TITLES).and_then(|(p, v)| v.as_str().map(|t| (p, t)));
+        let words = |text: &str| super::markup::reduce(text).split_whitespace().count();
+        let title_words = title.map_or(0, |(_, t)| words(t));
+        if words(body) < 4 && title_words + words(body) < 8 {
+            // `GONPXWR` / `GONPXWR`, `keren` / `mantap`: spam or a placeholder, no experience.
+            too_short += 1;
+            continue;
+        }
+        if let Some((path, title)) = title {
+            out.add_utterance(participant, location(path), title);
+        }
+        out.add_utterance(participant, location(body_path), body);
+        let labels: Vec<&str> = at_path(value, "labels")
+            .or_else(|| at_path(value, "fields/labels"))
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|l| l.as_str().or_else(|| l.get("name").and_then(Value::as_str)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !labels.is_empty() {
+            out.set_attribute(participant, "labels", &labels.join("; "));
+        }
+    }
+    for column in columns {
+        let reason = match column.as_str() {
+            "title" | "body" | "description" | "summary" => continue,
+            "labels" => continue,
+            "author" | "user" | "reporter" | "creator" => "the participant (its login)",
+            _ => "issue tracker metadata (ids, numbers, states, dates)",
+        };
+        out.skipped_columns.push((column, reason.to_string()));
+    }
+    if bot_issues > 0 {
+        out.warnings
+            .push(format!("{bot_issues} issue(s) by bot accounts left out (not participant evidence)"));
+    }
+    if empty_bodies > 0 {
+        out.warnings
+            .push(format!("{empty_bodies} issue(s) with an empty body left out (nothing to quote)"));
+    }
+    if too_short > 0 {
+        out.warnings.push(format!(
+            "{too_short} issue(s) of a few words left out (spam or placeholders: under 4 words of body)"
+        ));
+    }
+    if out.utterances.is_empty() {
+        out.no_text_reason = Some("no issue with a body by a person".to_string());
+    }
+    Some(out)
 }
 
 /// Finds the document's records: a top-level array; an object holding one under a key like

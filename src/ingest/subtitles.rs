@@ -11,6 +11,7 @@ use super::records::FileRecords;
 use super::transcript;
 use regex::Regex;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// `<v Sam Taylor>` or `<v.loud Sam>`: the voice tag opening a cue's text.
@@ -47,6 +48,14 @@ impl<'a> Lines<'a> {
         }
     }
 
+    /// Whether the text so far ends a sentence: a cue after it starts a new utterance, so that
+    /// each utterance's cue is the one its first sentence is in.
+    fn ends_sentence(&self) -> bool {
+        self.lines
+            .last()
+            .is_some_and(|l| l.trim_end().ends_with(['.', '?', '!', '…', '"', '”']))
+    }
+
     /// Ends a paragraph (a blank line has no text, so its number is never shown).
     fn blank(&mut self, number: u64) {
         if self.lines.last().is_some_and(|l| !l.trim().is_empty()) {
@@ -71,6 +80,8 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
     // The speaker of the last labelled cue, and whether any cue had a speaker.
     let mut previous: Option<String> = None;
     let mut labelled_cues = false;
+    // The start time of the cue each text line belongs to, by file line.
+    let mut cue_of_line: HashMap<u64, String> = HashMap::new();
     let mut i = 0;
     while i < all.len() {
         // One block: the lines up to the next blank line.
@@ -112,6 +123,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
             continue;
         };
         let text_start = start + timing + 1;
+        let cue_start = cue_time(block[timing]);
         let mut cue_speaker: Option<String> = None;
         for (k, raw) in all[text_start..start + block.len()].iter().enumerate() {
             let number = (text_start + k) as u64 + 1;
@@ -133,10 +145,19 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
             if body.trim().is_empty() {
                 continue;
             }
+            if let Some(time) = &cue_start {
+                cue_of_line.insert(number, time.clone());
+            }
             if k == 0 {
                 cue_speaker = speaker.clone();
                 let same = speaker.is_some() && speaker == previous;
-                if same && from_voice {
+                if same && out.ends_sentence() {
+                    // The same speaker after a full sentence: a new utterance of theirs, located
+                    // at this cue.
+                    let rest = if from_voice { 0 } else { PLAIN_LABEL.find(&body).map_or(0, |m| m.end()) };
+                    out.blank(number);
+                    out.push(number, cut(body, rest));
+                } else if same && from_voice {
                     // The same voice again: its text continues the turn.
                     out.push(number, body);
                 } else if same {
@@ -178,7 +199,36 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
     }
     let lines: Vec<&str> = out.lines.iter().map(|l| l.as_ref()).collect();
     let voices: Vec<Option<&str>> = out.voices.iter().map(Option::as_deref).collect();
-    transcript::parse_lines(file, stem, &lines, &out.numbers, &voices, false)
+    let mut records = transcript::parse_lines(file, stem, &lines, &out.numbers, &voices, false)?;
+    // Caption evidence names the cue (its start time) that holds the utterance.
+    for utterance in &mut records.utterances {
+        let cue = utterance
+            .location
+            .strip_prefix("line ")
+            .and_then(|n| n.parse::<u64>().ok())
+            .and_then(|n| cue_of_line.get(&n));
+        if let Some(time) = cue {
+            utterance.location = format!("cue {time}");
+        }
+    }
+    Ok(records)
+}
+
+/// `00:12:31.400` from a timing line (`00:12:31.400 --> …`, SubRip's `00:12:31,400`, WebVTT's
+/// short `12:31.400`).
+fn cue_time(timing: &str) -> Option<String> {
+    let start = timing.split("-->").next()?.trim();
+    let start = start.split_whitespace().next()?;
+    let (clock, millis) = start.split_once(['.', ',']).unwrap_or((start, "0"));
+    let parts: Vec<u64> = clock.split(':').map(|p| p.trim().parse().ok()).collect::<Option<_>>()?;
+    let (h, m, s) = match parts.as_slice() {
+        [h, m, s] => (*h, *m, *s),
+        [m, s] => (0, *m, *s),
+        _ => return None,
+    };
+    let millis: String = millis.chars().take_while(char::is_ascii_digit).collect();
+    let millis: u64 = format!("{millis:0<3}")[..3].parse().ok()?;
+    Some(format!("{h:02}:{m:02}:{s:02}.{millis:03}"))
 }
 
 /// The text from byte `at` on, keeping a borrowed text borrowed.
@@ -201,8 +251,8 @@ fn strip_tags(text: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
 
-    fn triple(id: &str, line: u64, text: &str) -> (String, String, String) {
-        (id.to_string(), format!("line {line}"), text.to_string())
+    fn triple(id: &str, cue: &str, text: &str) -> (String, String, String) {
+        (id.to_string(), format!("cue {cue}"), text.to_string())
     }
 
     #[test]
@@ -219,10 +269,10 @@ mod tests {
         assert_eq!(
             records.texts(),
             [
-                triple("Sam Taylor", 9, "What slows you down?"),
-                triple("Amara Okafor", 13, "My income arrives in lumps."),
-                triple("Sam Taylor", 21, "Anything else?"),
-                triple("Amara Okafor", 24, "Tax time."),
+                triple("Sam Taylor", "00:00:01.000", "What slows you down?"),
+                triple("Amara Okafor", "00:00:10.000", "My income arrives in lumps."),
+                triple("Sam Taylor", "00:00:28.000", "Anything else?"),
+                triple("Amara Okafor", "00:00:37.000", "Tax time."),
             ]
         );
     }
@@ -232,7 +282,7 @@ mod tests {
         let text = "WEBVTT\n\n00:00:01.000 --> 00:00:09.000\n<v Sam Taylor (Interviewer)>Why?</v>\n\n\
                     00:00:10.000 --> 00:00:18.000\n<v amara.o>Because: it is slow.</v>\n";
         let records = parse("one.vtt", "one", text).unwrap();
-        assert_eq!(records.texts(), [triple("amara.o", 7, "Because: it is slow.")]);
+        assert_eq!(records.texts(), [triple("amara.o", "00:00:10.000", "Because: it is slow.")]);
     }
 
     #[test]
@@ -245,7 +295,7 @@ mod tests {
         assert_eq!(records.ids, ["p7"]);
         assert_eq!(
             records.texts(),
-            [triple("p7", 9, "Invoices paid late, every single month. and tax time.")]
+            [triple("p7", "00:00:10.000", "Invoices paid late, every single month. and tax time.")]
         );
     }
 
@@ -259,9 +309,9 @@ mod tests {
         assert_eq!(
             records.texts(),
             [
-                triple("Alice", 3, "I run a bakery."),
-                triple("Bob", 7, "I fix bikes in Leeds."),
-                triple("Alice", 12, "Books on Sundays."),
+                triple("Alice", "00:00:01.000", "I run a bakery."),
+                triple("Bob", "00:00:05.000", "I fix bikes in Leeds."),
+                triple("Alice", "00:00:09.000", "Books on Sundays."),
             ]
         );
     }
@@ -274,9 +324,26 @@ mod tests {
         assert_eq!(
             records.texts(),
             [
-                triple("diary", 4, "I keep receipts in a shoebox."),
-                triple("diary", 7, "Tax time is a nightmare."),
+                triple("diary", "00:00:01.000", "I keep receipts in a shoebox."),
+                triple("diary", "00:00:05.000", "Tax time is a nightmare."),
             ]
         );
+    }
+
+    #[test]
+    fn a_sentence_starting_in_a_later_cue_is_located_at_that_cue() {
+        let text = "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Ana>So what brought you here?</v>\n\n\
+                    00:00:05.000 --> 00:00:08.000\n<v Jane Doe:>I grew up on a farm.</v>\n\n\
+                    00:01:02.500 --> 00:01:05.000\n<v Jane Doe:>Then the mill</v>\n\n\
+                    1:06.000 --> 1:09.000\n<v Jane Doe:>closed.</v>\n";
+        let records = parse("oral.vtt", "oral", text).unwrap();
+        assert_eq!(
+            records.texts()[1..],
+            [
+                triple("Jane Doe:", "00:00:05.000", "I grew up on a farm."),
+                triple("Jane Doe:", "00:01:02.500", "Then the mill closed."),
+            ]
+        );
+        assert_eq!(cue_time("01:02:03,4 --> x"), Some("01:02:03.400".to_string()));
     }
 }

@@ -102,12 +102,25 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
 
     let mut out = FileRecords::default();
     let id_column = find_participant_column(&names, &rows);
-    let key_of_column: Vec<String> = names.iter().map(|n| fields::snake_case(n)).collect();
+    // Keys are short and readable; two long questions shortened alike stay apart.
+    let mut key_of_column: Vec<String> = Vec::with_capacity(names.len());
+    for name in &names {
+        let base = fields::attribute_key(name);
+        let mut key = base.clone();
+        let mut n = 2;
+        while key_of_column.contains(&key) {
+            key = format!("{base}_{n}");
+            n += 1;
+        }
+        key_of_column.push(key);
+    }
 
     // First pass: whose row is it, and what do the columns look like.
     let mut row_participant = Vec::with_capacity(rows.len());
     let mut stats: Vec<ValueStats> = names.iter().map(|_| ValueStats::default()).collect();
     let mut choices: Vec<ChoiceStats> = names.iter().map(|_| ChoiceStats::default()).collect();
+    // Google Forms joins a checkbox question's choices with `, `.
+    let mut comma_choices: Vec<ChoiceStats> = names.iter().map(|_| ChoiceStats::with_separator(", ")).collect();
     let mut rows_without_id = 0usize;
     let mut ragged_first_line = None;
     let mut ragged_rows = 0usize;
@@ -131,28 +144,88 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
             if Some(column) != id_column && !value.is_empty() {
                 stats[column].observe(participant, value);
                 choices[column].observe(value);
+                comma_choices[column].observe(value);
             }
         }
     }
-    let choice_lists: Vec<bool> = names
+    // The separator of each checkbox column's choices.
+    let separators: Vec<Option<&str>> = names
         .iter()
-        .zip(&choices)
-        .map(|(name, choices)| !fields::is_ignored_name(name) && choices.is_choice_list())
+        .zip(choices.iter().zip(&comma_choices))
+        .map(|(name, (semicolon, comma))| {
+            if fields::is_ignored_name(name) {
+                None
+            } else if semicolon.is_choice_list() {
+                Some(";")
+            } else if comma.is_choice_list() {
+                Some(", ")
+            } else {
+                None
+            }
+        })
         .collect();
+    let choice_lists: Vec<bool> = separators.iter().map(Option::is_some).collect();
     let roles: Vec<Role> = names
         .iter()
         .zip(&stats)
         .enumerate()
         .map(|(column, (name, stats))| {
-            if Some(column) == id_column || metadata.get(column).copied().unwrap_or(false) {
+            if Some(column) == id_column
+                || metadata.get(column).copied().unwrap_or(false)
+                || fields::is_platform_metadata(name, stats)
+            {
                 Role::Ignore
             } else if choice_lists[column] {
                 Role::Attribute
             } else {
-                fields::classify(name, stats)
+                match fields::classify(name, stats) {
+                    Role::Attribute if stats.is_constant() => Role::Ignore,
+                    role => role,
+                }
             }
         })
         .collect();
+    // A question answered over several columns (`Tool #1:…`, `Tool #2:…`) is read alike: if
+    // one of them holds free text, they all do.
+    let mut roles = roles;
+    let stem = |name: &str| ANSWER_NUMBER.replace_all(name, "#").into_owned();
+    let text_stems: HashSet<String> = names
+        .iter()
+        .zip(&roles)
+        .filter(|(name, role)| **role == Role::Text && ANSWER_NUMBER.is_match(name))
+        .map(|(name, _)| stem(name))
+        .collect();
+    for (column, name) in names.iter().enumerate() {
+        if roles[column] == Role::Ignore
+            && Some(column) != id_column
+            && !stats[column].is_empty()
+            && !fields::is_ignored_name(name)
+            && !metadata.get(column).copied().unwrap_or(false)
+            && ANSWER_NUMBER.is_match(name)
+            && text_stems.contains(&stem(name))
+        {
+            roles[column] = Role::Text;
+        }
+    }
+    for (column, name) in names.iter().enumerate() {
+        if roles[column] != Role::Ignore || Some(column) == id_column {
+            continue;
+        }
+        let reason = if metadata.get(column).copied().unwrap_or(false)
+            || fields::is_platform_metadata(name, &stats[column])
+        {
+            "survey platform metadata"
+        } else if stats[column].is_empty() {
+            "empty"
+        } else if stats[column].is_constant() {
+            "the same answer from every respondent (a consent box or a form constant)"
+        } else if fields::is_ignored_name(name) {
+            "a date, id, contact, interviewer prompt or coding (by name)"
+        } else {
+            "neither a short trait nor free text"
+        };
+        out.skipped_columns.push((name.clone(), reason.to_string()));
+    }
     drop(stats);
 
     // Second pass: attributes and utterances, in file order.
@@ -161,14 +234,15 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
         for (column, value) in record.iter().enumerate().take(names.len()) {
             match roles[column] {
                 Role::Attribute if choice_lists[column] => {
-                    let value = value.split(';').map(str::trim).filter(|c| !c.is_empty());
+                    let separator = separators[column].unwrap_or(";");
+                    let value = value.split(separator).map(str::trim).filter(|c| !c.is_empty());
                     let value = value.collect::<Vec<_>>().join("; ");
                     out.set_attribute(participant, &key_of_column[column], &value);
                 }
                 Role::Attribute => out.set_attribute(participant, &key_of_column[column], value),
                 Role::Text if !value.trim().is_empty() => {
                     let location = location.get_or_insert_with(|| format!("line {line}"));
-                    out.add_utterance(participant, location.clone(), value);
+                    out.add_answer(participant, location.clone(), value, Some(&names[column]));
                 }
                 _ => {}
             }
@@ -297,6 +371,9 @@ fn is_sub_header_row(headers: &StringRecord, record: &StringRecord) -> bool {
 /// questions: `Invoice tracking;Tax pots`).
 #[derive(Debug, Default)]
 struct ChoiceStats {
+    /// `;` when `None`; `, ` for Google Forms' lists, whose choices may be longer but must
+    /// recur more (prose has commas too).
+    separator: Option<&'static str>,
     values: usize,
     lists: usize,
     choices: usize,
@@ -305,17 +382,31 @@ struct ChoiceStats {
 }
 
 impl ChoiceStats {
+    fn with_separator(separator: &'static str) -> ChoiceStats {
+        ChoiceStats {
+            separator: Some(separator),
+            ..ChoiceStats::default()
+        }
+    }
+
     fn observe(&mut self, value: &str) {
+        let separator = self.separator.unwrap_or(";");
+        // Comma-joined choices may be short sentences (`I am a parent/ guardian of someone …`).
+        let (max_chars, max_words) = if self.separator.is_some() {
+            (60, 10)
+        } else {
+            (MAX_CHOICE_CHARS, MAX_CHOICE_WORDS)
+        };
         self.values += 1;
-        if value.contains(';') {
+        if value.contains(separator) {
             self.lists += 1;
         }
         if self.long || self.distinct.len() > MAX_CHOICES {
             return;
         }
-        for choice in value.split(';').map(str::trim).filter(|c| !c.is_empty()) {
+        for choice in value.split(separator).map(str::trim).filter(|c| !c.is_empty()) {
             self.choices += 1;
-            if choice.chars().count() > MAX_CHOICE_CHARS || choice.split_whitespace().count() > MAX_CHOICE_WORDS {
+            if choice.chars().count() > max_chars || choice.split_whitespace().count() > max_words {
                 self.long = true;
                 return;
             }
@@ -325,6 +416,14 @@ impl ChoiceStats {
 
     /// Mostly lists, of short choices from a small set that recur across rows.
     fn is_choice_list(&self) -> bool {
+        if self.separator.is_some() {
+            // Each choice recurs three times on average, in a file of some size.
+            return self.lists * 4 >= self.values
+                && self.values >= 10
+                && !self.long
+                && self.distinct.len() <= 12
+                && self.distinct.len() * 3 <= self.choices;
+        }
         self.lists > 0
             && self.lists * 2 >= self.values
             && !self.long
@@ -332,6 +431,10 @@ impl ChoiceStats {
             && self.distinct.len() < self.choices
     }
 }
+
+/// The number of one of several answers to a question: `Tool #1:`, `Need #2`.
+static ANSWER_NUMBER: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"#\s*\d+").expect("answer number"));
 
 /// Header names, trimmed; blank ones become `column_N` and repeated ones get a `_N` suffix so
 /// that attribute keys stay distinct.
@@ -594,8 +697,15 @@ mod tests {
             [
                 ("114200009137", "line 3"),
                 ("114200018274", "line 4"),
+                ("114200018274", "line 4"),
                 ("114200027411", "line 5")
             ]
+        );
+        // A write-in (`Other (please specify)`) is the respondent's words, with its question.
+        assert_eq!(texts[2].2, "Carer");
+        assert_eq!(
+            records.utterances[2].question.as_deref(),
+            Some("Which of these best describes you? - Other (please specify)")
         );
         assert_eq!(
             texts[1].2,
@@ -603,18 +713,7 @@ mod tests {
         );
         // Collector, dates, contact details and names are left out.
         let keys: Vec<&str> = records.attributes[1].keys().map(String::as_str).collect();
-        assert_eq!(
-            keys,
-            [
-                "how_old_are_you",
-                "which_of_these_best_describes_you",
-                "which_of_these_best_describes_you_other_please_specify"
-            ]
-        );
-        assert_eq!(
-            records.attributes[1]["which_of_these_best_describes_you_other_please_specify"],
-            "Carer"
-        );
+        assert_eq!(keys, ["how_old_are_you", "which_of_these_best_describes_you"]);
         assert_eq!(records.attributes[0]["which_of_these_best_describes_you"], "Freelancer");
         assert!(!records.attributes[0].contains_key("first_name"));
     }
@@ -669,7 +768,7 @@ mod tests {
             records.texts()[2].2,
             "Someone always forgets to pay their share of the wifi."
         );
-        let key = "which_features_would_you_use_tick_all_that_apply";
+        let key = "which_features_would_you_use";
         assert_eq!(
             records.attributes[0][key],
             "Invoice tracking; Tax pots; Cash-flow forecast"

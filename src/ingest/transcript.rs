@@ -38,6 +38,25 @@ static LABEL_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
 
 const LABEL_SEARCH_BYTES: usize = 160;
 
+/// A chat log's line (IRC, Slack exports): `[08:25] <pb11> did it work?`, `<alice> hi`.
+static CHAT_NICK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?\s*)?<(?P<label>[^<>\s/=\x22']{1,40})>(?:\s+(?P<rest>.*))?$")
+        .expect("chat nick pattern")
+});
+
+/// A chat log's system line: joins, quits, nick changes, `/me` actions.
+static CHAT_SYSTEM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?\s+(?:===|\*{1,3}\s|-!-|<--|-->)|===\s+\S)")
+        .expect("chat system pattern")
+});
+
+/// HTML tags that are not chat nicks.
+const HTML_TAGS: &[&str] = &[
+    "p", "br", "img", "div", "span", "a", "b", "i", "u", "em", "strong", "details", "summary", "sub", "sup", "code",
+    "pre", "li", "ul", "ol", "table", "tr", "td", "th", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "v", "c", "small",
+    "kbd", "blockquote", "center", "font",
+];
+
 /// An Otter.ai or Teams speaker line: a label and a timestamp alone on the line
 /// (`Speaker 1  0:01`, `Sam Taylor   1:05:12`); the turn's text is on the following lines.
 static TIMED_SPEAKER: LazyLock<Regex> = LazyLock::new(|| {
@@ -149,8 +168,36 @@ fn is_researcher_heading(heading: &str) -> bool {
     RESEARCHER_HEADING.is_match(heading) || NOTES_HEADING.is_match(heading)
 }
 
-const INTERVIEWER_WORDS: &[&str] = &["interviewer", "moderator", "facilitator", "researcher", "host"];
-const INTERVIEWER_LABELS: &[&str] = &["q", "i", "int", "question"];
+const INTERVIEWER_WORDS: &[&str] = &[
+    "interviewer",
+    "moderator",
+    "facilitator",
+    "researcher",
+    "host",
+    // Other languages' interviewers (Portuguese, Spanish, French, German, Italian).
+    "entrevistador",
+    "entrevistadora",
+    "pesquisador",
+    "pesquisadora",
+    "investigador",
+    "investigadora",
+    "moderador",
+    "moderadora",
+    "enquêteur",
+    "enquêtrice",
+    "intervieweur",
+    "interviewerin",
+    "intervistatore",
+    "intervistatrice",
+];
+const INTERVIEWER_LABELS: &[&str] = &[
+    "q", "i", "int", "question", "pergunta", "pregunta", "questão", "questao", "frage", "domanda",
+];
+/// A numbered question as a label (`Pergunta 3`, `Question 12`, `Q4`): the interviewer's.
+static NUMBERED_QUESTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:q|question|pergunta|pregunta|questão|questao|frage|domanda|task|tarefa|tarea)\s*[-_#.]?\s*\d+$")
+        .expect("numbered question")
+});
 const GENERIC_LABELS: &[&str] = &[
     "participant",
     "respondent",
@@ -160,6 +207,17 @@ const GENERIC_LABELS: &[&str] = &[
     "a",
     "r",
     "answer",
+    // Other languages' answers and interviewees.
+    "resposta",
+    "respuesta",
+    "réponse",
+    "antwort",
+    "risposta",
+    "entrevistado",
+    "entrevistada",
+    "participante",
+    "teilnehmer",
+    "teilnehmerin",
 ];
 /// Labels of researcher notes that are never speakers nor attributes.
 const NOTE_LABELS: &[&str] = &[
@@ -185,6 +243,19 @@ const NOTE_LABELS: &[&str] = &[
     "attendees",
     "participants",
     "tags",
+];
+
+/// Header fields (compacted) naming the interviewers of a transcript.
+const HEADER_INTERVIEWER_FIELDS: &[&str] = &[
+    "interviewer",
+    "interviewers",
+    "interviewedby",
+    "moderator",
+    "moderators",
+    "facilitator",
+    "host",
+    "hosts",
+    "researcher",
 ];
 
 /// Longest value of a `Key: value` line read as an attribute.
@@ -269,6 +340,21 @@ fn strip_quote(line: &str) -> &str {
 /// label can be a speaker: a known label or a name (not a stage direction such as `[Pause]`).
 fn speaker_line(line: &str) -> Option<Label<'_>> {
     let trimmed = line.trim_end();
+    if trimmed.contains('<')
+        && let Some(c) = CHAT_NICK.captures(trimmed)
+    {
+        let label = c.name("label").map_or("", |m| m.as_str());
+        if !HTML_TAGS.contains(&label.to_ascii_lowercase().as_str()) {
+            return Some(Label {
+                line,
+                bullet: false,
+                label,
+                extra: None,
+                rest: c.name("rest").map_or("", |m| m.as_str()).trim(),
+                by_form: true,
+            });
+        }
+    }
     let speaker_like = |label: &str, extra: Option<&str>| {
         !STAGE_WORDS.contains(&label.to_lowercase().as_str())
             && (known_speaker(label, extra).is_some() || is_name_label(label))
@@ -356,6 +442,11 @@ fn classify(line: &str, strip_quote_markers: bool) -> Line<'_> {
     if trimmed.starts_with(['T', 't']) && FOOTER.is_match(line) {
         return Line::Skip;
     }
+    if (trimmed.starts_with(['[', '(', '=']) || trimmed.starts_with(|c: char| c.is_ascii_digit()))
+        && CHAT_SYSTEM.is_match(line)
+    {
+        return Line::Skip;
+    }
     if let Some(label) = speaker_line(line) {
         return Line::Label(label);
     }
@@ -390,6 +481,7 @@ fn known_speaker(label: &str, extra: Option<&str>) -> Option<Speaker> {
             .any(|w| INTERVIEWER_WORDS.contains(&w))
     };
     if INTERVIEWER_LABELS.contains(&compact.as_str())
+        || NUMBERED_QUESTION.is_match(label.trim())
         || names_interviewer(&lower)
         || extra.is_some_and(|e| names_interviewer(&e.to_lowercase()))
     {
@@ -731,6 +823,14 @@ struct Reader<'s> {
     block_has_prose: bool,
     /// Inside a researcher's note (`Summary: …`, `Key points:` and the lines after it).
     in_note: bool,
+    /// The question each utterance answers (the interviewer's last turn), by utterance index.
+    questions: Vec<Option<String>>,
+    /// The interviewer's last turn, the question the next answers reply to.
+    last_question: Option<String>,
+    /// Labelled interviewer turns left out.
+    interviewer_turns: usize,
+    /// Names given by header fields such as `INTERVIEWERS: Arnold Thackray`.
+    header_interviewers: Vec<String>,
 }
 
 impl<'s> Reader<'s> {
@@ -746,7 +846,16 @@ impl<'s> Reader<'s> {
             heading_owner: None,
             block_has_prose: false,
             in_note: false,
+            questions: Vec::new(),
+            last_question: None,
+            interviewer_turns: 0,
+            header_interviewers: Vec::new(),
         }
+    }
+
+    fn push_utterance(&mut self, speaker: Speaker, line: u64, text: String) {
+        self.utterances.push((speaker, line, text));
+        self.questions.push(self.last_question.clone());
     }
 
     fn has_turns(&self) -> bool {
@@ -755,11 +864,17 @@ impl<'s> Reader<'s> {
 
     /// Ends the open turn, keeping it unless it is the interviewer's.
     fn flush(&mut self) {
-        if let Some(t) = self.turn.take()
-            && t.speaker != Speaker::Interviewer
-            && !t.text.is_empty()
-        {
-            self.utterances.push((t.speaker, t.line, t.text));
+        let Some(t) = self.turn.take() else {
+            return;
+        };
+        if t.text.is_empty() {
+            return;
+        }
+        if t.speaker == Speaker::Interviewer {
+            self.interviewer_turns += 1;
+            self.last_question = Some(t.text);
+        } else {
+            self.push_utterance(t.speaker, t.line, t.text);
         }
     }
 
@@ -819,7 +934,16 @@ impl<'s> Reader<'s> {
             return;
         }
         if self.has_turns() {
-            if let Some(turn) = self.turn.as_mut() {
+            let answers_question = self
+                .turn
+                .as_ref()
+                .is_some_and(|t| t.speaker == Speaker::Interviewer && t.text.trim_end().ends_with('?'));
+            if answers_question && !STAGE_DIRECTION.is_match(text) {
+                // `Q3: What do you use?` and the answer on the next line, unlabelled: the file
+                // participant's.
+                self.start_turn(Speaker::Generic, line, text);
+                self.last_speaker = Some(Speaker::Generic);
+            } else if let Some(turn) = self.turn.as_mut() {
                 turn.push(line, text);
             } else if let Some(speaker) = self.last_speaker.clone()
                 && !STAGE_DIRECTION.is_match(text)
@@ -842,6 +966,10 @@ impl<'s> Reader<'s> {
     /// Handles a label line; returns the line's text when it is to be read as ordinary text.
     fn read_label<'a>(&mut self, i: usize, l: Label<'a>, describes_participant: bool) -> Option<&'a str> {
         let line = self.numbers[i];
+        let before_turns = self.speakers.first_turn.is_none_or(|first| i < first);
+        if before_turns && HEADER_INTERVIEWER_FIELDS.contains(&fields::compact(l.label).as_str()) && !l.rest.is_empty() {
+            self.header_interviewers.push(clean_value(l.rest).to_string());
+        }
         match &self.speakers.roles[i] {
             LabelRole::Turn(speaker) => {
                 let speaker = speaker.clone();
@@ -871,7 +999,7 @@ impl<'s> Reader<'s> {
         } else if fields::is_text_name(l.label) && !l.rest.is_empty() && self.speakers.named.is_empty() {
             // `Quote: "…"`, `Feedback: …`: the participant's own words under a field name.
             self.flush();
-            self.utterances.push((Speaker::Generic, line, l.rest.to_string()));
+            self.push_utterance(Speaker::Generic, line, l.rest.to_string());
             None
         } else if in_field_zone && is_attribute_value(l.rest) {
             let value = clean_value(l.rest);
@@ -912,13 +1040,22 @@ fn assemble(file: &str, stem: &str, reader: Reader, speakers: &Speakers) -> Resu
     } else {
         None
     };
-    for (speaker, line, text) in reader.utterances {
+    for ((speaker, line, text), question) in reader.utterances.into_iter().zip(reader.questions) {
         let id = match speaker {
             Speaker::Named(id) => id,
             _ => file_participant.clone(),
         };
         let participant = out.participant(&id);
-        out.add_utterance(participant, format!("line {line}"), &text);
+        out.add_answer(participant, format!("line {line}"), &text, question.as_deref());
+    }
+    out.header_interviewers = reader.header_interviewers;
+    if reader.interviewer_turns > 0 {
+        out.left_out.push(super::records::LeftOutSpeaker {
+            speaker: "Interviewer".to_string(),
+            role: "interviewer",
+            lines: reader.interviewer_turns,
+            reason: "labelled as the interviewer".to_string(),
+        });
     }
     let mut unassigned = 0usize;
     for attribute in reader.attributes {

@@ -903,7 +903,7 @@ fn otter_captions_and_bracket_transcripts_in_one_folder() {
         (
             "Grace Jones",
             "teams_p02.vtt",
-            "line 9",
+            "cue 00:00:10.000",
             "I set aside a slice of every invoice for quarterly tax payments.",
         ),
     ];
@@ -912,11 +912,19 @@ fn otter_captions_and_bracket_transcripts_in_one_folder() {
         .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
         .collect();
     assert_eq!(got, expected);
-    // Each utterance starts on the line it names.
+    // Each utterance starts on the line it names (captions: in the cue it names).
     for (_, source, location, text) in &got {
         let content = fs::read_to_string(dir.path().join(source)).unwrap();
-        let n: usize = location.strip_prefix("line ").unwrap().parse().unwrap();
-        let line = content.lines().nth(n - 1).unwrap();
+        let line = match location.strip_prefix("cue ") {
+            Some(time) => {
+                let cue = content.split("\n\n").find(|block| block.contains(&format!("{time} -->"))).unwrap();
+                cue.lines().last().unwrap()
+            }
+            None => {
+                let n: usize = location.strip_prefix("line ").unwrap().parse().unwrap();
+                content.lines().nth(n - 1).unwrap()
+            }
+        };
         let first_words: String = text.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
         assert!(
             normalise_whitespace(line).contains(&first_words),
@@ -980,6 +988,7 @@ fn qualtrics_and_surveymonkey_exports_are_read_without_their_header_rows() {
         ("R_3eF", "qualtrics.csv", "line 6"),
         ("114200009137", "surveymonkey.csv", "line 3"),
         ("114200018274", "surveymonkey.csv", "line 4"),
+        ("114200018274", "surveymonkey.csv", "line 4"),
         ("114200027411", "surveymonkey.csv", "line 5"),
     ];
     let expected: Vec<(String, String, String)> = expected
@@ -1010,11 +1019,17 @@ fn qualtrics_and_surveymonkey_exports_are_read_without_their_header_rows() {
         attribute(&corpus, "114200018274", "which_tool_do_you_use"),
         Some("Other")
     );
-    assert_eq!(
-        attribute(&corpus, "114200018274", "which_tool_do_you_use_other_please_specify"),
-        Some("Spreadsheets")
+    // A write-in is the respondent's own words, not a trait.
+    assert_eq!(attribute(&corpus, "114200018274", "which_tool_do_you_use_other"), None);
+    assert!(
+        corpus
+            .utterances
+            .iter()
+            .any(|u| u.participant_id == "114200018274" && u.text == "Spreadsheets"),
+        "{:?}",
+        corpus.utterances
     );
-    assert_eq!(s2.len(), 2, "{s2:?}");
+    assert_eq!(s2.len(), 1, "{s2:?}");
     assert!(corpus.warnings.is_empty(), "{:?}", corpus.warnings);
 }
 

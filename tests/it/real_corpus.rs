@@ -1,7 +1,8 @@
 //! Integrity of the real-data corpus (`tests/data/real/`): every annotation parses and still
 //! matches its data, so that the tests built on it cannot silently rot.
 
-use crate::support::real_corpus::{fold_label, real_corpus_root, real_datasets};
+use crate::support::real_corpus::{Kind, fold_label, real_corpus_root, real_datasets};
+use std::collections::BTreeSet;
 use std::collections::HashSet;
 
 /// Licences whose terms allow keeping the data in this repository (SPDX ids).
@@ -186,4 +187,29 @@ fn participant_ids_are_distinct_and_agree_with_the_count() {
             );
         }
     }
+}
+
+#[test]
+fn corpus_covers_the_required_shapes() {
+    let datasets = real_datasets();
+    assert!(
+        datasets.len() >= 8,
+        "the corpus needs at least 8 datasets, has {}",
+        datasets.len()
+    );
+    let kinds: BTreeSet<Kind> = datasets.iter().map(|d| d.annotation.kind).collect();
+    let transcript_kinds = kinds.iter().filter(|kind| kind.is_transcript()).count();
+    assert!(transcript_kinds >= 2, "both transcript styles are needed: {kinds:?}");
+    for required in [Kind::Captions, Kind::IssueTracker, Kind::Reviews] {
+        assert!(kinds.contains(&required), "no {required:?} dataset: {kinds:?}");
+    }
+    let survey_platforms: BTreeSet<String> = datasets
+        .iter()
+        .filter(|d| d.annotation.kind == Kind::Survey)
+        .filter_map(|d| d.annotation.platform.as_deref().map(fold_label))
+        .collect();
+    assert!(
+        survey_platforms.len() >= 3,
+        "surveys from at least three platforms are needed: {survey_platforms:?}"
+    );
 }

@@ -5,6 +5,7 @@ use crate::api::error::{ApiError, ErrorBody};
 use crate::api::query::QueryParams;
 use crate::api::state::AppState;
 use crate::error::Error;
+use crate::ingest;
 use crate::store::{blocking, datasets};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
@@ -13,7 +14,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(create).service(list).service(get_dataset).service(remove);
+    cfg.service(create)
+        .service(list)
+        .service(get_dataset)
+        .service(remove)
+        .service(inspect_dataset);
 }
 
 /// A multipart upload (documentation schema).
@@ -172,4 +177,103 @@ pub async fn remove(
     let id = path.into_inner();
     let db = state.db.clone();
     Ok(web::Json(blocking(move || delete_dataset(&db, &id)).await?))
+}
+
+/// Who to take for interviewers when inspecting (optional body).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InspectBody {
+    /// Speakers who are interviewers, as labelled in the data; replaces detection
+    /// [default: `ingest.interviewers`].
+    #[serde(default)]
+    pub interviewers: Vec<String>,
+}
+
+/// What ingestion makes of a dataset (documentation schema; see docs/ingest.md).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct InspectionView {
+    /// Files read: `path`, `format`, `bytes`, `sha256`, `participants`, `utterances`.
+    #[schema(value_type = Vec<Object>)]
+    pub files: Vec<serde_json::Value>,
+    /// Participants: `id`, `utterances`, `files`, `attributes`.
+    #[schema(value_type = Vec<Object>)]
+    pub participants: Vec<serde_json::Value>,
+    /// Interviewers and staff: `file`, `speaker`, `role` (`interviewer`, `staff`), `lines`, `reason`.
+    #[schema(value_type = Vec<Object>)]
+    pub non_participants: Vec<serde_json::Value>,
+    /// Labels read as one person: `id`, `merged`.
+    #[schema(value_type = Vec<Object>)]
+    pub label_merges: Vec<serde_json::Value>,
+    pub blank_respondents: u64,
+    /// `file`, `rows`, `reason`.
+    #[schema(value_type = Vec<Object>)]
+    pub blank_rows: Vec<serde_json::Value>,
+    /// `file`, `column`, `reason`.
+    #[schema(value_type = Vec<Object>)]
+    pub skipped_columns: Vec<serde_json::Value>,
+    pub staff_lines: u64,
+    pub markup_reduced: u64,
+    /// `path`, `reason`.
+    #[schema(value_type = Vec<Object>)]
+    pub skipped_files: Vec<serde_json::Value>,
+    pub warnings: Vec<String>,
+}
+
+/// Inspect a dataset before generating.
+///
+/// Reads the dataset as a run would and tells who was taken as a participant, who as an
+/// interviewer or staff and why, which speaker labels were merged, and which rows, columns and
+/// files were left out and why. The optional body names interviewers, as `--interviewer` does.
+#[utoipa::path(
+    operation_id = "inspect_dataset",
+    tag = "datasets",
+    params(("id" = String, Path, description = "Dataset identifier")),
+    request_body(content = Option<InspectBody>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "What ingestion made of the dataset", body = InspectionView),
+        (status = 400, description = "The dataset cannot be read (`details.file`, `details.line`)", body = ErrorBody),
+        (status = 401, description = "Authentication required", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 404, description = "No such dataset", body = ErrorBody),
+        (status = 422, description = "Invalid body (`details.field`)", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+        (status = 500, description = "Internal error", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/v1/datasets/{id}/inspect")]
+pub async fn inspect_dataset(
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let request: InspectBody = if body.iter().all(u8::is_ascii_whitespace) {
+        InspectBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| Error::validation("body", e.to_string()))?
+    };
+    let id = path.into_inner();
+    let db = state.db.clone();
+    let dataset = blocking(move || {
+        db.read(|conn| datasets::get(conn, &id))?.ok_or(Error::NotFound {
+            resource: "dataset",
+            id,
+        })
+    })
+    .await?;
+    let interviewers = if request.interviewers.is_empty() {
+        state.settings.ingest.interviewers.clone()
+    } else {
+        request.interviewers
+    };
+    let options = ingest::IngestOptions { interviewers };
+    let limits = ingest::IngestLimits::from_settings(&state.settings.storage);
+    let inspection = blocking(move || {
+        let corpus = ingest::load_path_with(std::path::Path::new(&dataset.path), &limits, &options)?;
+        Ok(ingest::inspect::inspect(&corpus))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(inspection))
 }

@@ -59,7 +59,6 @@ pub struct Annotation {
     pub licence: String,
     /// What is messy here, in words.
     #[serde(default)]
-    #[allow(dead_code)]
     pub notes: Option<String>,
     pub participants: Participants,
     /// Tabular data only.
