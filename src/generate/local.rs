@@ -729,6 +729,10 @@ fn key_phrases(texts: &[&str], weights: &BTreeMap<String, f64>) -> Vec<String> {
                 for n in [3, 2] {
                     for window in run.windows(n) {
                         let stems: Vec<String> = window.iter().map(|(s, _)| s.clone()).collect();
+                        // "anonymised anonymised" is a redaction mark, not a phrase.
+                        if stems.iter().collect::<BTreeSet<_>>().len() < stems.len() {
+                            continue;
+                        }
                         let key = stems.join(" ");
                         let count = counts.entry(key).or_default();
                         if *count == 0 {
