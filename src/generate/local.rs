@@ -628,7 +628,9 @@ fn claim_candidates<'a>(
             continue;
         }
         let question = utterance.question.as_deref();
-        for sentence in text::sentences(&utterance.text) {
+        let sentences = text::sentences(&utterance.text);
+        let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
+        for sentence in sentences {
             let words = text::word_count(sentence);
             if !(4..=80).contains(&words) || text::is_hedge_or_meta(sentence) || text::is_markup(sentence) {
                 continue;
@@ -640,7 +642,7 @@ fn claim_candidates<'a>(
                 (keys, score)
             };
             let whole = make(sentence);
-            if let Some((cue, at)) = text::classify_answer(sentence, question) {
+            if let Some((cue, at)) = text::classify_answer(sentence, question, short_answer) {
                 let span = text::claim_span_within(sentence, at, max_claim_words);
                 // A claim far longer than the complexity allows, with no clause to cut to, is left out.
                 if text::word_count(span) > max_claim_words + max_claim_words / 2 {

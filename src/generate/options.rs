@@ -8,7 +8,13 @@ use serde_json::{Map, Value};
 
 /// The keys a `config` object may hold.
 /// `interviewers` is read by ingestion (speakers who only ask; see docs/ingest.md).
-pub const KNOWN_KEYS: &[&str] = &["detail_level", "complexity", "min_segment_size", "min_claims", "interviewers"];
+pub const KNOWN_KEYS: &[&str] = &[
+    "detail_level",
+    "complexity",
+    "min_segment_size",
+    "min_claims",
+    "interviewers",
+];
 pub const DETAIL_LEVELS: &[&str] = &["brief", "standard", "detailed"];
 pub const COMPLEXITIES: &[&str] = &["simple", "moderate", "complex"];
 /// Upper bound of `min_segment_size` and `min_claims` (higher would drop every persona).

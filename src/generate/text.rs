@@ -381,6 +381,14 @@ const NOT_A_CLAIM_PATTERN: &str = r"(?ix)
   | \b(?:do|does|did)\s+that\s+(?:make\s+sense|answer)\b
   | \byou\s+know\s+what\s+i\s+mean\b
   | ^\W*if\s+(?:this|that|it)\s+(?:is|was|were)\b
+  | \bi\s+want\s+to\s+(?:come|go|get)\s+back\s+to\b
+  | \bi\s+want\s+to\s+(?:give\s+you|keep\s+this|move\s+on|wrap\s+up|touch\s+on|ask\s+you|pick\s+up\s+on|talk\s+about)\b
+  | \b(?:to|on)\s+(?:your|\w+['’]s)\s+point\b
+  | \bsegue\b
+  | \bthank\s+you\b
+  | \b(?:end|top)\s+of\s+(?:our|the)\s+(?:time|hour|show|episode|call)\b
+  | \blistening\s+to\s+(?:us|this)\b
+  | \bsaid,?\s*[\x22“]
 ";
 
 static NOT_A_CLAIM: LazyLock<Regex> = LazyLock::new(|| Regex::new(NOT_A_CLAIM_PATTERN).expect("not-a-claim pattern"));
@@ -565,11 +573,14 @@ pub fn question_frame(question: &str) -> Option<QuestionFrame> {
     }
 }
 
+/// Sentences of an answer short enough for the question to frame every one of them.
+pub const SHORT_ANSWER_SENTENCES: usize = 3;
+
 /// The cue of a sentence answering `question` (the survey column's question or the one the
 /// interviewer just asked): the question's frame decides what an answer is, the sentence's own
-/// cues decide only where the question leaves it open. Hedges, rhetoric and meta-talk are never
-/// claims.
-pub fn classify_answer(sentence: &str, question: Option<&str>) -> Option<(Cue, usize)> {
+/// cues decide only where the question leaves it open. `short_answer`: the answer has at most
+/// [`SHORT_ANSWER_SENTENCES`] sentences. Hedges, rhetoric and meta-talk are never claims.
+pub fn classify_answer(sentence: &str, question: Option<&str>, short_answer: bool) -> Option<(Cue, usize)> {
     if is_hedge_or_meta(sentence) {
         return None;
     }
@@ -578,6 +589,11 @@ pub fn classify_answer(sentence: &str, question: Option<&str>) -> Option<(Cue, u
         return own;
     };
     if sentence.trim_end().ends_with('?') {
+        return None;
+    }
+    // In a long answer (a story, a narrative interview) a sentence without a cue of its own is
+    // context, not an answer: only short answers take the question's frame wholesale.
+    if own.is_none() && !short_answer {
         return None;
     }
     let whole = |cue| Some((cue, 0));
@@ -736,7 +752,7 @@ mod tests {
             "I can't remember the name of the tool we used.",
             "(If this is annoying for people with sharp vision, it may be disabled.)",
         ] {
-            assert_eq!(classify_answer(s, None), None, "{s}");
+            assert_eq!(classify_answer(s, None, true), None, "{s}");
         }
         assert!(is_non_answer(" N/A "));
         assert!(is_non_answer("None."));
@@ -777,11 +793,11 @@ mod tests {
         let positive = Some("What makes it pleasant?");
         // A cue word of frustration in praise is not a pain point.
         assert_eq!(
-            classify_answer("It never crashes and I can't imagine going back.", positive),
+            classify_answer("It never crashes and I can't imagine going back.", positive, true),
             None
         );
         assert_eq!(
-            classify_answer("The keyboard shortcuts for every panel.", positive)
+            classify_answer("The keyboard shortcuts for every panel.", positive, true)
                 .unwrap()
                 .0,
             Cue::Motivation
@@ -789,18 +805,32 @@ mod tests {
         assert_eq!(
             classify_answer(
                 "I have taken to restarting the entire notebook.",
-                Some("What frustrates you?")
+                Some("What frustrates you?"),
+                true
             )
             .unwrap()
             .0,
             Cue::PainPoint
         );
         assert_eq!(
-            classify_answer("Syncing my calendar with the team.", Some("What are your goals?"))
+            classify_answer("Syncing my calendar with the team.", Some("What are your goals?"), true)
                 .unwrap()
                 .0,
             Cue::Goal
         );
+        assert_eq!(
+            classify_answer(
+                "Syncing my calendar with the team.",
+                Some("What are your goals?"),
+                false
+            ),
+            None
+        );
+        assert_eq!(
+            classify_answer("And he said, \"No, we can't do that.\"", None, true),
+            None
+        );
+        assert_eq!(classify_answer("So I want to keep this short.", None, true), None);
     }
 
     #[test]

@@ -451,7 +451,18 @@ impl ValueStats {
             && self.first_value.as_deref().is_some_and(|v| {
                 matches!(
                     v.trim().trim_end_matches('.').to_lowercase().as_str(),
-                    "yes" | "y" | "true" | "1" | "agree" | "i agree" | "accept" | "i accept" | "ok" | "checked" | "consent" | "i consent"
+                    "yes"
+                        | "y"
+                        | "true"
+                        | "1"
+                        | "agree"
+                        | "i agree"
+                        | "accept"
+                        | "i accept"
+                        | "ok"
+                        | "checked"
+                        | "consent"
+                        | "i consent"
                 )
             })
     }
@@ -510,9 +521,8 @@ pub(crate) fn classify(name: &str, stats: &ValueStats) -> Role {
     // An open question's answers are the respondent's words even when short: a write-in
     // (`… (other)`, `Other - Write In`, `please specify`) whose answers differ, or a question
     // that does not ask for a trait, answered in a few words that mostly differ.
-    let free_values = distinct_ratio >= 0.5
-        && stats.fraction(stats.numeric) < 0.8
-        && stats.fraction(stats.status_like) < 0.5;
+    let free_values =
+        distinct_ratio >= 0.5 && stats.fraction(stats.numeric) < 0.8 && stats.fraction(stats.status_like) < 0.5;
     if free_values && !stats.in_list {
         let write_in = WRITE_IN.is_match(name);
         // Choices recur across respondents; free answers mostly do not.
@@ -741,12 +751,94 @@ pub(crate) fn is_platform_metadata(name: &str, stats: &ValueStats) -> bool {
 
 /// Words of a question that say nothing about what it asks.
 const QUESTION_FILLER: &[&str] = &[
-    "what", "which", "how", "who", "where", "when", "why", "is", "are", "was", "were", "do", "does", "did", "you",
-    "your", "yours", "the", "a", "an", "of", "in", "on", "at", "to", "for", "with", "by", "from", "please", "following",
-    "best", "describes", "describe", "would", "could", "should", "if", "any", "this", "that", "these", "those", "and",
-    "or", "we", "our", "us", "i", "me", "my", "be", "have", "has", "been", "about", "many", "much", "currently", "it",
-    "its", "there", "here", "can", "will", "tell", "select", "all", "apply", "choose", "one", "s", "re", "ve", "d",
-    "optional", "required", "other", "etc", "e", "g", "ie", "eg", "specify", "tick", "primary", "main", "usually",
+    "what",
+    "which",
+    "how",
+    "who",
+    "where",
+    "when",
+    "why",
+    "is",
+    "are",
+    "was",
+    "were",
+    "do",
+    "does",
+    "did",
+    "you",
+    "your",
+    "yours",
+    "the",
+    "a",
+    "an",
+    "of",
+    "in",
+    "on",
+    "at",
+    "to",
+    "for",
+    "with",
+    "by",
+    "from",
+    "please",
+    "following",
+    "best",
+    "describes",
+    "describe",
+    "would",
+    "could",
+    "should",
+    "if",
+    "any",
+    "this",
+    "that",
+    "these",
+    "those",
+    "and",
+    "or",
+    "we",
+    "our",
+    "us",
+    "i",
+    "me",
+    "my",
+    "be",
+    "have",
+    "has",
+    "been",
+    "about",
+    "many",
+    "much",
+    "currently",
+    "it",
+    "its",
+    "there",
+    "here",
+    "can",
+    "will",
+    "tell",
+    "select",
+    "all",
+    "apply",
+    "choose",
+    "one",
+    "s",
+    "re",
+    "ve",
+    "d",
+    "optional",
+    "required",
+    "other",
+    "etc",
+    "e",
+    "g",
+    "ie",
+    "eg",
+    "specify",
+    "tick",
+    "primary",
+    "main",
+    "usually",
 ];
 
 /// Longest attribute key kept as the column's whole name, in characters and words.
@@ -794,7 +886,11 @@ pub(crate) fn attribute_key(name: &str) -> String {
     // The trait asked about, with the word before it when that is a trait word too
     // (`job_title`, `company_size`).
     if let Some(at) = content.iter().rposition(|w| hint_of_word(w) == Some(Hint::Attribute)) {
-        let start = if at > 0 && hint_of_word(content[at - 1]).is_some() { at - 1 } else { at };
+        let start = if at > 0 && hint_of_word(content[at - 1]).is_some() {
+            at - 1
+        } else {
+            at
+        };
         return content[start..=at].join("_");
     }
     let mut short = String::new();
@@ -808,7 +904,12 @@ pub(crate) fn attribute_key(name: &str) -> String {
         short.push_str(word);
     }
     if short.is_empty() {
-        words.iter().take(MAX_KEY_WORDS.min(4)).copied().collect::<Vec<_>>().join("_")
+        words
+            .iter()
+            .take(MAX_KEY_WORDS.min(4))
+            .copied()
+            .collect::<Vec<_>>()
+            .join("_")
     } else {
         short
     }

@@ -91,7 +91,13 @@ pub fn render_text(i: &Inspection) -> String {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let _ = write!(out, "  {}: {} utterance(s) in {}", p.id, p.utterances, p.files.join(", "));
+        let _ = write!(
+            out,
+            "  {}: {} utterance(s) in {}",
+            p.id,
+            p.utterances,
+            p.files.join(", ")
+        );
         if !attributes.is_empty() {
             let _ = write!(out, "; {attributes}");
         }
@@ -100,7 +106,11 @@ pub fn render_text(i: &Inspection) -> String {
     if i.participants.len() > LISTED {
         let _ = writeln!(out, "  … and {} more (--json lists all)", i.participants.len() - LISTED);
     }
-    let _ = writeln!(out, "\nInterviewers and staff, not evidence ({}):", i.non_participants.len());
+    let _ = writeln!(
+        out,
+        "\nInterviewers and staff, not evidence ({}):",
+        i.non_participants.len()
+    );
     for n in &i.non_participants {
         let _ = writeln!(
             out,
@@ -130,7 +140,11 @@ pub fn render_text(i: &Inspection) -> String {
         "\nLines that are nobody's words (notes, timestamps, openings, closings): {}",
         i.staff_lines
     );
-    let _ = writeln!(out, "Utterances with Markdown/HTML reduced to text: {}", i.markup_reduced);
+    let _ = writeln!(
+        out,
+        "Utterances with Markdown/HTML reduced to text: {}",
+        i.markup_reduced
+    );
     if !i.skipped_files.is_empty() {
         let _ = writeln!(out, "\nFiles skipped:");
         for s in &i.skipped_files {

@@ -13,9 +13,8 @@ static MD_IMAGE: LazyLock<Regex> =
 /// `[text](url)` → `text`.
 static MD_LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[([^\]]*)\]\([^)]*\)").expect("link pattern"));
 /// `<img …>`, `<br/>`, `</p>`, `<a href=…>`, `<!-- … -->`, `<details>`.
-static HTML_TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?s)<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>").expect("html tag pattern")
-});
+static HTML_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?s)<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>").expect("html tag pattern"));
 /// `<https://…>` autolinks.
 static AUTOLINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<(https?://[^>\s]+)>").expect("autolink pattern"));
 /// A bare web address: a link to a file or video, not anybody's words.
@@ -87,10 +86,16 @@ mod tests {
             reduce("See ![screenshot](https://a/b.png) and the [docs](https://d) page."),
             "See and the docs page."
         );
-        assert_eq!(reduce("I **really** need `export` &amp; *sync*."), "I really need export & sync.");
+        assert_eq!(
+            reduce("I **really** need `export` &amp; *sync*."),
+            "I really need export & sync."
+        );
         assert_eq!(reduce("### Steps\n> quoted\n- item one"), "Steps quoted - item one");
         assert!(matches!(reduce("Plain words, 3 * 4 = 12."), Cow::Borrowed(_)));
         assert_eq!(reduce("<img src=a.png>"), "");
-        assert_eq!(reduce("Video: https://github.com/a/b.mp4 shows it."), "Video: shows it.");
+        assert_eq!(
+            reduce("Video: https://github.com/a/b.mp4 shows it."),
+            "Video: shows it."
+        );
     }
 }

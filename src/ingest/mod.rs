@@ -318,7 +318,12 @@ struct Found {
     size: u64,
 }
 
-fn load_folder(root: &Path, shown: &str, limits: &IngestLimits, options: &IngestOptions) -> Result<Corpus, IngestError> {
+fn load_folder(
+    root: &Path,
+    shown: &str,
+    limits: &IngestLimits,
+    options: &IngestOptions,
+) -> Result<Corpus, IngestError> {
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     let confine = limits.confine_to.as_deref();
@@ -638,8 +643,11 @@ impl CorpusBuilder {
             let interviewers = interviewers::exclude(&mut self.participants, &mut self.utterances, &mut self.sources);
             self.note_folder_interviewers(&interviewers);
             self.warnings.extend(interviewers);
-            let voices =
-                interviewers::exclude_questioning_voices(&mut self.participants, &mut self.utterances, &mut self.sources);
+            let voices = interviewers::exclude_questioning_voices(
+                &mut self.participants,
+                &mut self.utterances,
+                &mut self.sources,
+            );
             self.note_folder_interviewers(&voices);
             self.warnings.extend(voices);
             speakers::exclude_header_interviewers(
@@ -663,8 +671,10 @@ impl CorpusBuilder {
         let staff_from = self.report.non_participants.len();
         speakers::exclude_staff(&mut self.utterances, &self.sources, &mut self.report);
         for n in &self.report.non_participants[staff_from..] {
-            self.warnings
-                .push(format!("{}: {:?} read as staff and left out ({})", n.file, n.speaker, n.reason));
+            self.warnings.push(format!(
+                "{}: {:?} read as staff and left out ({})",
+                n.file, n.speaker, n.reason
+            ));
         }
         self.report.staff_lines = speakers::remove_staff_lines(&mut self.utterances, &self.sources);
         interviewers::scope_voice_labels(&mut self.participants, &mut self.utterances, &self.sources);
@@ -747,8 +757,12 @@ impl CorpusBuilder {
         }
         let speaking: std::collections::HashSet<&str> =
             self.utterances.iter().map(|u| u.participant_id.as_str()).collect();
-        let left_out: std::collections::HashSet<&str> =
-            self.report.non_participants.iter().map(|n| n.speaker.as_str()).collect();
+        let left_out: std::collections::HashSet<&str> = self
+            .report
+            .non_participants
+            .iter()
+            .map(|n| n.speaker.as_str())
+            .collect();
         let silent: Vec<String> = self
             .participants
             .keys()
@@ -772,9 +786,8 @@ impl CorpusBuilder {
                 "json" | "jsonl" | "yaml" => "record with no text (no text in any file)",
                 _ => "no text in any file",
             };
-            self.warnings.push(format!(
-                "{file}: {rows} respondent(s) left out: {reason}"
-            ));
+            self.warnings
+                .push(format!("{file}: {rows} respondent(s) left out: {reason}"));
             self.report.blank_respondents += rows;
             self.report.blank_rows.push(BlankRows {
                 file,

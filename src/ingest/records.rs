@@ -88,7 +88,11 @@ impl FileRecords {
 
     /// Notes a speaker left out, adding to the count of one already noted.
     pub fn leave_out(&mut self, speaker: &str, role: &'static str, reason: &str) {
-        match self.left_out.iter_mut().find(|l| l.speaker == speaker && l.role == role) {
+        match self
+            .left_out
+            .iter_mut()
+            .find(|l| l.speaker == speaker && l.role == role)
+        {
             Some(known) => known.lines += 1,
             None => self.left_out.push(LeftOutSpeaker {
                 speaker: speaker.to_string(),
@@ -110,7 +114,11 @@ pub(crate) fn is_placeholder(text: &str) -> bool {
     if !text.chars().any(char::is_alphanumeric) {
         return true;
     }
-    let compact: String = text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    let compact: String = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
     text.chars().count() <= 6 && matches!(compact.as_str(), "na" | "nil" | "null" | "x" | "xx" | "xxx")
 }
 

@@ -44,10 +44,55 @@ static PROMPT_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words of a back-channel turn ("Mm-hmm.", "Okay, great.", "I see.").
 const BACK_CHANNEL: &[&str] = &[
-    "mm", "mmm", "mhm", "mm-hmm", "mmhmm", "hmm", "uh-huh", "uh", "um", "yeah", "yes", "yep", "right", "okay", "ok",
-    "sure", "i", "see", "wow", "great", "good", "interesting", "oh", "ah", "really", "exactly", "absolutely", "got",
-    "it", "thank", "thanks", "you", "nice", "cool", "so", "and", "that's", "true", "fine", "huh", "alright", "gotcha",
-    "wonderful", "lovely", "perfect", "indeed", "of", "course", "no",
+    "mm",
+    "mmm",
+    "mhm",
+    "mm-hmm",
+    "mmhmm",
+    "hmm",
+    "uh-huh",
+    "uh",
+    "um",
+    "yeah",
+    "yes",
+    "yep",
+    "right",
+    "okay",
+    "ok",
+    "sure",
+    "i",
+    "see",
+    "wow",
+    "great",
+    "good",
+    "interesting",
+    "oh",
+    "ah",
+    "really",
+    "exactly",
+    "absolutely",
+    "got",
+    "it",
+    "thank",
+    "thanks",
+    "you",
+    "nice",
+    "cool",
+    "so",
+    "and",
+    "that's",
+    "true",
+    "fine",
+    "huh",
+    "alright",
+    "gotcha",
+    "wonderful",
+    "lovely",
+    "perfect",
+    "indeed",
+    "of",
+    "course",
+    "no",
 ];
 
 /// An interview's opening or closing: the interviewer's formula, not anybody's experience.
@@ -110,7 +155,9 @@ pub(crate) fn label_key(id: &str) -> String {
     let mut label = id.trim();
     loop {
         let before = label;
-        label = label.trim_end_matches([':', ' ', '\t', '*', '_']).trim_start_matches(['*', '_', ' ']);
+        label = label
+            .trim_end_matches([':', ' ', '\t', '*', '_'])
+            .trim_start_matches(['*', '_', ' ']);
         if label.ends_with(')')
             && let Some(open) = label.rfind('(')
             && open > 0
@@ -134,7 +181,10 @@ pub(crate) fn merge_labels(
     sources: &[SourceFile],
 ) -> Vec<(String, Vec<String>)> {
     let mut spoken: HashMap<&str, usize> = HashMap::new();
-    for u in utterances.iter().filter(|u| sources.get(u.source).is_some_and(is_transcript)) {
+    for u in utterances
+        .iter()
+        .filter(|u| sources.get(u.source).is_some_and(is_transcript))
+    {
         *spoken.entry(u.participant_id.as_str()).or_default() += 1;
     }
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -203,7 +253,10 @@ fn aliases_in_one_file(
     spoken: &HashMap<&str, usize>,
 ) -> Vec<(String, String)> {
     let mut files: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
-    for u in utterances.iter().filter(|u| spoken.contains_key(u.participant_id.as_str())) {
+    for u in utterances
+        .iter()
+        .filter(|u| spoken.contains_key(u.participant_id.as_str()))
+    {
         files.entry(u.source).or_default().insert(u.participant_id.as_str());
     }
     // People's names: letters only (`Pablo Molina`, `Boon's Mom`), no numbered ids.
@@ -211,7 +264,9 @@ fn aliases_in_one_file(
         !super::transcript::is_numbered_id(id)
             && !VOICE_LABEL.is_match(id)
             && id.split_whitespace().count() <= 4
-            && id.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '’' | '.' | '-'))
+            && id
+                .chars()
+                .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '’' | '.' | '-'))
     };
     let names: Vec<&str> = participants
         .keys()
@@ -270,7 +325,12 @@ fn aliases_in_one_file(
     // An alias of an alias: keep the chain short.
     let resolved: Vec<(String, String)> = aliases
         .iter()
-        .map(|(alias, full)| (alias.clone(), aliases.get(full).cloned().unwrap_or_else(|| full.clone())))
+        .map(|(alias, full)| {
+            (
+                alias.clone(),
+                aliases.get(full).cloned().unwrap_or_else(|| full.clone()),
+            )
+        })
         .filter(|(alias, full)| alias != full)
         .collect();
     resolved
@@ -460,18 +520,18 @@ fn interviewer_of(turns: &[(String, String)], in_every_file: &BTreeSet<String>) 
     let numbered = super::transcript::is_numbered_id(id) && !VOICE_LABEL.is_match(id);
     let prompt_share = v.prompts as f64 / v.turns as f64;
     let word_share = v.words as f64 / total_words as f64;
-    let decided = !numbered
-        && v.turns >= 2
-        && *best >= 1.6
-        && best - second >= 0.6
-        && (word_share <= 0.5 || prompt_share >= 0.6);
+    let decided =
+        !numbered && v.turns >= 2 && *best >= 1.6 && best - second >= 0.6 && (word_share <= 0.5 || prompt_share >= 0.6);
     decided.then(|| (id.to_string(), why.clone()))
 }
 
 /// Speakers of each transcript, in order, consecutive utterances of one speaker joined.
 fn turns_by_file(utterances: &[Utterance], sources: &[SourceFile]) -> BTreeMap<usize, Vec<(String, String)>> {
     let mut files: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
-    for u in utterances.iter().filter(|u| sources.get(u.source).is_some_and(is_transcript)) {
+    for u in utterances
+        .iter()
+        .filter(|u| sources.get(u.source).is_some_and(is_transcript))
+    {
         let turns = files.entry(u.source).or_default();
         match turns.last_mut() {
             Some((speaker, text)) if *speaker == u.participant_id => {
@@ -523,11 +583,7 @@ pub(crate) fn exclude_header_interviewers(
 }
 
 /// Finds and removes each transcript's interviewer.
-pub(crate) fn exclude_interviewers(
-    utterances: &mut Vec<Utterance>,
-    sources: &[SourceFile],
-    report: &mut IngestReport,
-) {
+pub(crate) fn exclude_interviewers(utterances: &mut Vec<Utterance>, sources: &[SourceFile], report: &mut IngestReport) {
     let files = turns_by_file(utterances, sources);
     let mut in_every_file: BTreeSet<String> = BTreeSet::new();
     if files.len() >= 2 {
@@ -591,7 +647,10 @@ pub(crate) fn exclude_staff(utterances: &mut Vec<Utterance>, sources: &[SourceFi
                 staff.push((
                     file,
                     speaker.to_string(),
-                    format!("a minor voice ({count} of {} turns) speaking about the call or recording", turns.len()),
+                    format!(
+                        "a minor voice ({count} of {} turns) speaking about the call or recording",
+                        turns.len()
+                    ),
                 ));
             }
         }
@@ -669,7 +728,13 @@ mod tests {
             text: "Something said.".into(),
             question: None,
         };
-        let mut utterances = vec![u("Richard Ladner"), u("Richard"), u("Pablo Molina"), u("Pablo Molina"), u("Pablo Molinda")];
+        let mut utterances = vec![
+            u("Richard Ladner"),
+            u("Richard"),
+            u("Pablo Molina"),
+            u("Pablo Molina"),
+            u("Pablo Molinda"),
+        ];
         let mut participants: BTreeMap<String, BTreeMap<String, String>> = utterances
             .iter()
             .map(|u| (u.participant_id.clone(), BTreeMap::new()))
@@ -683,13 +748,18 @@ mod tests {
             utterances: 5,
         }];
         let merges = merge_labels(&mut participants, &mut utterances, &sources);
-        assert_eq!(participants.keys().collect::<Vec<_>>(), ["Pablo Molina", "Richard Ladner"]);
+        assert_eq!(
+            participants.keys().collect::<Vec<_>>(),
+            ["Pablo Molina", "Richard Ladner"]
+        );
         assert_eq!(merges.len(), 2, "{merges:?}");
     }
 
     #[test]
     fn prompts_phrased_as_statements_are_prompts() {
-        assert!(is_prompt("I want to start off by asking you to tell me about yourself."));
+        assert!(is_prompt(
+            "I want to start off by asking you to tell me about yourself."
+        ));
         assert!(is_prompt("So, let's talk about your first job."));
         assert!(is_prompt("And then?"));
         assert!(!is_prompt("I grew up on a farm outside the town."));
@@ -729,9 +799,18 @@ mod tests {
     fn a_conversation_of_peers_has_no_interviewer() {
         let t = |s: &str, x: &str| (s.to_string(), x.to_string());
         let turns = vec![
-            t("Ana", "I keep all my receipts in a shoebox and sort them at the end of the quarter."),
-            t("Ben", "I photograph mine, but the app loses half of them when it syncs."),
-            t("Ana", "That happened to me too, so I stopped trusting the sync entirely."),
+            t(
+                "Ana",
+                "I keep all my receipts in a shoebox and sort them at the end of the quarter.",
+            ),
+            t(
+                "Ben",
+                "I photograph mine, but the app loses half of them when it syncs.",
+            ),
+            t(
+                "Ana",
+                "That happened to me too, so I stopped trusting the sync entirely.",
+            ),
             t("Ben", "Do you export to a spreadsheet afterwards?"),
             t("Ana", "Every month, it takes me a whole evening and I hate it."),
         ];

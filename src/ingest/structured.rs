@@ -190,14 +190,36 @@ fn first_of<'v>(value: &'v Value, paths: &[&'static str]) -> Option<(&'static st
 
 const ISSUE_TITLES: &[&str] = &["title", "fields/summary", "summary"];
 const ISSUE_BODIES: &[&str] = &["body", "description", "fields/description", "content"];
-const ISSUE_AUTHORS: &[&str] = &["author", "user", "fields/reporter", "reporter", "creator", "fields/creator", "submitter"];
+const ISSUE_AUTHORS: &[&str] = &[
+    "author",
+    "user",
+    "fields/reporter",
+    "reporter",
+    "creator",
+    "fields/creator",
+    "submitter",
+];
 /// Fields only an issue tracker's record has.
-const ISSUE_MARKS: &[&str] = &["number", "iid", "key", "state", "html_url", "web_url", "labels", "fields/status", "issuetype", "fields/issuetype"];
+const ISSUE_MARKS: &[&str] = &[
+    "number",
+    "iid",
+    "key",
+    "state",
+    "html_url",
+    "web_url",
+    "labels",
+    "fields/status",
+    "issuetype",
+    "fields/issuetype",
+];
 
 /// An account that is not a person: GitHub's `is_bot` / `type: Bot`, `…[bot]`, `…-bot`, `app/…`.
 fn is_bot_account(author: &Value, login: &str) -> bool {
     let flagged = author.get("is_bot").and_then(Value::as_bool) == Some(true)
-        || author.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("bot"));
+        || author
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("bot"));
     let lower = login.to_lowercase();
     flagged
         || lower.ends_with("[bot]")
@@ -307,12 +329,14 @@ fn read_issues(records: &[RecordRef]) -> Option<FileRecords> {
         out.skipped_columns.push((column, reason.to_string()));
     }
     if bot_issues > 0 {
-        out.warnings
-            .push(format!("{bot_issues} issue(s) by bot accounts left out (not participant evidence)"));
+        out.warnings.push(format!(
+            "{bot_issues} issue(s) by bot accounts left out (not participant evidence)"
+        ));
     }
     if empty_bodies > 0 {
-        out.warnings
-            .push(format!("{empty_bodies} issue(s) with an empty body left out (nothing to quote)"));
+        out.warnings.push(format!(
+            "{empty_bodies} issue(s) with an empty body left out (nothing to quote)"
+        ));
     }
     if too_short > 0 {
         out.warnings.push(format!(

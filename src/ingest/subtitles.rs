@@ -154,7 +154,11 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
                 if same && out.ends_sentence() {
                     // The same speaker after a full sentence: a new utterance of theirs, located
                     // at this cue.
-                    let rest = if from_voice { 0 } else { PLAIN_LABEL.find(&body).map_or(0, |m| m.end()) };
+                    let rest = if from_voice {
+                        0
+                    } else {
+                        PLAIN_LABEL.find(&body).map_or(0, |m| m.end())
+                    };
                     out.blank(number);
                     out.push(number, cut(body, rest));
                 } else if same && from_voice {
@@ -282,7 +286,10 @@ mod tests {
         let text = "WEBVTT\n\n00:00:01.000 --> 00:00:09.000\n<v Sam Taylor (Interviewer)>Why?</v>\n\n\
                     00:00:10.000 --> 00:00:18.000\n<v amara.o>Because: it is slow.</v>\n";
         let records = parse("one.vtt", "one", text).unwrap();
-        assert_eq!(records.texts(), [triple("amara.o", "00:00:10.000", "Because: it is slow.")]);
+        assert_eq!(
+            records.texts(),
+            [triple("amara.o", "00:00:10.000", "Because: it is slow.")]
+        );
     }
 
     #[test]
@@ -295,7 +302,11 @@ mod tests {
         assert_eq!(records.ids, ["p7"]);
         assert_eq!(
             records.texts(),
-            [triple("p7", "00:00:10.000", "Invoices paid late, every single month. and tax time.")]
+            [triple(
+                "p7",
+                "00:00:10.000",
+                "Invoices paid late, every single month. and tax time."
+            )]
         );
     }
 

@@ -211,19 +211,18 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
         if roles[column] != Role::Ignore || Some(column) == id_column {
             continue;
         }
-        let reason = if metadata.get(column).copied().unwrap_or(false)
-            || fields::is_platform_metadata(name, &stats[column])
-        {
-            "survey platform metadata"
-        } else if stats[column].is_empty() {
-            "empty"
-        } else if stats[column].is_constant() {
-            "the same answer from every respondent (a consent box or a form constant)"
-        } else if fields::is_ignored_name(name) {
-            "a date, id, contact, interviewer prompt or coding (by name)"
-        } else {
-            "neither a short trait nor free text"
-        };
+        let reason =
+            if metadata.get(column).copied().unwrap_or(false) || fields::is_platform_metadata(name, &stats[column]) {
+                "survey platform metadata"
+            } else if stats[column].is_empty() {
+                "empty"
+            } else if stats[column].is_constant() {
+                "the same answer from every respondent (a consent box or a form constant)"
+            } else if fields::is_ignored_name(name) {
+                "a date, id, contact, interviewer prompt or coding (by name)"
+            } else {
+                "neither a short trait nor free text"
+            };
         out.skipped_columns.push((name.clone(), reason.to_string()));
     }
     drop(stats);

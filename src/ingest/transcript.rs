@@ -40,8 +40,10 @@ const LABEL_SEARCH_BYTES: usize = 160;
 
 /// A chat log's line (IRC, Slack exports): `[08:25] <pb11> did it work?`, `<alice> hi`.
 static CHAT_NICK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?\s*)?<(?P<label>[^<>\s/=\x22']{1,40})>(?:\s+(?P<rest>.*))?$")
-        .expect("chat nick pattern")
+    Regex::new(
+        r"^\s*(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?\s*)?<(?P<label>[^<>\s/=\x22']{1,40})>(?:\s+(?P<rest>.*))?$",
+    )
+    .expect("chat nick pattern")
 });
 
 /// A chat log's system line: joins, quits, nick changes, `/me` actions.
@@ -52,9 +54,44 @@ static CHAT_SYSTEM: LazyLock<Regex> = LazyLock::new(|| {
 
 /// HTML tags that are not chat nicks.
 const HTML_TAGS: &[&str] = &[
-    "p", "br", "img", "div", "span", "a", "b", "i", "u", "em", "strong", "details", "summary", "sub", "sup", "code",
-    "pre", "li", "ul", "ol", "table", "tr", "td", "th", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "v", "c", "small",
-    "kbd", "blockquote", "center", "font",
+    "p",
+    "br",
+    "img",
+    "div",
+    "span",
+    "a",
+    "b",
+    "i",
+    "u",
+    "em",
+    "strong",
+    "details",
+    "summary",
+    "sub",
+    "sup",
+    "code",
+    "pre",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "v",
+    "c",
+    "small",
+    "kbd",
+    "blockquote",
+    "center",
+    "font",
 ];
 
 /// An Otter.ai or Teams speaker line: a label and a timestamp alone on the line
@@ -195,8 +232,10 @@ const INTERVIEWER_LABELS: &[&str] = &[
 ];
 /// A numbered question as a label (`Pergunta 3`, `Question 12`, `Q4`): the interviewer's.
 static NUMBERED_QUESTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:q|question|pergunta|pregunta|questão|questao|frage|domanda|task|tarefa|tarea)\s*[-_#.]?\s*\d+$")
-        .expect("numbered question")
+    Regex::new(
+        r"(?i)^(?:q|question|pergunta|pregunta|questão|questao|frage|domanda|task|tarefa|tarea)\s*[-_#.]?\s*\d+$",
+    )
+    .expect("numbered question")
 });
 const GENERIC_LABELS: &[&str] = &[
     "participant",
@@ -967,7 +1006,8 @@ impl<'s> Reader<'s> {
     fn read_label<'a>(&mut self, i: usize, l: Label<'a>, describes_participant: bool) -> Option<&'a str> {
         let line = self.numbers[i];
         let before_turns = self.speakers.first_turn.is_none_or(|first| i < first);
-        if before_turns && HEADER_INTERVIEWER_FIELDS.contains(&fields::compact(l.label).as_str()) && !l.rest.is_empty() {
+        if before_turns && HEADER_INTERVIEWER_FIELDS.contains(&fields::compact(l.label).as_str()) && !l.rest.is_empty()
+        {
             self.header_interviewers.push(clean_value(l.rest).to_string());
         }
         match &self.speakers.roles[i] {

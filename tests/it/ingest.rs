@@ -917,7 +917,10 @@ fn otter_captions_and_bracket_transcripts_in_one_folder() {
         let content = fs::read_to_string(dir.path().join(source)).unwrap();
         let line = match location.strip_prefix("cue ") {
             Some(time) => {
-                let cue = content.split("\n\n").find(|block| block.contains(&format!("{time} -->"))).unwrap();
+                let cue = content
+                    .split("\n\n")
+                    .find(|block| block.contains(&format!("{time} -->")))
+                    .unwrap();
                 cue.lines().last().unwrap()
             }
             None => {
