@@ -274,6 +274,32 @@ pub(crate) mod testing {
         }
     }
 
+    /// [`persona`] with a fifth claim that its title's words come from: sound (factor 1).
+    pub fn sound_persona(tag: &str) -> Persona {
+        let mut p = persona(tag);
+        p.motivations = vec!["The offline CRM works well on the road between client sites".into()];
+        p.evidence.push(evidence(
+            EvidenceField::Motivations,
+            0,
+            "P031",
+            "the offline CRM is great on the road",
+        ));
+        p
+    }
+
+    /// [`other_persona`], sound.
+    pub fn sound_other_persona(tag: &str) -> Persona {
+        let mut p = other_persona(tag);
+        p.motivations = vec!["Barcode scanners work well in the cold store".into()];
+        p.evidence.push(evidence(
+            EvidenceField::Motivations,
+            0,
+            "P101",
+            "the scanners are great in the cold store",
+        ));
+        p
+    }
+
     /// A persona sharing nothing with [`persona`] (goals, pains, behaviours, demographic values).
     pub fn other_persona(tag: &str) -> Persona {
         let mut p = persona(tag);
@@ -301,7 +327,7 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{other_persona, persona};
+    use super::testing::{sound_other_persona as other_persona, sound_persona as persona};
     use super::*;
 
     #[test]
