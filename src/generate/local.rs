@@ -753,7 +753,7 @@ fn key_phrases(texts: &[&str], weights: &BTreeMap<String, f64>) -> Vec<String> {
         .filter_map(|(surface, stems, first)| {
             let weight: f64 = stems.iter().filter_map(|s| weights.get(s)).sum();
             let count = counts[&stems.join(" ")];
-            (weight > 0.0 && count >= 2).then(|| (weight * count as f64, stems.len(), first, surface))
+            (weight > 0.0 && count >= 2).then_some((weight * count as f64, stems.len(), first, surface))
         })
         .collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
