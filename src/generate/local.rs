@@ -4,6 +4,7 @@
 //! for its overlap with the segment's distinctive terms; each carries evidence entries for its
 //! speaker and for up to three other participants who said something similar.
 
+use super::options::{self, GenerationOptions};
 use super::providers::LOCAL_MODEL;
 use super::text::{self, Cue};
 use super::{GenerationOutput, GenerationSettings, GroundingStats, Segment, TokenUsage};
@@ -11,11 +12,11 @@ use crate::domain::{Corpus, Evidence, EvidenceField, IdKind, Persona};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-/// Claims per list, and quotes.
-const MAX_ITEMS: usize = 5;
-const MIN_ITEMS: usize = 3;
-/// Supporting evidence entries per claim, besides the speaker's own.
-const MAX_SUPPORT: usize = 3;
+/// Supporting evidence entries per claim, besides the speaker's own: everyone who said
+/// something equivalent, up to this many.
+const MAX_SUPPORT: usize = 8;
+/// Top candidates of a list whose support (other participants saying the same) is counted.
+const SUPPORT_COUNTED: usize = 60;
 /// Utterances of a segment considered (they come most representative first).
 const MAX_UTTERANCES_SCANNED: usize = 2_000;
 /// Candidates kept per list before picking (best scores first).
@@ -104,9 +105,26 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
         ));
     }
     let digest = corpus_digest(corpus);
+    let options = options::parse(&settings.options);
     let mut segments: Vec<Segment> = segments.to_vec();
+    merge_small_segments(corpus, &mut segments, &options, &mut warnings);
     loop {
-        let personas = build_all(corpus, &segments, settings, &digest);
+        let personas = build_all(corpus, &segments, settings, &options, &digest);
+        if let Some(weak) = weakest_below_minimum(&personas, &options) {
+            let p = &personas[weak];
+            warnings.push(format!(
+                "segment {} ({} participant{}) was dropped: its persona had {} claim{} (goals, pain points, behaviours, motivations), fewer than min_claims {}",
+                weak + 1,
+                p.segment_size,
+                if p.segment_size == 1 { "" } else { "s" },
+                claim_count(p),
+                if claim_count(p) == 1 { "" } else { "s" },
+                options.min_claims
+            ));
+            segments.remove(weak);
+            reindex(&mut segments);
+            continue;
+        }
         match first_duplicate(&personas) {
             Some((keep, merge)) => {
                 warnings.push(format!(
@@ -119,9 +137,7 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
                 target.participant_ids.extend(merged.participant_ids);
                 target.participant_ids.sort();
                 target.utterances.extend(merged.utterances);
-                for (index, segment) in segments.iter_mut().enumerate() {
-                    segment.index = index;
-                }
+                reindex(&mut segments);
             }
             None => {
                 return GenerationOutput {
@@ -137,14 +153,126 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
     }
 }
 
-fn build_all(corpus: &Corpus, segments: &[Segment], settings: &GenerationSettings, digest: &str) -> Vec<Persona> {
+fn reindex(segments: &mut [Segment]) {
+    for (index, segment) in segments.iter_mut().enumerate() {
+        segment.index = index;
+    }
+}
+
+/// Goals, pain points, behaviours and motivations of a persona.
+pub fn claim_count(p: &Persona) -> usize {
+    p.goals.len() + p.pain_points.len() + p.behaviours.len() + p.motivations.len()
+}
+
+/// The persona with the fewest claims among those below `min_claims` (the last on a tie), or
+/// the one without a goal or pain point, unless it is the only persona left: a run never ends
+/// empty-handed.
+fn weakest_below_minimum(personas: &[Persona], options: &GenerationOptions) -> Option<usize> {
+    if personas.len() <= 1 {
+        return None;
+    }
+    personas
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| claim_count(p) < options.min_claims || (p.goals.is_empty() && p.pain_points.is_empty()))
+        .min_by_key(|&(i, p)| (claim_count(p), std::cmp::Reverse(i)))
+        .map(|(i, _)| i)
+}
+
+/// Share of a segment's participants whose every utterance is a non-answer ("N/A", "none").
+fn non_answer_share(corpus: &Corpus, segment: &Segment) -> f64 {
+    let mut answered: BTreeSet<&str> = BTreeSet::new();
+    for &u in segment.utterances.iter().take(MAX_UTTERANCES_SCANNED) {
+        let utterance = &corpus.utterances[u];
+        if !text::is_non_answer(&utterance.text) {
+            answered.insert(utterance.participant_id.as_str());
+        }
+    }
+    let size = segment.participant_ids.len().max(1);
+    1.0 - answered.len().min(size) as f64 / size as f64
+}
+
+/// Segments smaller than `min_segment_size`, or made mostly of participants who answered
+/// nothing, are merged into the segment sharing most of their distinctive terms (the largest on
+/// a tie), each decision written to the warnings.
+fn merge_small_segments(
+    corpus: &Corpus,
+    segments: &mut Vec<Segment>,
+    options: &GenerationOptions,
+    warnings: &mut Vec<String>,
+) {
+    // Decided once on the segments as found, so that merging cannot cascade.
+    let junk: Vec<Option<String>> = segments
+        .iter()
+        .map(|s| {
+            if s.participant_ids.len() < options.min_segment_size {
+                Some(format!(
+                    "fewer than min_segment_size {} participants",
+                    options.min_segment_size
+                ))
+            } else if non_answer_share(corpus, s) > 0.5 {
+                Some("most of its participants gave only non-answers (N/A, none)".to_string())
+            } else {
+                None
+            }
+        })
+        .collect();
+    if junk.iter().all(Option::is_some) {
+        return;
+    }
+    let kept: Vec<usize> = (0..segments.len()).filter(|&i| junk[i].is_none()).collect();
+    let mut merged_into: Vec<(usize, usize)> = Vec::new();
+    for (from, reason) in junk.iter().enumerate() {
+        let Some(reason) = reason else { continue };
+        let terms: BTreeSet<&String> = segments[from].top_terms.iter().collect();
+        let into = *kept
+            .iter()
+            .max_by_key(|&&i| {
+                let shared = segments[i].top_terms.iter().filter(|t| terms.contains(t)).count();
+                (shared, segments[i].participant_ids.len(), std::cmp::Reverse(i))
+            })
+            .expect("a kept segment");
+        let size = segments[from].participant_ids.len();
+        warnings.push(format!(
+            "segment {} ({size} participant{}) was merged into segment {}: {reason}",
+            from + 1,
+            if size == 1 { "" } else { "s" },
+            into + 1
+        ));
+        merged_into.push((from, into));
+    }
+    for &(from, into) in &merged_into {
+        let moved = std::mem::take(&mut segments[from].participant_ids);
+        let utterances = std::mem::take(&mut segments[from].utterances);
+        let target = &mut segments[into];
+        target.participant_ids.extend(moved);
+        target.participant_ids.sort();
+        target.participant_ids.dedup();
+        target.utterances.extend(utterances);
+    }
+    let mut index = 0;
+    segments.retain(|_| {
+        let keep = junk[index].is_none();
+        index += 1;
+        keep
+    });
+    reindex(segments);
+}
+
+fn build_all(
+    corpus: &Corpus,
+    segments: &[Segment],
+    settings: &GenerationSettings,
+    options: &GenerationOptions,
+    digest: &str,
+) -> Vec<Persona> {
     let mut names = NameBook::default();
     let shared = shared_sentences(corpus, segments);
     segments
         .iter()
         .map(|segment| {
             let id = persona_id(digest, settings.count, settings.seed, segment.index);
-            build_persona(corpus, segment, settings.seed, id, &mut names, &shared)
+            build_persona(corpus, segment, settings.seed, id, &mut names, &shared, options)
         })
         .collect()
 }
@@ -180,6 +308,7 @@ fn first_duplicate(personas: &[Persona]) -> Option<(usize, usize)> {
             && a.goals == b.goals
             && a.pain_points == b.pain_points
             && a.behaviours == b.behaviours
+            && a.motivations == b.motivations
             && a.quotes == b.quotes
     };
     for later in 1..personas.len() {
@@ -231,23 +360,50 @@ impl NameBook {
         format!("{} {}", GIVEN_NAMES[g], FAMILY_NAMES[f])
     }
 
-    /// "The <Distinctive-Term> <Role or noun>", unique within the run.
-    fn title(&mut self, segment: &Segment, role: Option<&str>) -> String {
+    /// A title from the strongest signal, unique within the run: the segment's role ("The
+    /// Instructor"), qualified by its best key phrase when the role is taken; without a role,
+    /// "The <Key Phrase> User" from the phrases its claims share, then single distinctive terms
+    /// that are not generic words.
+    fn title(&mut self, segment: &Segment, role: Option<&str>, phrases: &[String], said: &BTreeSet<String>) -> String {
         let noun = role.map(title_case).unwrap_or_else(|| "User".to_string());
         let noun_words: HashSet<String> = noun.split_whitespace().map(str::to_lowercase).collect();
-        let mut fallback = None;
-        for term in &segment.top_terms {
-            if noun_words.contains(&term.to_lowercase()) {
+        let mut qualifiers: Vec<String> = phrases.iter().take(5).cloned().collect();
+        // Terms the persona's own claims use come first: a title must be about what they say.
+        let (grounded, ungrounded): (Vec<&String>, Vec<&String>) = segment
+            .top_terms
+            .iter()
+            .partition(|t| text::term_keys(t).iter().all(|k| said.contains(k)));
+        qualifiers.extend(
+            grounded
+                .into_iter()
+                .chain(ungrounded)
+                .filter(|t| {
+                    t.chars().count() >= 3
+                        && !GENERIC_TITLE_WORDS.contains(&t.to_lowercase().as_str())
+                        && !crate::quality::is_bare_qualifier(t)
+                })
+                .cloned(),
+        );
+        let mut candidates: Vec<String> = Vec::new();
+        if role.is_some() {
+            candidates.push(format!("The {noun}"));
+        }
+        for q in &qualifiers {
+            if q.split_whitespace().any(|w| noun_words.contains(&w.to_lowercase())) {
                 continue;
             }
-            let title = format!("The {} {noun}", title_case(term).replace(' ', "-"));
-            if self.titles.insert(title.clone()) {
-                return title;
-            }
-            fallback.get_or_insert(title);
+            candidates.push(match role {
+                Some(_) => format!("The {noun} ({})", q.to_lowercase()),
+                None => format!("The {} {noun}", title_case(q)),
+            });
         }
-        // Every term is taken: number the title so that it stays unique.
-        let base = fallback.unwrap_or_else(|| format!("The {noun}"));
+        for title in &candidates {
+            if self.titles.insert(title.clone()) {
+                return title.clone();
+            }
+        }
+        // Every candidate is taken: number the title so that it stays unique.
+        let base = candidates.into_iter().next().unwrap_or_else(|| format!("The {noun}"));
         let mut title = base.clone();
         let mut n = 2;
         while !self.titles.insert(title.clone()) {
@@ -257,6 +413,16 @@ impl NameBook {
         title
     }
 }
+
+/// Words that say nothing about who a segment is, never used alone in a title.
+#[rustfmt::skip]
+const GENERIC_TITLE_WORDS: &[&str] = &[
+    "different", "better", "best", "acting", "actual", "real", "certain", "specific", "big", "small", "little",
+    "long", "short", "high", "low", "full", "main", "major", "minor", "similar", "various", "personal", "likely",
+    "extra", "easy", "free", "n/a", "yes", "lot", "kind", "record", "use", "user", "thing", "information", "info",
+    "available", "possible", "important", "able", "sure", "like", "want", "need", "good", "great", "https",
+    "http", "www", "com", "org", "github", "html", "hello", "thanks",
+];
 
 fn title_case(s: &str) -> String {
     s.split_whitespace()
@@ -303,9 +469,127 @@ fn build_persona(
     id: String,
     names: &mut NameBook,
     shared: &BTreeSet<String>,
+    options: &GenerationOptions,
 ) -> Persona {
-    // Distinctive terms, weighted by rank.
-    let weights: BTreeMap<String, f64> = segment
+    let weights = term_weights(segment);
+    let (mut by_cue, mut quotable) = claim_candidates(corpus, segment, &weights, shared, options);
+    for list in by_cue.values_mut() {
+        favour_shared_claims(corpus, list);
+    }
+    quotable.sort_by(candidate_order);
+
+    // Claims never repeat each other; quotes prefer sentences not already used as claims.
+    let (max_items, min_items) = options.detail_level.items();
+    let mut claims = Chosen::default();
+    let empty = Vec::new();
+    let pool = |cue: Cue| by_cue.get(&cue).unwrap_or(&empty);
+    let pick =
+        |list: &[Candidate], chosen: &mut Chosen| pick_items(corpus, list, false, chosen, None, max_items, min_items);
+    let goals = pick(pool(Cue::Goal), &mut claims);
+    let pains = pick(pool(Cue::PainPoint), &mut claims);
+    let habits = pick(pool(Cue::Behaviour), &mut claims);
+    let motives = pick(pool(Cue::Motivation), &mut claims);
+    let quotes = pick_items(
+        corpus,
+        &quotable,
+        true,
+        &mut Chosen::default(),
+        Some(&claims),
+        max_items,
+        min_items,
+    );
+
+    let mut evidence = Vec::new();
+    let mut field_items = |field: EvidenceField, pool: &[Candidate], picked: &[usize]| -> Vec<String> {
+        picked
+            .iter()
+            .enumerate()
+            .map(|(index, &c)| {
+                push_evidence(corpus, field, index, pool, c, &mut evidence);
+                pool[c].text.to_string()
+            })
+            .collect()
+    };
+    let goals = field_items(EvidenceField::Goals, pool(Cue::Goal), &goals);
+    let pain_points = field_items(EvidenceField::PainPoints, pool(Cue::PainPoint), &pains);
+    let behaviours = field_items(EvidenceField::Behaviours, pool(Cue::Behaviour), &habits);
+    let motivations = field_items(EvidenceField::Motivations, pool(Cue::Motivation), &motives);
+    let quotes = field_items(EvidenceField::Quotes, &quotable, &quotes);
+
+    // A role reads as one: words, not a number range or a sentence.
+    let role = role_key(&segment.demographics)
+        .and_then(|k| segment.demographics.get(k))
+        .filter(|v| !v.chars().any(|c| c.is_ascii_digit()) && (1..=4).contains(&v.split_whitespace().count()));
+    let name = names.name(segment, seed);
+    let claim_texts: Vec<&str> = goals
+        .iter()
+        .chain(&pain_points)
+        .chain(&behaviours)
+        .chain(&motivations)
+        .chain(&quotes)
+        .map(String::as_str)
+        .collect();
+    let phrases = key_phrases(&claim_texts, &weights);
+    let said: BTreeSet<String> = claim_texts.iter().flat_map(|t| text::term_keys(t)).collect();
+    let title = names.title(segment, role.map(String::as_str), &phrases, &said);
+    let summary = summary(corpus, segment, &phrases);
+    Persona {
+        motivations,
+        id,
+        name,
+        title,
+        summary,
+        demographics: segment.demographics.clone(),
+        goals,
+        pain_points,
+        behaviours,
+        quotes,
+        participants: segment.participant_ids.clone(),
+        segment_size: segment.participant_ids.len(),
+        evidence,
+        provider: "local".into(),
+        model: LOCAL_MODEL.into(),
+        experiment_id: None,
+        run_id: None,
+        created_at: None,
+        quality: None,
+    }
+}
+
+/// The segment's utterances in the order the local provider values them as evidence: those
+/// holding a claim candidate first (best-ranked candidate first, representative claims ahead of
+/// asides), then the others in representative order; non-answers are left out. LLM prompts
+/// sample their excerpts in this order, so the model is given the same claim candidates.
+pub fn rank_claim_utterances(corpus: &Corpus, segment: &Segment) -> Vec<usize> {
+    let weights = term_weights(segment);
+    let (mut by_cue, _) = claim_candidates(
+        corpus,
+        segment,
+        &weights,
+        &BTreeSet::new(),
+        &GenerationOptions::default(),
+    );
+    let mut ranked: Vec<(f64, usize)> = Vec::new();
+    for list in by_cue.values_mut() {
+        favour_shared_claims(corpus, list);
+        ranked.extend(list.iter().map(|c| (c.score, c.utterance)));
+    }
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut seen: HashSet<usize> = HashSet::new();
+    let mut order: Vec<usize> = ranked.into_iter().map(|(_, u)| u).filter(|u| seen.insert(*u)).collect();
+    order.extend(segment.utterances.iter().copied().filter(|u| {
+        corpus
+            .utterances
+            .get(*u)
+            .is_some_and(|utterance| !text::is_non_answer(&utterance.text))
+            && seen.insert(*u)
+    }));
+    order
+}
+
+/// The segment's distinctive terms (stems), weighted by rank.
+fn term_weights(segment: &Segment) -> BTreeMap<String, f64> {
+    segment
         .top_terms
         .iter()
         .enumerate()
@@ -315,14 +599,40 @@ fn build_persona(
                 .next()
                 .map(|k| (k, 1.0 / (1.0 + rank as f64 / 5.0)))
         })
-        .collect();
+        .collect()
+}
+
+fn candidate_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then(a.utterance.cmp(&b.utterance))
+        .then_with(|| a.text.cmp(b.text))
+}
+
+/// Claim candidates per cue and quotable sentences of a segment. Each utterance is read in the
+/// light of its question (survey column or the interviewer's last question); non-answers,
+/// hedges, rhetoric and meta-talk never become claims or quotes.
+fn claim_candidates<'a>(
+    corpus: &'a Corpus,
+    segment: &Segment,
+    weights: &BTreeMap<String, f64>,
+    shared: &BTreeSet<String>,
+    options: &GenerationOptions,
+) -> (BTreeMap<Cue, Vec<Candidate<'a>>>, Vec<Candidate<'a>>) {
+    let max_claim_words = options.complexity.max_claim_words();
     let mut by_cue: BTreeMap<Cue, Vec<Candidate>> = BTreeMap::new();
     let mut quotable: Vec<Candidate> = Vec::new();
     for &u in segment.utterances.iter().take(MAX_UTTERANCES_SCANNED) {
         let utterance = &corpus.utterances[u];
-        for sentence in text::sentences(&utterance.text) {
+        if text::is_non_answer(&utterance.text) {
+            continue;
+        }
+        let question = utterance.question.as_deref();
+        let sentences = text::sentences(&utterance.text);
+        let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
+        for sentence in sentences {
             let words = text::word_count(sentence);
-            if !(4..=80).contains(&words) {
+            if !(4..=80).contains(&words) || text::is_hedge_or_meta(sentence) || text::is_markup(sentence) {
                 continue;
             }
             let make = |span: &str| {
@@ -332,8 +642,12 @@ fn build_persona(
                 (keys, score)
             };
             let whole = make(sentence);
-            if let Some((cue, at)) = text::classify(sentence) {
-                let span = text::claim_span(sentence, at);
+            if let Some((cue, at)) = text::classify_answer(sentence, question, short_answer) {
+                let span = text::claim_span_within(sentence, at, max_claim_words);
+                // A claim far longer than the complexity allows, with no clause to cut to, is left out.
+                if text::word_count(span) > max_claim_words + max_claim_words / 2 {
+                    continue;
+                }
                 let (keys, score) = if span.len() == sentence.len() {
                     whole.clone()
                 } else {
@@ -361,69 +675,89 @@ fn build_persona(
             }
         }
     }
-    let order = |a: &Candidate, b: &Candidate| {
-        b.score
-            .total_cmp(&a.score)
-            .then(a.utterance.cmp(&b.utterance))
-            .then_with(|| a.text.cmp(b.text))
-    };
-    for list in by_cue.values_mut() {
-        list.sort_by(order);
+    (by_cue, quotable)
+}
+
+/// Sorts a list best first, where a claim that other participants of the segment also made
+/// (a representative claim) beats one person's aside of the same distinctiveness.
+fn favour_shared_claims(corpus: &Corpus, list: &mut [Candidate]) {
+    list.sort_by(candidate_order);
+    let counted = list.len().min(SUPPORT_COUNTED);
+    let compared = list.len().min(MAX_CANDIDATES * 4);
+    let boosts: Vec<f64> = (0..counted)
+        .map(|i| {
+            let own = &list[i];
+            let speaker = corpus.utterances[own.utterance].participant_id.as_str();
+            let others: BTreeSet<&str> = list[..compared]
+                .iter()
+                .filter(|c| jaccard(&own.keys, &c.keys) >= SUPPORT_SIMILARITY)
+                .map(|c| corpus.utterances[c.utterance].participant_id.as_str())
+                .filter(|&p| p != speaker)
+                .collect();
+            1.0 + 0.5 * others.len().min(4) as f64
+        })
+        .collect();
+    for (c, boost) in list.iter_mut().zip(boosts) {
+        c.score *= boost;
     }
-    quotable.sort_by(order);
+    list.sort_by(candidate_order);
+}
 
-    // Claims never repeat each other; quotes prefer sentences not already used as claims.
-    let mut claims = Chosen::default();
-    let empty = Vec::new();
-    let goal_pool = by_cue.get(&Cue::Goal).unwrap_or(&empty);
-    let pain_pool = by_cue.get(&Cue::PainPoint).unwrap_or(&empty);
-    let habit_pool = by_cue.get(&Cue::Behaviour).unwrap_or(&empty);
-    let goals = pick_items(corpus, goal_pool, false, &mut claims, None);
-    let pains = pick_items(corpus, pain_pool, false, &mut claims, None);
-    let habits = pick_items(corpus, habit_pool, false, &mut claims, None);
-    let quotes = pick_items(corpus, &quotable, true, &mut Chosen::default(), Some(&claims));
-
-    let mut evidence = Vec::new();
-    let mut field_items = |field: EvidenceField, pool: &[Candidate], picked: &[usize]| -> Vec<String> {
-        picked
-            .iter()
-            .enumerate()
-            .map(|(index, &c)| {
-                push_evidence(corpus, field, index, pool, c, &mut evidence);
-                pool[c].text.to_string()
-            })
-            .collect()
-    };
-    let goals = field_items(EvidenceField::Goals, goal_pool, &goals);
-    let pain_points = field_items(EvidenceField::PainPoints, pain_pool, &pains);
-    let behaviours = field_items(EvidenceField::Behaviours, habit_pool, &habits);
-    let quotes = field_items(EvidenceField::Quotes, &quotable, &quotes);
-
-    let role = role_key(&segment.demographics).and_then(|k| segment.demographics.get(k));
-    let name = names.name(segment, seed);
-    let title = names.title(segment, role.map(String::as_str));
-    let summary = summary(corpus, segment);
-    Persona {
-        motivations: Vec::new(),
-        id,
-        name,
-        title,
-        summary,
-        demographics: segment.demographics.clone(),
-        goals,
-        pain_points,
-        behaviours,
-        quotes,
-        participants: segment.participant_ids.clone(),
-        segment_size: segment.participant_ids.len(),
-        evidence,
-        provider: "local".into(),
-        model: LOCAL_MODEL.into(),
-        experiment_id: None,
-        run_id: None,
-        created_at: None,
-        quality: None,
+/// Phrases of two or three adjacent content words that recur in a persona's claims, best
+/// first: weighted by the segment's term weights and how often they recur, then by length;
+/// ties go to the phrase said first, never to the alphabet.
+fn key_phrases(texts: &[&str], weights: &BTreeMap<String, f64>) -> Vec<String> {
+    let mut found: Vec<(String, Vec<String>, usize)> = Vec::new(); // (surface, stems, first seen)
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut order = 0;
+    for t in texts {
+        for sentence in text::sentences(t) {
+            // Runs of adjacent content words (a stopword breaks a run).
+            let mut runs: Vec<Vec<(String, String)>> = vec![Vec::new()];
+            for raw in sentence.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '-')) {
+                if raw.is_empty() {
+                    continue;
+                }
+                let mut stem_surface = None;
+                text::for_each_content_word(raw, |stem, surface| {
+                    stem_surface.get_or_insert((stem.to_string(), surface.to_string()));
+                });
+                match stem_surface {
+                    Some(pair) => runs.last_mut().expect("a run").push(pair),
+                    None => runs.push(Vec::new()),
+                }
+            }
+            for run in runs {
+                for n in [3, 2] {
+                    for window in run.windows(n) {
+                        let stems: Vec<String> = window.iter().map(|(s, _)| s.clone()).collect();
+                        // "anonymised anonymised" is a redaction mark, not a phrase.
+                        if stems.iter().collect::<BTreeSet<_>>().len() < stems.len() {
+                            continue;
+                        }
+                        let key = stems.join(" ");
+                        let count = counts.entry(key).or_default();
+                        if *count == 0 {
+                            let surface = window.iter().map(|(_, w)| w.as_str()).collect::<Vec<_>>().join(" ");
+                            found.push((surface, stems, order));
+                            order += 1;
+                        }
+                        *count += 1;
+                    }
+                }
+            }
+        }
     }
+    let mut ranked: Vec<(f64, usize, usize, String)> = found
+        .into_iter()
+        .filter_map(|(surface, stems, first)| {
+            let weight: f64 = stems.iter().filter_map(|s| weights.get(s)).sum();
+            let count = counts[&stems.join(" ")];
+            (weight > 0.0 && count >= 2).then_some((weight * count as f64, stems.len(), first, surface))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    ranked.into_iter().map(|(_, _, _, surface)| surface).collect()
 }
 
 /// What was already picked, to keep out near-duplicates.
@@ -443,41 +777,40 @@ fn comparable(text: &str) -> String {
     crate::domain::persona::normalise_whitespace(text).to_lowercase()
 }
 
-/// Picks up to `MAX_ITEMS` candidates (best first, preferring speakers not yet picked in this
+/// Picks up to `max_items` candidates (best first, preferring speakers not yet picked in this
 /// list), skipping near-duplicates of what `chosen` holds. Candidates without distinctive terms
-/// only fill the list up to `MIN_ITEMS`, and never when `scored_only`. Candidates `avoid` covers
-/// are picked only after the others.
+/// only fill the list up to `min_items`, and never when `scored_only`. Candidates `avoid` covers
+/// are never picked.
 fn pick_items(
     corpus: &Corpus,
     pool: &[Candidate],
     scored_only: bool,
     chosen: &mut Chosen,
     avoid: Option<&Chosen>,
+    max_items: usize,
+    min_items: usize,
 ) -> Vec<usize> {
     let considered = pool.len().min(MAX_CANDIDATES);
     let mut picked: Vec<usize> = Vec::new();
     let mut speakers: BTreeMap<&str, u32> = BTreeMap::new();
-    while picked.len() < MAX_ITEMS {
+    while picked.len() < max_items {
         let mut best: Option<(f64, usize)> = None;
         for (i, c) in pool[..considered].iter().enumerate() {
             let unscored = c.score <= 0.0;
-            if picked.contains(&i) || (unscored && (scored_only || picked.len() >= MIN_ITEMS)) || chosen.covers(c) {
+            if picked.contains(&i) || (unscored && (scored_only || picked.len() >= min_items)) || chosen.covers(c) {
                 continue;
             }
             let speaker = corpus.utterances[c.utterance].participant_id.as_str();
             let repeats = speakers.get(speaker).copied().unwrap_or(0);
             // Scored candidates beat unscored ones; repeated speakers and avoided texts lose.
-            let mut effective = if unscored {
+            let effective = if unscored {
                 -1.0
             } else {
                 c.score * 0.6f64.powi(repeats as i32)
             };
+            // A quote that repeats a claim adds nothing: it is never picked.
             if avoid.is_some_and(|a| a.covers(c)) {
-                effective = if effective > 0.0 {
-                    effective * 0.01
-                } else {
-                    effective - 1.0
-                };
+                continue;
             }
             if best.is_none_or(|(b, _)| effective > b) {
                 best = Some((effective, i));
@@ -508,7 +841,7 @@ fn push_evidence(
     let entry = |c: &Candidate| {
         let utterance = &corpus.utterances[c.utterance];
         Evidence {
-            question: None,
+            question: utterance.question.clone(),
             field,
             index,
             participant_id: utterance.participant_id.clone(),
@@ -544,9 +877,10 @@ fn push_evidence(
     }
 }
 
-/// "Represents 42 of 120 participants (35%), mostly Field Sales Rep, age 26-40. Their talk
-/// centres on route, client and quote."
-fn summary(corpus: &Corpus, segment: &Segment) -> String {
+/// "Represents 42 of 120 participants (35%), mostly Field Sales Rep, age 26-40. They talk most
+/// about route planning and client visits." A sentence about people and the phrases their
+/// claims share (else their distinctive terms).
+fn summary(corpus: &Corpus, segment: &Segment, phrases: &[String]) -> String {
     let size = segment.participant_ids.len();
     let total = corpus.participants.len().max(size).max(1);
     let share = (size as f64 * 100.0 / total as f64).round();
@@ -557,8 +891,9 @@ fn summary(corpus: &Corpus, segment: &Segment) -> String {
         .into_iter()
         .collect();
     for (key, value) in &segment.demographics {
-        if Some(key.as_str()) != role_key {
-            let label = key.strip_suffix("_range").unwrap_or(key).replace('_', " ");
+        let label = key.strip_suffix("_range").unwrap_or(key).replace('_', " ");
+        // A long label is a survey question, not a trait one can read in a sentence.
+        if Some(key.as_str()) != role_key && label.chars().count() <= 30 {
             traits.push(format!("{label} {value}"));
         }
     }
@@ -571,18 +906,40 @@ fn summary(corpus: &Corpus, segment: &Segment) -> String {
         out.push_str(&traits.join(", "));
     }
     out.push('.');
-    let themes: Vec<&str> = segment.top_terms.iter().take(3).map(String::as_str).collect();
+    let mut themes: Vec<&str> = phrases.iter().take(2).map(String::as_str).collect();
+    if themes.is_empty() {
+        themes = segment
+            .top_terms
+            .iter()
+            .filter(|t| !GENERIC_TITLE_WORDS.contains(&t.to_lowercase().as_str()))
+            .take(3)
+            .map(String::as_str)
+            .collect();
+    }
     match themes.as_slice() {
         [] => {}
-        [one] => out.push_str(&format!(" Their talk centres on {one}.")),
-        [init @ .., last] => out.push_str(&format!(" Their talk centres on {} and {last}.", init.join(", "))),
+        [one] => out.push_str(&format!(" They talk most about {one}.")),
+        [init @ .., last] => out.push_str(&format!(" They talk most about {} and {last}.", init.join(", "))),
     }
     out
 }
 
 /// The demographics key holding the role, if any.
-fn role_key(demographics: &BTreeMap<String, String>) -> Option<&'static str> {
-    ROLE_KEYS.iter().copied().find(|k| demographics.contains_key(*k))
+/// An exact role key first; else a key naming a role among its words ("what_is_your_primary_role").
+fn role_key(demographics: &BTreeMap<String, String>) -> Option<&str> {
+    const ROLE_WORDS: &[&str] = &["role", "occupation", "profession", "job", "position"];
+    ROLE_KEYS
+        .iter()
+        .find_map(|k| demographics.get_key_value(*k).map(|(k, _)| k.as_str()))
+        .or_else(|| {
+            demographics
+                .keys()
+                .find(|k| {
+                    k.split(|c: char| !c.is_alphanumeric())
+                        .any(|w| ROLE_WORDS.contains(&w.to_lowercase().as_str()))
+                })
+                .map(String::as_str)
+        })
 }
 
 #[cfg(test)]
@@ -680,7 +1037,11 @@ mod tests {
         assert_eq!(p.goals.len(), 3, "{:?}", p.goals);
         assert_eq!(p.pain_points.len(), 3, "{:?}", p.pain_points);
         assert_eq!(p.behaviours.len(), 3, "{:?}", p.behaviours);
-        assert!(!p.quotes.is_empty());
+        assert!(
+            p.quotes
+                .iter()
+                .all(|q| !p.goals.contains(q) && !p.pain_points.contains(q))
+        );
         assert!(p.unevidenced_claims().is_empty());
         let all_text: Vec<String> = corpus
             .utterances
@@ -695,7 +1056,7 @@ mod tests {
             assert_eq!(e.source, "interviews.csv");
         }
         assert!(p.goals.iter().all(|g| !g.contains("Thanks for having me")));
-        assert!(p.title.starts_with("The Ward Nurse"), "{}", p.title);
+        assert_eq!(p.title, "The Nurse");
         assert!(
             p.summary
                 .starts_with("Represents 3 of 3 participants (100%), mostly Nurse."),
@@ -755,9 +1116,135 @@ mod tests {
         let s = segment(&corpus);
         let names: HashSet<String> = (0..20).map(|_| book.name(&s, 1)).collect();
         assert_eq!(names.len(), 20);
-        let titles: HashSet<String> = (0..6).map(|_| book.title(&s, Some("nurse"))).collect();
+        let titles: HashSet<String> = (0..6)
+            .map(|_| book.title(&s, Some("nurse"), &[], &BTreeSet::new()))
+            .collect();
         assert_eq!(titles.len(), 6);
         assert!(GIVEN_NAMES.len() >= 60 && FAMILY_NAMES.len() >= 60);
+    }
+
+    #[test]
+    fn answers_are_read_in_the_light_of_their_question() {
+        let mut corpus = corpus();
+        let asked = "What do you like about the rota app?";
+        for (id, text) in [
+            ("P1", "It never crashes when I swap ward shifts at night."),
+            ("P2", "I love that ward rota swaps need no manager sign-off."),
+        ] {
+            corpus.utterances.push(Utterance {
+                question: Some(asked.into()),
+                participant_id: id.into(),
+                source: 0,
+                location: "row 9".into(),
+                text: text.into(),
+            });
+        }
+        let out = synthesize(&corpus, &[segment(&corpus)], &settings());
+        let p = &out.personas[0];
+        assert!(
+            p.motivations.iter().any(|m| m.contains("no manager sign-off")),
+            "{:?}",
+            p.motivations
+        );
+        assert!(
+            !p.pain_points.iter().any(|m| m.contains("never crashes")),
+            "{:?}",
+            p.pain_points
+        );
+        let motivation_evidence: Vec<&Evidence> = p
+            .evidence
+            .iter()
+            .filter(|e| e.field == EvidenceField::Motivations)
+            .collect();
+        assert!(!motivation_evidence.is_empty());
+        assert!(motivation_evidence.iter().all(|e| e.question.as_deref() == Some(asked)));
+    }
+
+    #[test]
+    fn detail_level_sets_the_claims_per_list() {
+        let corpus = corpus();
+        let mut brief = settings();
+        brief.options.insert("detail_level".into(), "brief".into());
+        let p = &synthesize(&corpus, &[segment(&corpus)], &brief).personas[0];
+        assert!(p.goals.len() <= 3 && p.pain_points.len() <= 3 && p.quotes.len() <= 3);
+        assert_eq!(p.goals.len(), 3, "{:?}", p.goals);
+        let mut simple = settings();
+        simple.options.insert("complexity".into(), "simple".into());
+        let long = "We hand over patients at the ward desk every morning while the night staff write the \
+                    rota changes on a whiteboard that nobody photographs, so by lunch the details are gone.";
+        let mut c = corpus.clone();
+        c.utterances[0].text = long.into();
+        let p = &synthesize(&c, &[segment(&c)], &simple).personas[0];
+        assert!(
+            !p.behaviours.iter().any(|b| b.contains("whiteboard")),
+            "{:?}",
+            p.behaviours
+        );
+        let p = &synthesize(&c, &[segment(&c)], &settings()).personas[0];
+        assert!(
+            p.behaviours.iter().any(|b| b.contains("whiteboard")),
+            "{:?}",
+            p.behaviours
+        );
+    }
+
+    #[test]
+    fn personas_below_the_minimum_claims_are_dropped_with_a_warning() {
+        let mut corpus = corpus();
+        for (id, text) in [
+            ("P4", "Sunshine over the harbour today."),
+            ("P5", "Sunshine and harbour boats today."),
+        ] {
+            corpus.participants.push(Participant {
+                id: id.into(),
+                attributes: Default::default(),
+            });
+            corpus.utterances.push(Utterance {
+                question: None,
+                participant_id: id.into(),
+                source: 0,
+                location: "row 20".into(),
+                text: text.into(),
+            });
+        }
+        let chatter = Segment {
+            index: 1,
+            participant_ids: vec!["P4".into(), "P5".into()],
+            top_terms: vec!["harbour".into(), "sunshine".into()],
+            demographics: Default::default(),
+            utterances: vec![corpus.utterances.len() - 2, corpus.utterances.len() - 1],
+        };
+        let out = synthesize(&corpus, &[segment(&corpus), chatter], &settings());
+        assert_eq!(out.personas.len(), 1);
+        assert!(
+            out.warnings
+                .iter()
+                .any(|w| w.contains("segment 2") && w.contains("dropped") && w.contains("min_claims")),
+            "{:?}",
+            out.warnings
+        );
+    }
+
+    #[test]
+    fn llm_excerpts_are_ranked_claim_candidates_first_without_non_answers() {
+        let mut corpus = corpus();
+        corpus.utterances.insert(
+            0,
+            Utterance {
+                question: None,
+                participant_id: "P1".into(),
+                source: 0,
+                location: "line 1".into(),
+                text: "N/A".into(),
+            },
+        );
+        let mut s = segment(&corpus);
+        s.utterances = (0..corpus.utterances.len()).collect();
+        let order = rank_claim_utterances(&corpus, &s);
+        assert!(!order.contains(&0), "{order:?}");
+        assert_eq!(order.len(), corpus.utterances.len() - 1);
+        let first = &corpus.utterances[order[0]].text;
+        assert!(first.contains("ward") || first.contains("rota"), "{first}");
     }
 
     #[test]
@@ -815,7 +1302,15 @@ mod shared_sentence_tests {
         assert_eq!(shared.len(), 1);
         assert!(shared.contains(&comparable(filler)));
         let mut names = NameBook::default();
-        let persona = build_persona(&corpus, &segments[0], 1, "persona-1".into(), &mut names, &shared);
+        let persona = build_persona(
+            &corpus,
+            &segments[0],
+            1,
+            "persona-1".into(),
+            &mut names,
+            &shared,
+            &GenerationOptions::default(),
+        );
         assert!(!persona.quotes.iter().any(|q| q == filler), "{:?}", persona.quotes);
         let unshared = build_persona(
             &corpus,
@@ -824,6 +1319,7 @@ mod shared_sentence_tests {
             "persona-2".into(),
             &mut names,
             &BTreeSet::new(),
+            &GenerationOptions::default(),
         );
         assert!(
             unshared.quotes.iter().any(|q| q == filler),

@@ -637,3 +637,40 @@ async fn symbolic_links_in_a_folder_cannot_lead_a_job_out_of_the_data_directory(
     );
     assert!(!job.to_string().contains("payroll"), "nothing from outside is used");
 }
+
+#[tokio::test]
+async fn config_options_take_effect_and_unknown_keys_are_refused_naming_the_key() {
+    let app = spawn_app(|_| {}).await;
+    write_planted_csv(&app.data_dir.join("interviews.csv"), 3, 8);
+    let response = app
+        .post_json(
+            "/api/v1/generate",
+            &json!({"data": "interviews.csv", "config": {"tone": "friendly", "detail_level": "huge"}}),
+        )
+        .await;
+    let error = error_body(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_error").await;
+    let fields: Vec<&str> = error["details"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["config.tone", "config.detail_level"], "{error}");
+
+    // The same data at two detail levels: brief lists are never longer than 3.
+    let mut longest = Vec::new();
+    for level in ["brief", "detailed"] {
+        let body = json!({"data": "interviews.csv", "count": 3, "seed": 11, "config": {"detail_level": level}});
+        let job = app.wait_until_ended(&app.create_job(body).await).await;
+        assert_eq!(job["status"], "completed", "{job}");
+        let personas = job["result"]["personas"].as_array().unwrap();
+        let most = personas
+            .iter()
+            .flat_map(|p| ["goals", "pain_points", "behaviours", "quotes"].map(|k| p[k].as_array().unwrap().len()))
+            .max()
+            .unwrap();
+        longest.push(most);
+    }
+    assert!(longest[0] <= 3, "{longest:?}");
+    assert!(longest[1] > longest[0], "{longest:?}");
+}
