@@ -10,7 +10,9 @@ use super::text::{self, Cue};
 use super::{GenerationOutput, GenerationSettings, GroundingStats, Segment, TokenUsage};
 use crate::domain::{Corpus, Evidence, EvidenceField, IdKind, Persona};
 use sha2::{Digest, Sha256};
+use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::LazyLock;
 
 /// Supporting evidence entries per claim, besides the speaker's own: everyone who said
 /// something equivalent, up to this many.
@@ -21,8 +23,6 @@ const SUPPORT_COUNTED: usize = 60;
 const MAX_UTTERANCES_SCANNED: usize = 2_000;
 /// Candidates kept per list before picking (best scores first).
 const MAX_CANDIDATES: usize = 400;
-/// Two claims whose term sets overlap this much say the same thing.
-const NEAR_DUPLICATE: f64 = 0.6;
 /// A sentence supports a claim when their term sets overlap at least this much.
 const SUPPORT_SIMILARITY: f64 = 0.3;
 /// Attribute names that hold a participant's role, most specific first.
@@ -364,13 +364,12 @@ impl NameBook {
     /// Instructor"), qualified by its best key phrase when the role is taken; without a role,
     /// "The <Key Phrase> User" from the phrases its claims share, then single distinctive terms
     /// that are not generic words.
-    fn title(&mut self, segment: &Segment, role: Option<&str>, phrases: &[String], said: &BTreeSet<String>) -> String {
+    fn title(&mut self, terms: &[String], role: Option<&str>, phrases: &[String], said: &BTreeSet<String>) -> String {
         let noun = role.map(title_case).unwrap_or_else(|| "User".to_string());
         let noun_words: HashSet<String> = noun.split_whitespace().map(str::to_lowercase).collect();
         let mut qualifiers: Vec<String> = phrases.iter().take(5).cloned().collect();
         // Terms the persona's own claims use come first: a title must be about what they say.
-        let (grounded, ungrounded): (Vec<&String>, Vec<&String>) = segment
-            .top_terms
+        let (grounded, ungrounded): (Vec<&String>, Vec<&String>) = terms
             .iter()
             .partition(|t| text::term_keys(t).iter().all(|k| said.contains(k)));
         qualifiers.extend(
@@ -529,10 +528,21 @@ fn build_persona(
         .chain(&quotes)
         .map(String::as_str)
         .collect();
-    let phrases = key_phrases(&claim_texts, &weights);
+    // A speaker's name (an addressee in a chat) says nothing about who the segment is.
+    let speakers = speaker_keys(corpus);
+    let phrases: Vec<String> = key_phrases(&claim_texts, &weights)
+        .into_iter()
+        .filter(|p| !names_speaker(p, &speakers))
+        .collect();
+    let terms: Vec<String> = segment
+        .top_terms
+        .iter()
+        .filter(|t| !names_speaker(t, &speakers))
+        .cloned()
+        .collect();
     let said: BTreeSet<String> = claim_texts.iter().flat_map(|t| text::term_keys(t)).collect();
-    let title = names.title(segment, role.map(String::as_str), &phrases, &said);
-    let summary = summary(corpus, segment, &phrases);
+    let title = names.title(&terms, role.map(String::as_str), &phrases, &said);
+    let summary = summary(corpus, segment, &terms, &phrases);
     Persona {
         motivations,
         id,
@@ -620,6 +630,7 @@ fn claim_candidates<'a>(
     options: &GenerationOptions,
 ) -> (BTreeMap<Cue, Vec<Candidate<'a>>>, Vec<Candidate<'a>>) {
     let max_claim_words = options.complexity.max_claim_words();
+    let speakers = speaker_keys(corpus);
     let mut by_cue: BTreeMap<Cue, Vec<Candidate>> = BTreeMap::new();
     let mut quotable: Vec<Candidate> = Vec::new();
     for &u in segment.utterances.iter().take(MAX_UTTERANCES_SCANNED) {
@@ -631,6 +642,8 @@ fn claim_candidates<'a>(
         let sentences = text::sentences(&utterance.text);
         let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
         for sentence in sentences {
+            let sentence = without_addressee(without_greeting(sentence), &speakers);
+            let sentence = without_greeting(sentence);
             let words = text::word_count(sentence);
             if !(4..=80).contains(&words) || text::is_hedge_or_meta(sentence) || text::is_markup(sentence) {
                 continue;
@@ -663,7 +676,7 @@ fn claim_candidates<'a>(
             let (keys, score) = whole;
             if (6..=40).contains(&words)
                 && score > 0.0
-                && !sentence.trim_end().ends_with('?')
+                && !text::is_question(sentence)
                 && !shared.contains(&comparable(sentence))
             {
                 quotable.push(Candidate {
@@ -769,7 +782,7 @@ struct Chosen {
 
 impl Chosen {
     fn covers(&self, c: &Candidate) -> bool {
-        self.texts.contains(&comparable(c.text)) || self.keys.iter().any(|k| jaccard(k, &c.keys) >= NEAR_DUPLICATE)
+        self.texts.contains(&comparable(c.text)) || self.keys.iter().any(|k| text::repeats(k, &c.keys))
     }
 }
 
@@ -880,7 +893,7 @@ fn push_evidence(
 /// "Represents 42 of 120 participants (35%), mostly Field Sales Rep, age 26-40. They talk most
 /// about route planning and client visits." A sentence about people and the phrases their
 /// claims share (else their distinctive terms).
-fn summary(corpus: &Corpus, segment: &Segment, phrases: &[String]) -> String {
+fn summary(corpus: &Corpus, segment: &Segment, terms: &[String], phrases: &[String]) -> String {
     let size = segment.participant_ids.len();
     let total = corpus.participants.len().max(size).max(1);
     let share = (size as f64 * 100.0 / total as f64).round();
@@ -908,8 +921,7 @@ fn summary(corpus: &Corpus, segment: &Segment, phrases: &[String]) -> String {
     out.push('.');
     let mut themes: Vec<&str> = phrases.iter().take(2).map(String::as_str).collect();
     if themes.is_empty() {
-        themes = segment
-            .top_terms
+        themes = terms
             .iter()
             .filter(|t| !GENERIC_TITLE_WORDS.contains(&t.to_lowercase().as_str()))
             .take(3)
@@ -922,6 +934,55 @@ fn summary(corpus: &Corpus, segment: &Segment, phrases: &[String]) -> String {
         [init @ .., last] => out.push_str(&format!(" They talk most about {} and {last}.", init.join(", "))),
     }
     out
+}
+
+/// A speaker label compared as a word: lower case, without the digits and underscores chat
+/// clients append ("ActionParsnip1" is "actionparsnip").
+fn speaker_key(label: &str) -> String {
+    label
+        .to_lowercase()
+        .trim_end_matches(|c: char| c.is_ascii_digit() || c == '_')
+        .to_string()
+}
+
+/// The participants' ids as words (at least three letters: "P1" or a row number is no name).
+fn speaker_keys(corpus: &Corpus) -> BTreeSet<String> {
+    corpus
+        .participants
+        .iter()
+        .map(|p| speaker_key(&p.id))
+        .filter(|k| k.chars().count() >= 3)
+        .collect()
+}
+
+/// Whether a term or phrase holds a participant's name.
+fn names_speaker(term: &str, speakers: &BTreeSet<String>) -> bool {
+    term.split_whitespace().any(|w| speakers.contains(&speaker_key(w)))
+}
+
+/// A chat line without the name of the participant it addresses ("jim_p: firefox is still
+/// crashing" says "firefox is still crashing").
+fn without_addressee<'t>(sentence: &'t str, speakers: &BTreeSet<String>) -> &'t str {
+    let trimmed = sentence.trim_start();
+    let Some(end) = trimmed.find([':', ',']) else {
+        return sentence;
+    };
+    let (name, rest) = trimmed.split_at(end);
+    let is_name = !name.contains(char::is_whitespace) && speakers.contains(&speaker_key(name));
+    let rest = rest[1..].trim_start();
+    if is_name && !rest.is_empty() { rest } else { sentence }
+}
+
+/// A chat line without its greeting ("hi all, I have this problem …" says "I have this problem …").
+fn without_greeting(sentence: &str) -> &str {
+    static GREETING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^\W*(?:hi|hello|hey|hiya|howdy)(?:\s+(?:all|there|guys|everyone|everybody|folks))?\b[\s,!.:;-]*")
+            .expect("greeting pattern")
+    });
+    match GREETING.find(sentence) {
+        Some(m) if m.end() < sentence.len() => &sentence[m.end()..],
+        _ => sentence,
+    }
 }
 
 /// The demographics key holding the role, if any.
@@ -1117,7 +1178,7 @@ mod tests {
         let names: HashSet<String> = (0..20).map(|_| book.name(&s, 1)).collect();
         assert_eq!(names.len(), 20);
         let titles: HashSet<String> = (0..6)
-            .map(|_| book.title(&s, Some("nurse"), &[], &BTreeSet::new()))
+            .map(|_| book.title(&s.top_terms, Some("nurse"), &[], &BTreeSet::new()))
             .collect();
         assert_eq!(titles.len(), 6);
         assert!(GIVEN_NAMES.len() >= 60 && FAMILY_NAMES.len() >= 60);
@@ -1129,7 +1190,7 @@ mod tests {
         let asked = "What do you like about the rota app?";
         for (id, text) in [
             ("P1", "It never crashes when I swap ward shifts at night."),
-            ("P2", "I love that ward rota swaps need no manager sign-off."),
+            ("P2", "I love that open night shifts show up at a glance."),
         ] {
             corpus.utterances.push(Utterance {
                 question: Some(asked.into()),
@@ -1142,7 +1203,7 @@ mod tests {
         let out = synthesize(&corpus, &[segment(&corpus)], &settings());
         let p = &out.personas[0];
         assert!(
-            p.motivations.iter().any(|m| m.contains("no manager sign-off")),
+            p.motivations.iter().any(|m| m.contains("at a glance")),
             "{:?}",
             p.motivations
         );

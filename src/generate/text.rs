@@ -3,7 +3,7 @@
 //! cue patterns that recognise goals, pain points and behaviours.
 
 use regex::Regex;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::LazyLock;
 
 /// English function words plus the filler and framing words of interviews and surveys, which
@@ -341,7 +341,7 @@ const BEHAVIOUR_PATTERN: &str = r"(?ix)
 const MOTIVATION_PATTERN: &str = r"(?ix)
     \b(?:i|we)\s+(?:really\s+|just\s+|absolutely\s+|also\s+|do\s+)?(?:love|like|enjoy|appreciate|value|adore)\s+(?:the|that|how|it|its|being|using|having|this|being\s+able|when|\w+ing)\b
   | \b(?:would|will|do|did|always)\s+(?:definitely\s+|highly\s+|certainly\s+|happily\s+)?recommend\b
-  | \b(?:works?|worked|working)\s+(?:really\s+|very\s+|so\s+|pretty\s+|quite\s+)?(?:well|great|nicely|perfectly|fine\s+for)\b
+  | \b(?:works?|worked|working|runs?|ran|running)\s+(?:really\s+|very\s+|so\s+|pretty\s+|quite\s+|generally\s+|usually\s+)?(?:well|great|nicely|perfectly|smoothly|fine\s+for)\b
   | \b(?:is|was|are|it['’]s|that['’]s)\s+(?:really\s+|very\s+|so\s+|super\s+|incredibly\s+|extremely\s+)?(?:useful|helpful|handy|convenient|reliable|intuitive|pleasant|enjoyable|fun|valuable|easy\s+to\s+use|a\s+lifesaver|great|excellent|fantastic|brilliant|amazing)\b
   | \b(?:it|this|that|which)\s+(?:really\s+)?(?:makes|made)\s+(?:it|things|life|my\s+\w+)\s+(?:so\s+|much\s+|really\s+)?(?:easy|easier|simpler|faster|quicker|better)\b
   | \bsaves?\s+(?:me|us)\b
@@ -430,7 +430,9 @@ fn praise(sentence: &str) -> Option<(Cue, usize)> {
 /// than something a person said.
 pub fn is_markup(sentence: &str) -> bool {
     static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)https?://|www\.|</?[a-z][a-z0-9]*[\s>/]|```|\{\{|\[[ x]\]|^\s*[#>|]|\w+\.\w+\(|\*\*")
+        Regex::new(
+            r"(?i)https?://|www\.|</?[a-z][a-z0-9]*[\s>/]|```|\{\{|\[[ x]\]|^\s*[#>|]|\w+\.\w+\(|\*\*|[\w.+-]+@[\w-]+\.[\w.]+",
+        )
             .expect("markup pattern")
     });
     MARKUP.is_match(sentence)
@@ -541,11 +543,12 @@ static HABIT_Q: LazyLock<Regex> = LazyLock::new(|| Regex::new(HABIT_QUESTION).ex
 /// positive; "…your needs, priorities and concerns…" mixes wishes and concerns and has none).
 /// A question about what solves a problem is positive even though it names the problem.
 pub fn question_frame(question: &str) -> Option<QuestionFrame> {
+    let question = asked_part(question)?;
     // "What would you like…" asks for a wish, not for what they like.
     static WOULD_LIKE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)\b(?:would|['’]d)\s+(?:you\s+)?(?:like|love)\b").expect("would-like pattern")
     });
-    let question = WOULD_LIKE.replace_all(question, " wish ");
+    let question = WOULD_LIKE.replace_all(&question, " wish ");
     let question = question.as_ref();
     if POSITIVE_Q.is_match(question) {
         // "What do you like least / not like" is negative.
@@ -573,6 +576,32 @@ pub fn question_frame(question: &str) -> Option<QuestionFrame> {
     }
 }
 
+/// What a prompt asks: its sentences that end in a question mark, or a one-sentence label (a
+/// survey column such as "Comments about collaboration:"). An interviewer's remark without a
+/// question ("Yeah. Thank you for doing that.") frames nothing.
+fn asked_part(prompt: &str) -> Option<String> {
+    let all = sentences(prompt);
+    let asked: Vec<&str> = all.iter().copied().filter(|s| s.trim_end().ends_with('?')).collect();
+    match (asked.is_empty(), all.len()) {
+        (false, _) => Some(asked.join(" ")),
+        (true, 0 | 1) => Some(prompt.to_string()),
+        (true, _) => None,
+    }
+}
+
+/// Whether two claims' content words say the same thing: most of the shorter one's words are in
+/// the other, or the two share most of their words. The generator keeps such repeats out and the
+/// quality score penalises them, by this one rule.
+pub fn repeats(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let shared = a.intersection(b).count() as f64;
+    let of_shorter = shared / a.len().min(b.len()) as f64;
+    let jaccard = shared / ((a.len() + b.len()) as f64 - shared);
+    of_shorter >= 0.8 || jaccard >= 0.6
+}
+
 /// Sentences of an answer short enough for the question to frame every one of them.
 pub const SHORT_ANSWER_SENTENCES: usize = 3;
 
@@ -588,7 +617,7 @@ pub fn classify_answer(sentence: &str, question: Option<&str>, short_answer: boo
     let Some(frame) = question.and_then(question_frame) else {
         return own;
     };
-    if sentence.trim_end().ends_with('?') {
+    if is_question(sentence) {
         return None;
     }
     // In a long answer (a story, a narrative interview) a sentence without a cue of its own is
@@ -603,6 +632,11 @@ pub fn classify_answer(sentence: &str, question: Option<&str>, short_answer: boo
         (QuestionFrame::Positive, Some((Cue::Goal, at))) => Some((Cue::Goal, at)),
         (QuestionFrame::Positive, _) => whole(Cue::Motivation),
         (QuestionFrame::Negative, Some((Cue::Goal | Cue::PainPoint, at))) => own.map(|(c, _)| (c, at)),
+        // "No, it generally runs well" denies the problem asked about: praise, not a pain point;
+        // "I clean the data, then move the code to PyCharm" is a habit they describe.
+        (QuestionFrame::Negative, Some((Cue::Motivation | Cue::Behaviour, _))) => own,
+        // "No." or "Not really" to a question about problems denies having any.
+        (QuestionFrame::Negative, None) if denies(sentence) => None,
         (QuestionFrame::Negative, _) => whole(Cue::PainPoint),
         (QuestionFrame::Wish, Some((Cue::PainPoint | Cue::Goal | Cue::Motivation, _))) => own,
         (QuestionFrame::Wish, _) => whole(Cue::Goal),
@@ -611,10 +645,32 @@ pub fn classify_answer(sentence: &str, question: Option<&str>, short_answer: boo
     }
 }
 
+/// Whether a sentence asks rather than says: it ends in a question mark, or opens the way a
+/// question does ("what command should i use", "Where/How do I update …"), as chat lines do
+/// without the mark.
+pub fn is_question(sentence: &str) -> bool {
+    static ASKING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)^\W*(?:(?:what|where|how|why|which|who)\b(?:\W+\w+){0,3}?\W+
+              (?:do|does|did|should|shall|can|could|would|will|is|are|was|were)\s+(?:i|you|we|it|they|there|one|he|she)\b
+              | (?:do|does|can|could|should|is|are)\s+(?:i|you|we|it|there|anyone|anybody|someone)\s+\w+)",
+        )
+        .expect("question opening")
+    });
+    sentence.trim_end().ends_with('?') || ASKING.is_match(sentence)
+}
+
+/// Whether an answer opens by saying no ("No, …", "Nope", "Not really").
+fn denies(sentence: &str) -> bool {
+    static DENIAL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)^\W*(?:no|nope|not\s+really|none)\b").expect("denial pattern"));
+    DENIAL.is_match(sentence)
+}
+
 /// The cue a sentence expresses and the byte offset where it is found. Wants and frustrations
 /// outrank praise and habits ("I always struggle to…" is a pain point). Questions are not claims.
 pub fn classify(sentence: &str) -> Option<(Cue, usize)> {
-    if sentence.trim_end().ends_with('?') {
+    if is_question(sentence) {
         return None;
     }
     // Between a want and a frustration the one said first wins. Praise counts only without

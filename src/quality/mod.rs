@@ -274,7 +274,8 @@ pub(crate) mod testing {
         }
     }
 
-    /// [`persona`] with a fifth claim that its title's words come from: sound (factor 1).
+    /// [`persona`] with a motivation that its title's words come from and a second behaviour:
+    /// sound (factor 1).
     pub fn sound_persona(tag: &str) -> Persona {
         let mut p = persona(tag);
         p.motivations = vec!["The offline CRM works well on the road between client sites".into()];
@@ -283,6 +284,13 @@ pub(crate) mod testing {
             0,
             "P031",
             "the offline CRM is great on the road",
+        ));
+        p.behaviours.push("Calls clients from the car between site visits".into());
+        p.evidence.push(evidence(
+            EvidenceField::Behaviours,
+            1,
+            "P012",
+            "I call clients from the car between visits",
         ));
         p
     }
@@ -296,6 +304,13 @@ pub(crate) mod testing {
             0,
             "P101",
             "the scanners are great in the cold store",
+        ));
+        p.behaviours.push("Recounts the scanner totals at every shift change".into());
+        p.evidence.push(evidence(
+            EvidenceField::Behaviours,
+            1,
+            "P101",
+            "I recount the scanner totals at shift change",
         ));
         p
     }

@@ -9,7 +9,7 @@ use crate::domain::persona::normalise_whitespace;
 use crate::domain::{EvidenceField, Persona};
 use crate::generate::text::{self, QuestionFrame};
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Multipliers per finding.
 const PER_UNSOUND_CLAIM: f64 = 0.85;
@@ -20,8 +20,19 @@ const GENERIC_TITLE: f64 = 0.85;
 const UNGROUNDED_TITLE: f64 = 0.8;
 const NO_GOAL_OR_PAIN: f64 = 0.75;
 const TOO_FEW_CLAIMS: f64 = 0.6;
+/// Per list (goals, pain points, behaviours, motivations) left empty: a persona that only
+/// complains, or only lists tools, tells a product team half of who they are.
+const PER_EMPTY_LIST: f64 = 0.93;
+/// Most claims from one participant: the persona is that person, not the segment.
+const ONE_VOICE: f64 = 0.75;
+/// Most claims long-winded (over `RAMBLING_WORDS` words): talk, anecdote or opinion rather than
+/// a need one can design for.
+const RAMBLING: f64 = 0.75;
+const RAMBLING_WORDS: usize = 25;
+/// Most claims share no content word with any other claim: a mixed bag with no common subject.
+const NO_COMMON_SUBJECT: f64 = 0.8;
 /// Fewer claims than this make a thin persona, of little use to a product team.
-const THIN_BELOW: usize = 5;
+const THIN_BELOW: usize = 6;
 const THIN: f64 = 0.8;
 /// Lowest factor: a persona is never scored below a fifth of its raw score.
 const FLOOR: f64 = 0.2;
@@ -76,7 +87,7 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
 
     let mut unsound = 0;
     for (field, index, claim) in &claims {
-        let reason = if claim.trim_end().ends_with('?') {
+        let reason = if text::is_question(claim) {
             Some("is a question")
         } else if text::is_hedge_or_meta(claim) {
             Some("is a hedge or talk about the interview")
@@ -100,7 +111,7 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
     let mut duplicates = 0;
     for (_, _, claim) in &claims {
         let keys: BTreeSet<String> = text::term_keys(claim).into_iter().collect();
-        if !keys.is_empty() && seen.iter().any(|k| overlap(k, &keys) >= 0.8) {
+        if seen.iter().any(|k| text::repeats(k, &keys)) {
             duplicates += 1;
             factor *= PER_DUPLICATE;
         }
@@ -146,6 +157,41 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
         issues.push(format!("Title not found in what the persona says: '{}'", persona.title));
     }
 
+    let empty_lists = [
+        &persona.goals,
+        &persona.pain_points,
+        &persona.behaviours,
+        &persona.motivations,
+    ]
+    .iter()
+    .filter(|l| l.is_empty())
+    .count();
+    if empty_lists > 0 {
+        factor *= PER_EMPTY_LIST.powi(empty_lists as i32);
+        issues.push(format!("{empty_lists} of 4 claim lists empty"));
+    }
+    let one_voice = !one_participant && one_voice(persona, &claims);
+    if one_voice {
+        factor *= ONE_VOICE;
+        issues.push("Most claims come from one participant".to_string());
+    }
+    let long_winded = claims
+        .iter()
+        .filter(|(_, _, c)| c.split_whitespace().count() > RAMBLING_WORDS)
+        .count();
+    let rambling = long_winded * 2 > claims.len();
+    if rambling {
+        factor *= RAMBLING;
+        issues.push(format!("Most claims are long-winded ({long_winded} of {} over {RAMBLING_WORDS} words)", claims.len()));
+    }
+
+    let unconnected = unconnected_claims(&claims);
+    let mixed_bag = claims.len() >= 3 && unconnected * 2 > claims.len();
+    if mixed_bag {
+        factor *= NO_COMMON_SUBJECT;
+        issues.push(format!("{unconnected} of {} claims share no subject with another", claims.len()));
+    }
+
     let no_goal_or_pain = persona.goals.is_empty() && persona.pain_points.is_empty();
     if no_goal_or_pain {
         factor *= NO_GOAL_OR_PAIN;
@@ -170,18 +216,39 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
         "generic_title": generic_title,
         "ungrounded_title": ungrounded_title,
         "no_goal_or_pain_point": no_goal_or_pain,
+        "empty_lists": empty_lists,
+        "one_voice": one_voice,
+        "long_winded_claims": long_winded,
+        "unconnected_claims": unconnected,
     });
     (factor, issues, details)
 }
 
-fn comparable(s: &str) -> String {
-    normalise_whitespace(s).to_lowercase()
+/// Whether more than half of three or more claims were said by one participant (the speaker of a
+/// claim is its first evidence entry).
+fn one_voice(persona: &Persona, claims: &[(EvidenceField, usize, &String)]) -> bool {
+    if claims.len() < 3 {
+        return false;
+    }
+    let mut said_by: BTreeMap<&str, usize> = BTreeMap::new();
+    for (field, index, _) in claims {
+        if let Some(e) = persona.evidence.iter().find(|e| e.field == *field && e.index == *index) {
+            *said_by.entry(e.participant_id.as_str()).or_default() += 1;
+        }
+    }
+    said_by.values().any(|&n| n * 2 > claims.len())
 }
 
-/// Share of the smaller set found in the larger.
-fn overlap(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
-    let shared = a.intersection(b).count();
-    shared as f64 / a.len().min(b.len()).max(1) as f64
+/// Claims without a content word in common with any other claim of the persona.
+fn unconnected_claims(claims: &[(EvidenceField, usize, &String)]) -> usize {
+    let keys: Vec<BTreeSet<String>> = claims.iter().map(|(_, _, c)| text::term_keys(c).into_iter().collect()).collect();
+    (0..keys.len())
+        .filter(|&i| !(0..keys.len()).any(|j| j != i && !keys[i].is_disjoint(&keys[j])))
+        .count()
+}
+
+fn comparable(s: &str) -> String {
+    normalise_whitespace(s).to_lowercase()
 }
 
 /// Whether the speaker's own evidence entry of pain point `index` answers a positively framed question.
@@ -255,7 +322,10 @@ mod tests {
             "I want to swap shifts from my phone.".into(),
             "I need handover notes on the ward tablet.".into(),
         ];
-        p.pain_points = vec!["The rota is published too late for childcare.".into()];
+        p.pain_points = vec![
+            "The rota is published too late for childcare.".into(),
+            "Ward tablets log me out between patients.".into(),
+        ];
         p.behaviours = vec!["Every morning I check the ward board.".into()];
         p.motivations = vec!["The shift-swap app works well on night shifts.".into()];
         p.quotes = vec!["Handover notes live in my pocket notebook.".into()];
@@ -263,6 +333,7 @@ mod tests {
         p.evidence = vec![
             evidence(EvidenceField::Goals, 0, "P1", None),
             evidence(EvidenceField::PainPoints, 0, "P2", Some("What frustrates you?")),
+            evidence(EvidenceField::PainPoints, 1, "P3", None),
             evidence(EvidenceField::Behaviours, 0, "P2", None),
             evidence(EvidenceField::Motivations, 0, "P1", None),
         ];
@@ -305,6 +376,45 @@ mod tests {
         p.title = "The Attachments User".into();
         let (factor, issues, _) = measure(&p);
         assert_eq!(factor, 0.8, "{issues:?}");
+    }
+
+    #[test]
+    fn empty_lists_one_voice_long_winded_claims_and_mixed_bags_lose() {
+        let mut p = sound();
+        p.motivations.clear();
+        p.evidence.retain(|e| e.field != EvidenceField::Motivations);
+        let (factor, issues, details) = measure(&p);
+        assert_eq!(details["empty_lists"], 1, "{issues:?}");
+        assert!((factor - PER_EMPTY_LIST * THIN).abs() < 1e-9, "{factor} {issues:?}");
+
+        let mut p = sound();
+        for e in &mut p.evidence {
+            if (e.field, e.index) != (EvidenceField::PainPoints, 1) {
+                e.participant_id = "P1".into();
+            }
+        }
+        let (factor, issues, details) = measure(&p);
+        assert_eq!(details["one_voice"], true, "{issues:?}");
+        assert_eq!(factor, ONE_VOICE, "{issues:?}");
+
+        let mut p = sound();
+        let ramble = " and then we talked about it for a long while, as one does on a long and quiet ward night";
+        for claim in p.goals.iter_mut().chain(p.pain_points.iter_mut().take(1)) {
+            claim.push_str(ramble);
+        }
+        let (_, issues, details) = measure(&p);
+        assert_eq!(details["long_winded_claims"], 3, "{issues:?}");
+        assert!(!issues.iter().any(|i| i.starts_with("Most claims are long-winded")));
+        p.behaviours[0].push_str(ramble);
+        let (_, issues, _) = measure(&p);
+        assert!(issues.iter().any(|i| i.starts_with("Most claims are long-winded")), "{issues:?}");
+
+        let mut p = sound();
+        p.goals = vec!["Invoices arrive by fax.".into(), "Parking costs too much.".into()];
+        p.behaviours = vec!["Lunch is at noon sharp.".into()];
+        let (_, issues, details) = measure(&p);
+        assert!(details["unconnected_claims"].as_u64().unwrap() > 3, "{issues:?}");
+        assert!(issues.iter().any(|i| i.contains("share no subject")), "{issues:?}");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use crate::support::real_corpus::{real_corpus_root, real_datasets};
 use persona::config::Settings;
 use persona::domain::{EvidenceField, Persona};
-use persona::generate::text::{QuestionFrame, is_hedge_or_meta, question_frame};
+use persona::generate::text::{QuestionFrame, is_hedge_or_meta, is_question, question_frame};
 use persona::generate::{GenerationSettings, NoProgress, RunOutcome, RunRequest, execute_run};
 use persona::quality::{QualityConfig, is_generic_title, score_run};
 use serde::Deserialize;
@@ -153,7 +153,7 @@ fn every_real_dataset_gives_personas_a_researcher_would_use() {
                 p.title
             );
             for (field, index, claim) in &all {
-                assert!(!claim.trim_end().ends_with('?'), "{name}: question as a claim: {claim}");
+                assert!(!is_question(claim), "{name}: question as a claim: {claim}");
                 assert!(
                     !is_hedge_or_meta(claim),
                     "{name}: hedge or meta-talk as a claim: {claim}"

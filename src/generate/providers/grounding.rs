@@ -169,7 +169,8 @@ impl Context<'_> {
     fn evidence(&self, field: EvidenceField, index: usize, utterance: usize, excerpt: &str) -> Evidence {
         let u = &self.corpus.utterances[utterance];
         Evidence {
-            question: None,
+            // The question the excerpt answered, so a claim's evidence shows what was asked.
+            question: u.question.clone(),
             field,
             index,
             participant_id: u.participant_id.clone(),
