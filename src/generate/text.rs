@@ -901,4 +901,69 @@ mod tests {
         assert!(long.contains(clause));
         assert_eq!(claim_span("Short one.", 0), "Short one.");
     }
+
+    #[test]
+    fn only_what_was_asked_frames_an_answer() {
+        // A remark without a question frames nothing; the question of a longer turn does.
+        assert_eq!(question_frame("Yeah. Thank you for doing that. It was great."), None);
+        assert_eq!(
+            question_frame("Thanks, that helps. What do you like about it?"),
+            Some(QuestionFrame::Positive)
+        );
+        assert_eq!(
+            question_frame("Aspect #1: What aspects make it difficult to use?"),
+            Some(QuestionFrame::Negative)
+        );
+    }
+
+    #[test]
+    fn denials_and_habits_answering_a_problem_question_are_not_pain_points() {
+        let asked = Some("What problems do you have with it?");
+        assert_eq!(
+            classify_answer("No, Jupyter Notebook generally runs well.", asked, true).map(|c| c.0),
+            Some(Cue::Motivation)
+        );
+        assert_eq!(classify_answer("Nope, all fine here.", asked, true), None);
+        assert_eq!(
+            classify_answer("I usually export the notebook to a script first.", asked, true).map(|c| c.0),
+            Some(Cue::Behaviour)
+        );
+        assert_eq!(
+            classify_answer("Sharing code between notebooks.", asked, true).map(|c| c.0),
+            Some(Cue::PainPoint)
+        );
+    }
+
+    #[test]
+    fn questions_without_a_question_mark_are_questions() {
+        assert!(is_question("what command should i use to mount the system/"));
+        assert!(is_question("Where/How do I update the list of package sources"));
+        assert!(is_question("does anyone know a good forum"));
+        assert!(is_question("Is it slow for you too?"));
+        assert!(!is_question("When I go to the theme menu, my keyboard is selected."));
+        assert!(!is_question("How I use notebooks: for teaching."));
+        assert_eq!(classify("what command should i use to mount it"), None);
+    }
+
+    #[test]
+    fn repeats_are_claims_saying_the_same_thing() {
+        let keys = |t: &str| term_keys(t).into_iter().collect::<BTreeSet<String>>();
+        assert!(repeats(
+            &keys("I like the emojis for rating."),
+            &keys("I like the idea of emojis for rating.")
+        ));
+        assert!(!repeats(
+            &keys("Diffing notebooks in git is hard."),
+            &keys("Vim keybindings are missing.")
+        ));
+        assert!(!repeats(&BTreeSet::new(), &keys("anything")));
+    }
+
+    #[test]
+    fn contact_details_are_markup() {
+        assert!(is_markup(
+            "If you want more information, contact me: someone@example.com"
+        ));
+        assert!(!is_markup("I e-mail the team at the end of the day."));
+    }
 }

@@ -285,7 +285,8 @@ pub(crate) mod testing {
             "P031",
             "the offline CRM is great on the road",
         ));
-        p.behaviours.push("Calls clients from the car between site visits".into());
+        p.behaviours
+            .push("Calls clients from the car between site visits".into());
         p.evidence.push(evidence(
             EvidenceField::Behaviours,
             1,
@@ -305,7 +306,8 @@ pub(crate) mod testing {
             "P101",
             "the scanners are great in the cold store",
         ));
-        p.behaviours.push("Recounts the scanner totals at every shift change".into());
+        p.behaviours
+            .push("Recounts the scanner totals at every shift change".into());
         p.evidence.push(evidence(
             EvidenceField::Behaviours,
             1,

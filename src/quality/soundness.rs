@@ -73,9 +73,7 @@ const FILLER_TITLE_WORDS: &[&str] = &[
 
 /// The factor (0.2–1) and the findings behind it.
 pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
-    let mut factor = 1.0;
-    let mut issues = Vec::new();
-    let claims: Vec<(EvidenceField, usize, &String)> = [
+    let claims: Vec<Claim> = [
         EvidenceField::Goals,
         EvidenceField::PainPoints,
         EvidenceField::Behaviours,
@@ -84,9 +82,63 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
     .into_iter()
     .flat_map(|f| persona.field_items(f).iter().enumerate().map(move |(i, c)| (f, i, c)))
     .collect();
+    let mut found = Findings {
+        factor: 1.0,
+        issues: Vec::new(),
+    };
+    let unsound = unsound_claims(persona, &claims, &mut found);
+    let (duplicates, repeated_quotes) = repeats(persona, &claims, &mut found);
+    let participants: BTreeSet<&str> = persona.evidence.iter().map(|e| e.participant_id.as_str()).collect();
+    let one_participant = persona.segment_size <= 1 || participants.len() <= 1;
+    found.penalise(one_participant, ONE_PARTICIPANT, || {
+        "Rests on one participant".to_string()
+    });
+    let (generic_title, ungrounded_title) = title_findings(persona, &claims, &mut found);
+    let shape = shape_findings(persona, &claims, one_participant, &mut found);
+    let factor: f64 = found.factor.max(FLOOR);
+    let details = json!({
+        "factor": (factor * 1000.0).round() / 1000.0,
+        "claims": claims.len(),
+        "unsound_claims": unsound,
+        "duplicate_claims": duplicates,
+        "quotes_repeating_claims": repeated_quotes,
+        "one_participant": one_participant,
+        "generic_title": generic_title,
+        "ungrounded_title": ungrounded_title,
+        "no_goal_or_pain_point": shape.no_goal_or_pain,
+        "empty_lists": shape.empty_lists,
+        "one_voice": shape.one_voice,
+        "long_winded_claims": shape.long_winded,
+        "unconnected_claims": shape.unconnected,
+    });
+    (factor, found.issues, details)
+}
 
+/// A claim: its list, its index there and its text.
+type Claim<'p> = (EvidenceField, usize, &'p String);
+
+/// The factor so far and the findings behind it.
+struct Findings {
+    factor: f64,
+    issues: Vec<String>,
+}
+
+impl Findings {
+    /// Applies `multiplier` and notes the issue when `found`; returns `found`.
+    fn penalise(&mut self, found: bool, multiplier: f64, issue: impl FnOnce() -> String) -> bool {
+        if found {
+            self.factor *= multiplier;
+            self.issues.push(issue());
+        }
+        found
+    }
+}
+
+/// Claims that are questions, hedges, markup, or pain points answering a question about what
+/// works (the first three named in the issues).
+fn unsound_claims(persona: &Persona, claims: &[Claim], found: &mut Findings) -> usize {
     let mut unsound = 0;
-    for (field, index, claim) in &claims {
+    for (field, index, claim) in claims {
         let reason = if text::is_question(claim) {
             Some("is a question")
         } else if text::is_hedge_or_meta(claim) {
@@ -100,133 +152,126 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
         };
         if let Some(reason) = reason {
             unsound += 1;
-            factor *= PER_UNSOUND_CLAIM;
-            if issues.len() < 3 {
-                issues.push(format!("Claim {}[{index}] {reason}", field.as_str()));
+            found.factor *= PER_UNSOUND_CLAIM;
+            if found.issues.len() < 3 {
+                found.issues.push(format!("Claim {}[{index}] {reason}", field.as_str()));
             }
         }
     }
+    unsound
+}
 
+/// Claims repeating an earlier claim ([`text::repeats`]) and quotes repeating a claim word for word.
+fn repeats(persona: &Persona, claims: &[Claim], found: &mut Findings) -> (usize, usize) {
     let mut seen: Vec<BTreeSet<String>> = Vec::new();
     let mut duplicates = 0;
-    for (_, _, claim) in &claims {
+    for (_, _, claim) in claims {
         let keys: BTreeSet<String> = text::term_keys(claim).into_iter().collect();
         if seen.iter().any(|k| text::repeats(k, &keys)) {
             duplicates += 1;
-            factor *= PER_DUPLICATE;
         }
         seen.push(keys);
     }
-    if duplicates > 0 {
-        issues.push(format!("{duplicates} claim(s) repeat another claim"));
-    }
-
+    found.penalise(duplicates > 0, PER_DUPLICATE.powi(duplicates as i32), || {
+        format!("{duplicates} claim(s) repeat another claim")
+    });
     let claim_texts: BTreeSet<String> = claims.iter().map(|(_, _, c)| comparable(c)).collect();
     let repeated_quotes = persona
         .quotes
         .iter()
         .filter(|q| claim_texts.contains(&comparable(q)))
         .count();
-    if repeated_quotes > 0 {
-        factor *= PER_REPEATED_QUOTE.powi(repeated_quotes as i32);
-        issues.push(format!("{repeated_quotes} quote(s) repeat a claim word for word"));
-    }
+    found.penalise(
+        repeated_quotes > 0,
+        PER_REPEATED_QUOTE.powi(repeated_quotes as i32),
+        || format!("{repeated_quotes} quote(s) repeat a claim word for word"),
+    );
+    (duplicates, repeated_quotes)
+}
 
-    let participants: BTreeSet<&str> = persona.evidence.iter().map(|e| e.participant_id.as_str()).collect();
-    let one_participant = persona.segment_size <= 1 || participants.len() <= 1;
-    if one_participant {
-        factor *= ONE_PARTICIPANT;
-        issues.push("Rests on one participant".to_string());
-    }
-
-    let generic_title = is_generic_title(&persona.title);
-    if generic_title {
-        factor *= GENERIC_TITLE;
-        issues.push(format!("Generic title: '{}'", persona.title));
-    }
-
+/// (generic, ungrounded): a title that says nothing, or one whose words the persona never says.
+fn title_findings(persona: &Persona, claims: &[Claim], found: &mut Findings) -> (bool, bool) {
+    let generic = found.penalise(is_generic_title(&persona.title), GENERIC_TITLE, || {
+        format!("Generic title: '{}'", persona.title)
+    });
     let all_said: BTreeSet<String> = claims
         .iter()
         .map(|(_, _, c)| c.as_str())
         .chain(persona.quotes.iter().map(String::as_str))
         .flat_map(text::term_keys)
         .collect();
-    let ungrounded_title = !generic_title && !title_is_grounded(persona, &all_said);
-    if ungrounded_title {
-        factor *= UNGROUNDED_TITLE;
-        issues.push(format!("Title not found in what the persona says: '{}'", persona.title));
-    }
+    let ungrounded = found.penalise(
+        !generic && !title_is_grounded(persona, &all_said),
+        UNGROUNDED_TITLE,
+        || format!("Title not found in what the persona says: '{}'", persona.title),
+    );
+    (generic, ungrounded)
+}
 
-    let empty_lists = [
+/// What the claims add up to, as [`shape_findings`] measures it.
+struct Shape {
+    empty_lists: usize,
+    one_voice: bool,
+    long_winded: usize,
+    unconnected: usize,
+    no_goal_or_pain: bool,
+}
+
+/// Empty lists, one voice, long-winded claims, a mixed bag, no goal or pain point, too few claims.
+fn shape_findings(persona: &Persona, claims: &[Claim], one_participant: bool, found: &mut Findings) -> Shape {
+    let lists = [
         &persona.goals,
         &persona.pain_points,
         &persona.behaviours,
         &persona.motivations,
-    ]
-    .iter()
-    .filter(|l| l.is_empty())
-    .count();
-    if empty_lists > 0 {
-        factor *= PER_EMPTY_LIST.powi(empty_lists as i32);
-        issues.push(format!("{empty_lists} of 4 claim lists empty"));
-    }
-    let one_voice = !one_participant && one_voice(persona, &claims);
-    if one_voice {
-        factor *= ONE_VOICE;
-        issues.push("Most claims come from one participant".to_string());
-    }
+    ];
+    let empty_lists = lists.iter().filter(|l| l.is_empty()).count();
+    found.penalise(empty_lists > 0, PER_EMPTY_LIST.powi(empty_lists as i32), || {
+        format!("{empty_lists} of 4 claim lists empty")
+    });
+    let one_voice = found.penalise(!one_participant && one_voice(persona, claims), ONE_VOICE, || {
+        "Most claims come from one participant".to_string()
+    });
     let long_winded = claims
         .iter()
         .filter(|(_, _, c)| c.split_whitespace().count() > RAMBLING_WORDS)
         .count();
-    let rambling = long_winded * 2 > claims.len();
-    if rambling {
-        factor *= RAMBLING;
-        issues.push(format!("Most claims are long-winded ({long_winded} of {} over {RAMBLING_WORDS} words)", claims.len()));
-    }
-
-    let unconnected = unconnected_claims(&claims);
-    let mixed_bag = claims.len() >= 3 && unconnected * 2 > claims.len();
-    if mixed_bag {
-        factor *= NO_COMMON_SUBJECT;
-        issues.push(format!("{unconnected} of {} claims share no subject with another", claims.len()));
-    }
-
-    let no_goal_or_pain = persona.goals.is_empty() && persona.pain_points.is_empty();
-    if no_goal_or_pain {
-        factor *= NO_GOAL_OR_PAIN;
-        issues.push("No goal and no pain point".to_string());
-    }
-    let too_few = claims.len() < 2;
-    if too_few {
-        factor *= TOO_FEW_CLAIMS;
-        issues.push(format!("Only {} claim(s)", claims.len()));
-    } else if claims.len() < THIN_BELOW {
-        factor *= THIN;
-        issues.push(format!("Thin persona: {} claims", claims.len()));
-    }
-    let factor: f64 = factor.max(FLOOR);
-    let details = json!({
-        "factor": (factor * 1000.0).round() / 1000.0,
-        "claims": claims.len(),
-        "unsound_claims": unsound,
-        "duplicate_claims": duplicates,
-        "quotes_repeating_claims": repeated_quotes,
-        "one_participant": one_participant,
-        "generic_title": generic_title,
-        "ungrounded_title": ungrounded_title,
-        "no_goal_or_pain_point": no_goal_or_pain,
-        "empty_lists": empty_lists,
-        "one_voice": one_voice,
-        "long_winded_claims": long_winded,
-        "unconnected_claims": unconnected,
+    found.penalise(long_winded * 2 > claims.len(), RAMBLING, || {
+        format!(
+            "Most claims are long-winded ({long_winded} of {} over {RAMBLING_WORDS} words)",
+            claims.len()
+        )
     });
-    (factor, issues, details)
+    let unconnected = unconnected_claims(claims);
+    found.penalise(
+        claims.len() >= 3 && unconnected * 2 > claims.len(),
+        NO_COMMON_SUBJECT,
+        || format!("{unconnected} of {} claims share no subject with another", claims.len()),
+    );
+    let no_goal_or_pain = found.penalise(
+        persona.goals.is_empty() && persona.pain_points.is_empty(),
+        NO_GOAL_OR_PAIN,
+        || "No goal and no pain point".to_string(),
+    );
+    if !found.penalise(claims.len() < 2, TOO_FEW_CLAIMS, || {
+        format!("Only {} claim(s)", claims.len())
+    }) {
+        found.penalise(claims.len() < THIN_BELOW, THIN, || {
+            format!("Thin persona: {} claims", claims.len())
+        });
+    }
+    Shape {
+        empty_lists,
+        one_voice,
+        long_winded,
+        unconnected,
+        no_goal_or_pain,
+    }
 }
 
 /// Whether more than half of three or more claims were said by one participant (the speaker of a
 /// claim is its first evidence entry).
-fn one_voice(persona: &Persona, claims: &[(EvidenceField, usize, &String)]) -> bool {
+fn one_voice(persona: &Persona, claims: &[Claim]) -> bool {
     if claims.len() < 3 {
         return false;
     }
@@ -240,8 +285,11 @@ fn one_voice(persona: &Persona, claims: &[(EvidenceField, usize, &String)]) -> b
 }
 
 /// Claims without a content word in common with any other claim of the persona.
-fn unconnected_claims(claims: &[(EvidenceField, usize, &String)]) -> usize {
-    let keys: Vec<BTreeSet<String>> = claims.iter().map(|(_, _, c)| text::term_keys(c).into_iter().collect()).collect();
+fn unconnected_claims(claims: &[Claim]) -> usize {
+    let keys: Vec<BTreeSet<String>> = claims
+        .iter()
+        .map(|(_, _, c)| text::term_keys(c).into_iter().collect())
+        .collect();
     (0..keys.len())
         .filter(|&i| !(0..keys.len()).any(|j| j != i && !keys[i].is_disjoint(&keys[j])))
         .count()
@@ -407,7 +455,10 @@ mod tests {
         assert!(!issues.iter().any(|i| i.starts_with("Most claims are long-winded")));
         p.behaviours[0].push_str(ramble);
         let (_, issues, _) = measure(&p);
-        assert!(issues.iter().any(|i| i.starts_with("Most claims are long-winded")), "{issues:?}");
+        assert!(
+            issues.iter().any(|i| i.starts_with("Most claims are long-winded")),
+            "{issues:?}"
+        );
 
         let mut p = sound();
         p.goals = vec!["Invoices arrive by fax.".into(), "Parking costs too much.".into()];

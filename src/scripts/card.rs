@@ -496,6 +496,55 @@ fn own_topics_and_tools(persona: &Persona, carried: &str) -> (Vec<String>, Vec<S
     (topics, tools)
 }
 
+/// What the persona knows, does not know and can infer: its behaviours' and role's knowledge,
+/// led by the segment's own topics and tools so that two personas' cards differ in substance.
+fn knowledge_boundaries(persona: &Persona, role_words: &[String], behaviour_words: &[String]) -> KnowledgeBoundaries {
+    let (mut knows, mut doesnt_know, mut can_infer) = (Vec::new(), Vec::new(), Vec::new());
+    abstract_all(behaviour_words, BEHAVIOUR_KNOWLEDGE_RULES, &mut knows, MAX_KNOWS);
+    for (terms, [k, d, c]) in ROLE_KNOWLEDGE_RULES {
+        if matches(role_words, terms) {
+            push_unique(&mut knows, k, MAX_KNOWS);
+            push_unique(&mut doesnt_know, d, MAX_DOESNT_KNOW);
+            push_unique(&mut can_infer, c, MAX_CAN_INFER);
+        }
+    }
+    // The segment's own topics and tools, so that two personas' cards differ in substance.
+    let carried = format!("{} {} {}", persona.name, persona.title, demographics_summary(persona));
+    let (topics, tools) = own_topics_and_tools(persona, &carried);
+    if !topics.is_empty() {
+        knows.insert(0, format!("{TOPICS_PREFIX}{}", topics.join(", ")));
+    }
+    if !tools.is_empty() {
+        knows.insert(
+            usize::from(!topics.is_empty()),
+            format!("{TOOLS_PREFIX}{}", tools.join(", ")),
+        );
+    }
+    if knows.is_empty() {
+        knows.push(KNOWS_DEFAULT.to_string());
+    }
+    push_unique(&mut doesnt_know, DOESNT_KNOW_DEFAULT, MAX_DOESNT_KNOW);
+    push_unique(&mut can_infer, CAN_INFER_DEFAULT, MAX_CAN_INFER);
+    KnowledgeBoundaries {
+        knows,
+        doesnt_know,
+        can_infer,
+    }
+}
+
+/// The Background line: the demographics, or (documented, always there) how many research
+/// participants the persona speaks for.
+fn background(persona: &Persona) -> String {
+    match demographics_summary(persona) {
+        summary if summary.is_empty() && persona.segment_size > 0 => format!(
+            "speaks for {} research participant{}",
+            persona.segment_size,
+            if persona.segment_size == 1 { "" } else { "s" }
+        ),
+        summary => summary,
+    }
+}
+
 /// Builds the card of a persona (its `id` derived from the content).
 pub fn build_card(persona: &Persona) -> CharacterCard {
     let role = role_of(persona).unwrap_or("");
@@ -532,32 +581,7 @@ pub fn build_card(persona: &Persona) -> CharacterCard {
         .find(|(terms, _)| matches(&role_words, terms))
         .map_or(VOCABULARY_DEFAULT, |(_, v)| *v);
 
-    let (mut knows, mut doesnt_know, mut can_infer) = (Vec::new(), Vec::new(), Vec::new());
-    abstract_all(&behaviour_words, BEHAVIOUR_KNOWLEDGE_RULES, &mut knows, MAX_KNOWS);
-    for (terms, [k, d, c]) in ROLE_KNOWLEDGE_RULES {
-        if matches(&role_words, terms) {
-            push_unique(&mut knows, k, MAX_KNOWS);
-            push_unique(&mut doesnt_know, d, MAX_DOESNT_KNOW);
-            push_unique(&mut can_infer, c, MAX_CAN_INFER);
-        }
-    }
-    // The segment's own topics and tools, so that two personas' cards differ in substance.
-    let carried = format!("{} {} {}", persona.name, persona.title, demographics_summary(persona));
-    let (topics, tools) = own_topics_and_tools(persona, &carried);
-    if !topics.is_empty() {
-        knows.insert(0, format!("{TOPICS_PREFIX}{}", topics.join(", ")));
-    }
-    if !tools.is_empty() {
-        knows.insert(
-            usize::from(!topics.is_empty()),
-            format!("{TOOLS_PREFIX}{}", tools.join(", ")),
-        );
-    }
-    if knows.is_empty() {
-        knows.push(KNOWS_DEFAULT.to_string());
-    }
-    push_unique(&mut doesnt_know, DOESNT_KNOW_DEFAULT, MAX_DOESNT_KNOW);
-    push_unique(&mut can_infer, CAN_INFER_DEFAULT, MAX_CAN_INFER);
+    let knowledge_boundaries = knowledge_boundaries(persona, &role_words, &behaviour_words);
 
     let name = persona.name.trim().to_string();
     let title = match persona.title.trim() {
@@ -568,15 +592,7 @@ pub fn build_card(persona: &Persona) -> CharacterCard {
         id: String::new(),
         identity: Identity {
             title,
-            demographics_summary: match demographics_summary(persona) {
-                // The documented Background line is always there, even without demographics.
-                summary if summary.is_empty() && persona.segment_size > 0 => format!(
-                    "speaks for {} research participant{}",
-                    persona.segment_size,
-                    if persona.segment_size == 1 { "" } else { "s" }
-                ),
-                summary => summary,
-            },
+            demographics_summary: background(persona),
             name: name.clone(),
         },
         psychological_profile: PsychologicalProfile {
@@ -591,11 +607,7 @@ pub fn build_card(persona: &Persona) -> CharacterCard {
             vocabulary_level: vocabulary.to_string(),
             speech_patterns: speech_patterns(&persona.quotes),
         },
-        knowledge_boundaries: KnowledgeBoundaries {
-            knows,
-            doesnt_know,
-            can_infer,
-        },
+        knowledge_boundaries,
         guidelines: Guidelines {
             response_style: format!("Answer as {name} would, staying in character"),
             uncertainty_handling: UNCERTAINTY_HANDLING.to_string(),

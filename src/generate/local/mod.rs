@@ -8,56 +8,16 @@ use super::options::{self, GenerationOptions};
 use super::providers::LOCAL_MODEL;
 use super::text::{self, Cue};
 use super::{GenerationOutput, GenerationSettings, GroundingStats, Segment, TokenUsage};
-use crate::domain::{Corpus, Evidence, EvidenceField, IdKind, Persona};
+use crate::domain::{Corpus, EvidenceField, IdKind, Persona};
 use sha2::{Digest, Sha256};
-use regex::Regex;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::LazyLock;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Supporting evidence entries per claim, besides the speaker's own: everyone who said
-/// something equivalent, up to this many.
-const MAX_SUPPORT: usize = 8;
-/// Top candidates of a list whose support (other participants saying the same) is counted.
-const SUPPORT_COUNTED: usize = 60;
-/// Utterances of a segment considered (they come most representative first).
-const MAX_UTTERANCES_SCANNED: usize = 2_000;
-/// Candidates kept per list before picking (best scores first).
-const MAX_CANDIDATES: usize = 400;
-/// A sentence supports a claim when their term sets overlap at least this much.
-const SUPPORT_SIMILARITY: f64 = 0.3;
-/// Attribute names that hold a participant's role, most specific first.
-const ROLE_KEYS: &[&str] = &[
-    "role",
-    "job_title",
-    "occupation",
-    "job",
-    "position",
-    "profession",
-    "title",
-    "user_type",
-    "persona",
-    "segment",
-];
+mod claims;
+mod names;
 
-#[rustfmt::skip]
-const GIVEN_NAMES: &[&str] = &[
-    "Maya", "Kwame", "Aiko", "Mateo", "Priya", "Lars", "Amara", "Chen", "Fatima", "Diego", "Ingrid", "Tariq",
-    "Leilani", "Dmitri", "Zanele", "Hiroshi", "Camila", "Olu", "Siobhan", "Rahul", "Yasmin", "Tomasz", "Nia",
-    "Javier", "Mei", "Kofi", "Elif", "Anders", "Lucia", "Arjun", "Noor", "Sione", "Hana", "Emeka", "Sofia", "Ravi",
-    "Astrid", "Malik", "Ximena", "Jun", "Aisha", "Pedro", "Freya", "Kenji", "Zainab", "Luca", "Ama", "Oskar", "Leila",
-    "Tenzin", "Chiara", "Bogdan", "Imani", "Rafael", "Sakura", "Yusuf", "Marisol", "Henrik", "Adaeze", "Minh",
-    "Catalina", "Farhan", "Alana", "Wiremu",
-];
-
-#[rustfmt::skip]
-const FAMILY_NAMES: &[&str] = &[
-    "Okafor", "Tanaka", "Silva", "Patel", "Nguyen", "Kowalski", "Haddad", "Johansson", "Mensah", "García", "Kim",
-    "Novak", "Rossi", "Ahmed", "O'Brien", "Kaur", "Müller", "Adeyemi", "Ivanova", "Hernández", "Sato", "Mbeki",
-    "Costa", "Chaudhry", "Lindqvist", "Osei", "Moreau", "Park", "Khan", "Fernández", "Yilmaz", "Kuznetsov",
-    "Nakamura", "Eze", "Larsen", "Santos", "Zhang", "Dubois", "Okonkwo", "Reyes", "Hashemi", "Andersen", "Bianchi",
-    "Abara", "Takahashi", "Jovanović", "Castillo", "Mahlangu", "Wong", "Petrov", "Akhtar", "Nilsson", "Torres",
-    "Banda", "Schmidt", "Liu", "Haile", "Gonzaga", "Mwangi", "Romero", "Sandoval", "Farah", "Kealoha", "Tupou",
-];
+pub use claims::rank_claim_utterances;
+use claims::*;
+use names::*;
 
 /// Lowercase hex SHA-256 of a corpus's content (participants, attributes, utterances), the
 /// basis of content-derived persona IDs.
@@ -321,146 +281,6 @@ fn first_duplicate(personas: &[Persona]) -> Option<(usize, usize)> {
     None
 }
 
-/// Names and titles already given in this run.
-#[derive(Default)]
-struct NameBook {
-    given: HashSet<usize>,
-    family: HashSet<usize>,
-    titles: HashSet<String>,
-}
-
-impl NameBook {
-    fn name(&mut self, segment: &Segment, seed: u64) -> String {
-        let mut hasher = Sha256::new();
-        hasher.update(seed.to_le_bytes());
-        for id in &segment.participant_ids {
-            hasher.update(id.as_bytes());
-            hasher.update(b"\0");
-        }
-        let digest = hasher.finalize();
-        let pick =
-            |bytes: &[u8], len: usize| (u64::from_le_bytes(bytes.try_into().expect("8 bytes")) % len as u64) as usize;
-        let mut g = pick(&digest[0..8], GIVEN_NAMES.len());
-        let mut f = pick(&digest[8..16], FAMILY_NAMES.len());
-        // Probe for names not used yet (a run has at most 20 personas, far fewer than names).
-        for _ in 0..GIVEN_NAMES.len() {
-            if !self.given.contains(&g) {
-                break;
-            }
-            g = (g + 1) % GIVEN_NAMES.len();
-        }
-        for _ in 0..FAMILY_NAMES.len() {
-            if !self.family.contains(&f) {
-                break;
-            }
-            f = (f + 1) % FAMILY_NAMES.len();
-        }
-        self.given.insert(g);
-        self.family.insert(f);
-        format!("{} {}", GIVEN_NAMES[g], FAMILY_NAMES[f])
-    }
-
-    /// A title from the strongest signal, unique within the run: the segment's role ("The
-    /// Instructor"), qualified by its best key phrase when the role is taken; without a role,
-    /// "The <Key Phrase> User" from the phrases its claims share, then single distinctive terms
-    /// that are not generic words.
-    fn title(&mut self, terms: &[String], role: Option<&str>, phrases: &[String], said: &BTreeSet<String>) -> String {
-        let noun = role.map(title_case).unwrap_or_else(|| "User".to_string());
-        let noun_words: HashSet<String> = noun.split_whitespace().map(str::to_lowercase).collect();
-        let mut qualifiers: Vec<String> = phrases.iter().take(5).cloned().collect();
-        // Terms the persona's own claims use come first: a title must be about what they say.
-        let (grounded, ungrounded): (Vec<&String>, Vec<&String>) = terms
-            .iter()
-            .partition(|t| text::term_keys(t).iter().all(|k| said.contains(k)));
-        qualifiers.extend(
-            grounded
-                .into_iter()
-                .chain(ungrounded)
-                .filter(|t| {
-                    t.chars().count() >= 3
-                        && !GENERIC_TITLE_WORDS.contains(&t.to_lowercase().as_str())
-                        && !crate::quality::is_bare_qualifier(t)
-                })
-                .cloned(),
-        );
-        let mut candidates: Vec<String> = Vec::new();
-        if role.is_some() {
-            candidates.push(format!("The {noun}"));
-        }
-        for q in &qualifiers {
-            if q.split_whitespace().any(|w| noun_words.contains(&w.to_lowercase())) {
-                continue;
-            }
-            candidates.push(match role {
-                Some(_) => format!("The {noun} ({})", q.to_lowercase()),
-                None => format!("The {} {noun}", title_case(q)),
-            });
-        }
-        for title in &candidates {
-            if self.titles.insert(title.clone()) {
-                return title.clone();
-            }
-        }
-        // Every candidate is taken: number the title so that it stays unique.
-        let base = candidates.into_iter().next().unwrap_or_else(|| format!("The {noun}"));
-        let mut title = base.clone();
-        let mut n = 2;
-        while !self.titles.insert(title.clone()) {
-            title = format!("{base} {n}");
-            n += 1;
-        }
-        title
-    }
-}
-
-/// Words that say nothing about who a segment is, never used alone in a title.
-#[rustfmt::skip]
-const GENERIC_TITLE_WORDS: &[&str] = &[
-    "different", "better", "best", "acting", "actual", "real", "certain", "specific", "big", "small", "little",
-    "long", "short", "high", "low", "full", "main", "major", "minor", "similar", "various", "personal", "likely",
-    "extra", "easy", "free", "n/a", "yes", "lot", "kind", "record", "use", "user", "thing", "information", "info",
-    "available", "possible", "important", "able", "sure", "like", "want", "need", "good", "great", "https",
-    "http", "www", "com", "org", "github", "html", "hello", "thanks",
-];
-
-fn title_case(s: &str) -> String {
-    s.split_whitespace()
-        .map(|w| {
-            let mut chars = w.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// A sentence (or clause) of one of the segment's utterances.
-struct Candidate<'a> {
-    utterance: usize,
-    text: &'a str,
-    keys: BTreeSet<String>,
-    score: f64,
-}
-
-fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
-    }
-    let shared = a.intersection(b).count();
-    shared as f64 / (a.len() + b.len() - shared) as f64
-}
-
-/// Prefers sentences of a readable length.
-fn length_factor(words: usize) -> f64 {
-    match words {
-        0..=5 => 0.6,
-        6..=35 => 1.0,
-        _ => 0.7,
-    }
-}
-
 fn build_persona(
     corpus: &Corpus,
     segment: &Segment,
@@ -515,10 +335,6 @@ fn build_persona(
     let motivations = field_items(EvidenceField::Motivations, pool(Cue::Motivation), &motives);
     let quotes = field_items(EvidenceField::Quotes, &quotable, &quotes);
 
-    // A role reads as one: words, not a number range or a sentence.
-    let role = role_key(&segment.demographics)
-        .and_then(|k| segment.demographics.get(k))
-        .filter(|v| !v.chars().any(|c| c.is_ascii_digit()) && (1..=4).contains(&v.split_whitespace().count()));
     let name = names.name(segment, seed);
     let claim_texts: Vec<&str> = goals
         .iter()
@@ -528,21 +344,7 @@ fn build_persona(
         .chain(&quotes)
         .map(String::as_str)
         .collect();
-    // A speaker's name (an addressee in a chat) says nothing about who the segment is.
-    let speakers = speaker_keys(corpus);
-    let phrases: Vec<String> = key_phrases(&claim_texts, &weights)
-        .into_iter()
-        .filter(|p| !names_speaker(p, &speakers))
-        .collect();
-    let terms: Vec<String> = segment
-        .top_terms
-        .iter()
-        .filter(|t| !names_speaker(t, &speakers))
-        .cloned()
-        .collect();
-    let said: BTreeSet<String> = claim_texts.iter().flat_map(|t| text::term_keys(t)).collect();
-    let title = names.title(&terms, role.map(String::as_str), &phrases, &said);
-    let summary = summary(corpus, segment, &terms, &phrases);
+    let (title, summary) = names.title_and_summary(corpus, segment, &claim_texts, &weights);
     Persona {
         motivations,
         id,
@@ -566,448 +368,12 @@ fn build_persona(
     }
 }
 
-/// The segment's utterances in the order the local provider values them as evidence: those
-/// holding a claim candidate first (best-ranked candidate first, representative claims ahead of
-/// asides), then the others in representative order; non-answers are left out. LLM prompts
-/// sample their excerpts in this order, so the model is given the same claim candidates.
-pub fn rank_claim_utterances(corpus: &Corpus, segment: &Segment) -> Vec<usize> {
-    let weights = term_weights(segment);
-    let (mut by_cue, _) = claim_candidates(
-        corpus,
-        segment,
-        &weights,
-        &BTreeSet::new(),
-        &GenerationOptions::default(),
-    );
-    let mut ranked: Vec<(f64, usize)> = Vec::new();
-    for list in by_cue.values_mut() {
-        favour_shared_claims(corpus, list);
-        ranked.extend(list.iter().map(|c| (c.score, c.utterance)));
-    }
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut seen: HashSet<usize> = HashSet::new();
-    let mut order: Vec<usize> = ranked.into_iter().map(|(_, u)| u).filter(|u| seen.insert(*u)).collect();
-    order.extend(segment.utterances.iter().copied().filter(|u| {
-        corpus
-            .utterances
-            .get(*u)
-            .is_some_and(|utterance| !text::is_non_answer(&utterance.text))
-            && seen.insert(*u)
-    }));
-    order
-}
-
-/// The segment's distinctive terms (stems), weighted by rank.
-fn term_weights(segment: &Segment) -> BTreeMap<String, f64> {
-    segment
-        .top_terms
-        .iter()
-        .enumerate()
-        .filter_map(|(rank, term)| {
-            text::term_keys(term)
-                .into_iter()
-                .next()
-                .map(|k| (k, 1.0 / (1.0 + rank as f64 / 5.0)))
-        })
-        .collect()
-}
-
-fn candidate_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
-    b.score
-        .total_cmp(&a.score)
-        .then(a.utterance.cmp(&b.utterance))
-        .then_with(|| a.text.cmp(b.text))
-}
-
-/// Claim candidates per cue and quotable sentences of a segment. Each utterance is read in the
-/// light of its question (survey column or the interviewer's last question); non-answers,
-/// hedges, rhetoric and meta-talk never become claims or quotes.
-fn claim_candidates<'a>(
-    corpus: &'a Corpus,
-    segment: &Segment,
-    weights: &BTreeMap<String, f64>,
-    shared: &BTreeSet<String>,
-    options: &GenerationOptions,
-) -> (BTreeMap<Cue, Vec<Candidate<'a>>>, Vec<Candidate<'a>>) {
-    let max_claim_words = options.complexity.max_claim_words();
-    let speakers = speaker_keys(corpus);
-    let mut by_cue: BTreeMap<Cue, Vec<Candidate>> = BTreeMap::new();
-    let mut quotable: Vec<Candidate> = Vec::new();
-    for &u in segment.utterances.iter().take(MAX_UTTERANCES_SCANNED) {
-        let utterance = &corpus.utterances[u];
-        if text::is_non_answer(&utterance.text) {
-            continue;
-        }
-        let question = utterance.question.as_deref();
-        let sentences = text::sentences(&utterance.text);
-        let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
-        for sentence in sentences {
-            let sentence = without_addressee(without_greeting(sentence), &speakers);
-            let sentence = without_greeting(sentence);
-            let words = text::word_count(sentence);
-            if !(4..=80).contains(&words) || text::is_hedge_or_meta(sentence) || text::is_markup(sentence) {
-                continue;
-            }
-            let make = |span: &str| {
-                let keys: BTreeSet<String> = text::term_keys(span).into_iter().collect();
-                let score =
-                    keys.iter().filter_map(|k| weights.get(k)).sum::<f64>() * length_factor(text::word_count(span));
-                (keys, score)
-            };
-            let whole = make(sentence);
-            if let Some((cue, at)) = text::classify_answer(sentence, question, short_answer) {
-                let span = text::claim_span_within(sentence, at, max_claim_words);
-                // A claim far longer than the complexity allows, with no clause to cut to, is left out.
-                if text::word_count(span) > max_claim_words + max_claim_words / 2 {
-                    continue;
-                }
-                let (keys, score) = if span.len() == sentence.len() {
-                    whole.clone()
-                } else {
-                    make(span)
-                };
-                by_cue.entry(cue).or_default().push(Candidate {
-                    utterance: u,
-                    text: span,
-                    keys,
-                    score,
-                });
-            }
-            let (keys, score) = whole;
-            if (6..=40).contains(&words)
-                && score > 0.0
-                && !text::is_question(sentence)
-                && !shared.contains(&comparable(sentence))
-            {
-                quotable.push(Candidate {
-                    utterance: u,
-                    text: sentence,
-                    keys,
-                    score,
-                });
-            }
-        }
-    }
-    (by_cue, quotable)
-}
-
-/// Sorts a list best first, where a claim that other participants of the segment also made
-/// (a representative claim) beats one person's aside of the same distinctiveness.
-fn favour_shared_claims(corpus: &Corpus, list: &mut [Candidate]) {
-    list.sort_by(candidate_order);
-    let counted = list.len().min(SUPPORT_COUNTED);
-    let compared = list.len().min(MAX_CANDIDATES * 4);
-    let boosts: Vec<f64> = (0..counted)
-        .map(|i| {
-            let own = &list[i];
-            let speaker = corpus.utterances[own.utterance].participant_id.as_str();
-            let others: BTreeSet<&str> = list[..compared]
-                .iter()
-                .filter(|c| jaccard(&own.keys, &c.keys) >= SUPPORT_SIMILARITY)
-                .map(|c| corpus.utterances[c.utterance].participant_id.as_str())
-                .filter(|&p| p != speaker)
-                .collect();
-            1.0 + 0.5 * others.len().min(4) as f64
-        })
-        .collect();
-    for (c, boost) in list.iter_mut().zip(boosts) {
-        c.score *= boost;
-    }
-    list.sort_by(candidate_order);
-}
-
-/// Phrases of two or three adjacent content words that recur in a persona's claims, best
-/// first: weighted by the segment's term weights and how often they recur, then by length;
-/// ties go to the phrase said first, never to the alphabet.
-fn key_phrases(texts: &[&str], weights: &BTreeMap<String, f64>) -> Vec<String> {
-    let mut found: Vec<(String, Vec<String>, usize)> = Vec::new(); // (surface, stems, first seen)
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    let mut order = 0;
-    for t in texts {
-        for sentence in text::sentences(t) {
-            // Runs of adjacent content words (a stopword breaks a run).
-            let mut runs: Vec<Vec<(String, String)>> = vec![Vec::new()];
-            for raw in sentence.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’' || c == '-')) {
-                if raw.is_empty() {
-                    continue;
-                }
-                let mut stem_surface = None;
-                text::for_each_content_word(raw, |stem, surface| {
-                    stem_surface.get_or_insert((stem.to_string(), surface.to_string()));
-                });
-                match stem_surface {
-                    Some(pair) => runs.last_mut().expect("a run").push(pair),
-                    None => runs.push(Vec::new()),
-                }
-            }
-            for run in runs {
-                for n in [3, 2] {
-                    for window in run.windows(n) {
-                        let stems: Vec<String> = window.iter().map(|(s, _)| s.clone()).collect();
-                        // "anonymised anonymised" is a redaction mark, not a phrase.
-                        if stems.iter().collect::<BTreeSet<_>>().len() < stems.len() {
-                            continue;
-                        }
-                        let key = stems.join(" ");
-                        let count = counts.entry(key).or_default();
-                        if *count == 0 {
-                            let surface = window.iter().map(|(_, w)| w.as_str()).collect::<Vec<_>>().join(" ");
-                            found.push((surface, stems, order));
-                            order += 1;
-                        }
-                        *count += 1;
-                    }
-                }
-            }
-        }
-    }
-    let mut ranked: Vec<(f64, usize, usize, String)> = found
-        .into_iter()
-        .filter_map(|(surface, stems, first)| {
-            let weight: f64 = stems.iter().filter_map(|s| weights.get(s)).sum();
-            let count = counts[&stems.join(" ")];
-            (weight > 0.0 && count >= 2).then_some((weight * count as f64, stems.len(), first, surface))
-        })
-        .collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-    ranked.into_iter().map(|(_, _, _, surface)| surface).collect()
-}
-
-/// What was already picked, to keep out near-duplicates.
-#[derive(Default)]
-struct Chosen {
-    keys: Vec<BTreeSet<String>>,
-    texts: HashSet<String>,
-}
-
-impl Chosen {
-    fn covers(&self, c: &Candidate) -> bool {
-        self.texts.contains(&comparable(c.text)) || self.keys.iter().any(|k| text::repeats(k, &c.keys))
-    }
-}
-
-fn comparable(text: &str) -> String {
-    crate::domain::persona::normalise_whitespace(text).to_lowercase()
-}
-
-/// Picks up to `max_items` candidates (best first, preferring speakers not yet picked in this
-/// list), skipping near-duplicates of what `chosen` holds. Candidates without distinctive terms
-/// only fill the list up to `min_items`, and never when `scored_only`. Candidates `avoid` covers
-/// are never picked.
-fn pick_items(
-    corpus: &Corpus,
-    pool: &[Candidate],
-    scored_only: bool,
-    chosen: &mut Chosen,
-    avoid: Option<&Chosen>,
-    max_items: usize,
-    min_items: usize,
-) -> Vec<usize> {
-    let considered = pool.len().min(MAX_CANDIDATES);
-    let mut picked: Vec<usize> = Vec::new();
-    let mut speakers: BTreeMap<&str, u32> = BTreeMap::new();
-    while picked.len() < max_items {
-        let mut best: Option<(f64, usize)> = None;
-        for (i, c) in pool[..considered].iter().enumerate() {
-            let unscored = c.score <= 0.0;
-            if picked.contains(&i) || (unscored && (scored_only || picked.len() >= min_items)) || chosen.covers(c) {
-                continue;
-            }
-            let speaker = corpus.utterances[c.utterance].participant_id.as_str();
-            let repeats = speakers.get(speaker).copied().unwrap_or(0);
-            // Scored candidates beat unscored ones; repeated speakers and avoided texts lose.
-            let effective = if unscored {
-                -1.0
-            } else {
-                c.score * 0.6f64.powi(repeats as i32)
-            };
-            // A quote that repeats a claim adds nothing: it is never picked.
-            if avoid.is_some_and(|a| a.covers(c)) {
-                continue;
-            }
-            if best.is_none_or(|(b, _)| effective > b) {
-                best = Some((effective, i));
-            }
-        }
-        let Some((_, i)) = best else { break };
-        let c = &pool[i];
-        chosen.texts.insert(comparable(c.text));
-        chosen.keys.push(c.keys.clone());
-        *speakers
-            .entry(corpus.utterances[c.utterance].participant_id.as_str())
-            .or_default() += 1;
-        picked.push(i);
-    }
-    picked
-}
-
-/// The speaker's own evidence entry for a claim, then up to `MAX_SUPPORT` entries from other
-/// participants of the segment who said something similar.
-fn push_evidence(
-    corpus: &Corpus,
-    field: EvidenceField,
-    index: usize,
-    pool: &[Candidate],
-    claim: usize,
-    evidence: &mut Vec<Evidence>,
-) {
-    let entry = |c: &Candidate| {
-        let utterance = &corpus.utterances[c.utterance];
-        Evidence {
-            question: utterance.question.clone(),
-            field,
-            index,
-            participant_id: utterance.participant_id.clone(),
-            source: corpus.source_path(utterance).to_string(),
-            location: utterance.location.clone(),
-            excerpt: c.text.to_string(),
-        }
-    };
-    let own = &pool[claim];
-    evidence.push(entry(own));
-    let mut supporters: Vec<(f64, usize)> = pool
-        .iter()
-        .enumerate()
-        .take(MAX_CANDIDATES * 4)
-        .filter(|&(i, c)| {
-            i != claim
-                && corpus.utterances[c.utterance].participant_id != corpus.utterances[own.utterance].participant_id
-        })
-        .map(|(i, c)| (jaccard(&own.keys, &c.keys), i))
-        .filter(|&(similarity, _)| similarity >= SUPPORT_SIMILARITY)
-        .collect();
-    supporters.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
-    seen.insert(corpus.utterances[own.utterance].participant_id.as_str());
-    for (_, i) in supporters {
-        let speaker = corpus.utterances[pool[i].utterance].participant_id.as_str();
-        if seen.insert(speaker) {
-            evidence.push(entry(&pool[i]));
-            if seen.len() > MAX_SUPPORT {
-                break;
-            }
-        }
-    }
-}
-
-/// "Represents 42 of 120 participants (35%), mostly Field Sales Rep, age 26-40. They talk most
-/// about route planning and client visits." A sentence about people and the phrases their
-/// claims share (else their distinctive terms).
-fn summary(corpus: &Corpus, segment: &Segment, terms: &[String], phrases: &[String]) -> String {
-    let size = segment.participant_ids.len();
-    let total = corpus.participants.len().max(size).max(1);
-    let share = (size as f64 * 100.0 / total as f64).round();
-    let role_key = role_key(&segment.demographics);
-    let mut traits: Vec<String> = role_key
-        .and_then(|k| segment.demographics.get(k))
-        .cloned()
-        .into_iter()
-        .collect();
-    for (key, value) in &segment.demographics {
-        let label = key.strip_suffix("_range").unwrap_or(key).replace('_', " ");
-        // A long label is a survey question, not a trait one can read in a sentence.
-        if Some(key.as_str()) != role_key && label.chars().count() <= 30 {
-            traits.push(format!("{label} {value}"));
-        }
-    }
-    let mut out = format!(
-        "Represents {size} of {total} participant{} ({share}%)",
-        if total == 1 { "" } else { "s" }
-    );
-    if !traits.is_empty() {
-        out.push_str(", mostly ");
-        out.push_str(&traits.join(", "));
-    }
-    out.push('.');
-    let mut themes: Vec<&str> = phrases.iter().take(2).map(String::as_str).collect();
-    if themes.is_empty() {
-        themes = terms
-            .iter()
-            .filter(|t| !GENERIC_TITLE_WORDS.contains(&t.to_lowercase().as_str()))
-            .take(3)
-            .map(String::as_str)
-            .collect();
-    }
-    match themes.as_slice() {
-        [] => {}
-        [one] => out.push_str(&format!(" They talk most about {one}.")),
-        [init @ .., last] => out.push_str(&format!(" They talk most about {} and {last}.", init.join(", "))),
-    }
-    out
-}
-
-/// A speaker label compared as a word: lower case, without the digits and underscores chat
-/// clients append ("ActionParsnip1" is "actionparsnip").
-fn speaker_key(label: &str) -> String {
-    label
-        .to_lowercase()
-        .trim_end_matches(|c: char| c.is_ascii_digit() || c == '_')
-        .to_string()
-}
-
-/// The participants' ids as words (at least three letters: "P1" or a row number is no name).
-fn speaker_keys(corpus: &Corpus) -> BTreeSet<String> {
-    corpus
-        .participants
-        .iter()
-        .map(|p| speaker_key(&p.id))
-        .filter(|k| k.chars().count() >= 3)
-        .collect()
-}
-
-/// Whether a term or phrase holds a participant's name.
-fn names_speaker(term: &str, speakers: &BTreeSet<String>) -> bool {
-    term.split_whitespace().any(|w| speakers.contains(&speaker_key(w)))
-}
-
-/// A chat line without the name of the participant it addresses ("jim_p: firefox is still
-/// crashing" says "firefox is still crashing").
-fn without_addressee<'t>(sentence: &'t str, speakers: &BTreeSet<String>) -> &'t str {
-    let trimmed = sentence.trim_start();
-    let Some(end) = trimmed.find([':', ',']) else {
-        return sentence;
-    };
-    let (name, rest) = trimmed.split_at(end);
-    let is_name = !name.contains(char::is_whitespace) && speakers.contains(&speaker_key(name));
-    let rest = rest[1..].trim_start();
-    if is_name && !rest.is_empty() { rest } else { sentence }
-}
-
-/// A chat line without its greeting ("hi all, I have this problem …" says "I have this problem …").
-fn without_greeting(sentence: &str) -> &str {
-    static GREETING: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^\W*(?:hi|hello|hey|hiya|howdy)(?:\s+(?:all|there|guys|everyone|everybody|folks))?\b[\s,!.:;-]*")
-            .expect("greeting pattern")
-    });
-    match GREETING.find(sentence) {
-        Some(m) if m.end() < sentence.len() => &sentence[m.end()..],
-        _ => sentence,
-    }
-}
-
-/// The demographics key holding the role, if any.
-/// An exact role key first; else a key naming a role among its words ("what_is_your_primary_role").
-fn role_key(demographics: &BTreeMap<String, String>) -> Option<&str> {
-    const ROLE_WORDS: &[&str] = &["role", "occupation", "profession", "job", "position"];
-    ROLE_KEYS
-        .iter()
-        .find_map(|k| demographics.get_key_value(*k).map(|(k, _)| k.as_str()))
-        .or_else(|| {
-            demographics
-                .keys()
-                .find(|k| {
-                    k.split(|c: char| !c.is_alphanumeric())
-                        .any(|w| ROLE_WORDS.contains(&w.to_lowercase().as_str()))
-                })
-                .map(String::as_str)
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::persona::normalise_whitespace;
-    use crate::domain::{Participant, Utterance};
+    use crate::domain::{Evidence, Participant, Utterance};
+    use std::collections::HashSet;
 
     fn corpus() -> Corpus {
         let said: &[(&str, &str, &[&str])] = &[
@@ -1386,5 +752,68 @@ mod shared_sentence_tests {
             unshared.quotes.iter().any(|q| q == filler),
             "without the check it would be quoted"
         );
+    }
+
+    #[test]
+    fn chat_lines_lose_greetings_and_addressees_and_no_title_names_a_speaker() {
+        let mut corpus = Corpus::default();
+        let said = [
+            (
+                "jim_p",
+                "ActionParsnip1: hi, I can't mount the samba share from my laptop.",
+            ),
+            ("ActionParsnip", "jim_p: I want to mount the samba share at boot."),
+            ("mara", "hey all, the samba share keeps dropping when I copy big files."),
+            ("jim_p", "ActionParsnip: I use the samba share for backups every night."),
+        ];
+        for (line, (id, text)) in said.iter().enumerate() {
+            if !corpus.participants.iter().any(|p| p.id == *id) {
+                corpus.participants.push(Participant {
+                    id: id.to_string(),
+                    attributes: BTreeMap::new(),
+                });
+            }
+            corpus.utterances.push(Utterance {
+                question: None,
+                participant_id: id.to_string(),
+                source: 0,
+                location: format!("line {}", line + 1),
+                text: text.to_string(),
+            });
+        }
+        corpus.sources.push(crate::domain::SourceFile {
+            path: "chat.txt".into(),
+            format: "text".into(),
+            bytes: 0,
+            sha256: String::new(),
+            participants: 3,
+            utterances: 4,
+        });
+        let segment = Segment {
+            index: 0,
+            participant_ids: vec!["ActionParsnip".into(), "jim_p".into(), "mara".into()],
+            top_terms: vec!["actionparsnip1".into(), "samba".into(), "share".into()],
+            demographics: BTreeMap::new(),
+            utterances: (0..corpus.utterances.len()).collect(),
+        };
+        let settings = GenerationSettings {
+            count: 1,
+            seed: 42,
+            provider: "local".into(),
+            model: None,
+            options: Default::default(),
+        };
+        let p = &synthesize(&corpus, &[segment], &settings).personas[0];
+        let claims: Vec<&String> = p.goals.iter().chain(&p.behaviours).chain(&p.quotes).collect();
+        assert_eq!(claims.len(), 3, "{p:?}");
+        for claim in claims {
+            let lower = claim.to_lowercase();
+            assert!(
+                !lower.starts_with("actionparsnip") && !lower.starts_with("jim_p") && !lower.starts_with("h"),
+                "{claim}"
+            );
+        }
+        assert!(!p.title.to_lowercase().contains("parsnip"), "{}", p.title);
+        assert!(!p.summary.to_lowercase().contains("parsnip"), "{}", p.summary);
     }
 }
