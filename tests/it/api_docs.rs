@@ -38,8 +38,7 @@ async fn the_spec_is_openapi_3_1_and_documents_every_operation() {
     assert!(spec["components"]["schemas"]["Persona"].is_object());
     // The fourth claim list (what works for them) is part of the documented persona.
     assert_eq!(
-        spec["components"]["schemas"]["Persona"]["properties"]["motivations"]["type"],
-        "array",
+        spec["components"]["schemas"]["Persona"]["properties"]["motivations"]["type"], "array",
         "{}",
         spec["components"]["schemas"]["Persona"]
     );

@@ -682,6 +682,62 @@ mod tests {
         let out = synthesize(&corpus, &[segment(&corpus)], &s);
         assert!(out.warnings[0].contains("ignored"), "{:?}", out.warnings);
     }
+
+    #[test]
+    fn chat_lines_lose_greetings_and_addressees_and_no_title_names_a_speaker() {
+        let mut corpus = Corpus::default();
+        let said = [
+            (
+                "jim_p",
+                "ActionParsnip1: hi, I can't mount the samba share from my laptop.",
+            ),
+            ("ActionParsnip", "jim_p: I want to mount the samba share at boot."),
+            ("mara", "hey all, the samba share keeps dropping when I copy big files."),
+            ("jim_p", "ActionParsnip: I use the samba share for backups every night."),
+        ];
+        for (line, (id, text)) in said.iter().enumerate() {
+            if !corpus.participants.iter().any(|p| p.id == *id) {
+                corpus.participants.push(Participant {
+                    id: id.to_string(),
+                    attributes: BTreeMap::new(),
+                });
+            }
+            corpus.utterances.push(Utterance {
+                question: None,
+                participant_id: id.to_string(),
+                source: 0,
+                location: format!("line {}", line + 1),
+                text: text.to_string(),
+            });
+        }
+        corpus.sources.push(crate::domain::SourceFile {
+            path: "chat.txt".into(),
+            format: "text".into(),
+            bytes: 0,
+            sha256: String::new(),
+            participants: 3,
+            utterances: 4,
+        });
+        let segment = Segment {
+            index: 0,
+            participant_ids: vec!["ActionParsnip".into(), "jim_p".into(), "mara".into()],
+            top_terms: vec!["actionparsnip1".into(), "samba".into(), "share".into()],
+            demographics: BTreeMap::new(),
+            utterances: (0..corpus.utterances.len()).collect(),
+        };
+        let p = &synthesize(&corpus, &[segment], &settings()).personas[0];
+        let claims: Vec<&String> = p.goals.iter().chain(&p.behaviours).chain(&p.quotes).collect();
+        assert_eq!(claims.len(), 3, "{p:?}");
+        for claim in claims {
+            let lower = claim.to_lowercase();
+            assert!(
+                !lower.starts_with("actionparsnip") && !lower.starts_with("jim_p") && !lower.starts_with("h"),
+                "{claim}"
+            );
+        }
+        assert!(!p.title.to_lowercase().contains("parsnip"), "{}", p.title);
+        assert!(!p.summary.to_lowercase().contains("parsnip"), "{}", p.summary);
+    }
 }
 
 #[cfg(test)]
@@ -752,68 +808,5 @@ mod shared_sentence_tests {
             unshared.quotes.iter().any(|q| q == filler),
             "without the check it would be quoted"
         );
-    }
-
-    #[test]
-    fn chat_lines_lose_greetings_and_addressees_and_no_title_names_a_speaker() {
-        let mut corpus = Corpus::default();
-        let said = [
-            (
-                "jim_p",
-                "ActionParsnip1: hi, I can't mount the samba share from my laptop.",
-            ),
-            ("ActionParsnip", "jim_p: I want to mount the samba share at boot."),
-            ("mara", "hey all, the samba share keeps dropping when I copy big files."),
-            ("jim_p", "ActionParsnip: I use the samba share for backups every night."),
-        ];
-        for (line, (id, text)) in said.iter().enumerate() {
-            if !corpus.participants.iter().any(|p| p.id == *id) {
-                corpus.participants.push(Participant {
-                    id: id.to_string(),
-                    attributes: BTreeMap::new(),
-                });
-            }
-            corpus.utterances.push(Utterance {
-                question: None,
-                participant_id: id.to_string(),
-                source: 0,
-                location: format!("line {}", line + 1),
-                text: text.to_string(),
-            });
-        }
-        corpus.sources.push(crate::domain::SourceFile {
-            path: "chat.txt".into(),
-            format: "text".into(),
-            bytes: 0,
-            sha256: String::new(),
-            participants: 3,
-            utterances: 4,
-        });
-        let segment = Segment {
-            index: 0,
-            participant_ids: vec!["ActionParsnip".into(), "jim_p".into(), "mara".into()],
-            top_terms: vec!["actionparsnip1".into(), "samba".into(), "share".into()],
-            demographics: BTreeMap::new(),
-            utterances: (0..corpus.utterances.len()).collect(),
-        };
-        let settings = GenerationSettings {
-            count: 1,
-            seed: 42,
-            provider: "local".into(),
-            model: None,
-            options: Default::default(),
-        };
-        let p = &synthesize(&corpus, &[segment], &settings).personas[0];
-        let claims: Vec<&String> = p.goals.iter().chain(&p.behaviours).chain(&p.quotes).collect();
-        assert_eq!(claims.len(), 3, "{p:?}");
-        for claim in claims {
-            let lower = claim.to_lowercase();
-            assert!(
-                !lower.starts_with("actionparsnip") && !lower.starts_with("jim_p") && !lower.starts_with("h"),
-                "{claim}"
-            );
-        }
-        assert!(!p.title.to_lowercase().contains("parsnip"), "{}", p.title);
-        assert!(!p.summary.to_lowercase().contains("parsnip"), "{}", p.summary);
     }
 }
