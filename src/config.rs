@@ -165,6 +165,12 @@ pub struct GenerationDefaults {
     pub count: usize,
     pub seed: u64,
     pub provider: String,
+    /// Claims per list when a request gives no `config.detail_level`: brief, standard, detailed.
+    pub detail_level: String,
+    /// Segments smaller than this give no persona (with a warning).
+    pub min_segment_size: usize,
+    /// Personas with fewer claims than this are dropped (with a warning).
+    pub min_claims: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -309,6 +315,9 @@ impl Default for GenerationDefaults {
             count: 3,
             seed: 42,
             provider: "local".into(),
+            detail_level: "standard".into(),
+            min_segment_size: 2,
+            min_claims: 2,
         }
     }
 }
@@ -493,6 +502,9 @@ pub const ENV_VARS: &[EnvVar] = &[
     env_var!("generation.count", ["PERSONA_GENERATION_COUNT"], parse, generation.count),
     env_var!("generation.seed", ["PERSONA_GENERATION_SEED"], parse, generation.seed),
     env_var!("generation.provider", ["PERSONA_GENERATION_PROVIDER"], text, generation.provider),
+    env_var!("generation.detail_level", ["PERSONA_GENERATION_DETAIL_LEVEL"], text, generation.detail_level),
+    env_var!("generation.min_segment_size", ["PERSONA_GENERATION_MIN_SEGMENT_SIZE"], parse, generation.min_segment_size),
+    env_var!("generation.min_claims", ["PERSONA_GENERATION_MIN_CLAIMS"], parse, generation.min_claims),
     env_var!("llm.connect_timeout_seconds", ["PERSONA_LLM_CONNECT_TIMEOUT_SECONDS"], parse, llm.connect_timeout_seconds),
     env_var!("llm.timeout_seconds", ["PERSONA_LLM_TIMEOUT_SECONDS"], parse, llm.timeout_seconds),
     env_var!("llm.max_retries", ["PERSONA_LLM_MAX_RETRIES"], parse, llm.max_retries),
@@ -620,6 +632,15 @@ impl Settings {
         }
         if self.generation.count == 0 || self.generation.count > 20 {
             return invalid("generation.count", "must be between 1 and 20");
+        }
+        if !crate::generate::options::is_detail_level(&self.generation.detail_level) {
+            return invalid("generation.detail_level", "must be brief, standard or detailed");
+        }
+        if self.generation.min_segment_size == 0 || self.generation.min_claims == 0 {
+            return invalid(
+                "generation.min_segment_size",
+                "generation.min_segment_size and generation.min_claims must be at least 1",
+            );
         }
         Ok(())
     }

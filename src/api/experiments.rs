@@ -307,7 +307,8 @@ pub fn parse_new_experiment(body: &Value, settings: &Settings, data_dir: &DataDi
 fn config_key(generate_field: &str) -> &str {
     match generate_field {
         "count" => "persona_count",
-        other => other,
+        // Generation options sit at the top level of an experiment's config.
+        other => other.strip_prefix("config.").unwrap_or(other),
     }
 }
 

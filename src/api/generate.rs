@@ -159,7 +159,13 @@ pub fn parse_generate_request(body: &Value, settings: &Settings) -> Result<Gener
             bad("config", &format!("must be at most {MAX_CONFIG_BYTES} bytes of JSON"));
             Map::new()
         }
-        Some(Value::Object(map)) => map.clone(),
+        Some(Value::Object(map)) => {
+            // Unknown or malformed options are refused rather than stored and ignored.
+            for f in crate::generate::options::check(map) {
+                bad(&f.field, &f.message);
+            }
+            map.clone()
+        }
         Some(_) => {
             bad("config", "must be an object");
             Map::new()

@@ -38,6 +38,9 @@ pub struct GenerateArgs {
     /// Config file (TOML) [default: $PERSONA_CONFIG]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Claims per list: brief, standard or detailed [default: generation.detail_level]
+    #[arg(long, value_name = "LEVEL", value_parser = ["brief", "standard", "detailed"])]
+    pub detail_level: Option<String>,
     /// Print the personas as a JSON array on stdout (and nothing else there).
     #[arg(long)]
     pub json: bool,
@@ -64,6 +67,9 @@ pub fn run(args: GenerateArgs) -> i32 {
                 let mut options = interviewer_options(&args.interviewers);
                 if let Some(mode) = args.fallback {
                     options.insert("fallback".to_string(), serde_json::Value::from(mode));
+                }
+                if let Some(level) = args.detail_level {
+                    options.insert("detail_level".to_string(), serde_json::Value::from(level));
                 }
                 options
             },

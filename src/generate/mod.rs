@@ -5,6 +5,7 @@
 //! providers.
 
 pub mod local;
+pub mod options;
 pub mod output;
 pub mod providers;
 mod rng;

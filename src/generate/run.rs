@@ -65,6 +65,9 @@ pub fn validate_generation(generation: &GenerationSettings, settings: &Settings)
             ),
         ));
     }
+    if let Some(f) = super::options::check(&generation.options).into_iter().next() {
+        return Err(Error::validation(f.field, f.message));
+    }
     let provider = providers::resolve(&generation.provider, settings)?;
     providers::fallback_mode(generation, settings)?;
     Ok(provider)
@@ -120,7 +123,9 @@ async fn run_on_corpus(
         });
     }
     let corpus = Arc::new(corpus);
-    let generation = request.generation.clone();
+    let mut generation = request.generation.clone();
+    // The options in effect, defaults included, are what the synthesiser and metadata.json see.
+    generation.options = super::options::with_defaults(&generation.options, &settings.generation);
 
     step(progress, Step::Segmenting, "segmenting participants")?;
     let segmentation = {

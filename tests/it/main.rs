@@ -26,6 +26,7 @@ mod read_cache;
 mod readme;
 mod real_corpus;
 mod real_data;
+mod real_personas;
 mod restart;
 mod scripts;
 mod ui;
