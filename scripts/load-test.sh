@@ -3,24 +3,35 @@
 #
 # Starts `persona serve` (rate limits off) and, next to it, a bare actix-web server
 # (examples/bare_route.rs) that answers with the very bytes the service returned for each route.
-# For each read route it runs wrk against the bare route and then the service, in the same window,
-# REPEAT times, and prints requests/s, p99 and the service's share of the bare figure:
+# The machine may be shared and loaded, so the runs are interleaved: each round runs every route
+# once against the bare route and at once against the service (bare, service, bare, service …),
+# and the figures are the medians over ROUNDS rounds, so that load that comes and goes hits both
+# sides alike. For each route it prints the median requests/s and p99 latency of both sides and
+# the median (and range) of the per-round share service / bare:
 #   GET  /api/v1/health
 #   GET  /api/v1/generate/{id}        a completed job with 3 personas
 #   GET  /api/v1/generate?limit=20
 #   GET  /api/v1/experiments
 # then job creation (POST /api/v1/generate, durable: committed before 200) while the worker runs
-# the jobs, and the server's resident memory before and after the read runs.
+# the jobs, and the server's resident memory before and after the read rounds.
 #
-# Usage: scripts/load-test.sh [DURATION_SECONDS [REPEAT]]   (defaults 5 and 2)
-# Environment: WRK_THREADS (1), WRK_CONNECTIONS (32), PERSONA_BINARY (the build to measure). Needs wrk (apt-get install -y wrk), curl,
-# python3.
+# Usage: scripts/load-test.sh [SECONDS_PER_RUN [ROUNDS]]   (defaults 3 and 5)
+# Environment: WRK_THREADS (1), WRK_CONNECTIONS (32), PERSONA_BINARY (the build to measure),
+# PIN=1 (servers on CPU 0, wrk on CPU 1, with taskset), NICE=-5 (run all three at that
+# priority; below 0 needs root). Needs wrk (apt-get install -y wrk), curl, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-duration="${1:-5}"
-repeat="${2:-2}"
+duration="${1:-3}"
+rounds="${2:-5}"
 threads="${WRK_THREADS:-1}"
 connections="${WRK_CONNECTIONS:-32}"
+server_cpu=()
+wrk_cpu=()
+if [ "${PIN:-0}" = 1 ]; then
+  server_cpu=(taskset -c 0)
+  wrk_cpu=(taskset -c 1)
+fi
+priority=(nice -n "${NICE:-0}")
 for tool in wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "$tool is not installed (wrk: apt-get install -y wrk)" >&2; exit 1; }
 done
@@ -50,7 +61,7 @@ printf 'participant_id,role,response\nP1,Nurse,I want fewer night shifts and I h
 
 port=$(free_port)
 PERSONA_RATE_LIMIT_ENABLED=false RUST_LOG=warn \
-  "$persona_binary" serve --port "$port" --db "$work/persona.db" --data-dir "$work/data" \
+  "${priority[@]}" "${server_cpu[@]}" "$persona_binary" serve --port "$port" --db "$work/persona.db" --data-dir "$work/data" \
   --output-dir "$work/output" --log-level warn >"$work/server.log" 2>&1 &
 server_pid=$!
 base="http://127.0.0.1:$port"
@@ -77,7 +88,7 @@ curl -fsS "$base/api/v1/generate/$job_id" >"$work/bare/job"
 curl -fsS "$base/api/v1/generate?limit=20" >"$work/bare/jobs"
 curl -fsS "$base/api/v1/experiments" >"$work/bare/experiments"
 bare_port=$(free_port)
-"$target/examples/bare_route" "$bare_port" "$work/bare" >"$work/bare.log" 2>&1 &
+"${priority[@]}" "${server_cpu[@]}" "$target/examples/bare_route" "$bare_port" "$work/bare" >"$work/bare.log" 2>&1 &
 bare_pid=$!
 bare="http://127.0.0.1:$bare_port"
 for _ in $(seq 1 100); do curl -fsS "$bare/health" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -85,7 +96,7 @@ for _ in $(seq 1 100); do curl -fsS "$bare/health" >/dev/null 2>&1 && break; sle
 # Prints "<req/s> <p99 in ms> <non-2xx>" for one wrk run.
 measure() {
   local out
-  out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "$@")
+  out=$("${priority[@]}" "${wrk_cpu[@]}" wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "$@")
   printf '%s\n' "$out" | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /Requests\/sec/ { rps = $2 }
@@ -94,26 +105,48 @@ measure() {
     END { printf "%d %.2f %d\n", rps, p99, bad + 0 }'
 }
 
-echo "wrk: $threads thread(s), $connections connections, ${duration}s per run, $repeat run(s) per route"
-printf '%-32s %9s %14s %9s %14s %9s %6s\n' route bytes "service req/s" "p99 ms" "bare req/s" "p99 ms" share
+routes=(
+  "GET /api/v1/health|/api/v1/health|health"
+  "GET /api/v1/generate/{id}|/api/v1/generate/$job_id|job"
+  "GET /api/v1/generate?limit=20|/api/v1/generate?limit=20|jobs"
+  "GET /api/v1/experiments|/api/v1/experiments|experiments"
+)
+echo "wrk: $threads thread(s), $connections connections, ${duration}s per run, $rounds interleaved rounds (bare, service per route)"
 rss_before=$(rss_kb "$server_pid")
-compare() {
-  local name="$1" path="$2" file="$3" run
-  for run in $(seq 1 "$repeat"); do
+: >"$work/runs"
+for round in $(seq 1 "$rounds"); do
+  for route in "${routes[@]}"; do
+    IFS='|' read -r name path file <<<"$route"
     read -r bare_rps bare_p99 _ < <(measure "$bare/$file")
     read -r rps p99 bad < <(measure "$base$path")
-    local share
-    share=$(awk -v a="$rps" -v b="$bare_rps" 'BEGIN { printf "%d%%", (b > 0 ? 100 * a / b : 0) }')
-    printf '%-32s %9s %14s %9s %14s %9s %6s%s\n' "$name" "$(wc -c <"$work/bare/$file")" \
-      "$rps" "$p99" "$bare_rps" "$bare_p99" "$share" "$([ "$bad" -gt 0 ] && echo "  non-2xx $bad")"
+    printf '%s|%s|%s|%s|%s|%s|%s|%s\n' "$round" "$name" "$(wc -c <"$work/bare/$file")" \
+      "$rps" "$p99" "$bad" "$bare_rps" "$bare_p99" >>"$work/runs"
   done
-}
-compare "GET /api/v1/health" "/api/v1/health" health
-compare "GET /api/v1/generate/{id}" "/api/v1/generate/$job_id" job
-compare "GET /api/v1/generate?limit=20" "/api/v1/generate?limit=20" jobs
-compare "GET /api/v1/experiments" "/api/v1/experiments" experiments
+  echo "round $round of $rounds done" >&2
+done
 rss_after=$(rss_kb "$server_pid")
-echo "server resident memory: ${rss_before} kB before the read runs, ${rss_after} kB after"
+python3 - "$work/runs" <<'PY'
+import statistics, sys
+rows = [line.rstrip("\n").split("|") for line in open(sys.argv[1])]
+routes = []
+for r in rows:
+    if r[1] not in routes:
+        routes.append(r[1])
+print(f"{'route':32} {'bytes':>7} {'service req/s':>14} {'p99 ms':>7} {'bare req/s':>11} {'p99 ms':>7} {'share':>6} {'share range':>12}")
+for name in routes:
+    runs = [r for r in rows if r[1] == name]
+    rps = [int(r[3]) for r in runs]
+    p99 = [float(r[4]) for r in runs]
+    bad = sum(int(r[5]) for r in runs)
+    bare_rps = [int(r[6]) for r in runs]
+    bare_p99 = [float(r[7]) for r in runs]
+    shares = [100 * a / b for a, b in zip(rps, bare_rps) if b > 0]
+    print(f"{name:32} {runs[0][2]:>7} {statistics.median(rps):>14.0f} {statistics.median(p99):>7.2f} "
+          f"{statistics.median(bare_rps):>11.0f} {statistics.median(bare_p99):>7.2f} "
+          f"{statistics.median(shares):>5.0f}% {min(shares):>5.0f}-{max(shares):.0f}%"
+          + (f"  non-2xx {bad}" if bad else ""))
+PY
+echo "server resident memory: ${rss_before} kB before the read rounds, ${rss_after} kB after"
 
 # Job creation while the worker runs them (one job of one persona each, on a tiny file).
 cat > "$work/post.lua" <<'LUA'
@@ -121,8 +154,20 @@ wrk.method = "POST"
 wrk.body = '{"data":"tiny.csv","count":1}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
-read -r rps p99 bad < <(measure -s "$work/post.lua" "$base/api/v1/generate")
-printf '%-32s %14s req/s   p99 %s ms%s\n' "POST /api/v1/generate" "$rps" "$p99" "$([ "$bad" -gt 0 ] && echo "   non-2xx $bad")"
+# Three runs (or ROUNDS, if fewer), median.
+: >"$work/posts"
+for _ in $(seq 1 $((rounds < 3 ? rounds : 3))); do
+  measure -s "$work/post.lua" "$base/api/v1/generate" >>"$work/posts"
+done
+python3 - "$work/posts" <<'PY'
+import statistics, sys
+runs = [line.split() for line in open(sys.argv[1])]
+rps = [int(r[0]) for r in runs]
+p99 = [float(r[1]) for r in runs]
+bad = sum(int(r[2]) for r in runs)
+print(f"{'POST /api/v1/generate':32} median {statistics.median(rps):.0f} req/s (runs: {', '.join(map(str, rps))}), "
+      f"p99 {statistics.median(p99):.2f} ms" + (f", non-2xx {bad}" if bad else ""))
+PY
 total=$(curl -fsS -D - -o /dev/null "$base/api/v1/generate?limit=1" | awk 'tolower($1)=="x-total-count:" {print $2+0}')
 completed=$(curl -fsS -D - -o /dev/null "$base/api/v1/generate?status=completed&limit=1" | awk 'tolower($1)=="x-total-count:" {print $2+0}')
 echo "jobs in the database after the POST run: $total ($completed completed by the worker so far)"

@@ -165,6 +165,12 @@ pub struct GenerationDefaults {
     pub count: usize,
     pub seed: u64,
     pub provider: String,
+    /// Claims per list when a request gives no `config.detail_level`: brief, standard, detailed.
+    pub detail_level: String,
+    /// Segments smaller than this give no persona (with a warning).
+    pub min_segment_size: usize,
+    /// Personas with fewer claims than this are dropped (with a warning).
+    pub min_claims: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -309,6 +315,9 @@ impl Default for GenerationDefaults {
             count: 3,
             seed: 42,
             provider: "local".into(),
+            detail_level: "standard".into(),
+            min_segment_size: 2,
+            min_claims: 2,
         }
     }
 }
@@ -378,6 +387,148 @@ impl EnvSource for std::collections::HashMap<String, String> {
     }
 }
 
+/// One setting that an environment variable overrides.
+pub struct EnvVar {
+    /// The config file key (`server.port`), as documented in README.md and config/default.toml.
+    pub key: &'static str,
+    /// The variables that set it, first one set wins (a few keys have an alias).
+    pub names: &'static [&'static str],
+    /// Parses the value (the variable's name is for the error) and stores it.
+    apply: fn(&mut Settings, &str, String) -> Result<(), ConfigError>,
+}
+
+fn text(_: &str, v: String) -> Result<String, ConfigError> {
+    Ok(v)
+}
+
+fn path(_: &str, v: String) -> Result<PathBuf, ConfigError> {
+    Ok(PathBuf::from(v))
+}
+
+fn secret(_: &str, v: String) -> Result<Option<Secret>, ConfigError> {
+    Ok(Some(Secret::new(v)))
+}
+
+/// A comma-separated list, blanks dropped.
+fn list(_: &str, v: String) -> Result<Vec<String>, ConfigError> {
+    Ok(v.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+fn parse<T: std::str::FromStr>(name: &str, v: String) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    v.trim().parse::<T>().map_err(|e| ConfigError::Invalid {
+        key: name.into(),
+        message: e.to_string(),
+    })
+}
+
+fn parse_list<T: std::str::FromStr>(name: &str, v: String) -> Result<Vec<T>, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    list(name, v)?.into_iter().map(|item| parse(name, item)).collect()
+}
+
+fn parse_bool(name: &str, v: String) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            key: name.into(),
+            message: format!("expected true or false, got {v:?}"),
+        }),
+    }
+}
+
+/// `env_var!(key, [NAME, ALIAS…], conversion, field.path)`: one row of [`ENV_VARS`].
+macro_rules! env_var {
+    ($key:literal, [$($name:literal),+], $convert:ident, $($field:ident).+) => {
+        EnvVar {
+            key: $key,
+            names: &[$($name),+],
+            apply: |settings, name, value| {
+                settings.$($field).+ = $convert(name, value)?;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// Every environment variable the configuration reads, with the key it sets.
+#[rustfmt::skip]
+pub const ENV_VARS: &[EnvVar] = &[
+    env_var!("server.host", ["PERSONA_SERVER_HOST"], text, server.host),
+    env_var!("server.port", ["PERSONA_SERVER_PORT"], parse, server.port),
+    env_var!("server.workers", ["PERSONA_SERVER_WORKERS"], parse, server.workers),
+    env_var!("server.log_level", ["PERSONA_SERVER_LOG_LEVEL"], text, server.log_level),
+    env_var!("server.max_body_bytes", ["PERSONA_SERVER_MAX_BODY_BYTES"], parse, server.max_body_bytes),
+    env_var!("server.shutdown_grace_seconds", ["PERSONA_SERVER_SHUTDOWN_GRACE_SECONDS"], parse, server.shutdown_grace_seconds),
+    env_var!("server.sse_keepalive_seconds", ["PERSONA_SERVER_SSE_KEEPALIVE_SECONDS"], parse, server.sse_keepalive_seconds),
+    env_var!("server.request_timeout_seconds", ["PERSONA_SERVER_REQUEST_TIMEOUT_SECONDS"], parse, server.request_timeout_seconds),
+    env_var!("server.max_script_bytes", ["PERSONA_SERVER_MAX_SCRIPT_BYTES"], parse, server.max_script_bytes),
+    env_var!("database.path", ["PERSONA_DATABASE_PATH"], path, database.path),
+    env_var!("database.pool_size", ["PERSONA_DATABASE_POOL_SIZE"], parse, database.pool_size),
+    env_var!("database.busy_timeout_ms", ["PERSONA_DATABASE_BUSY_TIMEOUT_MS"], parse, database.busy_timeout_ms),
+    env_var!("storage.data_dir", ["PERSONA_STORAGE_DATA_DIR"], path, storage.data_dir),
+    env_var!("storage.output_dir", ["PERSONA_STORAGE_OUTPUT_DIR"], path, storage.output_dir),
+    env_var!("storage.max_file_bytes", ["PERSONA_STORAGE_MAX_FILE_BYTES"], parse, storage.max_file_bytes),
+    env_var!("storage.max_total_bytes", ["PERSONA_STORAGE_MAX_TOTAL_BYTES"], parse, storage.max_total_bytes),
+    env_var!("storage.max_upload_bytes", ["PERSONA_STORAGE_MAX_UPLOAD_BYTES"], parse, storage.max_upload_bytes),
+    env_var!("auth.token", ["PERSONA_API_AUTH_TOKEN", "PERSONA_AUTH_TOKEN"], secret, auth.token),
+    env_var!("auth.protect_reads", ["PERSONA_AUTH_PROTECT_READS"], parse_bool, auth.protect_reads),
+    env_var!("rate_limit.enabled", ["PERSONA_RATE_LIMIT_ENABLED"], parse_bool, rate_limit.enabled),
+    env_var!("rate_limit.requests_per_minute", ["PERSONA_RATE_LIMIT_REQUESTS_PER_MINUTE"], parse, rate_limit.requests_per_minute),
+    env_var!("rate_limit.max_concurrent_jobs", ["PERSONA_RATE_LIMIT_MAX_CONCURRENT_JOBS"], parse, rate_limit.max_concurrent_jobs),
+    env_var!("cors.origins", ["PERSONA_CORS_ORIGINS"], list, cors.origins),
+    env_var!("worker.concurrency", ["PERSONA_WORKER_CONCURRENCY"], parse, worker.concurrency),
+    env_var!("worker.lease_seconds", ["PERSONA_WORKER_LEASE_SECONDS"], parse, worker.lease_seconds),
+    env_var!("worker.max_attempts", ["PERSONA_WORKER_MAX_ATTEMPTS"], parse, worker.max_attempts),
+    env_var!("worker.poll_interval_ms", ["PERSONA_WORKER_POLL_INTERVAL_MS"], parse, worker.poll_interval_ms),
+    env_var!("webhooks.timeout_seconds", ["PERSONA_WEBHOOKS_TIMEOUT_SECONDS"], parse, webhooks.timeout_seconds),
+    env_var!("webhooks.retry_delays_seconds", ["PERSONA_WEBHOOKS_RETRY_DELAYS_SECONDS"], parse_list, webhooks.retry_delays_seconds),
+    env_var!("webhooks.allow_private_targets", ["PERSONA_WEBHOOKS_ALLOW_PRIVATE_TARGETS"], parse_bool, webhooks.allow_private_targets),
+    env_var!("webhooks.default_secret", ["PERSONA_WEBHOOKS_DEFAULT_SECRET"], secret, webhooks.default_secret),
+    env_var!("webhooks.concurrency", ["PERSONA_WEBHOOKS_CONCURRENCY"], parse, webhooks.concurrency),
+    env_var!("webhooks.max_webhooks", ["PERSONA_WEBHOOKS_MAX_WEBHOOKS"], parse, webhooks.max_webhooks),
+    env_var!("fetch.max_bytes", ["PERSONA_FETCH_MAX_BYTES"], parse, fetch.max_bytes),
+    env_var!("fetch.timeout_seconds", ["PERSONA_FETCH_TIMEOUT_SECONDS"], parse, fetch.timeout_seconds),
+    env_var!("fetch.allow_private_targets", ["PERSONA_FETCH_ALLOW_PRIVATE_TARGETS"], parse_bool, fetch.allow_private_targets),
+    env_var!("ingest.interviewers", ["PERSONA_INGEST_INTERVIEWERS"], list, ingest.interviewers),
+    env_var!("generation.count", ["PERSONA_GENERATION_COUNT"], parse, generation.count),
+    env_var!("generation.seed", ["PERSONA_GENERATION_SEED"], parse, generation.seed),
+    env_var!("generation.provider", ["PERSONA_GENERATION_PROVIDER"], text, generation.provider),
+    env_var!("generation.detail_level", ["PERSONA_GENERATION_DETAIL_LEVEL"], text, generation.detail_level),
+    env_var!("generation.min_segment_size", ["PERSONA_GENERATION_MIN_SEGMENT_SIZE"], parse, generation.min_segment_size),
+    env_var!("generation.min_claims", ["PERSONA_GENERATION_MIN_CLAIMS"], parse, generation.min_claims),
+    env_var!("llm.connect_timeout_seconds", ["PERSONA_LLM_CONNECT_TIMEOUT_SECONDS"], parse, llm.connect_timeout_seconds),
+    env_var!("llm.timeout_seconds", ["PERSONA_LLM_TIMEOUT_SECONDS"], parse, llm.timeout_seconds),
+    env_var!("llm.max_retries", ["PERSONA_LLM_MAX_RETRIES"], parse, llm.max_retries),
+    env_var!("llm.concurrency", ["PERSONA_LLM_CONCURRENCY"], parse, llm.concurrency),
+    env_var!("llm.evidence_token_budget", ["PERSONA_LLM_EVIDENCE_TOKEN_BUDGET"], parse, llm.evidence_token_budget),
+    env_var!("llm.temperature", ["PERSONA_LLM_TEMPERATURE"], parse, llm.temperature),
+    env_var!("llm.max_output_tokens", ["PERSONA_LLM_MAX_OUTPUT_TOKENS"], parse, llm.max_output_tokens),
+    env_var!("llm.retry_base_delay_ms", ["PERSONA_LLM_RETRY_BASE_DELAY_MS"], parse, llm.retry_base_delay_ms),
+    env_var!("llm.fallback", ["PERSONA_LLM_FALLBACK"], text, llm.fallback),
+    env_var!("llm.claim_support_threshold", ["PERSONA_LLM_CLAIM_SUPPORT_THRESHOLD"], parse, llm.claim_support_threshold),
+    env_var!("llm.context_tokens", ["PERSONA_LLM_CONTEXT_TOKENS"], parse, llm.context_tokens),
+    env_var!("providers.openai.base_url", ["OPENAI_BASE_URL"], text, providers.openai.base_url),
+    env_var!("providers.anthropic.base_url", ["ANTHROPIC_BASE_URL"], text, providers.anthropic.base_url),
+    env_var!("providers.gemini.base_url", ["GEMINI_BASE_URL"], text, providers.gemini.base_url),
+    env_var!("providers.ollama.base_url", ["OLLAMA_BASE_URL"], text, providers.ollama.base_url),
+    env_var!("providers.openai.model", ["PERSONA_PROVIDERS_OPENAI_MODEL"], text, providers.openai.model),
+    env_var!("providers.anthropic.model", ["PERSONA_PROVIDERS_ANTHROPIC_MODEL"], text, providers.anthropic.model),
+    env_var!("providers.gemini.model", ["PERSONA_PROVIDERS_GEMINI_MODEL"], text, providers.gemini.model),
+    env_var!("providers.ollama.model", ["PERSONA_PROVIDERS_OLLAMA_MODEL"], text, providers.ollama.model),
+    env_var!("providers.openai.api_key", ["OPENAI_API_KEY"], secret, providers.openai.api_key),
+    env_var!("providers.anthropic.api_key", ["ANTHROPIC_API_KEY"], secret, providers.anthropic.api_key),
+    env_var!("providers.gemini.api_key", ["GEMINI_API_KEY", "GOOGLE_API_KEY"], secret, providers.gemini.api_key),
+];
+
 impl Settings {
     /// Defaults, then the config file (`path`, else `PERSONA_CONFIG`), then the environment.
     /// Command-line flags are applied by the caller afterwards.
@@ -409,193 +560,13 @@ impl Settings {
         toml::from_str(text).map_err(|e| e.to_string())
     }
 
-    /// Applies `PERSONA_<SECTION>_<KEY>` variables and the providers' own variables.
+    /// Applies `PERSONA_<SECTION>_<KEY>` variables and the providers' own variables
+    /// ([`ENV_VARS`], in its order: the first bad value is the error).
     pub fn apply_env(&mut self, env: &dyn EnvSource) -> Result<(), ConfigError> {
-        fn parse<T: std::str::FromStr>(key: &str, v: String) -> Result<T, ConfigError>
-        where
-            T::Err: fmt::Display,
-        {
-            v.trim().parse::<T>().map_err(|e| ConfigError::Invalid {
-                key: key.into(),
-                message: e.to_string(),
-            })
-        }
-        fn parse_bool(key: &str, v: String) -> Result<bool, ConfigError> {
-            match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => Ok(true),
-                "0" | "false" | "no" | "off" => Ok(false),
-                _ => Err(ConfigError::Invalid {
-                    key: key.into(),
-                    message: format!("expected true or false, got {v:?}"),
-                }),
+        for var in ENV_VARS {
+            if let Some((name, value)) = var.names.iter().find_map(|&name| env.get(name).map(|v| (name, v))) {
+                (var.apply)(self, name, value)?;
             }
-        }
-        fn list(v: String) -> Vec<String> {
-            v.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        }
-        macro_rules! set {
-            ($key:literal, $conv:expr, $target:expr) => {
-                if let Some(v) = env.get($key) {
-                    $target = $conv($key, v)?;
-                }
-            };
-        }
-        let s = self;
-        set!(
-            "PERSONA_SERVER_HOST",
-            |_, v: String| Ok::<_, ConfigError>(v),
-            s.server.host
-        );
-        set!("PERSONA_SERVER_PORT", parse, s.server.port);
-        set!("PERSONA_SERVER_WORKERS", parse, s.server.workers);
-        set!(
-            "PERSONA_SERVER_LOG_LEVEL",
-            |_, v: String| Ok::<_, ConfigError>(v),
-            s.server.log_level
-        );
-        set!("PERSONA_SERVER_MAX_BODY_BYTES", parse, s.server.max_body_bytes);
-        set!(
-            "PERSONA_SERVER_SHUTDOWN_GRACE_SECONDS",
-            parse,
-            s.server.shutdown_grace_seconds
-        );
-        set!(
-            "PERSONA_SERVER_SSE_KEEPALIVE_SECONDS",
-            parse,
-            s.server.sse_keepalive_seconds
-        );
-        set!(
-            "PERSONA_SERVER_REQUEST_TIMEOUT_SECONDS",
-            parse,
-            s.server.request_timeout_seconds
-        );
-        set!("PERSONA_SERVER_MAX_SCRIPT_BYTES", parse, s.server.max_script_bytes);
-        set!(
-            "PERSONA_DATABASE_PATH",
-            |_, v: String| Ok::<_, ConfigError>(PathBuf::from(v)),
-            s.database.path
-        );
-        set!("PERSONA_DATABASE_POOL_SIZE", parse, s.database.pool_size);
-        set!("PERSONA_DATABASE_BUSY_TIMEOUT_MS", parse, s.database.busy_timeout_ms);
-        set!(
-            "PERSONA_STORAGE_DATA_DIR",
-            |_, v: String| Ok::<_, ConfigError>(PathBuf::from(v)),
-            s.storage.data_dir
-        );
-        set!(
-            "PERSONA_STORAGE_OUTPUT_DIR",
-            |_, v: String| Ok::<_, ConfigError>(PathBuf::from(v)),
-            s.storage.output_dir
-        );
-        set!("PERSONA_STORAGE_MAX_FILE_BYTES", parse, s.storage.max_file_bytes);
-        set!("PERSONA_STORAGE_MAX_TOTAL_BYTES", parse, s.storage.max_total_bytes);
-        set!("PERSONA_STORAGE_MAX_UPLOAD_BYTES", parse, s.storage.max_upload_bytes);
-        if let Some(v) = env
-            .get("PERSONA_API_AUTH_TOKEN")
-            .or_else(|| env.get("PERSONA_AUTH_TOKEN"))
-        {
-            s.auth.token = Some(Secret::new(v));
-        }
-        set!("PERSONA_AUTH_PROTECT_READS", parse_bool, s.auth.protect_reads);
-        set!("PERSONA_RATE_LIMIT_ENABLED", parse_bool, s.rate_limit.enabled);
-        set!(
-            "PERSONA_RATE_LIMIT_REQUESTS_PER_MINUTE",
-            parse,
-            s.rate_limit.requests_per_minute
-        );
-        set!(
-            "PERSONA_RATE_LIMIT_MAX_CONCURRENT_JOBS",
-            parse,
-            s.rate_limit.max_concurrent_jobs
-        );
-        set!(
-            "PERSONA_CORS_ORIGINS",
-            |_, v: String| Ok::<_, ConfigError>(list(v)),
-            s.cors.origins
-        );
-        set!("PERSONA_WORKER_CONCURRENCY", parse, s.worker.concurrency);
-        set!("PERSONA_WORKER_LEASE_SECONDS", parse, s.worker.lease_seconds);
-        set!("PERSONA_WORKER_MAX_ATTEMPTS", parse, s.worker.max_attempts);
-        set!("PERSONA_WORKER_POLL_INTERVAL_MS", parse, s.worker.poll_interval_ms);
-        set!("PERSONA_WEBHOOKS_TIMEOUT_SECONDS", parse, s.webhooks.timeout_seconds);
-        if let Some(v) = env.get("PERSONA_WEBHOOKS_RETRY_DELAYS_SECONDS") {
-            s.webhooks.retry_delays_seconds = list(v)
-                .into_iter()
-                .map(|d| parse("PERSONA_WEBHOOKS_RETRY_DELAYS_SECONDS", d))
-                .collect::<Result<_, _>>()?;
-        }
-        set!(
-            "PERSONA_WEBHOOKS_ALLOW_PRIVATE_TARGETS",
-            parse_bool,
-            s.webhooks.allow_private_targets
-        );
-        if let Some(v) = env.get("PERSONA_WEBHOOKS_DEFAULT_SECRET") {
-            s.webhooks.default_secret = Some(Secret::new(v));
-        }
-        set!("PERSONA_WEBHOOKS_CONCURRENCY", parse, s.webhooks.concurrency);
-        set!("PERSONA_WEBHOOKS_MAX_WEBHOOKS", parse, s.webhooks.max_webhooks);
-        set!("PERSONA_FETCH_MAX_BYTES", parse, s.fetch.max_bytes);
-        set!("PERSONA_FETCH_TIMEOUT_SECONDS", parse, s.fetch.timeout_seconds);
-        set!(
-            "PERSONA_FETCH_ALLOW_PRIVATE_TARGETS",
-            parse_bool,
-            s.fetch.allow_private_targets
-        );
-        set!(
-            "PERSONA_INGEST_INTERVIEWERS",
-            |_, v: String| Ok::<_, ConfigError>(list(v)),
-            s.ingest.interviewers
-        );
-        set!("PERSONA_GENERATION_COUNT", parse, s.generation.count);
-        set!("PERSONA_GENERATION_SEED", parse, s.generation.seed);
-        set!(
-            "PERSONA_GENERATION_PROVIDER",
-            |_, v: String| Ok::<_, ConfigError>(v),
-            s.generation.provider
-        );
-        set!(
-            "PERSONA_LLM_CONNECT_TIMEOUT_SECONDS",
-            parse,
-            s.llm.connect_timeout_seconds
-        );
-        set!("PERSONA_LLM_TIMEOUT_SECONDS", parse, s.llm.timeout_seconds);
-        set!("PERSONA_LLM_MAX_RETRIES", parse, s.llm.max_retries);
-        set!("PERSONA_LLM_CONCURRENCY", parse, s.llm.concurrency);
-        set!("PERSONA_LLM_EVIDENCE_TOKEN_BUDGET", parse, s.llm.evidence_token_budget);
-        set!("PERSONA_LLM_TEMPERATURE", parse, s.llm.temperature);
-        set!("PERSONA_LLM_MAX_OUTPUT_TOKENS", parse, s.llm.max_output_tokens);
-        set!("PERSONA_LLM_RETRY_BASE_DELAY_MS", parse, s.llm.retry_base_delay_ms);
-        set!(
-            "PERSONA_LLM_FALLBACK",
-            |_, v: String| Ok::<_, ConfigError>(v),
-            s.llm.fallback
-        );
-        set!(
-            "PERSONA_LLM_CLAIM_SUPPORT_THRESHOLD",
-            parse,
-            s.llm.claim_support_threshold
-        );
-        set!("PERSONA_LLM_CONTEXT_TOKENS", parse, s.llm.context_tokens);
-        let text = |_: &str, v: String| Ok::<_, ConfigError>(v);
-        set!("OPENAI_BASE_URL", text, s.providers.openai.base_url);
-        set!("ANTHROPIC_BASE_URL", text, s.providers.anthropic.base_url);
-        set!("GEMINI_BASE_URL", text, s.providers.gemini.base_url);
-        set!("OLLAMA_BASE_URL", text, s.providers.ollama.base_url);
-        set!("PERSONA_PROVIDERS_OPENAI_MODEL", text, s.providers.openai.model);
-        set!("PERSONA_PROVIDERS_ANTHROPIC_MODEL", text, s.providers.anthropic.model);
-        set!("PERSONA_PROVIDERS_GEMINI_MODEL", text, s.providers.gemini.model);
-        set!("PERSONA_PROVIDERS_OLLAMA_MODEL", text, s.providers.ollama.model);
-        if let Some(v) = env.get("OPENAI_API_KEY") {
-            s.providers.openai.api_key = Some(Secret::new(v));
-        }
-        if let Some(v) = env.get("ANTHROPIC_API_KEY") {
-            s.providers.anthropic.api_key = Some(Secret::new(v));
-        }
-        if let Some(v) = env.get("GEMINI_API_KEY").or_else(|| env.get("GOOGLE_API_KEY")) {
-            s.providers.gemini.api_key = Some(Secret::new(v));
         }
         Ok(())
     }
@@ -662,6 +633,15 @@ impl Settings {
         if self.generation.count == 0 || self.generation.count > 20 {
             return invalid("generation.count", "must be between 1 and 20");
         }
+        if !crate::generate::options::is_detail_level(&self.generation.detail_level) {
+            return invalid("generation.detail_level", "must be brief, standard or detailed");
+        }
+        if self.generation.min_segment_size == 0 || self.generation.min_claims == 0 {
+            return invalid(
+                "generation.min_segment_size",
+                "generation.min_segment_size and generation.min_claims must be at least 1",
+            );
+        }
         Ok(())
     }
 }
@@ -718,6 +698,31 @@ mod tests {
         assert_eq!(s.cors.origins, vec!["https://a.example", "https://b.example"]);
         assert_eq!(s.webhooks.retry_delays_seconds, vec![1, 2, 3]);
         assert_eq!(s.providers.gemini.api_key.as_ref().unwrap().expose(), "g");
+    }
+
+    #[test]
+    fn the_first_variable_of_a_key_wins_over_its_alias() {
+        let mut s = Settings::default();
+        s.apply_env(&env(&[
+            ("PERSONA_AUTH_TOKEN", "alias"),
+            ("PERSONA_API_AUTH_TOKEN", "main"),
+        ]))
+        .unwrap();
+        assert_eq!(s.auth.token.as_ref().unwrap().expose(), "main");
+        s.apply_env(&env(&[("PERSONA_AUTH_TOKEN", "alias")])).unwrap();
+        assert_eq!(s.auth.token.as_ref().unwrap().expose(), "alias");
+    }
+
+    #[test]
+    fn every_variable_names_a_distinct_key() {
+        let mut keys: Vec<&str> = ENV_VARS.iter().map(|v| v.key).collect();
+        let mut names: Vec<&str> = ENV_VARS.iter().flat_map(|v| v.names.iter().copied()).collect();
+        let (key_count, name_count) = (keys.len(), names.len());
+        keys.sort_unstable();
+        keys.dedup();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!((keys.len(), names.len()), (key_count, name_count));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Bearer-token authentication, as middleware so that a 401 comes before any body is read.
+//! Bearer-token authentication, checked in the middleware ([`super::gate`]) so that a 401 comes
+//! before any body is read.
 //!
 //! With a token configured (`--auth-token`, `PERSONA_API_AUTH_TOKEN`, `auth.token`), writes
 //! (POST, PUT, PATCH, DELETE) need `Authorization: Bearer <token>`; reads need it too when
@@ -6,20 +7,19 @@
 //! Tokens are compared in constant time.
 
 use super::error::ApiError;
-use super::state::{AppState, LiveSettings};
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use super::state::LiveSettings;
+use actix_web::dev::ServiceRequest;
 use actix_web::http::{Method, header};
-use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
+use actix_web::{HttpResponse, ResponseError};
 use subtle::ConstantTimeEq;
 
-/// Paths served to everyone, whatever the settings.
+/// Paths served to everyone, whatever the settings (the workspace's shells and assets hold no data).
 fn is_open_path(path: &str) -> bool {
     matches!(path, "/" | "/openapi.json" | "/redoc" | "/docs")
         || super::probes::is_probe_path(path)
         || path.starts_with("/docs/")
         || path.starts_with("/redoc/")
+        || crate::ui::is_public_path(path)
 }
 
 fn is_write(method: &Method) -> bool {
@@ -45,26 +45,22 @@ pub fn presents_token(live: &LiveSettings, authorization: Option<&str>) -> bool 
     scheme.eq_ignore_ascii_case("bearer") && bool::from(given.trim().as_bytes().ct_eq(expected.expose().as_bytes()))
 }
 
-pub async fn require_token(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if let Some(state) = req.app_data::<web::Data<AppState>>() {
-        let live = state.live.current();
-        if needs_token(&live, req.method(), req.path()) {
-            let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-            if !presents_token(&live, authorization) {
-                let message = if authorization.is_some() {
-                    "invalid bearer token"
-                } else {
-                    "authentication required: send Authorization: Bearer <token>"
-                };
-                let response = ApiError::unauthorised(message).error_response();
-                return Ok(req.into_response(response));
-            }
-        }
+/// The 401 answer for a request that needs the token and does not present it (see
+/// [`super::gate`]); `None` when the request may go on.
+pub fn refusal(req: &ServiceRequest, live: &LiveSettings) -> Option<HttpResponse> {
+    if !needs_token(live, req.method(), req.path()) {
+        return None;
     }
-    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if presents_token(live, authorization) {
+        return None;
+    }
+    let message = if authorization.is_some() {
+        "invalid bearer token"
+    } else {
+        "authentication required: send Authorization: Bearer <token>"
+    };
+    Some(ApiError::unauthorised(message).error_response())
 }
 
 #[cfg(test)]

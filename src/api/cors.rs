@@ -1,16 +1,14 @@
 //! CORS from the live settings (`cors.origins`; `*` allows any origin), so that `--reload` can
-//! change the origins without a restart. Preflight requests (`OPTIONS` with `Origin` and
+//! change the origins without a restart (applied in [`super::gate`]). Preflight requests (`OPTIONS` with `Origin` and
 //! `Access-Control-Request-Method`) are answered here with 204, before authentication and rate
 //! limiting; other responses to an allowed origin carry `Access-Control-Allow-Origin` and expose
 //! the headers clients need.
 
-use super::state::AppState;
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use super::state::LiveSettings;
+use actix_web::HttpResponse;
+use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
 
 const ALLOWED_METHODS: &str = "GET, POST, DELETE, OPTIONS";
 const DEFAULT_ALLOWED_HEADERS: &str = "Authorization, Content-Type, Last-Event-ID";
@@ -37,54 +35,55 @@ fn add_origin(headers: &mut HeaderMap, allow: HeaderValue) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
 }
 
-pub async fn cors(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let (Some(origin), Some(state)) = (origin, req.app_data::<web::Data<AppState>>().cloned()) else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+/// What CORS makes of a request (see [`super::gate`]).
+pub enum CorsCheck {
+    /// A preflight, answered here.
+    Preflight(HttpResponse),
+    /// Any other request: the `Access-Control-Allow-Origin` its response gets, if any (none
+    /// without an `Origin` header or for an origin not allowed).
+    Pass(Option<HeaderValue>),
+}
+
+pub fn check(req: &ServiceRequest, live: &LiveSettings) -> CorsCheck {
+    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return CorsCheck::Pass(None);
     };
-    let allow = allowed_origin(&state.live.current().cors_origins, &origin);
+    let allow = allowed_origin(&live.cors_origins, origin);
     let is_preflight =
         req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    if is_preflight {
-        let mut response = HttpResponse::new(StatusCode::NO_CONTENT);
-        if let Some(allow) = allow {
-            let requested_headers = req
-                .headers()
-                .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-                .cloned()
-                .unwrap_or(HeaderValue::from_static(DEFAULT_ALLOWED_HEADERS));
-            let headers = response.headers_mut();
-            add_origin(headers, allow);
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static(ALLOWED_METHODS),
-            );
-            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested_headers);
-            headers.insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static(MAX_AGE_SECONDS),
-            );
-        }
-        // A disallowed origin gets a preflight answer without CORS headers: the browser refuses.
-        return Ok(req.into_response(response));
+    if !is_preflight {
+        return CorsCheck::Pass(allow);
     }
-    let mut response = next.call(req).await?.map_into_boxed_body();
+    let mut response = HttpResponse::new(StatusCode::NO_CONTENT);
+    // A disallowed origin gets a preflight answer without CORS headers: the browser refuses.
     if let Some(allow) = allow {
+        let requested_headers = req
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .cloned()
+            .unwrap_or(HeaderValue::from_static(DEFAULT_ALLOWED_HEADERS));
         let headers = response.headers_mut();
         add_origin(headers, allow);
         headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(EXPOSED_HEADERS),
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static(ALLOWED_METHODS),
+        );
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested_headers);
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static(MAX_AGE_SECONDS),
         );
     }
-    Ok(response)
+    CorsCheck::Preflight(response)
+}
+
+/// The CORS headers of a response to an allowed origin.
+pub fn add_response_headers(headers: &mut HeaderMap, allow: HeaderValue) {
+    add_origin(headers, allow);
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSED_HEADERS),
+    );
 }
 
 #[cfg(test)]

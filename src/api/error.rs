@@ -4,15 +4,14 @@
 //! [`ApiError`] is what handlers and middleware return; the framework's own rejections (bad JSON,
 //! wrong content type, oversized bodies, bad query strings) are turned into it by the handlers
 //! installed in [`json_config`] and [`query_config`], unknown routes and wrong methods by
-//! [`not_found_or_method_not_allowed`], and [`envelope_errors`] rewrites any remaining error
+//! [`not_found_or_method_not_allowed`], and [`envelope`] rewrites any remaining error
 //! response without the envelope (from a library service) into one.
 
 use crate::error::{Error, FieldError};
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
 use std::fmt;
@@ -31,6 +30,9 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 408: the request body did not arrive within `server.request_timeout_seconds`.
     RequestTimeout,
+    /// 431: the request head is over 128 KiB or has more than 96 headers (answered before the
+    /// application runs; see `api::protocol_errors`).
+    HeadersTooLarge,
     ValidationError,
     /// 422: a conversation script would leak participants' words or identifiers
     /// (`details`: `leakage_score`, `threshold`, `leakages`).
@@ -51,6 +53,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorCode::ValidationError | ErrorCode::PrivacyAuditFailed => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -70,6 +73,7 @@ impl ErrorCode {
             415 => ErrorCode::UnsupportedMediaType,
             422 => ErrorCode::ValidationError,
             429 => ErrorCode::RateLimited,
+            431 => ErrorCode::HeadersTooLarge,
             503 => ErrorCode::Unavailable,
             400..=499 => ErrorCode::InvalidInput,
             _ => ErrorCode::InternalError,
@@ -437,19 +441,12 @@ pub async fn not_found_or_method_not_allowed(req: HttpRequest, routes: web::Data
     error.error_response()
 }
 
-/// Middleware: an error response whose body is not already JSON (produced by a library service
-/// such as the Swagger UI files, or by actix itself) is replaced by the envelope for its status.
-pub async fn envelope_errors(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let response = match next.call(req).await {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(e) => return Err(e),
-    };
+/// Rewrites an error response without the envelope (from a library service) into one (see
+/// [`super::gate`]); any other response is returned as it is.
+pub fn envelope(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
-        return Ok(response);
+        return response;
     }
     let is_json = response
         .headers()
@@ -457,7 +454,7 @@ pub async fn envelope_errors(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if is_json {
-        return Ok(response);
+        return response;
     }
     let code = ErrorCode::for_status(status);
     let message = status.canonical_reason().unwrap_or("error").to_lowercase();
@@ -469,7 +466,7 @@ pub async fn envelope_errors(
             replacement.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    Ok(ServiceResponse::new(req, replacement))
+    ServiceResponse::new(req, replacement)
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! The HTTP API (actix-web) and the [`Application`] that runs it together with the worker.
 //!
-//! Request path, outermost first: request logging → HEAD as GET → CORS (answers preflights) → rate limit →
-//! authentication → the envelope guard for library error responses → the body deadline → routes (or the 404/405
-//! default service). Handlers are thin: they check the request, call one library function on the
-//! blocking pool (all SQLite work runs there) and answer JSON.
+//! Request path, outermost first: request logging (only when `info` is on) → the one middleware
+//! of [`gate`] (HEAD as GET, CORS with preflights, rate limit, authentication, the body deadline,
+//! the envelope for library error responses) → routes (or the 404/405 default service). Handlers
+//! are thin: they check the request, call one library function on the blocking pool (all SQLite
+//! work runs there) and answer JSON.
 
 pub mod auth;
 pub mod cors;
@@ -11,11 +12,13 @@ pub mod datasets;
 pub mod docs;
 pub mod error;
 pub mod experiments;
+pub mod gate;
 pub mod generate;
 pub mod job_writer;
 pub mod limits;
 pub mod openapi;
 pub mod probes;
+pub mod protocol_errors;
 pub mod query;
 pub mod rate_limit;
 pub mod read_cache;
@@ -30,8 +33,8 @@ use crate::worker::dispatcher::{DeliveryNotifier, Dispatcher};
 use crate::worker::{Heartbeat, JobExecutor, JobNotifier, Worker};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Logger, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::middleware::{Condition, Logger, from_fn};
+use actix_web::{App, web};
 use error::RouteTable;
 use state::{AppState, DataDir, LiveConfig, LiveSettings};
 use std::net::TcpListener;
@@ -78,14 +81,17 @@ pub fn create_app(
         .split_for_parts();
     app.configure(|cfg| docs::configure(cfg, spec))
         .configure(routes::health::configure_aliases)
+        .configure(crate::ui::configure)
         .default_service(web::to(error::not_found_or_method_not_allowed))
-        .wrap(from_fn(limits::body_deadline))
-        .wrap(from_fn(error::envelope_errors))
-        .wrap(from_fn(auth::require_token))
-        .wrap(from_fn(limits::limit_requests))
-        .wrap(from_fn(cors::cors))
-        .wrap(from_fn(limits::head_as_get))
-        .wrap(Logger::default())
+        .wrap(from_fn(gate::gate))
+        // The logger renders each request line when the request arrives, whether or not the line
+        // is then logged: only installed when request lines are logged (info).
+        .wrap(Condition::new(logs_requests(), Logger::default()))
+}
+
+/// Whether actix-web's request logger would log at all (its lines are `info`).
+fn logs_requests() -> bool {
+    log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info)
 }
 
 /// The server and its worker, bound and ready to run.
@@ -159,12 +165,13 @@ impl Application {
         );
         let server = {
             let state = state.clone();
-            HttpServer::new(move || create_app(state.clone(), spec.clone(), route_table.clone()))
-                .workers(settings.server.workers.max(1))
-                .disable_signals()
-                .shutdown_timeout(settings.server.shutdown_grace_seconds)
-                .listen(listener)?
-                .run()
+            let options = protocol_errors::ServerOptions {
+                workers: settings.server.workers,
+                shutdown_grace_seconds: settings.server.shutdown_grace_seconds,
+            };
+            protocol_errors::serve(listener, options, move || {
+                create_app(state.clone(), spec.clone(), route_table.clone())
+            })?
         };
         log::info!(
             "listening on http://{}:{port} (database {}, data {}, output {})",

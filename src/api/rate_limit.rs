@@ -8,6 +8,11 @@
 //! database write per request, and a restart resetting them is harmless. The client is the peer
 //! address of the connection; `X-Forwarded-For` is not trusted (anyone can send it).
 
+use super::error::ApiError;
+use crate::config::RateLimitSettings;
+use actix_web::dev::ServiceRequest;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::net::IpAddr;
@@ -86,11 +91,53 @@ impl RateLimiter {
     }
 }
 
-pub fn unix_now() -> u64 {
+fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+pub fn set_headers(headers: &mut actix_web::http::header::HeaderMap, decision: &Decision) {
+    for (name, value) in [
+        ("x-ratelimit-limit", decision.limit as u64),
+        ("x-ratelimit-remaining", decision.remaining as u64),
+        ("x-ratelimit-reset", decision.reset),
+    ] {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+    }
+}
+
+/// What the limit makes of a request (see [`check_request`]).
+pub enum RateCheck {
+    /// Not counted: limits off, a health probe, or no peer address.
+    NotCounted,
+    /// Counted and allowed: the decision's headers go on the response.
+    Allowed(Decision),
+    /// Over the limit: the 429 answer, with its headers.
+    Refused(HttpResponse),
+}
+
+/// The limit of the current (live) settings applied to a request (see [`super::gate`]).
+pub fn check_request(req: &ServiceRequest, limiter: &RateLimiter, live: &RateLimitSettings) -> RateCheck {
+    let client = req.peer_addr().map(|a| a.ip());
+    let counted = live.enabled && !super::probes::is_probe_path(req.path());
+    let (true, Some(client)) = (counted, client) else {
+        return RateCheck::NotCounted;
+    };
+    let now = unix_now();
+    let decision = limiter.check(client, live.requests_per_minute, now);
+    if decision.allowed {
+        return RateCheck::Allowed(decision);
+    }
+    let retry_after = decision.retry_after(now);
+    let error = ApiError::rate_limited(
+        format!("Rate limit exceeded. Retry after {retry_after} seconds."),
+        retry_after,
+    );
+    let mut response = error.error_response();
+    set_headers(response.headers_mut(), &decision);
+    RateCheck::Refused(response)
 }
 
 #[cfg(test)]

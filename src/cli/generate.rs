@@ -2,7 +2,7 @@
 
 use super::error_line;
 use crate::config::{ProcessEnv, Settings};
-use crate::generate::{GenerationSettings, Progress, RunRequest, Step, execute_run};
+use crate::generate::{GenerationSettings, Progress, RunOutcome, RunRequest, Step, execute_run};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -38,6 +38,9 @@ pub struct GenerateArgs {
     /// Config file (TOML) [default: $PERSONA_CONFIG]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Claims per list: brief, standard or detailed [default: generation.detail_level]
+    #[arg(long, value_name = "LEVEL", value_parser = ["brief", "standard", "detailed"])]
+    pub detail_level: Option<String>,
     /// Print the personas as a JSON array on stdout (and nothing else there).
     #[arg(long)]
     pub json: bool,
@@ -65,6 +68,9 @@ pub fn run(args: GenerateArgs) -> i32 {
                 if let Some(mode) = args.fallback {
                     options.insert("fallback".to_string(), serde_json::Value::from(mode));
                 }
+                if let Some(level) = args.detail_level {
+                    options.insert("detail_level".to_string(), serde_json::Value::from(level));
+                }
                 options
             },
         },
@@ -89,45 +95,7 @@ pub fn run(args: GenerateArgs) -> i32 {
     progress.finish();
     match result {
         Ok(outcome) => {
-            for skipped in &outcome.metadata.skipped {
-                eprintln!("warning: skipped {}: {}", skipped.path, skipped.reason);
-            }
-            for warning in &outcome.warnings {
-                eprintln!("warning: {warning}");
-            }
-            eprintln!(
-                "generated {} persona{} from {} participants in {} ms",
-                outcome.personas.len(),
-                if outcome.personas.len() == 1 { "" } else { "s" },
-                outcome.metadata.participants,
-                outcome.duration_ms
-            );
-            if outcome.usage.requests > 0 {
-                let g = outcome.grounding;
-                eprintln!(
-                    "{} {}: {} input + {} output tokens in {} requests; grounding removed {} quote(s), \
-                     {} evidence reference(s), {} claim(s)",
-                    outcome.metadata.provider,
-                    outcome.metadata.model,
-                    outcome.usage.input_tokens,
-                    outcome.usage.output_tokens,
-                    outcome.usage.requests,
-                    g.quotes_removed,
-                    g.evidence_removed,
-                    g.claims_dropped
-                );
-            }
-            if let Some(average) = outcome
-                .metadata
-                .quality
-                .as_ref()
-                .and_then(|q| q["average_score"].as_f64())
-            {
-                eprintln!(
-                    "average quality score {average:.2} (details: persona score {})",
-                    outcome.output_path.display()
-                );
-            }
+            report_outcome(&outcome);
             let printed = if args.json {
                 eprintln!("Output: {}", outcome.output_path.display());
                 serde_json::to_string_pretty(&outcome.personas)
@@ -150,6 +118,49 @@ pub fn run(args: GenerateArgs) -> i32 {
             eprintln!("{}", error_line(&e));
             1
         }
+    }
+}
+
+/// The run's summary on stderr: skipped files, warnings, counts, token usage and quality.
+fn report_outcome(outcome: &RunOutcome) {
+    for skipped in &outcome.metadata.skipped {
+        eprintln!("warning: skipped {}: {}", skipped.path, skipped.reason);
+    }
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}");
+    }
+    eprintln!(
+        "generated {} persona{} from {} participants in {} ms",
+        outcome.personas.len(),
+        if outcome.personas.len() == 1 { "" } else { "s" },
+        outcome.metadata.participants,
+        outcome.duration_ms
+    );
+    if outcome.usage.requests > 0 {
+        let g = outcome.grounding;
+        eprintln!(
+            "{} {}: {} input + {} output tokens in {} requests; grounding removed {} quote(s), \
+             {} evidence reference(s), {} claim(s)",
+            outcome.metadata.provider,
+            outcome.metadata.model,
+            outcome.usage.input_tokens,
+            outcome.usage.output_tokens,
+            outcome.usage.requests,
+            g.quotes_removed,
+            g.evidence_removed,
+            g.claims_dropped
+        );
+    }
+    if let Some(average) = outcome
+        .metadata
+        .quality
+        .as_ref()
+        .and_then(|q| q["average_score"].as_f64())
+    {
+        eprintln!(
+            "average quality score {average:.2} (details: persona score {})",
+            outcome.output_path.display()
+        );
     }
 }
 

@@ -5,11 +5,13 @@
 //! providers.
 
 pub mod local;
+pub mod options;
 pub mod output;
 pub mod providers;
 mod rng;
 pub mod run;
 pub mod segment;
+#[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;
 pub mod text;
 

@@ -188,6 +188,7 @@ pub fn render_markdown(persona: &Persona) -> String {
         (EvidenceField::Goals, "Goals"),
         (EvidenceField::PainPoints, "Pain points"),
         (EvidenceField::Behaviours, "Behaviours"),
+        (EvidenceField::Motivations, "What works for them"),
         (EvidenceField::Quotes, "Quotes"),
     ] {
         let items = persona.field_items(field);
@@ -220,6 +221,10 @@ pub fn render_markdown(persona: &Persona) -> String {
                 e.location,
                 normalise_whitespace(&e.excerpt)
             );
+            // The question answered decides what the excerpt means; a reader needs it too.
+            if let Some(question) = &e.question {
+                let _ = writeln!(md, "  (answering: \"{}\")", normalise_whitespace(question));
+            }
         }
     }
     md
@@ -233,7 +238,7 @@ mod tests {
 
     fn persona() -> Persona {
         Persona {
-            motivations: Vec::new(),
+            motivations: vec!["The offline map works well in the car.".into()],
             id: "persona-0123456789abcdef".into(),
             name: "Maya Okafor".into(),
             title: "The Route Field Sales Rep".into(),
@@ -254,6 +259,15 @@ mod tests {
                     source: "interviews.csv".into(),
                     location: "line 2".into(),
                     excerpt: "I want to log visits from my phone.".into(),
+                },
+                Evidence {
+                    question: Some("What works well for you?".into()),
+                    field: EvidenceField::Motivations,
+                    index: 0,
+                    participant_id: "P1".into(),
+                    source: "interviews.csv".into(),
+                    location: "line 3".into(),
+                    excerpt: "The offline map works well in the car.".into(),
                 },
                 Evidence {
                     question: None,
@@ -286,11 +300,16 @@ mod tests {
             md.contains("## Goals\n\n- I want to log visits from my phone. [E1]\n"),
             "{md}"
         );
-        assert!(md.contains("> \"The CRM logs me out.\" [E2]"), "{md}");
+        assert!(md.contains("> \"The CRM logs me out.\" [E3]"), "{md}");
         assert!(
-            md.contains("- [E2] P2 — interviews.csv, line 14: \"The CRM logs me out.\""),
+            md.contains("- [E3] P2 — interviews.csv, line 14: \"The CRM logs me out.\""),
             "{md}"
         );
+        assert!(
+            md.contains("## What works for them\n\n- The offline map works well in the car. [E2]\n"),
+            "{md}"
+        );
+        assert!(md.contains("  (answering: \"What works well for you?\")"), "{md}");
         assert!(!md.contains("## Pain points"));
     }
 

@@ -40,10 +40,12 @@ impl SplitMix64 {
     }
 
     /// True with probability `p`.
+    #[cfg(any(test, feature = "synthetic"))]
     pub fn chance(&mut self, p: f64) -> bool {
         self.next_f64() < p
     }
 
+    #[cfg(any(test, feature = "synthetic"))]
     pub fn choose<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }

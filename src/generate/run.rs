@@ -4,8 +4,8 @@
 //! call [`execute_run`], so they produce the same personas for the same input and settings.
 
 use super::output::{RunMetadata, write_run_output};
-use super::providers::{self, ProviderKind};
-use super::segment::segment_corpus;
+use super::providers::{self, ProviderKind, SynthesisFailure};
+use super::segment::{Segmentation, segment_corpus};
 use super::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Step, TokenUsage, local};
 use crate::config::Settings;
 use crate::domain::{Corpus, IdKind, Persona, time};
@@ -66,6 +66,9 @@ pub fn validate_generation(generation: &GenerationSettings, settings: &Settings)
             ),
         ));
     }
+    if let Some(f) = super::options::check(&generation.options).into_iter().next() {
+        return Err(Error::validation(f.field, f.message));
+    }
     let provider = providers::resolve(&generation.provider, settings)?;
     providers::fallback_mode(generation, settings)?;
     Ok(provider)
@@ -121,7 +124,9 @@ async fn run_on_corpus(
         });
     }
     let corpus = Arc::new(corpus);
-    let generation = request.generation.clone();
+    let mut generation = request.generation.clone();
+    // The options in effect, defaults included, are what the synthesiser and metadata.json see.
+    generation.options = super::options::with_defaults(&generation.options, &settings.generation);
 
     step(progress, Step::Segmenting, "segmenting participants")?;
     let segmentation = {
@@ -131,60 +136,7 @@ async fn run_on_corpus(
     };
 
     step(progress, Step::Synthesising, "synthesising personas")?;
-    let output: GenerationOutput = match provider {
-        ProviderKind::Local => {
-            let corpus = Arc::clone(&corpus);
-            let segments = segmentation.segments.clone();
-            let generation = generation.clone();
-            blocking(move || Ok(local::synthesize(&corpus, &segments, &generation))).await?
-        }
-        // The model writes each segment's persona; who belongs to it was decided above.
-        _ => match providers::synthesize_run(settings, &generation, &corpus, &segmentation.segments, progress).await {
-            Ok(output) => output,
-            Err(failure) if matches!(failure.error, Error::Cancelled) => return Err(failure.error),
-            Err(failure) => {
-                // What the failed run read and spent is kept; the error is the run's.
-                let warnings = corpus
-                    .warnings
-                    .iter()
-                    .chain(&segmentation.warnings)
-                    .chain(&failure.warnings)
-                    .cloned()
-                    .collect();
-                let metadata = RunMetadata {
-                    generated_at: time::now_rfc3339(),
-                    run_id: request.run_id.clone(),
-                    experiment_id: request.experiment_id.clone(),
-                    provider: failure.provider.clone(),
-                    model: failure.model.clone(),
-                    count_requested: generation.count,
-                    count_produced: 0,
-                    seed: generation.seed,
-                    config: generation.options.clone(),
-                    data_path: request.data_path.display().to_string(),
-                    participants: corpus.participants.len(),
-                    utterances: corpus.utterances.len(),
-                    sources: corpus.sources.clone(),
-                    skipped: corpus.skipped.clone(),
-                    warnings,
-                    duration_ms: started.elapsed().as_millis() as u64,
-                    usage: failure.usage,
-                    grounding: GroundingStats::default(),
-                    version: env!("CARGO_PKG_VERSION").to_string(),
-                    quality: None,
-                    ingest: corpus.report.clone(),
-                    error: Some(failure.error.to_string()),
-                };
-                let output_dir = request.output_dir.clone();
-                let written = blocking(move || write_run_output(&output_dir, &[], &metadata)).await;
-                match written {
-                    Ok(path) => log::warn!("the failed run's metadata is in {}", path.display()),
-                    Err(e) => log::warn!("the failed run's metadata could not be written: {e}"),
-                }
-                return Err(failure.error);
-            }
-        },
-    };
+    let output = synthesise(provider, &corpus, &segmentation, request, settings, progress, started).await?;
     let GenerationOutput {
         mut personas,
         provider: provider_name,
@@ -211,13 +163,7 @@ async fn run_on_corpus(
         Ok((personas, run_quality))
     })
     .await?;
-    let warnings: Vec<String> = corpus
-        .warnings
-        .iter()
-        .chain(&segmentation.warnings)
-        .chain(&synthesis_warnings)
-        .cloned()
-        .collect();
+    let warnings = run_warnings(&corpus, &segmentation.warnings, &synthesis_warnings);
 
     step(progress, Step::Writing, "writing output")?;
     let metadata = RunMetadata {
@@ -260,6 +206,88 @@ async fn run_on_corpus(
         grounding,
         duration_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// The personas of the segments, written locally or by the model named in the request (which
+/// writes each segment's persona; who belongs to it is already decided).
+async fn synthesise(
+    provider: ProviderKind,
+    corpus: &Arc<Corpus>,
+    segmentation: &Segmentation,
+    request: &RunRequest,
+    settings: &Settings,
+    progress: &dyn Progress,
+    started: Instant,
+) -> Result<GenerationOutput, Error> {
+    let generation = &request.generation;
+    match provider {
+        ProviderKind::Local => {
+            let corpus = Arc::clone(corpus);
+            let segments = segmentation.segments.clone();
+            let generation = generation.clone();
+            blocking(move || Ok(local::synthesize(&corpus, &segments, &generation))).await
+        }
+        _ => match providers::synthesize_run(settings, generation, corpus, &segmentation.segments, progress).await {
+            Ok(output) => Ok(output),
+            Err(failure) if matches!(failure.error, Error::Cancelled) => Err(failure.error),
+            Err(failure) => Err(keep_failed_run(failure, corpus, &segmentation.warnings, request, started).await),
+        },
+    }
+}
+
+/// Writes what a failed LLM run read and spent (its metadata, with the error) to the output
+/// folder, and returns the run's error.
+async fn keep_failed_run(
+    failure: SynthesisFailure,
+    corpus: &Corpus,
+    segmentation_warnings: &[String],
+    request: &RunRequest,
+    started: Instant,
+) -> Error {
+    // What the failed run read and spent is kept; the error is the run's.
+    let warnings = run_warnings(corpus, segmentation_warnings, &failure.warnings);
+    let metadata = RunMetadata {
+        generated_at: time::now_rfc3339(),
+        run_id: request.run_id.clone(),
+        experiment_id: request.experiment_id.clone(),
+        provider: failure.provider.clone(),
+        model: failure.model.clone(),
+        count_requested: request.generation.count,
+        count_produced: 0,
+        seed: request.generation.seed,
+        config: request.generation.options.clone(),
+        data_path: request.data_path.display().to_string(),
+        participants: corpus.participants.len(),
+        utterances: corpus.utterances.len(),
+        sources: corpus.sources.clone(),
+        skipped: corpus.skipped.clone(),
+        warnings,
+        duration_ms: started.elapsed().as_millis() as u64,
+        usage: failure.usage,
+        grounding: GroundingStats::default(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        quality: None,
+        ingest: corpus.report.clone(),
+        error: Some(failure.error.to_string()),
+    };
+    let output_dir = request.output_dir.clone();
+    let written = blocking(move || write_run_output(&output_dir, &[], &metadata)).await;
+    match written {
+        Ok(path) => log::warn!("the failed run's metadata is in {}", path.display()),
+        Err(e) => log::warn!("the failed run's metadata could not be written: {e}"),
+    }
+    failure.error
+}
+
+/// The warnings of a run: ingestion's, then segmentation's, then synthesis's.
+fn run_warnings(corpus: &Corpus, segmentation: &[String], synthesis: &[String]) -> Vec<String> {
+    corpus
+        .warnings
+        .iter()
+        .chain(segmentation)
+        .chain(synthesis)
+        .cloned()
+        .collect()
 }
 
 /// The run's quality as recorded in its metadata: the [`RunQuality`] without the per-persona

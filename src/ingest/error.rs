@@ -15,6 +15,11 @@ pub enum IngestError {
     #[error("{file}: cannot read: {message}")]
     Unreadable { file: String, message: String },
 
+    /// The file, when opened, was not inside the data directory (a symbolic link, or a folder
+    /// on its path swapped for one, leading out of it); nothing was read.
+    #[error("{file}: leads outside the data directory; it is not read")]
+    OutsideDataDir { file: String },
+
     /// The file's extension is not one of [`super::supported_extensions`].
     #[error("{file}: unsupported format ({extension}); supported: {}", super::supported_list())]
     UnsupportedFormat { file: String, extension: String },
@@ -82,6 +87,7 @@ impl IngestError {
         match self {
             IngestError::NotFound { path } => path,
             IngestError::Unreadable { file, .. }
+            | IngestError::OutsideDataDir { file }
             | IngestError::UnsupportedFormat { file, .. }
             | IngestError::FileTooLarge { file, .. }
             | IngestError::TotalTooLarge { file, .. }

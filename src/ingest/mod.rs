@@ -264,7 +264,7 @@ pub fn load_path_with(path: &Path, limits: &IngestLimits, options: &IngestOption
         .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
     let format = Format::from_file_name(&name).ok_or_else(|| unsupported(&name))?;
     check_single_size(&name, metadata.len(), limits)?;
-    let bytes = read_limited(path, &name, limits.max_file_bytes)?;
+    let bytes = read_limited(path, &name, limits.max_file_bytes, limits.confine_to.as_deref())?;
     let records = parse_file(&name, format, &bytes)?;
     let mut corpus = CorpusBuilder::default();
     corpus.add(name.clone(), format, &bytes, records);
@@ -374,7 +374,7 @@ fn load_folder(
     };
     let mut read_total = 0u64;
     for (file, format) in to_read {
-        let result = read_limited(&file.path, &file.relative, limits.max_file_bytes).and_then(|bytes| {
+        let result = read_limited(&file.path, &file.relative, limits.max_file_bytes, confine).and_then(|bytes| {
             read_total += bytes.len() as u64;
             if read_total > limits.max_total_bytes {
                 // The file grew after its size was checked.
@@ -419,7 +419,7 @@ fn walk(
         } else {
             format!("{prefix}/{name}")
         };
-        let path = entry.path();
+        let mut path = entry.path();
         let file_type = entry.file_type()?;
         let metadata = if file_type.is_symlink() {
             match fs::metadata(&path) {
@@ -430,15 +430,19 @@ fn walk(
                     });
                     continue;
                 }
-                Ok(_)
-                    if confine
-                        .is_some_and(|root| !fs::canonicalize(&path).is_ok_and(|target| target.starts_with(root))) =>
-                {
-                    skipped.push(SkippedFile {
-                        path: relative,
-                        reason: "symbolic link leading out of the data directory (not followed)".to_string(),
-                    });
-                    continue;
+                Ok(m) if confine.is_some() => {
+                    // Confined reads open without following links: read the link's target.
+                    match fs::canonicalize(&path) {
+                        Ok(target) if confine.is_some_and(|root| target.starts_with(root)) => path = target,
+                        _ => {
+                            skipped.push(SkippedFile {
+                                path: relative,
+                                reason: "symbolic link leading out of the data directory (not followed)".to_string(),
+                            });
+                            continue;
+                        }
+                    }
+                    m
                 }
                 Ok(m) => m,
                 Err(e) => {
@@ -477,13 +481,20 @@ fn walk(
 }
 
 /// Reads at most `limit` bytes; a file that turns out larger (it grew since its size was
-/// checked) is rejected without reading the rest.
-fn read_limited(path: &Path, file: &str, limit: u64) -> Result<Vec<u8>, IngestError> {
+/// checked) is rejected without reading the rest. With `confine`, the file is opened with
+/// [`open_confined`], so a swap after any earlier check cannot lead the read out of it.
+fn read_limited(path: &Path, file: &str, limit: u64, confine: Option<&Path>) -> Result<Vec<u8>, IngestError> {
     let unreadable = |e: io::Error| IngestError::Unreadable {
         file: file.to_string(),
         message: e.to_string(),
     };
-    let handle = File::open(path).map_err(unreadable)?;
+    let handle = match confine {
+        None => File::open(path).map_err(unreadable)?,
+        Some(root) => match open_confined(path, root).map_err(unreadable)? {
+            Some(handle) => handle,
+            None => return Err(IngestError::OutsideDataDir { file: file.to_string() }),
+        },
+    };
     let size_hint = handle.metadata().map(|m| m.len()).unwrap_or(0).min(limit);
     let mut bytes = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0));
     handle
@@ -498,6 +509,80 @@ fn read_limited(path: &Path, file: &str, limit: u64) -> Result<Vec<u8>, IngestEr
         });
     }
     Ok(bytes)
+}
+
+/// Opens a data file for reading only if the file opened lies inside `root` (canonical):
+/// `Ok(None)` when it does not. The check is made on the open descriptor, not on the path, so
+/// nothing swapped in between a check and the open (a symbolic link as the file or as a folder
+/// on its path) can lead the read out of `root`:
+/// - the last component is opened without following a link (`O_NOFOLLOW`, refused with `ELOOP`),
+///   and without blocking on a FIFO swapped in (`O_NONBLOCK`, no effect on regular files);
+/// - the descriptor's real path (`/proc/self/fd/N`) must lie inside `root`; where `/proc` is
+///   missing, the path is resolved again and must lead, inside `root`, to the very file opened
+///   (same device and inode).
+///
+/// A hard link inside `root` to a file elsewhere is that file's own name inside `root` and is
+/// read: hard links cannot be told apart, and making one needs write access to `root`.
+fn open_confined(path: &Path, root: &Path) -> io::Result<Option<File>> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let handle = match options.open(path) {
+        // ELOOP: the last component is a symbolic link.
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(None),
+        other => other?,
+    };
+    let opened = handle.metadata()?;
+    if !opened.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    let inside = match opened_path(&handle) {
+        Some(real) => real.starts_with(root),
+        None => resolves_inside_to(path, root, &opened),
+    };
+    Ok(inside.then_some(handle))
+}
+
+/// The fallback of [`open_confined`] without `/proc`: `path`, resolved now, lies inside `root`
+/// and is the file `opened` (so that file has a name inside `root`, whatever happened before).
+fn resolves_inside_to(path: &Path, root: &Path, opened: &fs::Metadata) -> bool {
+    fs::canonicalize(path)
+        .and_then(|resolved| Ok((resolved.starts_with(root), fs::metadata(resolved)?)))
+        .is_ok_and(|(within, found)| within && same_file(&found, opened))
+}
+
+/// Where an open file really is, from `/proc/self/fd` (Linux); `None` where that is unavailable.
+fn opened_path(handle: &File) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        fs::read_link(format!("/proc/self/fd/{}", handle.as_raw_fd())).ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = handle;
+        None
+    }
+}
+
+/// Whether two metadata describe one file: device and inode (elsewhere the resolved path's
+/// containment alone decides).
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        true
+    }
 }
 
 /// Decodes and parses one file. `file` is its path relative to the data root. CSV and TSV that
@@ -636,27 +721,7 @@ impl CorpusBuilder {
 
     fn finish(mut self, root: &str, options: &IngestOptions) -> Result<Corpus, IngestError> {
         self.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-        for (old, new) in std::mem::take(&mut self.renamed) {
-            if old == new || !self.participants.contains_key(&old) {
-                continue;
-            }
-            if let Some(attributes) = self.participants.remove(&new) {
-                let kept = self.participants.entry(old.clone()).or_default();
-                for (key, value) in attributes {
-                    kept.entry(key).or_insert(value);
-                }
-                for u in self.utterances.iter_mut().filter(|u| u.participant_id == new) {
-                    u.participant_id = old.clone();
-                }
-                self.warnings.push(format!(
-                    "chat nick {new:?} read as {old:?} (\"{old} is now known as {new}\")"
-                ));
-                self.report.label_merges.push(LabelMerge {
-                    id: old,
-                    merged: vec![new],
-                });
-            }
-        }
+        self.merge_renamed_nicks();
         for (id, merged) in speakers::merge_labels(&mut self.participants, &mut self.utterances, &self.sources) {
             self.warnings.push(format!(
                 "speaker labels {} read as one person, {id:?}",
@@ -674,32 +739,7 @@ impl CorpusBuilder {
             ));
         }
         if options.interviewers.is_empty() {
-            let before = self.report.non_participants.len();
-            let interviewers = interviewers::exclude(&mut self.participants, &mut self.utterances, &mut self.sources);
-            self.note_folder_interviewers(&interviewers);
-            self.warnings.extend(interviewers);
-            let voices = interviewers::exclude_questioning_voices(
-                &mut self.participants,
-                &mut self.utterances,
-                &mut self.sources,
-            );
-            self.note_folder_interviewers(&voices);
-            self.warnings.extend(voices);
-            speakers::exclude_header_interviewers(
-                &mut self.utterances,
-                &self.sources,
-                &self.header_interviewers,
-                &mut self.report,
-            );
-            speakers::exclude_interviewers(&mut self.utterances, &self.sources, &mut self.report);
-            for n in &self.report.non_participants[before..] {
-                if n.role == "interviewer" && !n.reason.starts_with("labelled") {
-                    self.warnings.push(format!(
-                        "{}: {:?} read as the interviewer and left out ({})",
-                        n.file, n.speaker, n.reason
-                    ));
-                }
-            }
+            self.exclude_detected_interviewers();
         } else {
             self.exclude_named_interviewers(&options.interviewers);
         }
@@ -737,6 +777,58 @@ impl CorpusBuilder {
             warnings: self.warnings,
             report: self.report,
         })
+    }
+
+    /// Folds a chat nick's later names (`"old is now known as new"`) into the first one.
+    fn merge_renamed_nicks(&mut self) {
+        for (old, new) in std::mem::take(&mut self.renamed) {
+            if old == new || !self.participants.contains_key(&old) {
+                continue;
+            }
+            if let Some(attributes) = self.participants.remove(&new) {
+                let kept = self.participants.entry(old.clone()).or_default();
+                for (key, value) in attributes {
+                    kept.entry(key).or_insert(value);
+                }
+                for u in self.utterances.iter_mut().filter(|u| u.participant_id == new) {
+                    u.participant_id = old.clone();
+                }
+                self.warnings.push(format!(
+                    "chat nick {new:?} read as {old:?} (\"{old} is now known as {new}\")"
+                ));
+                self.report.label_merges.push(LabelMerge {
+                    id: old,
+                    merged: vec![new],
+                });
+            }
+        }
+    }
+
+    /// Finds and leaves out the interviewers when the options name none, with a warning each.
+    fn exclude_detected_interviewers(&mut self) {
+        let before = self.report.non_participants.len();
+        let interviewers = interviewers::exclude(&mut self.participants, &mut self.utterances, &mut self.sources);
+        self.note_folder_interviewers(&interviewers);
+        self.warnings.extend(interviewers);
+        let voices =
+            interviewers::exclude_questioning_voices(&mut self.participants, &mut self.utterances, &mut self.sources);
+        self.note_folder_interviewers(&voices);
+        self.warnings.extend(voices);
+        speakers::exclude_header_interviewers(
+            &mut self.utterances,
+            &self.sources,
+            &self.header_interviewers,
+            &mut self.report,
+        );
+        speakers::exclude_interviewers(&mut self.utterances, &self.sources, &mut self.report);
+        for n in &self.report.non_participants[before..] {
+            if n.role == "interviewer" && !n.reason.starts_with("labelled") {
+                self.warnings.push(format!(
+                    "{}: {:?} read as the interviewer and left out ({})",
+                    n.file, n.speaker, n.reason
+                ));
+            }
+        }
     }
 
     /// Lists the speakers the folder-wide rules left out (their warnings name them first).
@@ -900,5 +992,90 @@ mod tests {
             load_bytes("a.txt", b"hello", &tiny),
             Err(IngestError::FileTooLarge { size: 5, limit: 4, .. })
         ));
+    }
+
+    /// A data directory and, next to it, a secret outside it (both canonical).
+    #[cfg(unix)]
+    fn root_and_secret() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let root = base.join("data");
+        fs::create_dir_all(root.join("sub")).unwrap();
+        fs::create_dir_all(base.join("elsewhere")).unwrap();
+        let secret = base.join("elsewhere/secret.csv");
+        fs::write(&secret, "participant_id,quote\nP9,secret\n").unwrap();
+        (dir, root, secret)
+    }
+
+    /// What a swap between any check and the open leaves on disk: the open itself refuses it.
+    #[cfg(unix)]
+    #[test]
+    fn open_confined_refuses_links_out_as_the_file_or_as_a_folder_on_its_path() {
+        use std::os::unix::fs::symlink;
+        let (_dir, root, secret) = root_and_secret();
+        fs::write(root.join("sub/inside.csv"), "a\n").unwrap();
+        assert!(open_confined(&root.join("sub/inside.csv"), &root).unwrap().is_some());
+
+        // The file itself is a link out.
+        symlink(&secret, root.join("final.csv")).unwrap();
+        assert!(open_confined(&root.join("final.csv"), &root).unwrap().is_none());
+        // A folder on the path is a link out: the last component is a regular file.
+        symlink(secret.parent().unwrap(), root.join("folder")).unwrap();
+        assert!(open_confined(&root.join("folder/secret.csv"), &root).unwrap().is_none());
+        // Links that stay inside are still refused as the last component (never followed)...
+        symlink(root.join("sub/inside.csv"), root.join("alias.csv")).unwrap();
+        assert!(open_confined(&root.join("alias.csv"), &root).unwrap().is_none());
+        // ...and as a folder on the path they are fine.
+        symlink(root.join("sub"), root.join("sub-alias")).unwrap();
+        assert!(
+            open_confined(&root.join("sub-alias/inside.csv"), &root)
+                .unwrap()
+                .is_some()
+        );
+
+        // Through the reader: a clear error naming the file, nothing read.
+        let e = read_limited(&root.join("final.csv"), "final.csv", 1024, Some(&root)).unwrap_err();
+        assert_eq!(
+            e,
+            IngestError::OutsideDataDir {
+                file: "final.csv".into()
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "final.csv: leads outside the data directory; it is not read"
+        );
+        // A FIFO swapped in is refused without blocking on it.
+        let fifo = root.join("pipe.csv");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = read_limited(&fifo, "pipe.csv", 1024, Some(&root)).unwrap_err();
+            assert!(e.to_string().contains("not a regular file"), "{e}");
+        }
+    }
+
+    /// The check without `/proc`: the path, resolved after the open, must be the file opened.
+    #[cfg(unix)]
+    #[test]
+    fn without_proc_the_resolved_path_must_be_the_opened_file_inside_the_root() {
+        use std::os::unix::fs::symlink;
+        let (_dir, root, secret) = root_and_secret();
+        let inside = root.join("sub/inside.csv");
+        fs::write(&inside, "a\n").unwrap();
+        // Held open, as by the reader, so that its inode cannot be reused.
+        let handle = File::open(&inside).unwrap();
+        let opened = handle.metadata().unwrap();
+        assert!(resolves_inside_to(&inside, &root, &opened));
+        // Swapped after the open for another file: not the file opened.
+        fs::remove_file(&inside).unwrap();
+        fs::write(&inside, "b\n").unwrap();
+        assert!(!resolves_inside_to(&inside, &root, &opened));
+        // The file opened was outside (a folder swapped back in after the open): refused.
+        let outside = File::open(&secret).unwrap().metadata().unwrap();
+        symlink(secret.parent().unwrap(), root.join("folder")).unwrap();
+        assert!(!resolves_inside_to(&root.join("folder/secret.csv"), &root, &outside));
+        // A hard link inside the root is the file's name there: read (documented).
+        fs::hard_link(&secret, root.join("hard.csv")).unwrap();
+        assert!(open_confined(&root.join("hard.csv"), &root).unwrap().is_some());
     }
 }

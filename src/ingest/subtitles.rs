@@ -77,11 +77,7 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
         numbers: Vec::with_capacity(all.len()),
         voices: Vec::with_capacity(all.len()),
     };
-    // The speaker of the last labelled cue, and whether any cue had a speaker.
-    let mut previous: Option<String> = None;
-    let mut labelled_cues = false;
-    // The start time of the cue each text line belongs to, by file line.
-    let mut cue_of_line: HashMap<u64, String> = HashMap::new();
+    let mut cues = Cues::default();
     let mut i = 0;
     while i < all.len() {
         // One block: the lines up to the next blank line.
@@ -119,13 +115,47 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
                 out.push((start + k) as u64 + 1, Cow::Borrowed(line));
             }
             out.blank(start as u64 + 1);
-            previous = None;
+            cues.previous = None;
             continue;
         };
         let text_start = start + timing + 1;
         let cue_start = cue_time(block[timing]);
+        cues.read(&mut out, &all[text_start..start + block.len()], text_start, cue_start);
+    }
+    let lines: Vec<&str> = out.lines.iter().map(|l| l.as_ref()).collect();
+    let voices: Vec<Option<&str>> = out.voices.iter().map(Option::as_deref).collect();
+    let mut records = transcript::parse_lines(file, stem, &lines, &out.numbers, &voices, false)?;
+    // Caption evidence names the cue (its start time) that holds the utterance.
+    for utterance in &mut records.utterances {
+        let cue = utterance
+            .location
+            .strip_prefix("line ")
+            .and_then(|n| n.parse::<u64>().ok())
+            .and_then(|n| cues.cue_of_line.get(&n));
+        if let Some(time) = cue {
+            utterance.location = format!("cue {time}");
+        }
+    }
+    Ok(records)
+}
+
+/// Speakers carried from cue to cue, and where each text line's cue starts.
+#[derive(Default)]
+struct Cues {
+    /// The speaker of the last labelled cue.
+    previous: Option<String>,
+    /// Whether any cue had a speaker.
+    labelled_cues: bool,
+    /// The start time of the cue each text line belongs to, by file line.
+    cue_of_line: HashMap<u64, String>,
+}
+
+impl Cues {
+    /// The text lines of one cue (`text`, from file index `text_start`): a new turn, or the
+    /// current one going on, depending on their speaker labels.
+    fn read<'a>(&mut self, out: &mut Lines<'a>, text: &[&'a str], text_start: usize, cue_start: Option<String>) {
         let mut cue_speaker: Option<String> = None;
-        for (k, raw) in all[text_start..start + block.len()].iter().enumerate() {
+        for (k, raw) in text.iter().enumerate() {
             let number = (text_start + k) as u64 + 1;
             let voice = VOICE.captures(raw).map(|c| {
                 let name = c.name("name").map_or("", |m| m.as_str()).trim().to_string();
@@ -146,11 +176,11 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
                 continue;
             }
             if let Some(time) = &cue_start {
-                cue_of_line.insert(number, time.clone());
+                self.cue_of_line.insert(number, time.clone());
             }
             if k == 0 {
                 cue_speaker = speaker.clone();
-                let same = speaker.is_some() && speaker == previous;
+                let same = speaker.is_some() && speaker == self.previous;
                 if same && out.ends_sentence() {
                     // The same speaker after a full sentence: a new utterance of theirs, located
                     // at this cue.
@@ -169,14 +199,14 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
                     let rest = PLAIN_LABEL.find(&body).map_or(0, |m| m.end());
                     out.push(number, cut(body, rest));
                 } else if let Some(name) = speaker.as_deref().filter(|_| from_voice) {
-                    labelled_cues = true;
+                    self.labelled_cues = true;
                     out.blank(number);
                     out.push_voice(number, name.to_string(), body);
                 } else if speaker.is_some() {
-                    labelled_cues = true;
+                    self.labelled_cues = true;
                     out.blank(number);
                     out.push(number, body);
-                } else if labelled_cues {
+                } else if self.labelled_cues {
                     // Unlabelled text after a speaker's cue: theirs.
                     out.push(number, body);
                 } else {
@@ -197,25 +227,10 @@ pub(crate) fn parse(file: &str, stem: &str, text: &str) -> Result<FileRecords, I
                 out.push(number, body);
             }
         }
-        if cue_speaker.is_some() || !labelled_cues {
-            previous = cue_speaker;
+        if cue_speaker.is_some() || !self.labelled_cues {
+            self.previous = cue_speaker;
         }
     }
-    let lines: Vec<&str> = out.lines.iter().map(|l| l.as_ref()).collect();
-    let voices: Vec<Option<&str>> = out.voices.iter().map(Option::as_deref).collect();
-    let mut records = transcript::parse_lines(file, stem, &lines, &out.numbers, &voices, false)?;
-    // Caption evidence names the cue (its start time) that holds the utterance.
-    for utterance in &mut records.utterances {
-        let cue = utterance
-            .location
-            .strip_prefix("line ")
-            .and_then(|n| n.parse::<u64>().ok())
-            .and_then(|n| cue_of_line.get(&n));
-        if let Some(time) = cue {
-            utterance.location = format!("cue {time}");
-        }
-    }
-    Ok(records)
 }
 
 /// `00:12:31.400` from a timing line (`00:12:31.400 --> …`, SubRip's `00:12:31,400`, WebVTT's

@@ -57,6 +57,63 @@ const MAX_ID_CHARS: usize = 100;
 /// Reads a CSV (delimiter detected) or TSV file. `row_prefix` names participants of files
 /// without a participant column: `<row_prefix>-row<N>`.
 pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: bool) -> Result<FileRecords, IngestError> {
+    let (headers, mut rows) = read_rows(file, text, tab_separated)?;
+    let survey = SurveyHeader::detect(&headers, &rows);
+    let names = column_names(&survey.header);
+    let metadata: Vec<bool> = headers
+        .iter()
+        .map(|name| survey.metadata.contains(&fields::compact(name).as_str()))
+        .collect();
+    rows.drain(..survey.extra_rows);
+    if rows.is_empty() {
+        return Err(IngestError::invalid(file, None, "no rows after the header"));
+    }
+
+    let mut out = FileRecords::default();
+    let id_column = find_participant_column(&names, &rows);
+    let key_of_column = attribute_keys(&names);
+    let seen = observe_rows(&rows, &names, id_column, row_prefix, &mut out);
+    let separators = choice_separators(&names, &seen);
+    let columns = Columns {
+        names: &names,
+        id_column,
+        metadata: &metadata,
+        stats: &seen.stats,
+    };
+    let roles = columns.roles(&separators);
+    columns.note_skipped(&roles, &mut out);
+
+    // Second pass: attributes and utterances, in file order.
+    for ((line, _, record), &participant) in rows.iter().zip(&seen.row_participant) {
+        let mut location = None;
+        for (column, value) in record.iter().enumerate().take(names.len()) {
+            match (roles[column], separators[column]) {
+                (Role::Attribute, Some(separator)) => {
+                    let value = value.split(separator).map(str::trim).filter(|c| !c.is_empty());
+                    let value = value.collect::<Vec<_>>().join("; ");
+                    out.set_attribute(participant, &key_of_column[column], &value);
+                }
+                (Role::Attribute, None) => out.set_attribute(participant, &key_of_column[column], value),
+                (Role::Text, _) if !value.trim().is_empty() => {
+                    let location = location.get_or_insert_with(|| format!("line {line}"));
+                    out.add_answer(participant, location.clone(), value, Some(&names[column]));
+                }
+                _ => {}
+            }
+        }
+    }
+    seen.warn(&names, id_column, &mut out);
+    if out.utterances.is_empty() {
+        out.no_text_reason = Some(describe_columns(&names, &roles, id_column));
+    }
+    Ok(out)
+}
+
+/// A data row: its 1-based line, its record number, its fields.
+type Row = (u64, u64, StringRecord);
+
+/// The header and the non-blank rows, with the delimiter declared (`sep=;`) or detected.
+fn read_rows(file: &str, text: &str, tab_separated: bool) -> Result<(StringRecord, Vec<Row>), IngestError> {
     // Spreadsheet programs may write the delimiter on a first line of its own: `sep=;`.
     let (declared, text, line_offset) = match text.split_once('\n') {
         Some((first, rest)) if first.trim_end().len() == 5 && first.starts_with("sep=") => {
@@ -77,7 +134,7 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
     let headers = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
 
     let newlines: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
-    let mut rows: Vec<(u64, u64, StringRecord)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     for result in reader.records() {
         let record = result.map_err(|e| csv_error(file, &e))?;
         if record.iter().all(|field| field.trim().is_empty()) {
@@ -89,22 +146,13 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
         let line = newlines.partition_point(|&at| at <= position.byte() as usize) as u64 + 1;
         rows.push((line + line_offset, position.record(), record));
     }
-    let survey = SurveyHeader::detect(&headers, &rows);
-    let names = column_names(&survey.header);
-    let metadata: Vec<bool> = headers
-        .iter()
-        .map(|name| survey.metadata.contains(&fields::compact(name).as_str()))
-        .collect();
-    rows.drain(..survey.extra_rows);
-    if rows.is_empty() {
-        return Err(IngestError::invalid(file, None, "no rows after the header"));
-    }
+    Ok((headers, rows))
+}
 
-    let mut out = FileRecords::default();
-    let id_column = find_participant_column(&names, &rows);
-    // Keys are short and readable; two long questions shortened alike stay apart.
+/// Attribute keys: short and readable; two long questions shortened alike stay apart.
+fn attribute_keys(names: &[String]) -> Vec<String> {
     let mut key_of_column: Vec<String> = Vec::with_capacity(names.len());
-    for name in &names {
+    for name in names {
         let base = fields::attribute_key(name);
         let mut key = base.clone();
         let mut n = 2;
@@ -114,44 +162,89 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
         }
         key_of_column.push(key);
     }
+    key_of_column
+}
 
-    // First pass: whose row is it, and what do the columns look like.
-    let mut row_participant = Vec::with_capacity(rows.len());
-    let mut stats: Vec<ValueStats> = names.iter().map(|_| ValueStats::default()).collect();
-    let mut choices: Vec<ChoiceStats> = names.iter().map(|_| ChoiceStats::default()).collect();
-    // Google Forms joins a checkbox question's choices with `, `.
-    let mut comma_choices: Vec<ChoiceStats> = names.iter().map(|_| ChoiceStats::with_separator(", ")).collect();
-    let mut rows_without_id = 0usize;
-    let mut ragged_first_line = None;
-    let mut ragged_rows = 0usize;
-    for (line, record_number, record) in &rows {
+/// What the first pass over the rows found: whose each row is, and what the columns look like.
+struct SeenRows {
+    row_participant: Vec<usize>,
+    stats: Vec<ValueStats>,
+    choices: Vec<ChoiceStats>,
+    /// Google Forms joins a checkbox question's choices with `, `.
+    comma_choices: Vec<ChoiceStats>,
+    rows_without_id: usize,
+    ragged_first_line: Option<u64>,
+    ragged_rows: usize,
+}
+
+fn observe_rows(
+    rows: &[Row],
+    names: &[String],
+    id_column: Option<usize>,
+    row_prefix: &str,
+    out: &mut FileRecords,
+) -> SeenRows {
+    let mut seen = SeenRows {
+        row_participant: Vec::with_capacity(rows.len()),
+        stats: names.iter().map(|_| ValueStats::default()).collect(),
+        choices: names.iter().map(|_| ChoiceStats::default()).collect(),
+        comma_choices: names.iter().map(|_| ChoiceStats::with_separator(", ")).collect(),
+        rows_without_id: 0,
+        ragged_first_line: None,
+        ragged_rows: 0,
+    };
+    for (line, record_number, record) in rows {
         let id = id_column.and_then(|c| record.get(c)).map(str::trim).unwrap_or("");
         let participant = if id.is_empty() {
             if id_column.is_some() {
-                rows_without_id += 1;
+                seen.rows_without_id += 1;
             }
             out.participant(&format!("{row_prefix}-row{record_number}"))
         } else {
             out.participant(id)
         };
-        row_participant.push(participant);
+        seen.row_participant.push(participant);
         if record.len() != names.len() {
-            ragged_rows += 1;
-            ragged_first_line.get_or_insert(*line);
+            seen.ragged_rows += 1;
+            seen.ragged_first_line.get_or_insert(*line);
         }
         for (column, value) in record.iter().enumerate().take(names.len()) {
             let value = value.trim();
             if Some(column) != id_column && !value.is_empty() {
-                stats[column].observe(participant, value);
-                choices[column].observe(value);
-                comma_choices[column].observe(value);
+                seen.stats[column].observe(participant, value);
+                seen.choices[column].observe(value);
+                seen.comma_choices[column].observe(value);
             }
         }
     }
-    // The separator of each checkbox column's choices.
-    let separators: Vec<Option<&str>> = names
+    seen
+}
+
+impl SeenRows {
+    /// Rows without an id, rows with a different number of fields than the header.
+    fn warn(&self, names: &[String], id_column: Option<usize>, out: &mut FileRecords) {
+        let rows_without_id = self.rows_without_id;
+        if rows_without_id > 0 {
+            out.warnings.push(format!(
+                "{rows_without_id} row(s) have no value in column \"{}\"; each was read as its own participant",
+                names[id_column.unwrap_or(0)]
+            ));
+        }
+        if let Some(line) = self.ragged_first_line {
+            out.warnings.push(format!(
+                "{} row(s) have a different number of fields than the header's {} (first at line {line})",
+                self.ragged_rows,
+                names.len()
+            ));
+        }
+    }
+}
+
+/// The separator of each checkbox column's choices (`None`: not a list of choices).
+fn choice_separators(names: &[String], seen: &SeenRows) -> Vec<Option<&'static str>> {
+    names
         .iter()
-        .zip(choices.iter().zip(&comma_choices))
+        .zip(seen.choices.iter().zip(&seen.comma_choices))
         .map(|(name, (semicolon, comma))| {
             if fields::is_ignored_name(name) {
                 None
@@ -163,107 +256,95 @@ pub(crate) fn parse(file: &str, row_prefix: &str, text: &str, tab_separated: boo
                 None
             }
         })
-        .collect();
-    let choice_lists: Vec<bool> = separators.iter().map(Option::is_some).collect();
-    let roles: Vec<Role> = names
-        .iter()
-        .zip(&stats)
-        .enumerate()
-        .map(|(column, (name, stats))| {
-            if Some(column) == id_column
-                || metadata.get(column).copied().unwrap_or(false)
-                || fields::is_platform_metadata(name, stats)
-            {
-                Role::Ignore
-            } else if choice_lists[column] {
-                Role::Attribute
-            } else {
-                match fields::classify(name, stats) {
-                    Role::Attribute if stats.is_constant() => Role::Ignore,
-                    role => role,
+        .collect()
+}
+
+/// The columns as the roles are decided on them.
+struct Columns<'a> {
+    names: &'a [String],
+    id_column: Option<usize>,
+    /// Survey platform metadata (by the survey header).
+    metadata: &'a [bool],
+    stats: &'a [ValueStats],
+}
+
+impl Columns<'_> {
+    fn is_metadata(&self, column: usize) -> bool {
+        self.metadata.get(column).copied().unwrap_or(false)
+    }
+
+    fn roles(&self, separators: &[Option<&str>]) -> Vec<Role> {
+        let mut roles: Vec<Role> = self
+            .names
+            .iter()
+            .zip(self.stats)
+            .enumerate()
+            .map(|(column, (name, stats))| {
+                if Some(column) == self.id_column
+                    || self.is_metadata(column)
+                    || fields::is_platform_metadata(name, stats)
+                {
+                    Role::Ignore
+                } else if separators[column].is_some() {
+                    Role::Attribute
+                } else {
+                    match fields::classify(name, stats) {
+                        Role::Attribute if stats.is_constant() => Role::Ignore,
+                        role => role,
+                    }
                 }
+            })
+            .collect();
+        self.read_numbered_answers_alike(&mut roles);
+        roles
+    }
+
+    /// A question answered over several columns (`Tool #1:…`, `Tool #2:…`) is read alike: if
+    /// one of them holds free text, they all do.
+    fn read_numbered_answers_alike(&self, roles: &mut [Role]) {
+        let stem = |name: &str| ANSWER_NUMBER.replace_all(name, "#").into_owned();
+        let text_stems: HashSet<String> = self
+            .names
+            .iter()
+            .zip(roles.iter())
+            .filter(|(name, role)| **role == Role::Text && ANSWER_NUMBER.is_match(name))
+            .map(|(name, _)| stem(name))
+            .collect();
+        for (column, name) in self.names.iter().enumerate() {
+            if roles[column] == Role::Ignore
+                && Some(column) != self.id_column
+                && !self.stats[column].is_empty()
+                && !fields::is_ignored_name(name)
+                && !self.is_metadata(column)
+                && ANSWER_NUMBER.is_match(name)
+                && text_stems.contains(&stem(name))
+            {
+                roles[column] = Role::Text;
             }
-        })
-        .collect();
-    // A question answered over several columns (`Tool #1:…`, `Tool #2:…`) is read alike: if
-    // one of them holds free text, they all do.
-    let mut roles = roles;
-    let stem = |name: &str| ANSWER_NUMBER.replace_all(name, "#").into_owned();
-    let text_stems: HashSet<String> = names
-        .iter()
-        .zip(&roles)
-        .filter(|(name, role)| **role == Role::Text && ANSWER_NUMBER.is_match(name))
-        .map(|(name, _)| stem(name))
-        .collect();
-    for (column, name) in names.iter().enumerate() {
-        if roles[column] == Role::Ignore
-            && Some(column) != id_column
-            && !stats[column].is_empty()
-            && !fields::is_ignored_name(name)
-            && !metadata.get(column).copied().unwrap_or(false)
-            && ANSWER_NUMBER.is_match(name)
-            && text_stems.contains(&stem(name))
-        {
-            roles[column] = Role::Text;
         }
     }
-    for (column, name) in names.iter().enumerate() {
-        if roles[column] != Role::Ignore || Some(column) == id_column {
-            continue;
-        }
-        let reason =
-            if metadata.get(column).copied().unwrap_or(false) || fields::is_platform_metadata(name, &stats[column]) {
+
+    /// Says why each ignored column (but the id's) was not read.
+    fn note_skipped(&self, roles: &[Role], out: &mut FileRecords) {
+        for (column, name) in self.names.iter().enumerate() {
+            if roles[column] != Role::Ignore || Some(column) == self.id_column {
+                continue;
+            }
+            let stats = &self.stats[column];
+            let reason = if self.is_metadata(column) || fields::is_platform_metadata(name, stats) {
                 "survey platform metadata"
-            } else if stats[column].is_empty() {
+            } else if stats.is_empty() {
                 "empty"
-            } else if stats[column].is_constant() {
+            } else if stats.is_constant() {
                 "the same answer from every respondent (a consent box or a form constant)"
             } else if fields::is_ignored_name(name) {
                 "a date, id, contact, interviewer prompt or coding (by name)"
             } else {
                 "neither a short trait nor free text"
             };
-        out.skipped_columns.push((name.clone(), reason.to_string()));
-    }
-    drop(stats);
-
-    // Second pass: attributes and utterances, in file order.
-    for ((line, _, record), &participant) in rows.iter().zip(&row_participant) {
-        let mut location = None;
-        for (column, value) in record.iter().enumerate().take(names.len()) {
-            match roles[column] {
-                Role::Attribute if choice_lists[column] => {
-                    let separator = separators[column].unwrap_or(";");
-                    let value = value.split(separator).map(str::trim).filter(|c| !c.is_empty());
-                    let value = value.collect::<Vec<_>>().join("; ");
-                    out.set_attribute(participant, &key_of_column[column], &value);
-                }
-                Role::Attribute => out.set_attribute(participant, &key_of_column[column], value),
-                Role::Text if !value.trim().is_empty() => {
-                    let location = location.get_or_insert_with(|| format!("line {line}"));
-                    out.add_answer(participant, location.clone(), value, Some(&names[column]));
-                }
-                _ => {}
-            }
+            out.skipped_columns.push((name.clone(), reason.to_string()));
         }
     }
-
-    if rows_without_id > 0 {
-        out.warnings.push(format!(
-            "{rows_without_id} row(s) have no value in column \"{}\"; each was read as its own participant",
-            names[id_column.unwrap_or(0)]
-        ));
-    }
-    if let Some(line) = ragged_first_line {
-        out.warnings.push(format!(
-            "{ragged_rows} row(s) have a different number of fields than the header's {} (first at line {line})",
-            names.len()
-        ));
-    }
-    if out.utterances.is_empty() {
-        out.no_text_reason = Some(describe_columns(&names, &roles, id_column));
-    }
-    Ok(out)
 }
 
 /// The header of a survey tool's export: Qualtrics writes column ids, then the question texts,

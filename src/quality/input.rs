@@ -57,6 +57,10 @@ pub struct PersonaInput {
     #[serde(alias = "behaviors", deserialize_with = "string_list")]
     #[schema(value_type = Option<PersonaList>)]
     pub behaviours: Vec<String>,
+    /// What works for them (praise, what they value).
+    #[serde(alias = "positives", deserialize_with = "string_list")]
+    #[schema(value_type = Option<PersonaList>)]
+    pub motivations: Vec<String>,
     #[serde(alias = "quote", deserialize_with = "string_list")]
     #[schema(value_type = Option<PersonaList>)]
     pub quotes: Vec<String>,
@@ -78,7 +82,7 @@ pub struct PersonaInput {
 impl From<PersonaInput> for Persona {
     fn from(p: PersonaInput) -> Persona {
         Persona {
-            motivations: Vec::new(),
+            motivations: p.motivations,
             segment_size: p.segment_size.unwrap_or(p.participants.len()),
             id: p.id,
             name: p.name,

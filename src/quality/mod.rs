@@ -13,6 +13,7 @@ mod evidence;
 pub mod input;
 mod realism;
 mod request;
+pub(crate) mod soundness;
 pub mod text;
 
 pub use config::{Dimension, DimensionWeights, KNOWN_FIELDS, LevelThresholds, QualityConfig, QualityLevel};
@@ -22,6 +23,7 @@ pub use request::{
     MAX_INLINE_PERSONAS, QualityRequest, QualityResponse, QualitySource, ValidatedQualityRequest, evaluate,
     evaluate_persona,
 };
+pub use soundness::{is_bare_qualifier, is_generic_title};
 
 use crate::domain::Persona;
 use serde::{Deserialize, Serialize};
@@ -95,9 +97,19 @@ fn score_against(persona: &Persona, others: &[&Persona], cfg: &QualityConfig) ->
         ),
         (Dimension::Realism, realism::measure(persona)),
     ];
+    // Unsound claims scale every dimension, so that the overall score stays Σ score × weight
+    // and a persona a researcher would reject cannot pass on its other merits.
+    let (factor, soundness_issues, soundness_details) = soundness::measure(persona);
     let mut overall = 0.0;
     let mut dimensions = BTreeMap::new();
-    for (dimension, m) in measurements {
+    for (dimension, mut m) in measurements {
+        m.score *= factor;
+        if dimension == Dimension::Realism {
+            m.issues.extend(soundness_issues.iter().cloned());
+            if let Some(details) = m.details.as_object_mut() {
+                details.insert("soundness".into(), soundness_details.clone());
+            }
+        }
         let weight = cfg.weights.get(dimension);
         overall += m.score * weight;
         dimensions.insert(
@@ -262,6 +274,49 @@ pub(crate) mod testing {
         }
     }
 
+    /// [`persona`] with a motivation that its title's words come from and a second behaviour:
+    /// sound (factor 1).
+    pub fn sound_persona(tag: &str) -> Persona {
+        let mut p = persona(tag);
+        p.motivations = vec!["The offline CRM works well on the road between client sites".into()];
+        p.evidence.push(evidence(
+            EvidenceField::Motivations,
+            0,
+            "P031",
+            "the offline CRM is great on the road",
+        ));
+        p.behaviours
+            .push("Calls clients from the car between site visits".into());
+        p.evidence.push(evidence(
+            EvidenceField::Behaviours,
+            1,
+            "P012",
+            "I call clients from the car between visits",
+        ));
+        p
+    }
+
+    /// [`other_persona`], sound.
+    pub fn sound_other_persona(tag: &str) -> Persona {
+        let mut p = other_persona(tag);
+        p.motivations = vec!["Barcode scanners work well in the cold store".into()];
+        p.evidence.push(evidence(
+            EvidenceField::Motivations,
+            0,
+            "P101",
+            "the scanners are great in the cold store",
+        ));
+        p.behaviours
+            .push("Recounts the scanner totals at every shift change".into());
+        p.evidence.push(evidence(
+            EvidenceField::Behaviours,
+            1,
+            "P101",
+            "I recount the scanner totals at shift change",
+        ));
+        p
+    }
+
     /// A persona sharing nothing with [`persona`] (goals, pains, behaviours, demographic values).
     pub fn other_persona(tag: &str) -> Persona {
         let mut p = persona(tag);
@@ -289,7 +344,7 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{other_persona, persona};
+    use super::testing::{sound_other_persona as other_persona, sound_persona as persona};
     use super::*;
 
     #[test]

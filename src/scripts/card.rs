@@ -400,6 +400,151 @@ fn speech_patterns(quotes: &[String]) -> Vec<String> {
     out
 }
 
+const TOPICS_PREFIX: &str = "what their group talks about most: ";
+const TOOLS_PREFIX: &str = "the tools and products they mention: ";
+const MAX_TOPICS: usize = 6;
+const MAX_TOOLS: usize = 4;
+/// Largest share of a quote's or excerpt's significant words the carried-over text may hold,
+/// kept well under the audit's paraphrase threshold (70 %).
+const MAX_SOURCE_COVERAGE: f64 = 0.5;
+
+/// Single words from the persona's claims and quotes: the topics said in most claims, and the
+/// tools (capitalised words inside a sentence: "Vim", "PyCharm"). Each word is taken only while
+/// no quote or excerpt would be half covered by it, the `carried` text and the words taken
+/// before, so that the privacy audit never sees a paraphrase.
+fn own_topics_and_tools(persona: &Persona, carried: &str) -> (Vec<String>, Vec<String>) {
+    use crate::scripts::privacy::significant_words;
+    let texts: Vec<&String> = persona
+        .goals
+        .iter()
+        .chain(&persona.pain_points)
+        .chain(&persona.behaviours)
+        .chain(&persona.motivations)
+        .chain(&persona.quotes)
+        .collect();
+    // word → (claims it is in, first seen); tools separately.
+    let mut topic_counts: Vec<(String, usize, usize)> = Vec::new();
+    let mut tool_counts: Vec<(String, usize, usize)> = Vec::new();
+    let mut order = 0;
+    for text in &texts {
+        let mut in_this: BTreeSet<String> = BTreeSet::new();
+        let mut tools_here: BTreeSet<String> = BTreeSet::new();
+        for (position, raw) in text.split_whitespace().enumerate() {
+            let word: String = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
+            if word.chars().count() < 3 || !word.chars().all(char::is_alphabetic) {
+                continue;
+            }
+            let capitalised = word.chars().next().is_some_and(char::is_uppercase);
+            if position > 0 && capitalised && !raw.ends_with(['.', '!', '?']) {
+                tools_here.insert(word.clone());
+            }
+            let lower = word.to_lowercase();
+            if !significant_words(&lower).is_empty() && !crate::generate::text::term_keys(&lower).is_empty() {
+                in_this.insert(lower);
+            }
+        }
+        for (set, counts) in [(in_this, &mut topic_counts), (tools_here, &mut tool_counts)] {
+            for w in set {
+                match counts.iter_mut().find(|(x, _, _)| *x == w) {
+                    Some(entry) => entry.1 += 1,
+                    None => {
+                        counts.push((w, 1, order));
+                        order += 1;
+                    }
+                }
+            }
+        }
+    }
+    let rank = |counts: &mut Vec<(String, usize, usize)>| {
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+    };
+    rank(&mut topic_counts);
+    rank(&mut tool_counts);
+    let sources: Vec<BTreeSet<String>> = persona
+        .quotes
+        .iter()
+        .chain(persona.evidence.iter().map(|e| &e.excerpt))
+        .map(|t| significant_words(t))
+        .filter(|w| w.len() >= 3)
+        .collect();
+    let mut covered = significant_words(carried);
+    let mut take = |counts: &[(String, usize, usize)], max: usize, min_count: usize| -> Vec<String> {
+        let mut out = Vec::new();
+        for (word, count, _) in counts {
+            if out.len() >= max || *count < min_count {
+                break;
+            }
+            let mut with = covered.clone();
+            with.extend(significant_words(word));
+            let safe = sources.iter().all(|source| {
+                source.iter().filter(|w| with.contains(*w)).count() as f64 / source.len() as f64 <= MAX_SOURCE_COVERAGE
+            });
+            if safe {
+                covered = with;
+                out.push(word.clone());
+            }
+        }
+        out
+    };
+    let tools = take(&tool_counts, MAX_TOOLS, 1);
+    let tool_words: BTreeSet<String> = tools.iter().map(|t| t.to_lowercase()).collect();
+    let topic_counts: Vec<_> = topic_counts
+        .into_iter()
+        .filter(|(w, _, _)| !tool_words.contains(w))
+        .collect();
+    let topics = take(&topic_counts, MAX_TOPICS, 2);
+    (topics, tools)
+}
+
+/// What the persona knows, does not know and can infer: its behaviours' and role's knowledge,
+/// led by the segment's own topics and tools so that two personas' cards differ in substance.
+fn knowledge_boundaries(persona: &Persona, role_words: &[String], behaviour_words: &[String]) -> KnowledgeBoundaries {
+    let (mut knows, mut doesnt_know, mut can_infer) = (Vec::new(), Vec::new(), Vec::new());
+    abstract_all(behaviour_words, BEHAVIOUR_KNOWLEDGE_RULES, &mut knows, MAX_KNOWS);
+    for (terms, [k, d, c]) in ROLE_KNOWLEDGE_RULES {
+        if matches(role_words, terms) {
+            push_unique(&mut knows, k, MAX_KNOWS);
+            push_unique(&mut doesnt_know, d, MAX_DOESNT_KNOW);
+            push_unique(&mut can_infer, c, MAX_CAN_INFER);
+        }
+    }
+    // The segment's own topics and tools, so that two personas' cards differ in substance.
+    let carried = format!("{} {} {}", persona.name, persona.title, demographics_summary(persona));
+    let (topics, tools) = own_topics_and_tools(persona, &carried);
+    if !topics.is_empty() {
+        knows.insert(0, format!("{TOPICS_PREFIX}{}", topics.join(", ")));
+    }
+    if !tools.is_empty() {
+        knows.insert(
+            usize::from(!topics.is_empty()),
+            format!("{TOOLS_PREFIX}{}", tools.join(", ")),
+        );
+    }
+    if knows.is_empty() {
+        knows.push(KNOWS_DEFAULT.to_string());
+    }
+    push_unique(&mut doesnt_know, DOESNT_KNOW_DEFAULT, MAX_DOESNT_KNOW);
+    push_unique(&mut can_infer, CAN_INFER_DEFAULT, MAX_CAN_INFER);
+    KnowledgeBoundaries {
+        knows,
+        doesnt_know,
+        can_infer,
+    }
+}
+
+/// The Background line: the demographics, or (documented, always there) how many research
+/// participants the persona speaks for.
+fn background(persona: &Persona) -> String {
+    match demographics_summary(persona) {
+        summary if summary.is_empty() && persona.segment_size > 0 => format!(
+            "speaks for {} research participant{}",
+            persona.segment_size,
+            if persona.segment_size == 1 { "" } else { "s" }
+        ),
+        summary => summary,
+    }
+}
+
 /// Builds the card of a persona (its `id` derived from the content).
 pub fn build_card(persona: &Persona) -> CharacterCard {
     let role = role_of(persona).unwrap_or("");
@@ -436,20 +581,7 @@ pub fn build_card(persona: &Persona) -> CharacterCard {
         .find(|(terms, _)| matches(&role_words, terms))
         .map_or(VOCABULARY_DEFAULT, |(_, v)| *v);
 
-    let (mut knows, mut doesnt_know, mut can_infer) = (Vec::new(), Vec::new(), Vec::new());
-    abstract_all(&behaviour_words, BEHAVIOUR_KNOWLEDGE_RULES, &mut knows, MAX_KNOWS);
-    for (terms, [k, d, c]) in ROLE_KNOWLEDGE_RULES {
-        if matches(&role_words, terms) {
-            push_unique(&mut knows, k, MAX_KNOWS);
-            push_unique(&mut doesnt_know, d, MAX_DOESNT_KNOW);
-            push_unique(&mut can_infer, c, MAX_CAN_INFER);
-        }
-    }
-    if knows.is_empty() {
-        knows.push(KNOWS_DEFAULT.to_string());
-    }
-    push_unique(&mut doesnt_know, DOESNT_KNOW_DEFAULT, MAX_DOESNT_KNOW);
-    push_unique(&mut can_infer, CAN_INFER_DEFAULT, MAX_CAN_INFER);
+    let knowledge_boundaries = knowledge_boundaries(persona, &role_words, &behaviour_words);
 
     let name = persona.name.trim().to_string();
     let title = match persona.title.trim() {
@@ -460,7 +592,7 @@ pub fn build_card(persona: &Persona) -> CharacterCard {
         id: String::new(),
         identity: Identity {
             title,
-            demographics_summary: demographics_summary(persona),
+            demographics_summary: background(persona),
             name: name.clone(),
         },
         psychological_profile: PsychologicalProfile {
@@ -475,11 +607,7 @@ pub fn build_card(persona: &Persona) -> CharacterCard {
             vocabulary_level: vocabulary.to_string(),
             speech_patterns: speech_patterns(&persona.quotes),
         },
-        knowledge_boundaries: KnowledgeBoundaries {
-            knows,
-            doesnt_know,
-            can_infer,
-        },
+        knowledge_boundaries,
         guidelines: Guidelines {
             response_style: format!("Answer as {name} would, staying in character"),
             uncertainty_handling: UNCERTAINTY_HANDLING.to_string(),
@@ -521,13 +649,57 @@ mod tests {
         assert!(profile.flaws.is_empty());
         assert_eq!(card.communication_style.tone, "professional");
         assert_eq!(card.communication_style.speech_patterns, Vec::<String>::new());
-        assert_eq!(card.knowledge_boundaries.knows, [KNOWS_DEFAULT]);
+        assert!(
+            card.knowledge_boundaries
+                .knows
+                .iter()
+                .any(|k| k.starts_with(TOOLS_PREFIX) && k.contains("CRM")),
+            "{:?}",
+            card.knowledge_boundaries.knows
+        );
         assert_eq!(card.provenance.synthetic_marker, "SYNTHETIC_PERSONA_SCRIPT");
         assert_eq!(card.provenance.generator_version, env!("CARGO_PKG_VERSION"));
         assert_eq!(card.provenance.source_persona_id, "persona-a");
         assert_eq!(
             card.guidelines.response_style,
             "Answer as Maya Okafor would, staying in character"
+        );
+    }
+
+    #[test]
+    fn cards_carry_their_own_topics_and_tools_and_still_pass_the_audit() {
+        let mut editors = persona("a");
+        editors.title = "The Vim User".into();
+        editors.goals = vec![
+            "I wish notebooks had real Vim keybindings in every cell.".into(),
+            "I want notebooks to open in my own editor.".into(),
+        ];
+        editors.pain_points = vec!["Editing code in notebooks is clumsy without Vim.".into()];
+        editors.quotes = vec!["I prefer a real editor like Vim or Emacs for scripts.".into()];
+        let mut cooks = persona("b");
+        cooks.title = "The Parent".into();
+        cooks.goals = vec![
+            "I want the shopping list to merge items for the week.".into(),
+            "I need dinners that take twenty minutes on school nights.".into(),
+        ];
+        cooks.pain_points = vec!["The shopping list forgets what is in the cupboard.".into()];
+        cooks.quotes = vec!["I plan dinners on Sunday for the whole family.".into()];
+        let a = build_card(&editors);
+        let b = build_card(&cooks);
+        let knows_a = a.knowledge_boundaries.knows.join(" | ");
+        let knows_b = b.knowledge_boundaries.knows.join(" | ");
+        assert!(knows_a.contains("Vim") && knows_a.contains("notebooks"), "{knows_a}");
+        assert!(knows_b.contains("shopping") || knows_b.contains("dinners"), "{knows_b}");
+        assert_ne!(knows_a, knows_b);
+        for (card, p) in [(&a, &editors), (&b, &cooks)] {
+            let audit = crate::scripts::privacy::audit(card, p, crate::scripts::privacy::DEFAULT_THRESHOLD);
+            assert!(audit.passed, "{audit:?}");
+        }
+        let mut bare = persona("c");
+        bare.demographics.clear();
+        assert_eq!(
+            build_card(&bare).identity.demographics_summary,
+            "speaks for 2 research participants"
         );
     }
 
@@ -603,7 +775,7 @@ mod tests {
         );
         // "Plans" is the plural of "plan"; "metrics" starts with "metric"
         assert_eq!(
-            card.knowledge_boundaries.knows,
+            card.knowledge_boundaries.knows[card.knowledge_boundaries.knows.len() - 3..],
             [
                 "data analysis and metrics interpretation",
                 "project planning methodologies",

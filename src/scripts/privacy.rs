@@ -130,7 +130,7 @@ const STOPWORDS: &[&str] = &[
 ];
 
 /// Words of three or more letters that are not stopwords.
-fn significant_words(text: &str) -> BTreeSet<String> {
+pub(crate) fn significant_words(text: &str) -> BTreeSet<String> {
     words(text)
         .into_iter()
         .filter(|w| w.chars().count() > 2 && w.chars().all(char::is_alphabetic) && !STOPWORDS.contains(&w.as_str()))

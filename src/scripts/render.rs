@@ -272,6 +272,9 @@ mod tests {
         let mut untitled = persona("a");
         untitled.title.clear();
         untitled.demographics.clear();
-        assert!(system_prompt(&build_card(&untitled)).starts_with("You are Maya Okafor.\n\n## Personality"));
+        assert!(
+            system_prompt(&build_card(&untitled))
+                .starts_with("You are Maya Okafor.\nBackground: speaks for 2 research participants\n\n## Personality")
+        );
     }
 }

@@ -104,6 +104,9 @@ impl ExperimentConfig {
         let persona_count = fields.optional("persona_count");
         let seed = fields.optional("seed");
         let options = fields.rest();
+        let mut errors = fields.into_errors();
+        // Generation options sit at the top level of an experiment's config (`config.<key>`).
+        errors.extend(crate::generate::options::check(&options));
         let config = ExperimentConfig {
             provider,
             model,
@@ -111,7 +114,7 @@ impl ExperimentConfig {
             seed,
             options,
         };
-        (config, fields.into_errors())
+        (config, errors)
     }
 }
 

@@ -94,7 +94,13 @@ impl GenerationFields {
         let count = fields.optional("count");
         let provider = fields.optional("provider");
         let model = fields.optional("model");
-        let config = fields.optional("config");
+        let config = fields.optional::<GenerationConfig>("config");
+        if let Some(GenerationConfig(options)) = &config {
+            // Unknown or malformed options are refused rather than stored and ignored.
+            for problem in crate::generate::options::check(options) {
+                fields.reject(&problem.field, problem.message);
+            }
+        }
         let webhook_url = fields.optional::<WebhookUrl>("webhook_url").filter(|url| {
             url.check_target(allow_private_webhooks)
                 .map_err(|message| fields.reject("webhook_url", message))

@@ -36,6 +36,12 @@ async fn the_spec_is_openapi_3_1_and_documents_every_operation() {
     }
     assert!(spec["components"]["schemas"]["JobView"].is_object());
     assert!(spec["components"]["schemas"]["Persona"].is_object());
+    // The fourth claim list (what works for them) is part of the documented persona.
+    assert_eq!(
+        spec["components"]["schemas"]["Persona"]["properties"]["motivations"]["type"], "array",
+        "{}",
+        spec["components"]["schemas"]["Persona"]
+    );
 
     for (path, method) in OPERATIONS {
         let operation = &spec["paths"][path][method];

@@ -445,7 +445,7 @@ async fn generate_overrides_treat_null_as_absent_and_refuse_two_counts() {
     app.write_data_file("a.csv", "participant_id,response\nP1,I want things.\n");
     let experiment = create_experiment(
         &app,
-        json!({"name": "merge", "data_sources": ["a.csv"], "config": {"persona_count": 2, "seed": 9, "tone": "plain"}}),
+        json!({"name": "merge", "data_sources": ["a.csv"], "config": {"persona_count": 2, "seed": 9, "detail_level": "brief"}}),
     )
     .await;
     let id = experiment["id"].as_str().unwrap();
@@ -469,7 +469,7 @@ async fn generate_overrides_treat_null_as_absent_and_refuse_two_counts() {
     let request: Value = serde_json::from_str(&request).unwrap();
     assert_eq!(
         (&request["seed"], &request["config"]),
-        (&json!(9), &json!({"tone": "plain"}))
+        (&json!(9), &json!({"detail_level": "brief"}))
     );
 
     let both = app

@@ -637,3 +637,129 @@ async fn symbolic_links_in_a_folder_cannot_lead_a_job_out_of_the_data_directory(
     );
     assert!(!job.to_string().contains("payroll"), "nothing from outside is used");
 }
+
+#[tokio::test]
+async fn config_options_take_effect_and_unknown_keys_are_refused_naming_the_key() {
+    let app = spawn_app(|_| {}).await;
+    write_planted_csv(&app.data_dir.join("interviews.csv"), 3, 8);
+    let response = app
+        .post_json(
+            "/api/v1/generate",
+            &json!({"data": "interviews.csv", "config": {"tone": "friendly", "detail_level": "huge"}}),
+        )
+        .await;
+    let error = error_body(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_error").await;
+    let fields: Vec<&str> = error["details"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["config.tone", "config.detail_level"], "{error}");
+
+    // The same data at two detail levels: brief lists are never longer than 3.
+    let mut longest = Vec::new();
+    for level in ["brief", "detailed"] {
+        let body = json!({"data": "interviews.csv", "count": 3, "seed": 11, "config": {"detail_level": level}});
+        let job = app.wait_until_ended(&app.create_job(body).await).await;
+        assert_eq!(job["status"], "completed", "{job}");
+        let personas = job["result"]["personas"].as_array().unwrap();
+        let most = personas
+            .iter()
+            .flat_map(|p| ["goals", "pain_points", "behaviours", "quotes"].map(|k| p[k].as_array().unwrap().len()))
+            .max()
+            .unwrap();
+        longest.push(most);
+    }
+    assert!(longest[0] <= 3, "{longest:?}");
+    assert!(longest[1] > longest[0], "{longest:?}");
+}
+
+#[tokio::test]
+async fn a_detail_level_gives_the_same_personas_through_the_api_an_experiment_and_the_cli() {
+    let app = spawn_app(|_| {}).await;
+    let data = app.data_dir.join("interviews.csv");
+    write_planted_csv(&data, 3, 8);
+    let config = json!({"detail_level": "brief"});
+
+    let job = app
+        .create_job(json!({"data": "interviews.csv", "count": 3, "seed": 11, "config": config}))
+        .await;
+    let job = app.wait_until_ended(&job).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let api: Vec<Value> = job["result"]["personas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(content)
+        .collect();
+
+    // An experiment holds generation options at the top level of its config; unknown ones are
+    // refused there as on /generate, naming the key.
+    let refused = app
+        .post_json(
+            "/api/v1/experiments",
+            &json!({"name": "tone", "data_sources": ["interviews.csv"], "config": {"tone": "friendly"}}),
+        )
+        .await;
+    let error = error_body(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_error").await;
+    assert_eq!(error["details"]["fields"][0]["field"], "config.tone", "{error}");
+    let created = app
+        .post_json(
+            "/api/v1/experiments",
+            &json!({"name": "brief", "data_sources": ["interviews.csv"],
+                    "config": {"persona_count": 3, "seed": 11, "detail_level": "brief"}}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let experiment: Value = created.json().await.unwrap();
+    let started = app
+        .post_json(
+            &format!("/api/v1/experiments/{}/generate", experiment["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(started.status(), StatusCode::ACCEPTED);
+    let started: Value = started.json().await.unwrap();
+    let job = app.wait_until_ended(started["job_id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let from_experiment: Vec<Value> = job["result"]["personas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(content)
+        .collect();
+    assert_eq!(from_experiment, api);
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_persona"))
+        .args([
+            "generate",
+            "--count",
+            "3",
+            "--seed",
+            "11",
+            "--detail-level",
+            "brief",
+            "--json",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--output")
+        .arg(app.root().join("cli-output"))
+        .env_remove("PERSONA_CONFIG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let cli: Vec<Value> = serde_json::from_slice::<Vec<Value>>(&output.stdout)
+        .unwrap()
+        .iter()
+        .map(content)
+        .collect();
+    assert_eq!(cli, api);
+    assert!(
+        api.iter().all(|p| ["goals", "pain_points", "behaviours", "motivations"]
+            .iter()
+            .all(|k| p[k].as_array().unwrap().len() <= 3)),
+        "brief lists hold at most three claims"
+    );
+}

@@ -188,9 +188,19 @@ fn count_above_what_the_data_supports_gives_fewer_distinct_personas_and_a_warnin
     let corpus = tiny_corpus(&[
         ("A", "I want to plan my garden beds before spring arrives."),
         ("B", "It is frustrating when the invoices pile up at month end."),
-        ("C", "I usually cycle to the studio before my pottery class."),
+        ("C", "I need to book the pottery studio before my evening class."),
     ]);
-    let outcome = run(corpus.clone(), &request(dir.path(), 5, 1)).unwrap();
+    // One participant and one claim each: below the default minimums, so this takes them at 1.
+    let mut lenient = request(dir.path(), 5, 1);
+    lenient
+        .generation
+        .options
+        .insert("min_segment_size".into(), serde_json::json!(1));
+    lenient
+        .generation
+        .options
+        .insert("min_claims".into(), serde_json::json!(1));
+    let outcome = run(corpus.clone(), &lenient).unwrap();
     assert_eq!(outcome.personas.len(), 3);
     assert!(
         outcome.warnings.iter().any(|w| w.contains("only 3 participants")),
@@ -200,6 +210,19 @@ fn count_above_what_the_data_supports_gives_fewer_distinct_personas_and_a_warnin
     assert_eq!(outcome.metadata.count_requested, 5);
     assert_eq!(outcome.metadata.count_produced, 3);
     assert_verbatim(&corpus, &outcome.personas);
+    // With the defaults, one-claim personas are dropped, each with a warning, but one remains.
+    let strict = run(corpus.clone(), &request(dir.path(), 5, 1)).unwrap();
+    assert_eq!(strict.personas.len(), 1, "{:?}", strict.warnings);
+    assert_eq!(
+        strict
+            .warnings
+            .iter()
+            .filter(|w| w.contains("was dropped") && w.contains("min_claims 2"))
+            .count(),
+        2,
+        "{:?}",
+        strict.warnings
+    );
 
     // Everyone said the same: one persona, not three copies.
     let same = tiny_corpus(&[
@@ -218,7 +241,9 @@ fn output_folder_holds_personas_cards_and_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = PlantedCorpus::generate(&PlantedSpec::equal(3, 10, 5)).to_corpus();
     let mut req = request(dir.path(), 3, 4);
-    req.generation.options.insert("note".into(), serde_json::json!("pilot"));
+    req.generation
+        .options
+        .insert("detail_level".into(), serde_json::json!("detailed"));
     let outcome = run(corpus, &req).unwrap();
     let folder = &outcome.output_path;
     assert_eq!(folder.parent().unwrap(), dir.path());
@@ -261,7 +286,9 @@ fn output_folder_holds_personas_cards_and_metadata() {
         (metadata.count_requested, metadata.count_produced, metadata.seed),
         (3, 3, 4)
     );
-    assert_eq!(metadata.config["note"], "pilot");
+    assert_eq!(metadata.config["detail_level"], "detailed");
+    // The options in effect, defaults included, are recorded.
+    assert_eq!(metadata.config["min_claims"], 2);
     assert_eq!(metadata.participants, 30);
     assert_eq!(metadata.sources[0].path, "planted.csv");
     assert_eq!(metadata.usage.requests, 0);

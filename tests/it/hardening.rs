@@ -395,6 +395,51 @@ async fn a_data_file_swapped_for_a_link_out_of_the_data_directory_is_not_read() 
     assert_eq!(executor.started(), 1, "the swapped file never reached the pipeline");
 }
 
+/// With the real pipeline, a file of a folder swapped for a link out while the job runs: the
+/// secret is never read, whichever guard meets the swap (the folder walk, or the open itself,
+/// which checks where the opened descriptor really is). `ingest::tests` closes the race at the
+/// open deterministically.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_folder_file_swapped_for_a_link_out_while_the_job_runs_is_never_read() {
+    let app = spawn_app(|s| s.worker.concurrency = 1).await;
+    // A large first file keeps the run busy reading and parsing before it reaches the second.
+    crate::support::write_planted_csv(&app.data_dir.join("study/a.csv"), 6, 400);
+    let second = app.write_data_file("study/b.csv", "participant_id,quote\nP1,I keep my notes on paper.\n");
+    let outside = app.root().join("secret.csv");
+    std::fs::write(&outside, "participant_id,quote\nP9,payroll password hunter2\n").unwrap();
+    let id = app.create_job(json!({"data": "study", "count": 2})).await;
+    app.wait_for_job(&id, |job| job["status"] != "pending", WAIT).await;
+    std::fs::remove_file(&second).unwrap();
+    std::os::unix::fs::symlink(&outside, &second).unwrap();
+    let job = app.wait_until_ended(&id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    let run: Value = app
+        .get(&format!(
+            "/api/v1/experiments/{}/runs/{}",
+            job["experiment_id"].as_str().unwrap(),
+            job["run_id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !run.to_string().contains("hunter2") && !job.to_string().contains("hunter2"),
+        "{run}"
+    );
+    let skipped = run["skipped_files"].as_array().unwrap();
+    match skipped.iter().find(|f| f["path"] == "b.csv") {
+        Some(file) => {
+            let reason = file["reason"].as_str().unwrap();
+            assert!(reason.contains("data directory"), "{run}");
+            println!("b.csv refused: {reason}");
+        }
+        // The run read b.csv before the swap: its own words, not the secret's.
+        None => println!("b.csv was read before the swap"),
+    }
+}
+
 // ---- 6. webhook cap ----
 
 #[tokio::test]
@@ -473,7 +518,90 @@ async fn a_body_that_stalls_gets_408_with_the_envelope() {
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
 
-// ---- 8. HEAD ----
+// ---- 8. protocol errors answered by actix-http itself ----
+
+/// Sends `request` on a fresh connection and reads the answer until the server closes it.
+async fn raw_exchange(port: u16, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(15), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection")
+        .unwrap();
+    String::from_utf8(answer).unwrap()
+}
+
+/// The last response of a raw answer: its head and its body as JSON (checked against its
+/// `content-length`).
+fn last_response(answer: &str) -> (String, Value) {
+    let start = answer.rfind("HTTP/1.1 ").expect("a response");
+    let (head, body) = answer[start..].split_once("\r\n\r\n").expect("a complete head");
+    assert!(head.contains(&format!("content-length: {}\r\n", body.len())), "{head}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    (head.to_string(), serde_json::from_str(body).expect("a JSON body"))
+}
+
+#[tokio::test]
+async fn protocol_errors_carry_the_envelope() {
+    let app = test_app().executor(FakeExecutor::succeeding().shared()).spawn().await;
+    // A malformed request line.
+    let (head, body) = last_response(&raw_exchange(app.port, b"GARBAGE\r\n\r\n").await);
+    assert!(head.starts_with("HTTP/1.1 400 Bad Request"), "{head}");
+    assert_eq!(body["success"], false);
+    assert_eq!(body["error"], "invalid_input", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("malformed"), "{body}");
+    // Too many headers.
+    let mut many = b"GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n".to_vec();
+    for i in 0..100 {
+        many.extend_from_slice(format!("X-Header-{i}: value\r\n").as_bytes());
+    }
+    many.extend_from_slice(b"\r\n");
+    let (head, body) = last_response(&raw_exchange(app.port, &many).await);
+    assert!(head.starts_with("HTTP/1.1 431 "), "{head}");
+    assert_eq!(body["error"], "headers_too_large", "{body}");
+    // A URL filling the whole 128 KiB head buffer (all of it is read, so no reset).
+    let mut huge = b"GET /".to_vec();
+    huge.resize(128 * 1024, b'a');
+    let (head, body) = last_response(&raw_exchange(app.port, &huge).await);
+    assert!(head.starts_with("HTTP/1.1 431 "), "{head}");
+    assert_eq!(body["error"], "headers_too_large", "{body}");
+}
+
+#[tokio::test]
+async fn keep_alive_and_pipelining_are_untouched_and_a_bad_pipelined_request_is_enveloped() {
+    let app = test_app().executor(FakeExecutor::succeeding().shared()).spawn().await;
+    let good = b"GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    let mut pipelined = [good.as_slice(), good].concat();
+    pipelined.extend_from_slice(b"GET /api/v1/health HTTP/1.1\r\nHo st: x\r\n\r\n");
+    let answer = raw_exchange(app.port, &pipelined).await;
+    assert_eq!(answer.matches("HTTP/1.1 200 OK").count(), 2, "{answer}");
+    assert_eq!(answer.matches("\"status\":\"healthy\"").count(), 2, "{answer}");
+    let (head, body) = last_response(&answer);
+    assert!(head.starts_with("HTTP/1.1 400 "), "{head}");
+    assert_eq!(body["error"], "invalid_input", "{body}");
+    // An ordinary keep-alive client: many requests on one connection.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+    for _ in 0..20 {
+        let response = client.get(app.url("/api/v1/health")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.json::<Value>().await.unwrap()["status"], "healthy");
+    }
+}
+
+#[tokio::test]
+async fn a_request_head_that_stalls_gets_408_with_the_envelope() {
+    let app = test_app().executor(FakeExecutor::succeeding().shared()).spawn().await;
+    let started = Instant::now();
+    let answer = raw_exchange(app.port, b"GET /api/v1/health HTTP/1.1\r\nHost").await;
+    let (head, body) = last_response(&answer);
+    assert!(head.starts_with("HTTP/1.1 408 "), "{head}");
+    assert_eq!(body["error"], "request_timeout", "{body}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+// ---- 8. HEAD (the other small ones) ----
 
 #[tokio::test]
 async fn head_is_served_wherever_get_is() {

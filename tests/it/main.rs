@@ -27,6 +27,8 @@ mod read_cache;
 mod readme;
 mod real_corpus;
 mod real_data;
+mod real_personas;
 mod restart;
 mod scripts;
+mod ui;
 mod webhooks;

@@ -111,8 +111,13 @@ fn score_json_is_the_library_run_quality() {
     let expected = score_run(&personas(), &QualityConfig::preset("strict").unwrap());
     assert_eq!(printed, expected);
     assert_eq!(printed.distinctiveness_matrix[0][0], 100.0);
-    // evidence: coverage 5/5, strength (100 + 50·4)/5 = 60, diversity 3 files → 50 + 18 + 20 = 88
-    assert_eq!(printed.scores[0].dimensions["evidence_strength"].score, 88.0);
+    // evidence: coverage 5/5, strength (100 + 50·4)/5 = 60, diversity 3 files → 50 + 18 + 20 = 88,
+    // scaled like every dimension by the persona's soundness factor.
+    let factor = printed.scores[0].dimensions["realism"].details["soundness"]["factor"]
+        .as_f64()
+        .unwrap();
+    let evidence = printed.scores[0].dimensions["evidence_strength"].score;
+    assert!((evidence - 88.0 * factor).abs() < 0.1, "{evidence} vs 88 × {factor}");
 }
 
 #[test]

@@ -25,6 +25,33 @@ fn every_configuration_variable_is_in_the_readme() {
     assert!(missing.is_empty(), "not documented in README.md: {missing:?}");
 }
 
+/// The README's configuration table against `config::ENV_VARS`: each documented key
+/// (`| `server.port` | `PERSONA_SERVER_PORT` | …`) is set by exactly the variables it names.
+#[test]
+fn every_documented_config_key_has_its_environment_variable() {
+    let row = regex::Regex::new(r"(?m)^\| `([a-z_]+(?:\.[a-z_]+)+)`[^|]*\|([^|]*)\|").unwrap();
+    let quoted = regex::Regex::new(r"`([A-Z][A-Z0-9_]+)`").unwrap();
+    let readme = readme();
+    let section = readme
+        .split("\n## Configuration\n")
+        .nth(1)
+        .expect("a Configuration section");
+    let section = section.split("\n## ").next().unwrap();
+    let mut documented = 0;
+    for row in row.captures_iter(section) {
+        let key = &row[1];
+        let names: Vec<&str> = quoted
+            .captures_iter(&row[2])
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        let var = persona::config::ENV_VARS.iter().find(|v| v.key == key);
+        let var = var.unwrap_or_else(|| panic!("README documents {key} but no environment variable sets it"));
+        assert_eq!(var.names, names.as_slice(), "variables of {key}");
+        documented += 1;
+    }
+    assert!(documented > 40, "the pattern finds the table rows: {documented}");
+}
+
 /// `/api/v1/jobs/{job_id}` → `/api/v1/jobs/{}`: the README may name parameters more briefly.
 fn without_parameter_names(text: &str) -> String {
     regex::Regex::new(r"\{[a-z_]+\}")

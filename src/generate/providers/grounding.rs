@@ -169,7 +169,8 @@ impl Context<'_> {
     fn evidence(&self, field: EvidenceField, index: usize, utterance: usize, excerpt: &str) -> Evidence {
         let u = &self.corpus.utterances[utterance];
         Evidence {
-            question: None,
+            // The question the excerpt answered, so a claim's evidence shows what was asked.
+            question: u.question.clone(),
             field,
             index,
             participant_id: u.participant_id.clone(),
@@ -422,7 +423,9 @@ mod tests {
 
     #[test]
     fn grounding_keeps_supported_items_and_counts_what_it_removes() {
-        let corpus = corpus();
+        let mut corpus = corpus();
+        let asked = "What takes you longest each week?";
+        corpus.utterances[0].question = Some(asked.into());
         let segment = Segment {
             index: 0,
             participant_ids: vec!["P1".into(), "P2".into()],
@@ -490,7 +493,14 @@ mod tests {
             let source = corpus.utterances.iter().find(|u| u.location == e.location).unwrap();
             assert!(source.text.contains(&e.excerpt), "{e:?}");
             assert_eq!(source.participant_id, e.participant_id);
+            // The evidence shows the question its utterance answered.
+            assert_eq!(e.question, source.question, "{e:?}");
         }
+        assert!(
+            g.evidence
+                .iter()
+                .any(|e| e.field == EvidenceField::Goals && e.question.as_deref() == Some(asked))
+        );
     }
 
     /// Hand-labelled claim/excerpt pairs: paraphrases a model writes from an excerpt (supported)

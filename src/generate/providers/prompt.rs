@@ -39,13 +39,15 @@ pub(crate) fn cut_at_word(text: &str, max_chars: usize) -> &str {
     }
 }
 
-/// Samples the segment's utterances to fit `budget_tokens`: in representative order, but taking
+/// Samples the segment's utterances to fit `budget_tokens`: in the order of
+/// [`crate::generate::local::rank_claim_utterances`] (claim candidates first), but taking
 /// one utterance per participant in turn so that every voice is heard before anyone's second.
 /// At least one excerpt is always returned when the segment has utterances.
 pub(crate) fn sample_evidence(corpus: &Corpus, segment: &Segment, budget_tokens: usize) -> Vec<Excerpt> {
     // Participants in order of their most representative utterance; each with their queue.
     let mut queues: Vec<(&str, Vec<usize>)> = Vec::new();
-    for &index in &segment.utterances {
+    // The local provider's ranking: utterances holding claim candidates first, non-answers out.
+    for index in crate::generate::local::rank_claim_utterances(corpus, segment) {
         let Some(utterance) = corpus.utterances.get(index) else {
             continue;
         };

@@ -124,23 +124,7 @@ pub async fn synthesize_run(
             "provider local writes personas without a language model; it has its own synthesiser",
         )));
     }
-    let model = generation
-        .model
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .map(str::to_string)
-        .unwrap_or_else(|| kind.default_model(settings));
-    if model.trim().is_empty() {
-        return Err(early(Error::InvalidInput {
-            message: format!(
-                "no model for provider {0}: pass a model or set PERSONA_PROVIDERS_{1}_MODEL",
-                kind.name(),
-                kind.name().to_ascii_uppercase()
-            ),
-            details: serde_json::json!({"field": "model", "provider": kind.name()}),
-        }));
-    }
+    let model = model_of(kind, generation, settings).map_err(early)?;
     if progress.cancelled() {
         return Err(early(Error::Cancelled));
     }
@@ -186,13 +170,7 @@ pub async fn synthesize_run(
                     Ok(written) => Outcome::Model(written),
                     Err(unwritten) if !unwritten.fatal && fallback == FallbackMode::Local => {
                         let reason = unwritten.error.to_string();
-                        log::warn!("persona {} of {total}: falling back to the local provider: {reason}", position + 1);
-                        progress.detail(
-                            Step::Synthesising,
-                            &format!("persona {} of {total}: written by the local provider instead ({reason})", position + 1),
-                        );
-                        // One segment's local persona takes milliseconds: no need to leave the executor.
-                        Outcome::Fallback(local_persona(corpus, &segments[position], generation), reason)
+                        fall_back(corpus, &segments[position], generation, (position, total), reason, progress)
                     }
                     Err(unwritten) => return Err(failure(unwritten.error)),
                 };
@@ -217,7 +195,37 @@ pub async fn synthesize_run(
     }
     let written: Vec<Outcome> = written.into_iter().flatten().collect();
     let mut output = assemble(kind, &model, generation.seed, segments, written);
-    // Warnings of the run as a whole (a refused schema, a busy server) come first.
+    let mut warnings = run_warnings(llm, kind);
+    warnings.append(&mut output.warnings);
+    output.warnings = warnings;
+    output.usage = llm.usage();
+    Ok(output)
+}
+
+/// The request's model, else the provider's configured one; an error if neither names one.
+fn model_of(kind: ProviderKind, generation: &GenerationSettings, settings: &Settings) -> Result<String, Error> {
+    let model = generation
+        .model
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| kind.default_model(settings));
+    if model.trim().is_empty() {
+        return Err(Error::InvalidInput {
+            message: format!(
+                "no model for provider {0}: pass a model or set PERSONA_PROVIDERS_{1}_MODEL",
+                kind.name(),
+                kind.name().to_ascii_uppercase()
+            ),
+            details: serde_json::json!({"field": "model", "provider": kind.name()}),
+        });
+    }
+    Ok(model)
+}
+
+/// Warnings of the run as a whole (a refused schema, a busy server): they come first.
+fn run_warnings(llm: &Llm, kind: ProviderKind) -> Vec<String> {
     let mut warnings = llm.warnings();
     if llm.pacing.is_busy() {
         warnings.push(format!(
@@ -226,10 +234,31 @@ pub async fn synthesize_run(
             kind.name()
         ));
     }
-    warnings.append(&mut output.warnings);
-    output.warnings = warnings;
-    output.usage = llm.usage();
-    Ok(output)
+    warnings
+}
+
+/// The local provider's persona instead of one the model could not write, announced.
+fn fall_back(
+    corpus: &Corpus,
+    segment: &Segment,
+    generation: &GenerationSettings,
+    (position, total): (usize, usize),
+    reason: String,
+    progress: &dyn Progress,
+) -> Outcome {
+    log::warn!(
+        "persona {} of {total}: falling back to the local provider: {reason}",
+        position + 1
+    );
+    progress.detail(
+        Step::Synthesising,
+        &format!(
+            "persona {} of {total}: written by the local provider instead ({reason})",
+            position + 1
+        ),
+    );
+    // One segment's local persona takes milliseconds: no need to leave the executor.
+    Outcome::Fallback(local_persona(corpus, segment, generation), reason)
 }
 
 /// The local provider's persona for one segment, marked as a fallback.

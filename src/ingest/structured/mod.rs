@@ -2,9 +2,12 @@
 //! of fields. Fields are flattened to column paths (`demographics/role`, `answers/answer`) and
 //! classified like CSV columns; values are located by JSON pointer (JSON, YAML) or line (JSONL).
 
+mod issues;
+
 use super::IngestError;
 use super::fields::{self, Role, ValueStats};
 use super::records::FileRecords;
+use issues::read_issues;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -174,186 +177,6 @@ pub(crate) fn parse_jsonl(file: &str, id_prefix: &str, text: &str) -> Result<Fil
         })
         .collect();
     Ok(read_issues(&records).unwrap_or_else(|| read_records(id_prefix, &records)))
-}
-
-/// The value at a `/`-separated path of object keys.
-fn at_path<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    path.split('/').try_fold(value, |v, key| v.get(key))
-}
-
-/// The first of `paths` holding a value that is not null.
-fn first_of<'v>(value: &'v Value, paths: &[&'static str]) -> Option<(&'static str, &'v Value)> {
-    paths
-        .iter()
-        .find_map(|&p| at_path(value, p).filter(|v| !v.is_null()).map(|v| (p, v)))
-}
-
-const ISSUE_TITLES: &[&str] = &["title", "fields/summary", "summary"];
-const ISSUE_BODIES: &[&str] = &["body", "description", "fields/description", "content"];
-const ISSUE_AUTHORS: &[&str] = &[
-    "author",
-    "user",
-    "fields/reporter",
-    "reporter",
-    "creator",
-    "fields/creator",
-    "submitter",
-];
-/// Fields only an issue tracker's record has.
-const ISSUE_MARKS: &[&str] = &[
-    "number",
-    "iid",
-    "key",
-    "state",
-    "html_url",
-    "web_url",
-    "labels",
-    "fields/status",
-    "issuetype",
-    "fields/issuetype",
-];
-
-/// An account that is not a person: GitHub's `is_bot` / `type: Bot`, `…[bot]`, `…-bot`, `app/…`.
-fn is_bot_account(author: &Value, login: &str) -> bool {
-    let flagged = author.get("is_bot").and_then(Value::as_bool) == Some(true)
-        || author
-            .get("type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| t.eq_ignore_ascii_case("bot"));
-    let lower = login.to_lowercase();
-    flagged
-        || lower.ends_with("[bot]")
-        || lower.ends_with("-bot")
-        || lower.ends_with("_bot")
-        || lower.starts_with("app/")
-        || lower == "bot"
-        || lower.starts_with("bot-")
-}
-
-/// The author's account name: `author.login` (GitHub), `author.username` (GitLab),
-/// `fields.reporter.displayName` (Jira), or a plain string.
-fn author_name(author: &Value) -> Option<String> {
-    let name = match author {
-        Value::String(s) => Some(s.as_str()),
-        Value::Object(map) => ["login", "username", "name", "displayName", "emailAddress", "key"]
-            .iter()
-            .find_map(|k| map.get(*k).and_then(Value::as_str).filter(|s| !s.trim().is_empty())),
-        _ => None,
-    }?;
-    Some(name.trim().to_string()).filter(|n| !n.is_empty())
-}
-
-/// An issue tracker's export (GitHub, GitLab, Jira): each issue's author is the participant and
-/// its title and body are their words; bots' issues and empty bodies are left out; labels are
-/// an attribute; numbers, states and dates are the tracker's metadata. `None` if the records
-/// are not issues.
-fn read_issues(records: &[RecordRef]) -> Option<FileRecords> {
-    let issue_like = records
-        .iter()
-        .filter(|r| {
-            r.value.is_object()
-                && first_of(r.value, ISSUE_TITLES).is_some_and(|(_, v)| v.is_string())
-                && first_of(r.value, ISSUE_AUTHORS).is_some()
-                && first_of(r.value, ISSUE_MARKS).is_some()
-                && first_of(r.value, ISSUE_BODIES).is_some_and(|(_, v)| v.is_string() || v.is_null())
-        })
-        .count();
-    if records.is_empty() || issue_like * 10 < records.len() * 8 {
-        return None;
-    }
-    let mut out = FileRecords::default();
-    let mut empty_bodies = 0usize;
-    let mut bot_issues = 0usize;
-    let mut too_short = 0usize;
-    let mut columns: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    for record in records {
-        let value = record.value;
-        if let Some(map) = value.as_object() {
-            columns.extend(map.keys().cloned());
-        }
-        let Some((_, author)) = first_of(value, ISSUE_AUTHORS) else {
-            continue;
-        };
-        let Some(login) = author_name(author) else {
-            continue;
-        };
-        if is_bot_account(author, &login) {
-            bot_issues += 1;
-            out.leave_out(&login, "staff", "a bot account of the issue tracker");
-            continue;
-        }
-        // GitHub's REST export says who maintains the repository: their issues are the team's
-        // tasks, not users' experience.
-        let association = value.get("author_association").and_then(Value::as_str).unwrap_or("");
-        if matches!(association, "OWNER" | "MEMBER" | "COLLABORATOR") {
-            out.leave_out(&login, "staff", "a maintainer of the repository (author_association)");
-            continue;
-        }
-        let participant = out.participant(&login);
-        let location = |field: &str| match &record.location {
-            Some(location) => location.clone(),
-            None => format!("{}/{}", record.pointer, field),
-        };
-        let body = first_of(value, ISSUE_BODIES).and_then(|(path, v)| v.as_str().map(|b| (path, b)));
-        let Some((body_path, body)) = body.filter(|(_, b)| !b.trim().is_empty()) else {
-            // Nothing but a title: no experience to quote.
-            empty_bodies += 1;
-            continue;
-        };
-        let title = first_of(value, ISSUE_TITLES).and_then(|(p, v)| v.as_str().map(|t| (p, t)));
-        let words = |text: &str| super::markup::reduce(text).split_whitespace().count();
-        let title_words = title.map_or(0, |(_, t)| words(t));
-        if words(body) < 4 && title_words + words(body) < 8 {
-            // `GONPXWR` / `GONPXWR`, `keren` / `mantap`: spam or a placeholder, no experience.
-            too_short += 1;
-            continue;
-        }
-        if let Some((path, title)) = title {
-            out.add_utterance(participant, location(path), title);
-        }
-        out.add_utterance(participant, location(body_path), body);
-        let labels: Vec<&str> = at_path(value, "labels")
-            .or_else(|| at_path(value, "fields/labels"))
-            .and_then(Value::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|l| l.as_str().or_else(|| l.get("name").and_then(Value::as_str)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !labels.is_empty() {
-            out.set_attribute(participant, "labels", &labels.join("; "));
-        }
-    }
-    for column in columns {
-        let reason = match column.as_str() {
-            "title" | "body" | "description" | "summary" => continue,
-            "labels" => continue,
-            "author" | "user" | "reporter" | "creator" => "the participant (its login)",
-            _ => "issue tracker metadata (ids, numbers, states, dates)",
-        };
-        out.skipped_columns.push((column, reason.to_string()));
-    }
-    if bot_issues > 0 {
-        out.warnings.push(format!(
-            "{bot_issues} issue(s) by bot accounts left out (not participant evidence)"
-        ));
-    }
-    if empty_bodies > 0 {
-        out.warnings.push(format!(
-            "{empty_bodies} issue(s) with an empty body left out (nothing to quote)"
-        ));
-    }
-    if too_short > 0 {
-        out.warnings.push(format!(
-            "{too_short} issue(s) of a few words left out (spam or placeholders: under 4 words of body)"
-        ));
-    }
-    if out.utterances.is_empty() {
-        out.no_text_reason = Some("no issue with a body by a person".to_string());
-    }
-    Some(out)
 }
 
 /// Finds the document's records: a top-level array; an object holding one under a key like
@@ -774,17 +597,84 @@ struct Column {
     max_chars: usize,
 }
 
+/// The fields seen across the records, in first-seen order, by column path.
+#[derive(Default)]
+struct Columns {
+    list: Vec<(String, Column)>,
+    index: HashMap<String, usize>,
+}
+
+impl Columns {
+    fn entry(&mut self, path: &str) -> &mut Column {
+        let index = *self.index.entry(path.to_string()).or_insert_with(|| {
+            self.list.push((path.to_string(), Column::default()));
+            self.list.len() - 1
+        });
+        &mut self.list[index].1
+    }
+
+    fn get(&self, path: &str) -> Option<&Column> {
+        self.index.get(path).map(|&index| &self.list[index].1)
+    }
+
+    /// The column paths given `role`, comma-separated.
+    fn with_role(&self, role: Role) -> String {
+        self.list
+            .iter()
+            .filter(|(_, c)| c.role == Some(role))
+            .map(|(path, _)| path.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The column a scalar belongs to; a record that is one scalar has its own column name.
+fn column_of<'a>(record: &'a RecordRef, found: &Found<'a>) -> &'a str {
+    if found.column.is_empty() {
+        record.scalar_column
+    } else {
+        found.column
+    }
+}
+
+/// Walks one record, calling `visit` with every scalar (`pointer_from` starts its pointers).
+fn walk_record(
+    record: &RecordRef,
+    pointer_from: &str,
+    buffers: &mut (String, String),
+    left_out: &mut LeftOut,
+    visit: &mut dyn FnMut(Found),
+) {
+    let (column_buf, pointer_buf) = buffers;
+    column_buf.clear();
+    pointer_buf.clear();
+    pointer_buf.push_str(pointer_from);
+    walk(record.value, column_buf, pointer_buf, false, left_out, visit);
+}
+
+/// Two passes over the records: first what each field looks like, then, with every field
+/// classified, the attributes and utterances in document order.
 fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
     let mut out = FileRecords::default();
-    let id_field = find_participant_field(records);
-    let mut columns: Vec<(String, Column)> = Vec::new();
-    let mut column_index: HashMap<String, usize> = HashMap::new();
-    let mut record_participant = Vec::with_capacity(records.len());
-    let mut column_buf = String::new();
-    let mut pointer_buf = String::new();
-
-    // First pass: whose record it is, and what each field looks like.
     let chat = is_chat_log(records);
+    let (mut columns, record_participant, seen_left_out) = observe_columns(id_prefix, records, chat, &mut out);
+    classify_columns(&mut columns, &seen_left_out);
+    let left_out = emit_records(records, &record_participant, &columns, chat, &mut out);
+    explain_left_out(&mut out, &left_out, &columns);
+    out
+}
+
+/// First pass: whose record each is (its participant), and what each field looks like.
+fn observe_columns(
+    id_prefix: &str,
+    records: &[RecordRef],
+    chat: bool,
+    out: &mut FileRecords,
+) -> (Columns, Vec<usize>, LeftOut) {
+    let id_field = find_participant_field(records);
+    let mut columns = Columns::default();
+    let mut record_participant = Vec::with_capacity(records.len());
+    let mut buffers = (String::new(), String::new());
     let mut seen_left_out = LeftOut {
         chat,
         ..LeftOut::default()
@@ -795,81 +685,40 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
         let participant = out.participant(&id);
         record_participant.push(participant);
         let mut observe = |found: Found| {
-            let Found {
-                column,
-                value,
-                in_list,
-                kind,
-                ..
-            } = found;
-            let column = if column.is_empty() {
-                record.scalar_column
-            } else {
-                column
-            };
+            let column = column_of(record, &found);
             if Some(column) == id_field.as_deref() {
                 return;
             }
-            let value = value.trim();
+            let value = found.value.trim();
             if value.is_empty() {
                 return;
             }
-            let index = *column_index.entry(column.to_string()).or_insert_with(|| {
-                columns.push((column.to_string(), Column::default()));
-                columns.len() - 1
-            });
-            let column = &mut columns[index].1;
-            column.stats.in_list |= in_list;
+            let column = columns.entry(column);
+            column.stats.in_list |= found.in_list;
             column.stats.observe(participant, value);
-            column.kind = kind;
+            column.kind = found.kind;
             column.values += 1;
             column.contact_or_tracking += usize::from(is_contact_or_tracking(value));
             column.max_chars = column.max_chars.max(value.chars().count());
         };
-        column_buf.clear();
-        pointer_buf.clear();
-        walk(
-            record.value,
-            &mut column_buf,
-            &mut pointer_buf,
-            false,
-            &mut seen_left_out,
-            &mut observe,
-        );
+        walk_record(record, "", &mut buffers, &mut seen_left_out, &mut observe);
     }
+    (columns, record_participant, seen_left_out)
+}
 
-    // Classify; attribute keys are the field's own name unless two fields share it.
+/// Gives every column its role and its attribute key: the field's own name unless two
+/// attribute fields share it, then its whole path.
+fn classify_columns(columns: &mut Columns, seen_left_out: &LeftOut) {
     let mut leaf_count: HashMap<String, usize> = HashMap::new();
-    for (path, column) in &mut columns {
-        // A Typeform answer is named by its ref alone (`answers/q1` is not an answer text).
-        let name = match column.kind {
-            Kind::Free => path.replace('/', "_"),
-            _ => path.rsplit('/').next().unwrap_or(path).to_string(),
-        };
-        let mut role = fields::classify(&name, &column.stats);
-        // Closed answers were picked from a list: short ones describe the person, none are words.
-        if column.kind == Kind::Closed && role == Role::Text {
-            role = if column.max_chars <= 80 {
-                Role::Attribute
-            } else {
-                Role::Ignore
-            };
-        }
-        if column.kind == Kind::Open {
-            role = Role::Text;
-        }
-        // A speaker field (`role: user` once assistant messages are left out) is not a trait.
-        let speaker = seen_left_out.speaker_columns.contains(path.as_str());
-        if speaker || (column.contact_or_tracking * 5 >= column.values * 4 && role != Role::Text) {
-            role = Role::Ignore;
-        }
+    for (path, column) in &mut columns.list {
+        let role = column_role(path, column, seen_left_out);
         column.role = Some(role);
         if role == Role::Attribute {
             let leaf = fields::snake_case(path.rsplit('/').next().unwrap_or(path));
             *leaf_count.entry(leaf).or_default() += 1;
         }
     }
-    for (path, column) in &mut columns {
+    for (path, column) in &mut columns.list {
         let leaf = fields::snake_case(path.rsplit('/').next().unwrap_or(path));
         column.key = if leaf_count.get(&leaf).copied().unwrap_or(0) > 1 {
             fields::snake_case(path)
@@ -877,72 +726,84 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
             leaf
         };
     }
+}
 
-    // Second pass: attributes and utterances in document order.
+fn column_role(path: &str, column: &Column, seen_left_out: &LeftOut) -> Role {
+    // A Typeform answer is named by its ref alone (`answers/q1` is not an answer text).
+    let name = match column.kind {
+        Kind::Free => path.replace('/', "_"),
+        _ => path.rsplit('/').next().unwrap_or(path).to_string(),
+    };
+    let mut role = fields::classify(&name, &column.stats);
+    // Closed answers were picked from a list: short ones describe the person, none are words.
+    if column.kind == Kind::Closed && role == Role::Text {
+        role = if column.max_chars <= 80 {
+            Role::Attribute
+        } else {
+            Role::Ignore
+        };
+    }
+    if column.kind == Kind::Open {
+        role = Role::Text;
+    }
+    // A speaker field (`role: user` once assistant messages are left out) is not a trait.
+    let speaker = seen_left_out.speaker_columns.contains(path);
+    if speaker || (column.contact_or_tracking * 5 >= column.values * 4 && role != Role::Text) {
+        role = Role::Ignore;
+    }
+    role
+}
+
+/// Second pass: attributes and utterances in document order; returns what was left out.
+fn emit_records(
+    records: &[RecordRef],
+    record_participant: &[usize],
+    columns: &Columns,
+    chat: bool,
+    out: &mut FileRecords,
+) -> LeftOut {
+    let mut buffers = (String::new(), String::new());
     let mut left_out = LeftOut {
         chat,
         ..LeftOut::default()
     };
-    for (record, &participant) in records.iter().zip(&record_participant) {
+    for (record, &participant) in records.iter().zip(record_participant) {
         let mut emit = |found: Found| {
-            let Found {
-                column, value, pointer, ..
-            } = found;
-            let column = if column.is_empty() {
-                record.scalar_column
-            } else {
-                column
+            let Some(column) = columns.get(column_of(record, &found)) else {
+                return;
             };
-            let Some(&index) = column_index.get(column) else { return };
-            let column = &columns[index].1;
             match column.role {
-                Some(Role::Attribute) => out.set_attribute(participant, &column.key, value),
+                Some(Role::Attribute) => out.set_attribute(participant, &column.key, found.value),
                 Some(Role::Text) => {
                     let location = match &record.location {
                         Some(location) => location.clone(),
-                        None => pointer.to_string(),
+                        None => found.pointer.to_string(),
                     };
-                    out.add_utterance(participant, location, value);
+                    out.add_utterance(participant, location, found.value);
                 }
                 _ => {}
             }
         };
-        column_buf.clear();
-        pointer_buf.clear();
-        pointer_buf.push_str(&record.pointer);
-        walk(
-            record.value,
-            &mut column_buf,
-            &mut pointer_buf,
-            false,
-            &mut left_out,
-            &mut emit,
-        );
+        walk_record(record, &record.pointer, &mut buffers, &mut left_out, &mut emit);
     }
+    left_out
+}
+
+/// The warning for left-out messages, and why a file without utterances has none.
+fn explain_left_out(out: &mut FileRecords, left_out: &LeftOut, columns: &Columns) {
+    let speakers = || left_out.speakers.iter().cloned().collect::<Vec<_>>().join(", ");
     if left_out.turns > 0 {
         out.warnings.push(format!(
             "{} message(s) by {} left out (not participant evidence)",
             left_out.turns,
-            left_out.speakers.iter().cloned().collect::<Vec<_>>().join(", ")
+            speakers()
         ));
     }
-
     if out.utterances.is_empty() && left_out.turns > 0 {
-        out.no_text_reason = Some(format!(
-            "only {} messages found",
-            left_out.speakers.iter().cloned().collect::<Vec<_>>().join(", ")
-        ));
+        out.no_text_reason = Some(format!("only {} messages found", speakers()));
     } else if out.utterances.is_empty() {
-        let list = |role: Role| {
-            columns
-                .iter()
-                .filter(|(_, c)| c.role == Some(role))
-                .map(|(path, _)| path.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let mut reason = "no field holds free text".to_string();
-        let (attributes, ignored) = (list(Role::Attribute), list(Role::Ignore));
+        let (attributes, ignored) = (columns.with_role(Role::Attribute), columns.with_role(Role::Ignore));
         if !attributes.is_empty() {
             reason.push_str(&format!("; attributes: {attributes}"));
         }
@@ -951,7 +812,6 @@ fn read_records(id_prefix: &str, records: &[RecordRef]) -> FileRecords {
         }
         out.no_text_reason = Some(reason);
     }
-    out
 }
 
 /// serde_json's message without its ` at line L column C` suffix; `line_offset` is added to the

@@ -1,0 +1,241 @@
+//! The generation options of a run's `config` object (API, experiments) or CLI flags, with
+//! their defaults from `[generation]`. Every key listed in [`KNOWN_KEYS`] changes the output;
+//! any other key is refused, so that nothing is silently ignored.
+
+use crate::config::GenerationDefaults;
+use crate::error::FieldError;
+use serde_json::{Map, Value};
+
+/// The keys a `config` object may hold.
+/// `interviewers` is read by ingestion (speakers who only ask; see docs/ingest.md); `fallback`
+/// by the LLM providers (`local` or `fail`; see docs/providers.md).
+pub const KNOWN_KEYS: &[&str] = &[
+    "detail_level",
+    "complexity",
+    "min_segment_size",
+    "min_claims",
+    "interviewers",
+    "fallback",
+];
+pub const DETAIL_LEVELS: &[&str] = &["brief", "standard", "detailed"];
+pub const COMPLEXITIES: &[&str] = &["simple", "moderate", "complex"];
+/// Upper bound of `min_segment_size` and `min_claims` (higher would drop every persona).
+pub const MAX_MINIMUM: u64 = 1_000;
+
+/// How many claims per list (goals, pain points, behaviours, motivations) and quotes a persona gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailLevel {
+    Brief,
+    Standard,
+    Detailed,
+}
+
+impl DetailLevel {
+    /// (most items per list, items filled with claims without distinctive terms).
+    pub fn items(self) -> (usize, usize) {
+        match self {
+            DetailLevel::Brief => (3, 2),
+            DetailLevel::Standard => (5, 3),
+            DetailLevel::Detailed => (8, 4),
+        }
+    }
+}
+
+/// How long a claim may be before it is cut to its clause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Complexity {
+    Simple,
+    Moderate,
+    Complex,
+}
+
+impl Complexity {
+    pub fn max_claim_words(self) -> usize {
+        match self {
+            Complexity::Simple => 20,
+            Complexity::Moderate => 40,
+            Complexity::Complex => 60,
+        }
+    }
+}
+
+/// The options in effect for one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenerationOptions {
+    pub detail_level: DetailLevel,
+    pub complexity: Complexity,
+    /// Segments with fewer participants give no persona (merged away or dropped, with a warning).
+    pub min_segment_size: usize,
+    /// Personas with fewer goals + pain points + behaviours + motivations are dropped, with a warning.
+    pub min_claims: usize,
+}
+
+impl Default for GenerationOptions {
+    fn default() -> Self {
+        GenerationOptions {
+            detail_level: DetailLevel::Standard,
+            complexity: Complexity::Moderate,
+            min_segment_size: 2,
+            min_claims: 2,
+        }
+    }
+}
+
+fn parse_detail_level(s: &str) -> Option<DetailLevel> {
+    match s {
+        "brief" => Some(DetailLevel::Brief),
+        "standard" => Some(DetailLevel::Standard),
+        "detailed" => Some(DetailLevel::Detailed),
+        _ => None,
+    }
+}
+
+fn parse_complexity(s: &str) -> Option<Complexity> {
+    match s {
+        "simple" => Some(Complexity::Simple),
+        "moderate" => Some(Complexity::Moderate),
+        "complex" => Some(Complexity::Complex),
+        _ => None,
+    }
+}
+
+/// Whether `value` names a detail level (for the config file's check).
+pub fn is_detail_level(value: &str) -> bool {
+    parse_detail_level(value).is_some()
+}
+
+/// The problems of a `config` object, one per key (field named `config.<key>`).
+pub fn check(config: &Map<String, Value>) -> Vec<FieldError> {
+    let mut fields = Vec::new();
+    for (key, value) in config {
+        let field = format!("config.{key}");
+        let problem = match key.as_str() {
+            "detail_level" => value
+                .as_str()
+                .and_then(parse_detail_level)
+                .is_none()
+                .then(|| format!("must be one of {}", DETAIL_LEVELS.join(", "))),
+            "complexity" => value
+                .as_str()
+                .and_then(parse_complexity)
+                .is_none()
+                .then(|| format!("must be one of {}", COMPLEXITIES.join(", "))),
+            "min_segment_size" | "min_claims" => value
+                .as_u64()
+                .filter(|n| (1..=MAX_MINIMUM).contains(n))
+                .is_none()
+                .then(|| format!("must be an integer from 1 to {MAX_MINIMUM}")),
+            "interviewers" => match value {
+                Value::String(_) => None,
+                Value::Array(items) if items.iter().all(Value::is_string) => None,
+                _ => Some("must be a list of names or a comma-separated string".to_string()),
+            },
+            "fallback" => {
+                (!matches!(value.as_str(), Some("local" | "fail"))).then(|| "must be \"local\" or \"fail\"".to_string())
+            }
+            _ => Some(format!(
+                "is not a known generation option (known: {})",
+                KNOWN_KEYS.join(", ")
+            )),
+        };
+        if let Some(message) = problem {
+            fields.push(FieldError::new(field, message));
+        }
+    }
+    fields
+}
+
+/// Fills the keys a request left out with the configured defaults, so that the run's
+/// `metadata.json` records every option in effect.
+pub fn with_defaults(config: &Map<String, Value>, defaults: &GenerationDefaults) -> Map<String, Value> {
+    let mut out = config.clone();
+    let mut default = |key: &str, value: Value| {
+        out.entry(key.to_string()).or_insert(value);
+    };
+    default("detail_level", Value::from(defaults.detail_level.clone()));
+    default("complexity", Value::from("moderate"));
+    default("min_segment_size", Value::from(defaults.min_segment_size));
+    default("min_claims", Value::from(defaults.min_claims));
+    out
+}
+
+/// The options of a checked `config` object; keys left out (or invalid, which [`check`]
+/// refuses before a run starts) take the built-in defaults.
+pub fn parse(config: &Map<String, Value>) -> GenerationOptions {
+    let mut options = GenerationOptions::default();
+    if let Some(level) = config
+        .get("detail_level")
+        .and_then(Value::as_str)
+        .and_then(parse_detail_level)
+    {
+        options.detail_level = level;
+    }
+    if let Some(c) = config
+        .get("complexity")
+        .and_then(Value::as_str)
+        .and_then(parse_complexity)
+    {
+        options.complexity = c;
+    }
+    let minimum = |key: &str| {
+        config
+            .get(key)
+            .and_then(Value::as_u64)
+            .filter(|n| (1..=MAX_MINIMUM).contains(n))
+            .map(|n| n as usize)
+    };
+    if let Some(n) = minimum("min_segment_size") {
+        options.min_segment_size = n;
+    }
+    if let Some(n) = minimum("min_claims") {
+        options.min_claims = n;
+    }
+    options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn known_keys_parse_and_unknown_keys_are_named() {
+        let ok = map(json!({"detail_level": "brief", "complexity": "simple", "min_claims": 3}));
+        assert!(check(&ok).is_empty());
+        let o = parse(&ok);
+        assert_eq!(o.detail_level, DetailLevel::Brief);
+        assert_eq!(o.complexity, Complexity::Simple);
+        assert_eq!(o.min_claims, 3);
+        assert_eq!(o.min_segment_size, 2);
+        let bad = check(&map(
+            json!({"detail_level": "huge", "tone": "x", "min_claims": 0, "complexity": 1}),
+        ));
+        let fields: Vec<&str> = bad.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "config.detail_level",
+                "config.tone",
+                "config.min_claims",
+                "config.complexity"
+            ]
+        );
+        assert!(bad[1].message.contains("not a known generation option"));
+    }
+
+    #[test]
+    fn defaults_fill_only_missing_keys() {
+        let defaults = GenerationDefaults {
+            detail_level: "detailed".into(),
+            ..GenerationDefaults::default()
+        };
+        let filled = with_defaults(&map(json!({"min_claims": 4})), &defaults);
+        assert_eq!(filled["detail_level"], "detailed");
+        assert_eq!(filled["min_claims"], 4);
+        assert_eq!(parse(&filled).detail_level, DetailLevel::Detailed);
+    }
+}

@@ -1,0 +1,247 @@
+//! Personas a research team would use, on every dataset of the real corpus (`tests/data/real/`):
+//! enough claims, no questions or hedges as claims, no pain point answering a question about what
+//! works, distinct titles that say something, byte-identical reruns, and scores that agree with a
+//! researcher's judgements (`tests/data/real/judgements.toml`: `--preset strict` passes the
+//! accepted personas and fails the rejected ones).
+
+use crate::support::real_corpus::{real_corpus_root, real_datasets};
+use persona::config::Settings;
+use persona::domain::{EvidenceField, Persona};
+use persona::generate::text::{QuestionFrame, is_hedge_or_meta, is_question, question_frame};
+use persona::generate::{GenerationSettings, NoProgress, RunOutcome, RunRequest, execute_run};
+use persona::quality::{QualityConfig, is_generic_title, score_run};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+const DEFAULT_COUNT: usize = 4;
+const SEED: u64 = 42;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Judgements {
+    dataset: Vec<JudgedDataset>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JudgedDataset {
+    name: String,
+    count: usize,
+    persona: Vec<Judgement>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Judgement {
+    title: String,
+    verdict: String,
+    #[serde(default)]
+    known_miss: bool,
+    #[allow(dead_code)]
+    why: String,
+}
+
+fn judgements() -> BTreeMap<String, JudgedDataset> {
+    let path = real_corpus_root().join("judgements.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let parsed: Judgements = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for d in &parsed.dataset {
+        for j in &d.persona {
+            assert!(
+                matches!(j.verdict.as_str(), "accept" | "reject"),
+                "{}: verdict {:?}",
+                d.name,
+                j.verdict
+            );
+            assert!(
+                !j.known_miss || j.verdict == "reject",
+                "{}: known_miss on an accepted persona",
+                d.name
+            );
+        }
+    }
+    parsed.dataset.into_iter().map(|d| (d.name.clone(), d)).collect()
+}
+
+fn generate(data: &Path, count: usize, output: &Path) -> RunOutcome {
+    let request = RunRequest {
+        data_path: data.to_path_buf(),
+        generation: GenerationSettings {
+            count,
+            seed: SEED,
+            provider: "local".into(),
+            model: None,
+            options: Default::default(),
+        },
+        run_id: None,
+        experiment_id: None,
+        output_dir: output.to_path_buf(),
+        confine_to: None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(execute_run(&request, &Settings::default(), &NoProgress))
+        .unwrap_or_else(|e| panic!("{}: {e}", data.display()))
+}
+
+fn claims(p: &Persona) -> impl Iterator<Item = (EvidenceField, usize, &String)> {
+    [
+        EvidenceField::Goals,
+        EvidenceField::PainPoints,
+        EvidenceField::Behaviours,
+        EvidenceField::Motivations,
+    ]
+    .into_iter()
+    .flat_map(move |f| p.field_items(f).iter().enumerate().map(move |(i, c)| (f, i, c)))
+}
+
+/// Whether a claim's list fits the frame of the question its speaker answered.
+fn polarity_matches(field: EvidenceField, frame: QuestionFrame) -> bool {
+    use EvidenceField::*;
+    match frame {
+        QuestionFrame::Positive => matches!(field, Motivations | Goals),
+        QuestionFrame::Negative => matches!(field, PainPoints | Goals),
+        QuestionFrame::Wish => matches!(field, Goals | PainPoints | Motivations),
+        QuestionFrame::Habit => true,
+    }
+}
+
+fn without_run_context(personas: &[Persona]) -> String {
+    let mut personas = personas.to_vec();
+    for p in &mut personas {
+        p.created_at = None;
+        p.run_id = None;
+        p.experiment_id = None;
+    }
+    serde_json::to_string(&personas).unwrap()
+}
+
+#[test]
+fn every_real_dataset_gives_personas_a_researcher_would_use() {
+    let judged = judgements();
+    let strict = QualityConfig::preset("strict").unwrap();
+    let mut table = Vec::new();
+    let (mut accepted_scores, mut rejected_scores) = (Vec::new(), Vec::new());
+    let mut misses = Vec::new();
+    for dataset in real_datasets() {
+        let name = &dataset.name;
+        let count = judged.get(name).map_or(DEFAULT_COUNT, |d| d.count);
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = generate(&dataset.dir, count, dir.path());
+        let again = generate(&dataset.dir, count, dir.path());
+        assert_eq!(
+            without_run_context(&outcome.personas),
+            without_run_context(&again.personas),
+            "{name}: reruns differ"
+        );
+        let personas = &outcome.personas;
+        assert!(!personas.is_empty(), "{name}: no persona");
+
+        let mut titles = BTreeSet::new();
+        let (mut framed, mut matching, mut claim_total) = (0usize, 0usize, 0usize);
+        for p in personas {
+            let all: Vec<_> = claims(p).collect();
+            claim_total += all.len();
+            assert!(all.len() >= 2, "{name}: '{}' has {} claim(s)", p.title, all.len());
+            assert!(
+                !p.goals.is_empty() || !p.pain_points.is_empty(),
+                "{name}: '{}' has no goal and no pain point",
+                p.title
+            );
+            for (field, index, claim) in &all {
+                assert!(!is_question(claim), "{name}: question as a claim: {claim}");
+                assert!(
+                    !is_hedge_or_meta(claim),
+                    "{name}: hedge or meta-talk as a claim: {claim}"
+                );
+                let own = p.evidence.iter().find(|e| e.field == *field && e.index == *index);
+                if let Some(frame) = own.and_then(|e| e.question.as_deref()).and_then(question_frame) {
+                    framed += 1;
+                    matching += usize::from(polarity_matches(*field, frame));
+                    assert!(
+                        !(*field == EvidenceField::PainPoints && frame == QuestionFrame::Positive),
+                        "{name}: pain point answering a positive question: {claim}"
+                    );
+                }
+            }
+            assert!(titles.insert(p.title.clone()), "{name}: title '{}' twice", p.title);
+            assert!(!is_generic_title(&p.title), "{name}: generic title '{}'", p.title);
+        }
+
+        let scores = score_run(personas, &strict).scores;
+        let mut accepted = Vec::new();
+        let mut rejected = Vec::new();
+        if let Some(judged) = judged.get(name) {
+            for (p, score) in personas.iter().zip(&scores) {
+                let judgement = judged.persona.iter().find(|j| j.title == p.title).unwrap_or_else(|| {
+                    panic!(
+                        "{name}: persona '{}' is not judged in judgements.toml; read it and judge it",
+                        p.title
+                    )
+                });
+                let passes = score.level.is_passing();
+                if judgement.verdict == "accept" {
+                    assert!(
+                        passes,
+                        "{name}: accepted '{}' fails strict ({})",
+                        p.title, score.overall_score
+                    );
+                    accepted.push(score.overall_score);
+                } else {
+                    rejected.push(score.overall_score);
+                    if judgement.known_miss {
+                        misses.push(format!("{name}: '{}' ({})", p.title, score.overall_score));
+                    } else {
+                        assert!(
+                            !passes,
+                            "{name}: rejected '{}' passes strict ({})",
+                            p.title, score.overall_score
+                        );
+                    }
+                }
+            }
+        }
+        table.push(format!(
+            "| {name} | {} | {:.1} | {} | {} | {} |",
+            personas.len(),
+            claim_total as f64 / personas.len() as f64,
+            if framed == 0 {
+                "n/a (no questions)".to_string()
+            } else {
+                format!("{:.0}% of {framed}", matching as f64 * 100.0 / framed as f64)
+            },
+            mean(&accepted),
+            mean(&rejected)
+        ));
+        accepted_scores.extend(accepted);
+        rejected_scores.extend(rejected);
+    }
+    eprintln!(
+        "| dataset | personas | claims per persona | polarity matches question | accepted (strict) | rejected (strict) |"
+    );
+    eprintln!("|---|---|---|---|---|---|");
+    for row in &table {
+        eprintln!("{row}");
+    }
+    eprintln!(
+        "| all | | | | {} | {} |\nknown misses: {misses:?}",
+        mean(&accepted_scores),
+        mean(&rejected_scores)
+    );
+    if !accepted_scores.is_empty() && !rejected_scores.is_empty() {
+        let avg = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        assert!(avg(&accepted_scores) > avg(&rejected_scores), "scores do not separate");
+    }
+}
+
+fn mean(v: &[f64]) -> String {
+    if v.is_empty() {
+        "–".into()
+    } else {
+        format!("{:.1} (n={})", v.iter().sum::<f64>() / v.len() as f64, v.len())
+    }
+}
