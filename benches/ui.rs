@@ -103,7 +103,7 @@ async fn run(rounds: usize) {
             .await
             .unwrap()
             .len();
-        shell + persona::ui::STYLESHEET.len() + persona::ui::SCRIPT.len()
+        shell + persona::api::ui::STYLESHEET.len() + persona::api::ui::SCRIPT.len()
     };
     let pages = [
         (

@@ -35,6 +35,9 @@ fn default_cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
 
+/// The values of `generation.detail_level` (and the request's `config.detail_level`).
+pub const DETAIL_LEVELS: &[&str] = &["brief", "standard", "detailed"];
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -633,7 +636,7 @@ impl Settings {
         if self.generation.count == 0 || self.generation.count > 20 {
             return invalid("generation.count", "must be between 1 and 20");
         }
-        if !crate::generate::options::is_detail_level(&self.generation.detail_level) {
+        if !DETAIL_LEVELS.contains(&self.generation.detail_level.as_str()) {
             return invalid("generation.detail_level", "must be brief, standard or detailed");
         }
         if self.generation.min_segment_size == 0 || self.generation.min_claims == 0 {

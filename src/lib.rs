@@ -15,6 +15,5 @@ pub mod quality;
 pub mod scripts;
 pub mod service;
 pub mod store;
-pub mod ui;
 pub mod util;
 pub mod worker;

@@ -19,7 +19,7 @@ fn is_open_path(path: &str) -> bool {
         || super::probes::is_probe_path(path)
         || path.starts_with("/docs/")
         || path.starts_with("/redoc/")
-        || crate::ui::is_public_path(path)
+        || crate::api::ui::is_public_path(path)
 }
 
 fn is_write(method: &Method) -> bool {

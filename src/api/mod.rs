@@ -25,6 +25,7 @@ pub mod read_cache;
 pub mod reload;
 pub mod routes;
 pub mod state;
+pub mod ui;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
@@ -81,7 +82,7 @@ pub fn create_app(
         .split_for_parts();
     app.configure(|cfg| docs::configure(cfg, spec))
         .configure(routes::health::configure_aliases)
-        .configure(crate::ui::configure)
+        .configure(crate::api::ui::configure)
         .default_service(web::to(error::not_found_or_method_not_allowed))
         .wrap(from_fn(gate::gate))
         // The logger renders each request line when the request arrives, whether or not the line

@@ -13,7 +13,9 @@ pub mod run;
 pub mod segment;
 #[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;
-pub mod text;
+/// Reading claims (question frames, hedges, polarity): shared with the quality score, so it
+/// lives there.
+pub use crate::quality::claim_text as text;
 
 pub use output::{RunMetadata, write_run_output};
 pub use run::{RunOutcome, RunRequest, assign_run_context, execute_corpus_run, execute_run};

@@ -17,7 +17,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "interviewers",
     "fallback",
 ];
-pub const DETAIL_LEVELS: &[&str] = &["brief", "standard", "detailed"];
+pub use crate::config::DETAIL_LEVELS;
 pub const COMPLEXITIES: &[&str] = &["simple", "moderate", "complex"];
 /// Upper bound of `min_segment_size` and `min_claims` (higher would drop every persona).
 pub const MAX_MINIMUM: u64 = 1_000;
@@ -97,11 +97,6 @@ fn parse_complexity(s: &str) -> Option<Complexity> {
         "complex" => Some(Complexity::Complex),
         _ => None,
     }
-}
-
-/// Whether `value` names a detail level (for the config file's check).
-pub fn is_detail_level(value: &str) -> bool {
-    parse_detail_level(value).is_some()
 }
 
 /// The problems of a `config` object, one per key (field named `config.<key>`).

@@ -5,6 +5,7 @@
 //! Everything here is pure and deterministic: the same personas and configuration give the same
 //! JSON, byte for byte (no timestamps, ordered maps, run order preserved).
 
+pub mod claim_text;
 mod completeness;
 mod config;
 mod consistency;

@@ -5,9 +5,9 @@
 //! word for word; a persona resting on one participant; a generic title; no goal and no pain
 //! point; fewer than two claims.
 
+use super::claim_text::{self as text, QuestionFrame};
 use crate::domain::persona::normalise_whitespace;
 use crate::domain::{EvidenceField, Persona};
-use crate::generate::text::{self, QuestionFrame};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -413,7 +413,7 @@ const MAX_SOURCE_COVERAGE: f64 = 0.5;
 /// no quote or excerpt would be half covered by it, the `carried` text and the words taken
 /// before, so that the privacy audit never sees a paraphrase.
 fn own_topics_and_tools(persona: &Persona, carried: &str) -> (Vec<String>, Vec<String>) {
-    use crate::scripts::privacy::significant_words;
+    use super::words::significant_words;
     let texts: Vec<&String> = persona
         .goals
         .iter()

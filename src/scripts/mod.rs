@@ -6,6 +6,7 @@
 mod card;
 mod privacy;
 mod render;
+mod words;
 
 pub use card::{
     CharacterCard, CommunicationStyle, Guidelines, Identity, KnowledgeBoundaries, Provenance, PsychologicalProfile,

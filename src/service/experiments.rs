@@ -442,7 +442,7 @@ mod tests {
     #[test]
     fn experiment_settings_are_overridden_by_the_body_then_defaulted() {
         let settings = Settings::default();
-        let stored = json!({"provider": "local", "persona_count": 4, "seed": 7, "style": "short"});
+        let stored = json!({"provider": "local", "persona_count": 4, "seed": 7, "detail_level": "brief"});
         let (config, errors) = ExperimentConfig::read(stored.as_object().unwrap().clone());
         assert!(errors.is_empty());
         let request = merge(
@@ -456,8 +456,8 @@ mod tests {
             (request.count, request.seed, request.provider.as_str()),
             (4, Some(7), "local")
         );
-        assert_eq!(Value::Object(request.config), json!({"style": "short"}));
-        let body = json!({"persona_count": 2, "config": {"tone": "plain"}, "data": "b.csv", "seed": null});
+        assert_eq!(Value::Object(request.config), json!({"detail_level": "brief"}));
+        let body = json!({"persona_count": 2, "config": {"complexity": "simple"}, "data": "b.csv", "seed": null});
         let (overrides, bad) = ExperimentOverrides::read(&body, &settings).unwrap();
         assert!(bad.is_empty());
         assert_eq!(overrides.data.as_ref().map(DataRef::as_str), Some("b.csv"));
@@ -465,11 +465,14 @@ mod tests {
         assert_eq!((request.count, request.seed), (2, Some(7)));
         assert_eq!(
             Value::Object(request.config),
-            json!({"style": "short", "tone": "plain"})
+            json!({"detail_level": "brief", "complexity": "simple"})
         );
         let (config, errors) = ExperimentConfig::read(json!({"persona_count": 0}).as_object().unwrap().clone());
         assert_eq!(config.persona_count, None);
         assert_eq!(errors[0].field, "config.persona_count");
+        // Options are checked where they are read: an unknown key is named.
+        let (_, errors) = ExperimentConfig::read(json!({"tone": "plain"}).as_object().unwrap().clone());
+        assert_eq!(errors[0].field, "config.tone");
     }
 
     #[test]

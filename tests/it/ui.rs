@@ -60,8 +60,8 @@ async fn shells_and_embedded_assets_are_served_to_everyone() {
 
     // The assets are the ones compiled in (the server's directories hold no copy of them).
     for (name, body, kind) in [
-        ("app.css", persona::ui::STYLESHEET, "text/css"),
-        ("app.js", persona::ui::SCRIPT, "text/javascript"),
+        ("app.css", persona::api::ui::STYLESHEET, "text/css"),
+        ("app.js", persona::api::ui::SCRIPT, "text/javascript"),
     ] {
         let response = app.get_with_token(&format!("/ui/assets/{name}"), None).await;
         assert_eq!(response.status(), StatusCode::OK, "{name}");
@@ -81,7 +81,7 @@ async fn shells_and_embedded_assets_are_served_to_everyone() {
     )
     .await;
     // Nothing refers to another host: the workspace works offline.
-    for asset in [persona::ui::STYLESHEET, persona::ui::SCRIPT] {
+    for asset in [persona::api::ui::STYLESHEET, persona::api::ui::SCRIPT] {
         assert!(!asset.contains("http://") && !asset.contains("https://"));
     }
 }

@@ -84,8 +84,8 @@ fn layout(heading: &str, section: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
                 title { (heading) " · Persona" }
-                link rel="stylesheet" href=(super::asset_url("app.css"));
-                script src=(super::asset_url("app.js")) defer {}
+                link rel="stylesheet" href=(super::bundle::asset_url("app.css"));
+                script src=(super::bundle::asset_url("app.js")) defer {}
             }
             body {
                 a.skip-link href="#main" { "Skip to content" }

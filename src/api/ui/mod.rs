@@ -11,27 +11,15 @@
 //! Every asset is compiled into the binary: the pages work offline.
 
 pub mod backend;
+mod bundle;
 mod fragments;
 mod pages;
 mod render;
 
+pub use bundle::{SCRIPT, STYLESHEET};
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use sha2::{Digest, Sha256};
-use std::sync::LazyLock;
-
-pub const STYLESHEET: &str = include_str!("assets/app.css");
-pub const SCRIPT: &str = include_str!("assets/app.js");
-
-/// A short hash of the assets: their URLs change when they do, so browsers may cache them
-/// forever (and the rate limit does not count a reload's asset requests).
-static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::new()
-        .chain_update(STYLESHEET.as_bytes())
-        .chain_update(SCRIPT.as_bytes())
-        .finalize();
-    hex::encode(&digest[..6])
-});
 
 /// Mounts the workspace: `/ui` (redirect), the assets, the fragments and the page shells.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -64,11 +52,6 @@ async fn asset(name: web::Path<String>) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .body(body)
-}
-
-/// The asset URL with its version.
-fn asset_url(name: &str) -> String {
-    format!("/ui/assets/{name}?v={}", *ASSET_VERSION)
 }
 
 #[cfg(test)]
