@@ -46,6 +46,7 @@ OPERATIONS: dict[str, str] = {
     "upload_dataset": "upload_dataset",
     "get_dataset": "get_dataset",
     "delete_dataset": "delete_dataset",
+    "inspect_dataset": "inspect_dataset",
     "list_experiments": "list_experiments",
     "create_experiment": "create_experiment",
     "get_experiment": "get_experiment",
@@ -389,6 +390,15 @@ class Client:
         path = f"/api/v1/datasets/{_p(dataset_id)}"
         return cast(models.DatasetDeleted, self._json("DELETE", path))
 
+    def inspect_dataset(
+        self, dataset_id: str, interviewers: list[str] | None = None
+    ) -> models.InspectionView:
+        """What ingestion makes of the dataset (as `persona inspect --json`); `interviewers`
+        names the interviewers instead of detecting them."""
+        path = f"/api/v1/datasets/{_p(dataset_id)}/inspect"
+        body = _drop_none({"interviewers": interviewers})
+        return cast(models.InspectionView, self._json("POST", path, json=body))
+
     # -- experiments and runs ---------------------------------------------------------------
 
     def create_experiment(
@@ -728,6 +738,15 @@ class AsyncClient:
     async def delete_dataset(self, dataset_id: str) -> models.DatasetDeleted:
         path = f"/api/v1/datasets/{_p(dataset_id)}"
         return cast(models.DatasetDeleted, await self._json("DELETE", path))
+
+    async def inspect_dataset(
+        self, dataset_id: str, interviewers: list[str] | None = None
+    ) -> models.InspectionView:
+        """What ingestion makes of the dataset (as `persona inspect --json`); `interviewers`
+        names the interviewers instead of detecting them."""
+        path = f"/api/v1/datasets/{_p(dataset_id)}/inspect"
+        body = _drop_none({"interviewers": interviewers})
+        return cast(models.InspectionView, await self._json("POST", path, json=body))
 
     # -- experiments and runs ---------------------------------------------------------------
 

@@ -133,6 +133,14 @@ def test_datasets_from_a_path_bytes_and_a_file_object(client: persona.Client, se
     from_file = client.upload_dataset(io.BytesIO(text), filename="again.csv")
     assert from_file["sha256"] == from_path["sha256"]
     assert client.get_dataset(from_file["dataset_id"])["filename"] == "again.csv"
+    # The server's inspection of the upload is the in-process one of the same file.
+    inspection = client.inspect_dataset(from_path["dataset_id"])
+    assert inspection == persona.inspect(server.data_dir / "interviews.csv")
+    named = client.inspect_dataset(from_path["dataset_id"], interviewers=["P01"])
+    assert named == persona.inspect(server.data_dir / "interviews.csv", interviewers=["P01"])
+    with pytest.raises(persona.PersonaAPIError) as unknown:
+        client.inspect_dataset("dataset-0123456789abcdef")
+    assert (unknown.value.code, unknown.value.status) == ("not_found", 404)
     listed = list(client.iter_datasets(page_size=1))
     assert {from_path["dataset_id"], from_file["dataset_id"]} <= {d["dataset_id"] for d in listed}
     assert client.list_datasets(limit=1)

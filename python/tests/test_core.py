@@ -160,3 +160,39 @@ def test_generate_releases_the_gil(tmp_path: Path) -> None:
     elapsed = time.monotonic() - started
     # A held GIL would starve the ticker for the whole call.
     assert ticks >= max(1, int(elapsed / 0.001 * 0.1)), (ticks, elapsed)
+
+
+def test_inspect_matches_the_cli(tmp_path: Path) -> None:
+    for target, names in ((EXAMPLES, []), (EXAMPLES / "transcript-p16.md", ["Interviewer"])):
+        flags = [arg for name in names for arg in ("--interviewer", name)]
+        done = cli("inspect", "--data", target, "--json", *flags)
+        assert done.returncode == 0, done.stderr
+        expected = json.loads(done.stdout)
+        report = persona.inspect(target, interviewers=names or None)
+        # Same keys in the same order, same values.
+        assert json.dumps(report) == json.dumps(expected)
+        assert report["participants"] and report["files"]
+    # The content of one file (bytes, or a file object), read as an upload of that name.
+    csv = EXAMPLES / "interviews.csv"
+    expected = json.loads(cli("inspect", "--data", csv, "--json").stdout)
+    assert persona.inspect(csv.read_bytes(), filename="interviews.csv") == expected
+    with open(csv, "rb") as handle:
+        assert persona.inspect(handle) == expected
+
+
+def test_inspect_errors_carry_the_api_codes(tmp_path: Path) -> None:
+    with pytest.raises(persona.PersonaError) as missing:
+        persona.inspect(tmp_path / "nothing-here.csv")
+    assert missing.value.code == "invalid_input"
+    with pytest.raises(persona.PersonaError) as unnamed:
+        persona.inspect(b"participant_id,answer\np1,hello\n")
+    assert unnamed.value.code == "validation_error"
+    assert unnamed.value.details["fields"][0]["field"] == "filename"
+    with pytest.raises(persona.PersonaError) as unsupported:
+        persona.inspect(b"\x00\x01", filename="data.bin")
+    assert unsupported.value.code == "invalid_input"
+    config = tmp_path / "bad.toml"
+    config.write_text("[storage\n")
+    with pytest.raises(persona.PersonaError) as bad_config:
+        persona.inspect(EXAMPLES, config=config)
+    assert bad_config.value.code == "validation_error"
