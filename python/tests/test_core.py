@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -70,15 +70,34 @@ def test_personas_are_typed_and_render_as_cards(sdk_run: persona.GenerateResult)
     assert [r["id"] for r in records] == [p.id for p in sdk_run.personas]
 
 
-def test_to_dataframe_needs_pandas_or_builds_one(sdk_run: persona.GenerateResult) -> None:
-    try:
-        importlib.import_module("pandas")
-    except ImportError:
-        with pytest.raises(ImportError, match="pip install pandas"):
-            sdk_run.personas.to_dataframe()
-    else:
-        frame = sdk_run.personas.to_dataframe()
-        assert list(frame.index) == [p.id for p in sdk_run.personas]
+def test_to_dataframe_builds_a_frame_when_pandas_is_installed(
+    sdk_run: persona.GenerateResult,
+) -> None:
+    pytest.importorskip("pandas")  # python/ci.sh installs it
+    frame = sdk_run.personas.to_dataframe()
+    assert list(frame.index) == [p.id for p in sdk_run.personas]
+    first = sdk_run.personas[0]
+    assert frame.loc[first.id, "name"] == first.name
+    assert frame.loc[first.id, "goals"] == "; ".join(first.goals)
+    assert frame.loc[first.id, "evidence_count"] == len(first.evidence)
+    assert persona.to_dataframe([dict(p) for p in sdk_run.personas]).equals(frame)
+
+
+def test_to_dataframe_without_pandas_names_it(
+    sdk_run: persona.GenerateResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if not installed
+    with pytest.raises(ImportError, match="pip install pandas"):
+        sdk_run.personas.to_dataframe()
+
+
+def test_cards_escape_what_they_show(sdk_run: persona.GenerateResult) -> None:
+    hostile = persona.Persona({**sdk_run.personas[0], "name": "<script>x</script>"})
+    card = hostile._repr_html_()
+    assert "<script>" not in card and "&lt;script&gt;" in card
+    listed = sdk_run._repr_html_()
+    assert listed.count("persona-card") == len(sdk_run.personas)
+    assert str(sdk_run.metadata["participants"]) in listed
 
 
 def test_score_matches_the_cli(cli_run: tuple[list[dict[str, Any]], Path]) -> None:
