@@ -3,6 +3,7 @@ while they run. Results equal the CLI's for the same input and settings."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import tempfile
@@ -36,8 +37,9 @@ class GenerateResult:
 
     def _repr_html_(self) -> str:
         return (
-            f"<p>{len(self.personas)} persona(s) from {self.metadata.get('participants')} "
-            f"participant(s), run folder <code>{self.output_path}</code></p>"
+            f"<p>{len(self.personas)} persona(s) from "
+            f"{html.escape(str(self.metadata.get('participants')))} participant(s), run folder "
+            f"<code>{html.escape(self.output_path)}</code></p>"
             + self.personas._repr_html_()
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -98,6 +99,8 @@ def test_cards_escape_what_they_show(sdk_run: persona.GenerateResult) -> None:
     listed = sdk_run._repr_html_()
     assert listed.count("persona-card") == len(sdk_run.personas)
     assert str(sdk_run.metadata["participants"]) in listed
+    odd_folder = dataclasses.replace(sdk_run, output_path="/tmp/<b>runs</b>")
+    assert "&lt;b&gt;runs" in odd_folder._repr_html_()
 
 
 def test_score_matches_the_cli(cli_run: tuple[list[dict[str, Any]], Path]) -> None:
