@@ -1,13 +1,13 @@
 """persona: evidence-backed user personas from research data.
 
-- In-process (the Rust library, no server): `generate`, `score`, `script`.
+- In-process (the Rust library, no server): `generate`, `inspect`, `score`, `script`.
 - A client of `persona serve`: `Client` / `PersonaClient` (sync) and `AsyncClient`.
 - `webhooks.verify` checks the signature of a webhook delivery.
 """
 
 from . import models, webhooks
 from .client import OPERATIONS, AsyncClient, Client, JobEvent, PersonaClient
-from .core import GenerateResult, ScriptResult, generate, score, script
+from .core import GenerateResult, ScriptResult, generate, inspect, score, script
 from .errors import JobTimeout, PersonaAPIError, PersonaError, RateLimited
 from .personas import Persona, PersonaList, to_dataframe
 
@@ -26,6 +26,7 @@ __all__ = [
     "RateLimited",
     "ScriptResult",
     "generate",
+    "inspect",
     "models",
     "score",
     "script",

@@ -14,6 +14,11 @@ def generate(
     config: str | PathLike[str] | None = None,
     options_json: str | None = None,
 ) -> tuple[str, str, str, str]: ...
+def inspect(
+    data: str | PathLike[str],
+    interviewers: list[str] | None = None,
+    config: str | PathLike[str] | None = None,
+) -> str: ...
 def score(
     path: str | PathLike[str] | None = None,
     personas_json: str | None = None,

@@ -46,6 +46,7 @@ OPERATIONS: dict[str, str] = {
     "upload_dataset": "upload_dataset",
     "get_dataset": "get_dataset",
     "delete_dataset": "delete_dataset",
+    "inspect_dataset": "inspect_dataset",
     "list_experiments": "list_experiments",
     "create_experiment": "create_experiment",
     "get_experiment": "get_experiment",
@@ -127,6 +128,17 @@ def _upload_parts(file: Upload, filename: str | None) -> tuple[str, bytes]:
             return filename or os.path.basename(os.fspath(file)), handle.read()
     name = filename or os.path.basename(str(getattr(file, "name", "upload.csv")))
     return name, file.read()
+
+
+def _stream_request(
+    settings: _Settings, job_id: str, last_event_id: str | None, timeout: float | None
+) -> tuple[dict[str, str], str, httpx.Timeout]:
+    """Headers, path and timeouts of a job's event stream (`timeout`: between chunks)."""
+    headers = {"Accept": "text/event-stream"}
+    if last_event_id is not None:
+        headers["Last-Event-ID"] = last_event_id
+    path = f"/api/v1/generate/{_p(job_id)}/events"
+    return headers, path, httpx.Timeout(settings.timeout, read=timeout)
 
 
 class _SSEParser:
@@ -321,11 +333,18 @@ class Client:
     ) -> Generator[JobEvent, None, None]:
         """The job's server-sent events, until it ends (the stream closes after the terminal
         event). `timeout` bounds the wait for each chunk (default: no bound)."""
-        headers = {"Accept": "text/event-stream"}
-        if last_event_id is not None:
-            headers["Last-Event-ID"] = last_event_id
-        path = f"/api/v1/generate/{_p(job_id)}/events"
-        stream_timeout = httpx.Timeout(self._settings.timeout, read=timeout)
+        for event in self._stream(job_id, last_event_id, timeout):
+            if event is not None:
+                yield event
+
+    def _stream(
+        self, job_id: str, last_event_id: str | None, timeout: float | None
+    ) -> Generator[JobEvent | None, None, None]:
+        """The events, and None for each other line (keep-alive comments included), so that a
+        waiting caller can look at its clock while the job is quiet."""
+        headers, path, stream_timeout = _stream_request(
+            self._settings, job_id, last_event_id, timeout
+        )
         with self._http.stream("GET", path, headers=headers, timeout=stream_timeout) as response:
             if not response.is_success:
                 response.read()
@@ -333,10 +352,9 @@ class Client:
             parser = _SSEParser()
             for line in response.iter_lines():
                 event = parser.feed(line)
-                if event is not None:
-                    yield event
-                    if event.event in TERMINAL_STATUSES:
-                        return
+                yield event
+                if event is not None and event.event in TERMINAL_STATUSES:
+                    return
 
     def wait_for_job(
         self, job_id: str, timeout: float = 300, poll_interval: float = 1.0
@@ -347,9 +365,9 @@ class Client:
         deadline = time.monotonic() + timeout
         try:
             # closing(): leaving early closes the stream at once, not when collected.
-            with closing(self.job_events(job_id, timeout=max(0.01, timeout))) as events:
+            with closing(self._stream(job_id, None, max(0.01, timeout))) as events:
                 for event in events:
-                    if event.event in TERMINAL_STATUSES:
+                    if event is not None and event.event in TERMINAL_STATUSES:
                         return self.get_job(job_id)
                     if time.monotonic() >= deadline:
                         break
@@ -388,6 +406,15 @@ class Client:
     def delete_dataset(self, dataset_id: str) -> models.DatasetDeleted:
         path = f"/api/v1/datasets/{_p(dataset_id)}"
         return cast(models.DatasetDeleted, self._json("DELETE", path))
+
+    def inspect_dataset(
+        self, dataset_id: str, interviewers: list[str] | None = None
+    ) -> models.InspectionView:
+        """What ingestion makes of the dataset (as `persona inspect --json`); `interviewers`
+        names the interviewers instead of detecting them."""
+        path = f"/api/v1/datasets/{_p(dataset_id)}/inspect"
+        body = _drop_none({"interviewers": interviewers})
+        return cast(models.InspectionView, self._json("POST", path, json=body))
 
     # -- experiments and runs ---------------------------------------------------------------
 
@@ -661,11 +688,19 @@ class AsyncClient:
     ) -> AsyncGenerator[JobEvent, None]:
         """The job's server-sent events, until it ends (the stream closes after the terminal
         event). `timeout` bounds the wait for each chunk (default: no bound)."""
-        headers = {"Accept": "text/event-stream"}
-        if last_event_id is not None:
-            headers["Last-Event-ID"] = last_event_id
-        path = f"/api/v1/generate/{_p(job_id)}/events"
-        stream_timeout = httpx.Timeout(self._settings.timeout, read=timeout)
+        async with aclosing(self._stream(job_id, last_event_id, timeout)) as events:
+            async for event in events:
+                if event is not None:
+                    yield event
+
+    async def _stream(
+        self, job_id: str, last_event_id: str | None, timeout: float | None
+    ) -> AsyncGenerator[JobEvent | None, None]:
+        """The events, and None for each other line (keep-alive comments included), so that a
+        waiting caller can look at its clock while the job is quiet."""
+        headers, path, stream_timeout = _stream_request(
+            self._settings, job_id, last_event_id, timeout
+        )
         async with self._http.stream("GET", path, headers=headers, timeout=stream_timeout) as response:
             if not response.is_success:
                 await response.aread()
@@ -673,10 +708,9 @@ class AsyncClient:
             parser = _SSEParser()
             async for line in response.aiter_lines():
                 event = parser.feed(line)
-                if event is not None:
-                    yield event
-                    if event.event in TERMINAL_STATUSES:
-                        return
+                yield event
+                if event is not None and event.event in TERMINAL_STATUSES:
+                    return
 
     async def wait_for_job(
         self, job_id: str, timeout: float = 300, poll_interval: float = 1.0
@@ -687,9 +721,9 @@ class AsyncClient:
         deadline = time.monotonic() + timeout
         try:
             # aclosing(): leaving early closes the stream at once, not when collected.
-            async with aclosing(self.job_events(job_id, timeout=max(0.01, timeout))) as events:
+            async with aclosing(self._stream(job_id, None, max(0.01, timeout))) as events:
                 async for event in events:
-                    if event.event in TERMINAL_STATUSES:
+                    if event is not None and event.event in TERMINAL_STATUSES:
                         return await self.get_job(job_id)
                     if time.monotonic() >= deadline:
                         break
@@ -728,6 +762,15 @@ class AsyncClient:
     async def delete_dataset(self, dataset_id: str) -> models.DatasetDeleted:
         path = f"/api/v1/datasets/{_p(dataset_id)}"
         return cast(models.DatasetDeleted, await self._json("DELETE", path))
+
+    async def inspect_dataset(
+        self, dataset_id: str, interviewers: list[str] | None = None
+    ) -> models.InspectionView:
+        """What ingestion makes of the dataset (as `persona inspect --json`); `interviewers`
+        names the interviewers instead of detecting them."""
+        path = f"/api/v1/datasets/{_p(dataset_id)}/inspect"
+        body = _drop_none({"interviewers": interviewers})
+        return cast(models.InspectionView, await self._json("POST", path, json=body))
 
     # -- experiments and runs ---------------------------------------------------------------
 

@@ -3,22 +3,26 @@ while they run. Results equal the CLI's for the same input and settings."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
-from dataclasses import dataclass, field
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, TypeVar, cast
 
-from . import _native
+from . import _native, models
 from .errors import PersonaError
 from .personas import Persona, PersonaList
 
 PathArg = str | os.PathLike[str]
 PersonasArg = PathArg | Mapping[str, Any] | Iterable[Mapping[str, Any]]
+DataArg = PathArg | bytes | IO[bytes]
 
 T = TypeVar("T")
 
-__all__ = ["GenerateResult", "ScriptResult", "generate", "score", "script"]
+__all__ = ["GenerateResult", "ScriptResult", "generate", "inspect", "score", "script"]
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,9 @@ class GenerateResult:
 
     def _repr_html_(self) -> str:
         return (
-            f"<p>{len(self.personas)} persona(s) from {self.metadata.get('participants')} "
-            f"participant(s), run folder <code>{self.output_path}</code></p>"
+            f"<p>{len(self.personas)} persona(s) from "
+            f"{html.escape(str(self.metadata.get('participants')))} participant(s), run folder "
+            f"<code>{html.escape(self.output_path)}</code></p>"
             + self.personas._repr_html_()
         )
 
@@ -90,6 +95,45 @@ def generate(
         output_path=output_path,
         warnings=list(json.loads(warnings_json)),
     )
+
+
+def inspect(
+    data: DataArg,
+    *,
+    filename: str | None = None,
+    interviewers: list[str] | None = None,
+    config: PathArg | None = None,
+) -> models.InspectionView:
+    """What ingestion makes of research data before any generation, as `persona inspect --json`
+    prints it: who was read as a participant, who as an interviewer or staff and why, and which
+    rows, columns and files were left out.
+
+    `data` is a file or folder path, or the content of one file (bytes or a binary file object)
+    whose format comes from `filename` (else the file object's name), as an upload's does.
+    `interviewers` names the interviewers instead of detecting them (default
+    `ingest.interviewers` of the configuration).
+    """
+    if isinstance(data, (str, os.PathLike)):
+        return _inspect_path(data, interviewers, config)
+    name = filename or os.path.basename(str(getattr(data, "name", "")))
+    if not name:
+        raise PersonaError(
+            "validation_error",
+            "filename: name the file (its extension gives the format)",
+            {"fields": [{"field": "filename", "message": "required for bytes"}]},
+        )
+    content = data if isinstance(data, bytes) else data.read()
+    with tempfile.TemporaryDirectory(prefix="persona-inspect-") as folder:
+        path = Path(folder) / os.path.basename(name)
+        path.write_bytes(content)
+        return _inspect_path(path, interviewers, config)
+
+
+def _inspect_path(
+    path: PathArg, interviewers: list[str] | None, config: PathArg | None
+) -> models.InspectionView:
+    text = _call(lambda: _native.inspect(path, interviewers, config))
+    return cast(models.InspectionView, json.loads(text))
 
 
 def _personas_source(personas: PersonasArg) -> tuple[PathArg | None, str | None]:

@@ -1,6 +1,6 @@
 """Typed models of the persona API, generated from the server's /openapi.json.
 
-Do not edit: run `python scripts/gen_models.py openapi.json > persona/models.py`.
+Do not edit: run `python3 python/scripts/gen_models.py` (see docs/python.md).
 Responses are plain dicts typed with these TypedDicts, so `job["status"]` works as in the API
 reference.
 """
@@ -95,8 +95,24 @@ class DeletedCounts(TypedDict):
     output_folders: int
 
 
-DeliveryDetailView: TypeAlias = "Any"
-"A delivery with the body it sends and every attempt, oldest first."
+class DeliveryDetailView(TypedDict):
+    "A delivery with the body it sends and every attempt, oldest first."
+
+    delivery_id: str
+    webhook_id: NotRequired[Union[str, None]]
+    job_id: NotRequired[Union[str, None]]
+    event: str
+    url: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: NotRequired[Union[str, None]]
+    last_status_code: NotRequired[Union[int, None]]
+    last_error: NotRequired[Union[str, None]]
+    created_at: str
+    delivered_at: NotRequired[Union[str, None]]
+    updated_at: str
+    payload: dict[str, Any]
+    attempt_history: list[AttemptView]
 
 
 DeliveryStatus: TypeAlias = "Literal[\"pending\", \"delivering\", \"delivered\", \"failed\"]"
@@ -140,7 +156,7 @@ class ErrorBody(TypedDict):
     details: dict[str, Any]
 
 
-ErrorCode: TypeAlias = "Literal[\"invalid_input\", \"unauthorised\", \"not_found\", \"method_not_allowed\", \"conflict\", \"payload_too_large\", \"unsupported_media_type\", \"validation_error\", \"privacy_audit_failed\", \"rate_limited\", \"internal_error\", \"unavailable\"]"
+ErrorCode: TypeAlias = "Literal[\"invalid_input\", \"unauthorised\", \"not_found\", \"method_not_allowed\", \"conflict\", \"payload_too_large\", \"unsupported_media_type\", \"request_timeout\", \"validation_error\", \"privacy_audit_failed\", \"rate_limited\", \"internal_error\", \"unavailable\"]"
 "The error codes of the envelope, each with one HTTP status."
 
 
@@ -168,8 +184,20 @@ class ExperimentDeleted(TypedDict):
     deleted: DeletedCounts
 
 
-ExperimentDetail: TypeAlias = "Any"
-"An experiment with a summary of each of its runs, newest first."
+class ExperimentDetail(TypedDict):
+    "An experiment with a summary of each of its runs, newest first."
+
+    id: str
+    name: str
+    description: NotRequired[Union[str, None]]
+    data_sources: list[str]
+    config: dict[str, Any]
+    status: str
+    run_count: int
+    last_run_at: NotRequired[Union[str, None]]
+    created_at: str
+    updated_at: str
+    runs: list[RunSummaryView]
 
 
 class ExperimentView(TypedDict):
@@ -224,6 +252,28 @@ class Identity(TypedDict):
     name: str
     title: str
     demographics_summary: str
+
+
+class InspectBody(TypedDict):
+    "Who to take for interviewers when inspecting (optional body)."
+
+    interviewers: NotRequired[list[str]]
+
+
+class InspectionView(TypedDict):
+    "What ingestion makes of a dataset (documentation schema; see docs/ingest.md)."
+
+    files: list[dict[str, Any]]
+    participants: list[dict[str, Any]]
+    non_participants: list[dict[str, Any]]
+    label_merges: list[dict[str, Any]]
+    blank_respondents: int
+    blank_rows: list[dict[str, Any]]
+    skipped_columns: list[dict[str, Any]]
+    staff_lines: int
+    markup_reduced: int
+    skipped_files: list[dict[str, Any]]
+    warnings: list[str]
 
 
 class JobCreated(TypedDict):
@@ -446,8 +496,28 @@ class RootInfo(TypedDict):
     health: str
 
 
-RunDetailView: TypeAlias = "Any"
-"Everything recorded about one run, with its personas."
+class RunDetailView(TypedDict):
+    "Everything recorded about one run, with its personas."
+
+    run_id: str
+    job_id: NotRequired[Union[str, None]]
+    status: RunStatus
+    provider: str
+    model: NotRequired[Union[str, None]]
+    personas_count: int
+    started_at: NotRequired[Union[str, None]]
+    completed_at: NotRequired[Union[str, None]]
+    duration_ms: NotRequired[Union[int, None]]
+    error: NotRequired[Union[str, None]]
+    experiment_id: str
+    config: dict[str, Any]
+    source_files: list[dict[str, Any]]
+    skipped_files: list[dict[str, Any]]
+    warnings: list[str]
+    usage: UsageView
+    output_path: NotRequired[Union[str, None]]
+    metadata: dict[str, Any]
+    personas: list[Persona]
 
 
 class RunQuality(TypedDict):

@@ -7,6 +7,7 @@ use persona::config::{ProcessEnv, Settings};
 use persona::domain::Persona;
 use persona::error::Error;
 use persona::generate::{GenerationSettings, NoProgress, RunRequest, execute_run};
+use persona::ingest::{IngestLimits, IngestOptions, inspect as inspection, load_path_with};
 use persona::quality::{QualityConfig, read_personas, score_run};
 use persona::scripts::{ScriptError, ScriptFormat, ScriptOptions, generate_script};
 use pyo3::create_exception;
@@ -65,8 +66,7 @@ fn generate(
         None => Default::default(),
     };
     py.detach(move || {
-        let settings = Settings::load(config.as_deref(), &ProcessEnv)
-            .map_err(|e| raise(Error::validation("config", e.to_string())))?;
+        let settings = load_settings(config.as_deref())?;
         let request = RunRequest {
             data_path: data,
             generation: GenerationSettings {
@@ -95,6 +95,32 @@ fn generate(
             to_json(&outcome.warnings)?,
         ))
     })
+}
+
+/// What ingestion makes of a file or folder, as `persona inspect --json` prints it (JSON text).
+#[pyfunction]
+#[pyo3(signature = (data, interviewers=None, config=None))]
+fn inspect(
+    py: Python<'_>,
+    data: PathBuf,
+    interviewers: Option<Vec<String>>,
+    config: Option<PathBuf>,
+) -> PyResult<String> {
+    py.detach(move || {
+        let settings = load_settings(config.as_deref())?;
+        // As the CLI: named interviewers replace `ingest.interviewers`; none given, the setting.
+        let interviewers = match interviewers {
+            Some(names) if !names.is_empty() => names,
+            _ => settings.ingest.interviewers.clone(),
+        };
+        let limits = IngestLimits::from_settings(&settings.storage);
+        let corpus = load_path_with(&data, &limits, &IngestOptions { interviewers }).map_err(|e| raise(e.into()))?;
+        to_json(&inspection::inspect(&corpus))
+    })
+}
+
+fn load_settings(config: Option<&Path>) -> PyResult<Settings> {
+    Settings::load(config, &ProcessEnv).map_err(|e| raise(Error::validation("config", e.to_string())))
 }
 
 fn personas_from(path: Option<PathBuf>, personas_json: Option<String>) -> PyResult<Vec<Persona>> {
@@ -209,6 +235,7 @@ fn version() -> &'static str {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect, m)?)?;
     m.add_function(wrap_pyfunction!(score, m)?)?;
     m.add_function(wrap_pyfunction!(script, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;

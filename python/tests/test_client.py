@@ -29,13 +29,16 @@ def finished_job(client: persona.Client, **body: Any) -> persona.models.JobView:
     return client.wait_for_job(created["job_id"], timeout=120)
 
 
-def test_seed_003_snippet_works_as_written(server: Server) -> None:
-    client = persona.PersonaClient(server.base_url, TOKEN)
-    result = client.generate("./interviews.csv", count=2)
+def test_seed_003_snippet_works_as_written(server: Server, capsys: pytest.CaptureFixture[str]) -> None:
+    """The API reference's usage lines, verbatim but for the server's address."""
+    client = persona.PersonaClient(server.base_url, token=TOKEN)
+    result = client.generate("./interviews.csv", count=5)
     job = client.wait_for_job(result["job_id"])
+    print(job["result"]["personas"])  # type: ignore[index]
     assert job["status"] == "completed"
     personas = job["result"]["personas"]  # type: ignore[index]
-    assert personas is not None and len(personas) == 2
+    assert personas is not None and len(personas) == 5
+    assert personas[0]["name"] in capsys.readouterr().out
     assert client.get_job(result["job_id"])["status"] == "completed"
 
 
@@ -54,7 +57,9 @@ def test_jobs_events_paging_and_cancel(client: persona.Client) -> None:
     assert events[-1].event == "completed"
     assert all(e.data["job_id"] == created["job_id"] for e in events)
     assert [e.data["progress"] for e in events] == sorted(e.data["progress"] for e in events)
-    # Resuming after the last event id replays nothing new past the end.
+    # Resuming with Last-Event-ID continues exactly after that event: no gaps, no repeats.
+    resumed = list(client.job_events(created["job_id"], last_event_id=events[0].id, timeout=60))
+    assert [e.id for e in resumed] == [e.id for e in events[1:]]
     for _ in range(3):
         client.generate("interviews.csv", 1)
     every = list(client.iter_jobs(page_size=2))
@@ -133,6 +138,14 @@ def test_datasets_from_a_path_bytes_and_a_file_object(client: persona.Client, se
     from_file = client.upload_dataset(io.BytesIO(text), filename="again.csv")
     assert from_file["sha256"] == from_path["sha256"]
     assert client.get_dataset(from_file["dataset_id"])["filename"] == "again.csv"
+    # The server's inspection of the upload is the in-process one of the same file.
+    inspection = client.inspect_dataset(from_path["dataset_id"])
+    assert inspection == persona.inspect(server.data_dir / "interviews.csv")
+    named = client.inspect_dataset(from_path["dataset_id"], interviewers=["P01"])
+    assert named == persona.inspect(server.data_dir / "interviews.csv", interviewers=["P01"])
+    with pytest.raises(persona.PersonaAPIError) as unknown:
+        client.inspect_dataset("dataset-0123456789abcdef")
+    assert (unknown.value.code, unknown.value.status) == ("not_found", 404)
     listed = list(client.iter_datasets(page_size=1))
     assert {from_path["dataset_id"], from_file["dataset_id"]} <= {d["dataset_id"] for d in listed}
     assert client.list_datasets(limit=1)
@@ -245,6 +258,21 @@ class SlowData:
         threading.Thread(target=self.http.serve_forever, daemon=True).start()
 
 
+def test_cancelling_a_running_job(client: persona.Client, server: Server) -> None:
+    slow = SlowData((server.data_dir / "interviews.csv").read_bytes(), delay=2.0)
+    try:
+        created = client.generate(slow.url, 1)
+        for event in client.job_events(created["job_id"], timeout=60):
+            if event.event == "running":
+                break
+        cancelled = client.cancel_job(created["job_id"])
+        assert cancelled["cancel_requested"] is True
+        job = client.wait_for_job(created["job_id"], timeout=60)
+        assert job["status"] == "cancelled"
+    finally:
+        slow.http.shutdown()
+
+
 def test_rate_limited_is_raised_and_retried_when_asked(limited_server: Server) -> None:
     slow = SlowData((limited_server.data_dir / "interviews.csv").read_bytes(), delay=1.0)
     try:
@@ -300,3 +328,25 @@ def test_idempotent_requests_are_retried_and_posts_are_not() -> None:
             c.generate("x.csv")
     assert calls == ["POST"] and unavailable.value.status == 503
     assert json.loads(json.dumps(unavailable.value.details)) == {}
+
+
+def test_wait_for_job_keeps_its_deadline_while_only_keepalives_arrive() -> None:
+    """A quiet job on a stream kept alive by comments: the wait still ends at its timeout."""
+    running = {"job_id": "job-1", "status": "running", "progress": 0.5}
+
+    def keepalives() -> Iterator[bytes]:
+        while True:
+            time.sleep(0.02)
+            yield b": keep-alive\n\n"
+
+    def quiet_server(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/events"):
+            return httpx.Response(200, headers={"Content-Type": "text/event-stream"}, content=keepalives())
+        return httpx.Response(200, json=running)
+
+    with persona.Client("http://persona.test", transport=httpx.MockTransport(quiet_server)) as c:
+        started = time.monotonic()
+        with pytest.raises(persona.JobTimeout) as timed_out:
+            c.wait_for_job("job-1", timeout=0.5, poll_interval=0.05)
+        assert time.monotonic() - started < 5
+    assert timed_out.value.job["status"] == "running"

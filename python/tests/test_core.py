@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import json
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -70,15 +71,36 @@ def test_personas_are_typed_and_render_as_cards(sdk_run: persona.GenerateResult)
     assert [r["id"] for r in records] == [p.id for p in sdk_run.personas]
 
 
-def test_to_dataframe_needs_pandas_or_builds_one(sdk_run: persona.GenerateResult) -> None:
-    try:
-        importlib.import_module("pandas")
-    except ImportError:
-        with pytest.raises(ImportError, match="pip install pandas"):
-            sdk_run.personas.to_dataframe()
-    else:
-        frame = sdk_run.personas.to_dataframe()
-        assert list(frame.index) == [p.id for p in sdk_run.personas]
+def test_to_dataframe_builds_a_frame_when_pandas_is_installed(
+    sdk_run: persona.GenerateResult,
+) -> None:
+    pytest.importorskip("pandas")  # python/ci.sh installs it
+    frame = sdk_run.personas.to_dataframe()
+    assert list(frame.index) == [p.id for p in sdk_run.personas]
+    first = sdk_run.personas[0]
+    assert frame.loc[first.id, "name"] == first.name
+    assert frame.loc[first.id, "goals"] == "; ".join(first.goals)
+    assert frame.loc[first.id, "evidence_count"] == len(first.evidence)
+    assert persona.to_dataframe([dict(p) for p in sdk_run.personas]).equals(frame)
+
+
+def test_to_dataframe_without_pandas_names_it(
+    sdk_run: persona.GenerateResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if not installed
+    with pytest.raises(ImportError, match="pip install pandas"):
+        sdk_run.personas.to_dataframe()
+
+
+def test_cards_escape_what_they_show(sdk_run: persona.GenerateResult) -> None:
+    hostile = persona.Persona({**sdk_run.personas[0], "name": "<script>x</script>"})
+    card = hostile._repr_html_()
+    assert "<script>" not in card and "&lt;script&gt;" in card
+    listed = sdk_run._repr_html_()
+    assert listed.count("persona-card") == len(sdk_run.personas)
+    assert str(sdk_run.metadata["participants"]) in listed
+    odd_folder = dataclasses.replace(sdk_run, output_path="/tmp/<b>runs</b>")
+    assert "&lt;b&gt;runs" in odd_folder._repr_html_()
 
 
 def test_score_matches_the_cli(cli_run: tuple[list[dict[str, Any]], Path]) -> None:
@@ -160,3 +182,39 @@ def test_generate_releases_the_gil(tmp_path: Path) -> None:
     elapsed = time.monotonic() - started
     # A held GIL would starve the ticker for the whole call.
     assert ticks >= max(1, int(elapsed / 0.001 * 0.1)), (ticks, elapsed)
+
+
+def test_inspect_matches_the_cli(tmp_path: Path) -> None:
+    for target, names in ((EXAMPLES, []), (EXAMPLES / "transcript-p16.md", ["Interviewer"])):
+        flags = [arg for name in names for arg in ("--interviewer", name)]
+        done = cli("inspect", "--data", target, "--json", *flags)
+        assert done.returncode == 0, done.stderr
+        expected = json.loads(done.stdout)
+        report = persona.inspect(target, interviewers=names or None)
+        # Same keys in the same order, same values.
+        assert json.dumps(report) == json.dumps(expected)
+        assert report["participants"] and report["files"]
+    # The content of one file (bytes, or a file object), read as an upload of that name.
+    csv = EXAMPLES / "interviews.csv"
+    expected = json.loads(cli("inspect", "--data", csv, "--json").stdout)
+    assert persona.inspect(csv.read_bytes(), filename="interviews.csv") == expected
+    with open(csv, "rb") as handle:
+        assert persona.inspect(handle) == expected
+
+
+def test_inspect_errors_carry_the_api_codes(tmp_path: Path) -> None:
+    with pytest.raises(persona.PersonaError) as missing:
+        persona.inspect(tmp_path / "nothing-here.csv")
+    assert missing.value.code == "invalid_input"
+    with pytest.raises(persona.PersonaError) as unnamed:
+        persona.inspect(b"participant_id,answer\np1,hello\n")
+    assert unnamed.value.code == "validation_error"
+    assert unnamed.value.details["fields"][0]["field"] == "filename"
+    with pytest.raises(persona.PersonaError) as unsupported:
+        persona.inspect(b"\x00\x01", filename="data.bin")
+    assert unsupported.value.code == "invalid_input"
+    config = tmp_path / "bad.toml"
+    config.write_text("[storage\n")
+    with pytest.raises(persona.PersonaError) as bad_config:
+        persona.inspect(EXAMPLES, config=config)
+    assert bad_config.value.code == "validation_error"
