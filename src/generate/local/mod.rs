@@ -64,6 +64,7 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
             "model {model:?} is ignored by provider local, which always uses {LOCAL_MODEL}"
         ));
     }
+    warn_if_not_english(corpus, &mut warnings);
     let digest = corpus_digest(corpus);
     let options = options::parse(&settings.options);
     let mut segments: Vec<Segment> = segments.to_vec();
@@ -110,6 +111,28 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
                 };
             }
         }
+    }
+}
+
+/// Utterances of five words or more sampled to tell the corpus's language.
+const LANGUAGE_SAMPLE: usize = 2_000;
+
+/// Warns when most of the corpus is not English: the cue words the local provider sorts claims
+/// by are English-only, so its lists may be misfiled (an LLM provider reads any language).
+fn warn_if_not_english(corpus: &Corpus, warnings: &mut Vec<String>) {
+    let sampled: Vec<&str> = corpus
+        .utterances
+        .iter()
+        .map(|u| u.text.as_str())
+        .filter(|t| text::word_count(t) >= 5)
+        .take(LANGUAGE_SAMPLE)
+        .collect();
+    let english = sampled.iter().filter(|t| text::looks_english(t)).count();
+    if !sampled.is_empty() && english * 2 < sampled.len() {
+        warnings.push(format!(
+            "only {english} of {} utterances sampled read as English: provider local sorts claims by English cue words, so goals, pain points, behaviours and motivations may be misfiled; use an LLM provider for text in other languages",
+            sampled.len()
+        ));
     }
 }
 
@@ -737,6 +760,40 @@ mod tests {
         }
         assert!(!p.title.to_lowercase().contains("parsnip"), "{}", p.title);
         assert!(!p.summary.to_lowercase().contains("parsnip"), "{}", p.summary);
+    }
+
+    #[test]
+    fn text_mostly_not_in_english_is_warned_about() {
+        let mut corpus = corpus();
+        let portuguese = [
+            "Vou clicar aqui em selecionar projetos.",
+            "Não tem nenhuma issue ali, podemos passar pra próxima.",
+            "Tentei comparar o ID da issue com o ID do criador.",
+            "Deixa eu pensar se tem alguma coisa pra falar aqui.",
+            "Imagino que seria na aba de commits, selecionar o repositório.",
+            "Usuários listados, mas ele quer uma issue agora.",
+            "Aí vamos botar aqui, maio de 2025, e filtrar a data.",
+            "Selecione um usuário e diga pela qual issue ele é responsável.",
+            "Clicar em exportar e selecionar o formato JSON.",
+            "Mas tem uma dúvida sobre o número de issues resolvidas.",
+            "Acho que podemos ir pra próxima tarefa agora mesmo.",
+        ];
+        for (i, t) in portuguese.iter().enumerate() {
+            corpus.utterances.push(Utterance {
+                question: None,
+                participant_id: "P3".into(),
+                source: 0,
+                location: format!("line {}", 100 + i),
+                text: t.to_string(),
+            });
+        }
+        let out = synthesize(&corpus, &[segment(&corpus)], &settings());
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+        assert!(
+            out.warnings[0].starts_with("only 10 of 21 utterances sampled read as English"),
+            "{:?}",
+            out.warnings
+        );
     }
 }
 
