@@ -321,7 +321,7 @@ fn unconnected_claims(claims: &[Claim]) -> usize {
         .count()
 }
 
-/// Whether six or more claims come from as many speakers (four in five distinct), none backed by
+/// Whether six or more claims come from as many speakers (two in three distinct), none backed by
 /// a second participant, and fewer than a third share a word with the title (a title from the
 /// persona's demographics, such as a role, is not a subject to look for).
 fn scattered_asides(persona: &Persona, claims: &[Claim]) -> bool {
@@ -351,7 +351,7 @@ fn scattered_asides(persona: &Persona, claims: &[Claim]) -> bool {
         speakers.extend(backers);
         on_subject += usize::from(text::term_keys(claim).iter().any(|k| subject.contains(k)));
     }
-    speakers.len() * 5 >= claims.len() * 4 && on_subject * 3 < claims.len()
+    speakers.len() * 3 >= claims.len() * 2 && on_subject * 3 < claims.len()
 }
 
 /// Whether three or more pain points all lack a cue of frustration of their own.
