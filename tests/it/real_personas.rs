@@ -143,7 +143,8 @@ fn every_real_dataset_gives_personas_a_researcher_would_use() {
 
         let scores = score_run(personas, &strict).scores;
         for (p, score) in personas.iter().zip(&scores) {
-            print_persona(name, p, score.overall_score, score.level.is_passing());
+            let soundness = &score.dimensions["realism"].details["soundness"]["factor"];
+            print_persona(name, p, score.overall_score, score.level.is_passing(), soundness);
         }
         for warning in &outcome.warnings {
             eprintln!("   warning: {warning}");
@@ -253,9 +254,9 @@ fn mean(v: &[f64]) -> String {
 }
 
 /// The persona as a researcher reads it (shown with `--nocapture`), to judge it in judgements.toml.
-fn print_persona(dataset: &str, p: &Persona, score: f64, passes: bool) {
+fn print_persona(dataset: &str, p: &Persona, score: f64, passes: bool, soundness: &serde_json::Value) {
     eprintln!(
-        "\n== {dataset}: '{}' ({} participants, score {score:.1}, strict {})\n   {}",
+        "\n== {dataset}: '{}' ({} participants, score {score:.1}, soundness {soundness}, strict {})\n   {}",
         p.title,
         p.segment_size,
         if passes { "passes" } else { "fails" },

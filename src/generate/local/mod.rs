@@ -86,6 +86,17 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
             reindex(&mut segments);
             continue;
         }
+        if let Some((unsound, factor, findings)) = least_sound(&personas) {
+            warnings.push(format!(
+                "segment {} ({} participants) was dropped: its persona's claims are unsound (soundness {factor:.2}, below {MIN_SOUNDNESS}: {})",
+                unsound + 1,
+                personas[unsound].segment_size,
+                findings.join("; ")
+            ));
+            segments.remove(unsound);
+            reindex(&mut segments);
+            continue;
+        }
         match first_duplicate(&personas) {
             Some((keep, merge)) => {
                 warnings.push(format!(
@@ -160,6 +171,28 @@ fn weakest_below_minimum(personas: &[Persona], options: &GenerationOptions) -> O
         .filter(|(_, p)| claim_count(p) < options.min_claims || (p.goals.is_empty() && p.pain_points.is_empty()))
         .min_by_key(|&(i, p)| (claim_count(p), std::cmp::Reverse(i)))
         .map(|(i, _)| i)
+}
+
+/// Personas whose soundness factor ([`crate::quality::soundness`]) is below this are not shown:
+/// off-topic talk, misfiled answers or scattered asides that a research team would not use as
+/// they come.
+const MIN_SOUNDNESS: f64 = 0.6;
+
+/// The least sound persona below [`MIN_SOUNDNESS`] (the last on a tie), its factor and findings,
+/// unless it is the only persona left.
+fn least_sound(personas: &[Persona]) -> Option<(usize, f64, Vec<String>)> {
+    if personas.len() <= 1 {
+        return None;
+    }
+    personas
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (factor, findings, _) = crate::quality::soundness::measure(p);
+            (i, factor, findings)
+        })
+        .filter(|(_, factor, _)| *factor < MIN_SOUNDNESS)
+        .min_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
 }
 
 /// Share of a segment's participants whose every utterance is a non-answer ("N/A", "none").
@@ -760,6 +793,29 @@ mod tests {
         }
         assert!(!p.title.to_lowercase().contains("parsnip"), "{}", p.title);
         assert!(!p.summary.to_lowercase().contains("parsnip"), "{}", p.summary);
+    }
+
+    #[test]
+    fn unsound_personas_are_dropped_unless_alone() {
+        let corpus = corpus();
+        let sound = synthesize(&corpus, &[segment(&corpus)], &settings()).personas.remove(0);
+        let mut unsound = sound.clone();
+        unsound.goals.truncate(1);
+        unsound.pain_points.clear();
+        unsound.behaviours.clear();
+        unsound.motivations.truncate(1);
+        unsound.segment_size = 1;
+        unsound.evidence.retain(|e| e.index == 0 && e.participant_id == "P1");
+        assert_eq!(least_sound(std::slice::from_ref(&sound)), None);
+        assert_eq!(
+            least_sound(std::slice::from_ref(&unsound)),
+            None,
+            "the only persona stays"
+        );
+        let (index, factor, findings) = least_sound(&[sound, unsound]).expect("the unsound one");
+        assert_eq!(index, 1);
+        assert!(factor < MIN_SOUNDNESS, "{factor}");
+        assert!(findings.iter().any(|f| f == "Rests on one participant"), "{findings:?}");
     }
 
     #[test]
