@@ -86,7 +86,7 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
             reindex(&mut segments);
             continue;
         }
-        if let Some((unsound, factor, findings)) = least_sound(&personas) {
+        if let Some((unsound, factor, findings)) = least_sound(&personas, &options) {
             warnings.push(format!(
                 "segment {} ({} participants) was dropped: its persona's claims are unsound (soundness {factor:.2}, below {MIN_SOUNDNESS}: {})",
                 unsound + 1,
@@ -179,9 +179,12 @@ fn weakest_below_minimum(personas: &[Persona], options: &GenerationOptions) -> O
 const MIN_SOUNDNESS: f64 = 0.6;
 
 /// The least sound persona below [`MIN_SOUNDNESS`] (the last on a tie), its factor and findings,
-/// unless it is the only persona left.
-fn least_sound(personas: &[Persona]) -> Option<(usize, f64, Vec<String>)> {
-    if personas.len() <= 1 {
+/// unless it is the only persona left. A run whose `min_claims` or `min_segment_size` is below
+/// the default asked for every persona, however thin, so nothing is dropped for soundness.
+fn least_sound(personas: &[Persona], options: &GenerationOptions) -> Option<(usize, f64, Vec<String>)> {
+    let defaults = GenerationOptions::default();
+    let lowered = options.min_claims < defaults.min_claims || options.min_segment_size < defaults.min_segment_size;
+    if personas.len() <= 1 || lowered {
         return None;
     }
     personas
@@ -806,13 +809,24 @@ mod tests {
         unsound.motivations.truncate(1);
         unsound.segment_size = 1;
         unsound.evidence.retain(|e| e.index == 0 && e.participant_id == "P1");
-        assert_eq!(least_sound(std::slice::from_ref(&sound)), None);
+        let defaults = GenerationOptions::default();
+        assert_eq!(least_sound(std::slice::from_ref(&sound), &defaults), None);
         assert_eq!(
-            least_sound(std::slice::from_ref(&unsound)),
+            least_sound(std::slice::from_ref(&unsound), &defaults),
             None,
             "the only persona stays"
         );
-        let (index, factor, findings) = least_sound(&[sound, unsound]).expect("the unsound one");
+        let both = [sound, unsound];
+        let thin_allowed = GenerationOptions {
+            min_claims: 1,
+            ..GenerationOptions::default()
+        };
+        assert_eq!(
+            least_sound(&both, &thin_allowed),
+            None,
+            "min_claims 1 asks for every persona"
+        );
+        let (index, factor, findings) = least_sound(&both, &defaults).expect("the unsound one");
         assert_eq!(index, 1);
         assert!(factor < MIN_SOUNDNESS, "{factor}");
         assert!(findings.iter().any(|f| f == "Rests on one participant"), "{findings:?}");
