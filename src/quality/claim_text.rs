@@ -443,6 +443,20 @@ pub fn is_hedge_or_meta(sentence: &str) -> bool {
     NOT_A_CLAIM.is_match(sentence)
 }
 
+/// English function words seldom found in other languages' text (unlike "a", "no", "do" or
+/// "me", which Portuguese and Spanish use too).
+const ENGLISH_MARKERS: &[&str] = &[
+    "the", "and", "is", "it", "i", "you", "that", "this", "with", "for", "to", "of", "in", "on", "but", "my", "we",
+    "can", "have", "are", "was", "be", "not", "what", "when", "would", "if", "there", "they",
+];
+
+/// Whether a text reads as English: it holds an English function word. The cue words that sort
+/// sentences into goals, pain points, behaviours and motivations are English-only.
+pub fn looks_english(text: &str) -> bool {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .any(|w| ENGLISH_MARKERS.contains(&w.to_lowercase().as_str()))
+}
+
 /// Answers that answer nothing ("N/A", "none", "no comment", "-").
 pub fn is_non_answer(text: &str) -> bool {
     const NON_ANSWERS: &[&str] = &[
@@ -694,6 +708,14 @@ mod tests {
         let mut v = Vec::new();
         for_each_content_word(text, |stem, _| v.push(stem.to_string()));
         v
+    }
+
+    #[test]
+    fn english_is_told_by_its_function_words() {
+        assert!(looks_english("It would be nice to copy cells between notebooks."));
+        assert!(looks_english("I'm stuck on the install"));
+        assert!(!looks_english("Vou clicar aqui em selecionar projetos."));
+        assert!(!looks_english("Não tem nenhuma issue ali, podemos passar pra próxima."));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! stays Σ score × weight): claims that are questions, hedges, meta-talk or markup; pain points
 //! answering a question about what works; near-duplicate claims; quotes that repeat a claim
 //! word for word; a persona resting on one participant; a generic title; no goal and no pain
-//! point; fewer than two claims.
+//! point; fewer than two claims; pain points none of which names a problem itself; scattered
+//! asides (claims by as many people, none echoed, few about the title's subject).
 
 use super::claim_text::{self as text, QuestionFrame};
 use crate::domain::persona::normalise_whitespace;
@@ -31,6 +32,16 @@ const RAMBLING: f64 = 0.75;
 const RAMBLING_WORDS: usize = 25;
 /// Most claims share no content word with any other claim: a mixed bag with no common subject.
 const NO_COMMON_SUBJECT: f64 = 0.8;
+/// Every pain point (three or more) without a word of frustration of its own: each is a pain
+/// only because of the question it answered, and a list of self-descriptions, praise, habits
+/// and wishes filed under "what is hard" is misfiled, not a list of pains.
+const MISFILED_PAINS: f64 = 0.8;
+const MISFILED_PAINS_FROM: usize = 3;
+/// Scattered asides: claims each said by a different participant, none echoed by another, and
+/// fewer than a third about the title's subject. Unrelated requests that meet on a word or two
+/// ("find", "access"): a collection of individuals, not a segment's shared concern.
+const SCATTERED: f64 = 0.75;
+const SCATTERED_FROM: usize = 6;
 /// Fewer claims than this make a thin persona, of little use to a product team.
 const THIN_BELOW: usize = 6;
 const THIN: f64 = 0.8;
@@ -95,6 +106,19 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
     });
     let (generic_title, ungrounded_title) = title_findings(persona, &claims, &mut found);
     let shape = shape_findings(persona, &claims, one_participant, &mut found);
+    let scattered = found.penalise(scattered_asides(persona, &claims), SCATTERED, || {
+        format!(
+            "Scattered asides: {} claims by as many participants, none echoed, few about '{}'",
+            claims.len(),
+            persona.title
+        )
+    });
+    let misfiled_pains = found.penalise(pains_without_pain(persona), MISFILED_PAINS, || {
+        format!(
+            "None of the {} pain points names a problem in its own words (misfiled answers)",
+            persona.pain_points.len()
+        )
+    });
     let factor: f64 = found.factor.max(FLOOR);
     let details = json!({
         "factor": (factor * 1000.0).round() / 1000.0,
@@ -110,6 +134,8 @@ pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
         "one_voice": shape.one_voice,
         "long_winded_claims": shape.long_winded,
         "unconnected_claims": shape.unconnected,
+        "misfiled_pain_points": misfiled_pains,
+        "scattered_asides": scattered,
     });
     (factor, found.issues, details)
 }
@@ -295,6 +321,48 @@ fn unconnected_claims(claims: &[Claim]) -> usize {
         .count()
 }
 
+/// Whether six or more claims come from as many speakers (two in three distinct), none backed by
+/// a second participant, and fewer than a third share a word with the title (a title from the
+/// persona's demographics, such as a role, is not a subject to look for).
+fn scattered_asides(persona: &Persona, claims: &[Claim]) -> bool {
+    if claims.len() < SCATTERED_FROM {
+        return false;
+    }
+    let demographic: BTreeSet<String> = persona.demographics.values().flat_map(|v| text::term_keys(v)).collect();
+    let subject: BTreeSet<String> = text::term_keys(&persona.title)
+        .into_iter()
+        .filter(|k| !FILLER_TITLE_WORDS.contains(&k.as_str()) && !demographic.contains(k))
+        .collect();
+    if subject.is_empty() {
+        return false;
+    }
+    let mut speakers = BTreeSet::new();
+    let mut on_subject = 0;
+    for (field, index, claim) in claims {
+        let backers: Vec<&str> = persona
+            .evidence
+            .iter()
+            .filter(|e| e.field == *field && e.index == *index)
+            .map(|e| e.participant_id.as_str())
+            .collect();
+        if backers.len() > 1 {
+            return false;
+        }
+        speakers.extend(backers);
+        on_subject += usize::from(text::term_keys(claim).iter().any(|k| subject.contains(k)));
+    }
+    speakers.len() * 3 >= claims.len() * 2 && on_subject * 3 < claims.len()
+}
+
+/// Whether three or more pain points all lack a cue of frustration of their own.
+fn pains_without_pain(persona: &Persona) -> bool {
+    persona.pain_points.len() >= MISFILED_PAINS_FROM
+        && persona
+            .pain_points
+            .iter()
+            .all(|p| !matches!(text::classify(p), Some((text::Cue::PainPoint, _))))
+}
+
 fn comparable(s: &str) -> String {
     normalise_whitespace(s).to_lowercase()
 }
@@ -466,6 +534,68 @@ mod tests {
         let (_, issues, details) = measure(&p);
         assert!(details["unconnected_claims"].as_u64().unwrap() > 3, "{issues:?}");
         assert!(issues.iter().any(|i| i.contains("share no subject")), "{issues:?}");
+    }
+
+    #[test]
+    fn pain_points_that_name_no_problem_are_misfiled() {
+        let mut p = sound();
+        p.pain_points = vec![
+            "Context: a power user who fits notebooks to every use case.".into(),
+            "It has really helped standardize our rota.".into(),
+            "I clean the data, then move the code to an editor.".into(),
+        ];
+        let (factor, issues, details) = measure(&p);
+        assert_eq!(details["misfiled_pain_points"], true, "{issues:?}");
+        assert!((factor - MISFILED_PAINS).abs() < 1e-9, "{factor} {issues:?}");
+
+        // One pain point in its own words is enough: the others may rest on the question.
+        p.pain_points[0] = "Sharing code between notebooks is difficult.".into();
+        let (_, issues, details) = measure(&p);
+        assert_eq!(details["misfiled_pain_points"], false, "{issues:?}");
+    }
+
+    #[test]
+    fn scattered_asides_lose() {
+        let mut p = sound();
+        p.title = "The Find User".into();
+        p.goals = vec![
+            "I am hoping for a helpful community for programming.".into(),
+            "I want to install a web server on my laptop.".into(),
+        ];
+        p.pain_points = vec![
+            "I can't find the reason for the kernel panics.".into(),
+            "The splash theme is lost after every update.".into(),
+        ];
+        p.behaviours = vec!["I use my laptop as an amplifier for my guitar.".into()];
+        p.motivations = vec!["Sending mail worked great once I confirmed it.".into()];
+        p.evidence = claim_evidence(&p, |i| format!("P{i}"));
+        let (factor, issues, details) = measure(&p);
+        assert_eq!(details["scattered_asides"], true, "{issues:?}");
+        assert!(factor <= SCATTERED + 1e-9, "{factor} {issues:?}");
+
+        // The same claims from three people who each said two of them are a group's talk.
+        p.evidence = claim_evidence(&p, |i| format!("P{}", i % 3));
+        let (_, issues, details) = measure(&p);
+        assert_eq!(details["scattered_asides"], false, "{issues:?}");
+    }
+
+    /// One evidence entry per claim, its speaker named by `speaker` from the claim's position.
+    fn claim_evidence(p: &Persona, speaker: impl Fn(usize) -> String) -> Vec<Evidence> {
+        let fields = [
+            (EvidenceField::Goals, p.goals.len()),
+            (EvidenceField::PainPoints, p.pain_points.len()),
+            (EvidenceField::Behaviours, p.behaviours.len()),
+            (EvidenceField::Motivations, p.motivations.len()),
+        ];
+        let mut position = 0;
+        let mut out = Vec::new();
+        for (field, len) in fields {
+            for index in 0..len {
+                out.push(evidence(field, index, &speaker(position), None));
+                position += 1;
+            }
+        }
+        out
     }
 
     #[test]

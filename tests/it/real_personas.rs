@@ -141,6 +141,14 @@ fn every_real_dataset_gives_personas_a_researcher_would_use() {
         let personas = &outcome.personas;
         assert!(!personas.is_empty(), "{name}: no persona");
 
+        let scores = score_run(personas, &strict).scores;
+        for (p, score) in personas.iter().zip(&scores) {
+            let soundness = &score.dimensions["realism"].details["soundness"]["factor"];
+            print_persona(name, p, score.overall_score, score.level.is_passing(), soundness);
+        }
+        for warning in &outcome.warnings {
+            eprintln!("   warning: {warning}");
+        }
         let mut titles = BTreeSet::new();
         let (mut framed, mut matching, mut claim_total) = (0usize, 0usize, 0usize);
         for p in personas {
@@ -172,7 +180,6 @@ fn every_real_dataset_gives_personas_a_researcher_would_use() {
             assert!(!is_generic_title(&p.title), "{name}: generic title '{}'", p.title);
         }
 
-        let scores = score_run(personas, &strict).scores;
         let mut accepted = Vec::new();
         let mut rejected = Vec::new();
         if let Some(judged) = judged.get(name) {
@@ -243,5 +250,22 @@ fn mean(v: &[f64]) -> String {
         "–".into()
     } else {
         format!("{:.1} (n={})", v.iter().sum::<f64>() / v.len() as f64, v.len())
+    }
+}
+
+/// The persona as a researcher reads it (shown with `--nocapture`), to judge it in judgements.toml.
+fn print_persona(dataset: &str, p: &Persona, score: f64, passes: bool, soundness: &serde_json::Value) {
+    eprintln!(
+        "\n== {dataset}: '{}' ({} participants, score {score:.1}, soundness {soundness}, strict {})\n   {}",
+        p.title,
+        p.segment_size,
+        if passes { "passes" } else { "fails" },
+        p.summary
+    );
+    for (field, _, claim) in claims(p) {
+        eprintln!("   {}: {claim}", field.as_str());
+    }
+    for quote in &p.quotes {
+        eprintln!("   quote: {quote}");
     }
 }

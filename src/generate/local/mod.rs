@@ -64,6 +64,7 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
             "model {model:?} is ignored by provider local, which always uses {LOCAL_MODEL}"
         ));
     }
+    warn_if_not_english(corpus, &mut warnings);
     let digest = corpus_digest(corpus);
     let options = options::parse(&settings.options);
     let mut segments: Vec<Segment> = segments.to_vec();
@@ -82,6 +83,17 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
                 options.min_claims
             ));
             segments.remove(weak);
+            reindex(&mut segments);
+            continue;
+        }
+        if let Some((unsound, factor, findings)) = least_sound(&personas, &options) {
+            warnings.push(format!(
+                "segment {} ({} participants) was dropped: its persona's claims are unsound (soundness {factor:.2}, below {MIN_SOUNDNESS}: {})",
+                unsound + 1,
+                personas[unsound].segment_size,
+                findings.join("; ")
+            ));
+            segments.remove(unsound);
             reindex(&mut segments);
             continue;
         }
@@ -113,6 +125,28 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
     }
 }
 
+/// Utterances of five words or more sampled to tell the corpus's language.
+const LANGUAGE_SAMPLE: usize = 2_000;
+
+/// Warns when most of the corpus is not English: the cue words the local provider sorts claims
+/// by are English-only, so its lists may be misfiled (an LLM provider reads any language).
+fn warn_if_not_english(corpus: &Corpus, warnings: &mut Vec<String>) {
+    let sampled: Vec<&str> = corpus
+        .utterances
+        .iter()
+        .map(|u| u.text.as_str())
+        .filter(|t| text::word_count(t) >= 5)
+        .take(LANGUAGE_SAMPLE)
+        .collect();
+    let english = sampled.iter().filter(|t| text::looks_english(t)).count();
+    if !sampled.is_empty() && english * 2 < sampled.len() {
+        warnings.push(format!(
+            "only {english} of {} utterances sampled read as English: provider local sorts claims by English cue words, so goals, pain points, behaviours and motivations may be misfiled; use an LLM provider for text in other languages",
+            sampled.len()
+        ));
+    }
+}
+
 fn reindex(segments: &mut [Segment]) {
     for (index, segment) in segments.iter_mut().enumerate() {
         segment.index = index;
@@ -137,6 +171,31 @@ fn weakest_below_minimum(personas: &[Persona], options: &GenerationOptions) -> O
         .filter(|(_, p)| claim_count(p) < options.min_claims || (p.goals.is_empty() && p.pain_points.is_empty()))
         .min_by_key(|&(i, p)| (claim_count(p), std::cmp::Reverse(i)))
         .map(|(i, _)| i)
+}
+
+/// Personas whose soundness factor ([`crate::quality::soundness`]) is below this are not shown:
+/// off-topic talk, misfiled answers or scattered asides that a research team would not use as
+/// they come.
+const MIN_SOUNDNESS: f64 = 0.6;
+
+/// The least sound persona below [`MIN_SOUNDNESS`] (the last on a tie), its factor and findings,
+/// unless it is the only persona left. A run whose `min_claims` or `min_segment_size` is below
+/// the default asked for every persona, however thin, so nothing is dropped for soundness.
+fn least_sound(personas: &[Persona], options: &GenerationOptions) -> Option<(usize, f64, Vec<String>)> {
+    let defaults = GenerationOptions::default();
+    let lowered = options.min_claims < defaults.min_claims || options.min_segment_size < defaults.min_segment_size;
+    if personas.len() <= 1 || lowered {
+        return None;
+    }
+    personas
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (factor, findings, _) = crate::quality::soundness::measure(p);
+            (i, factor, findings)
+        })
+        .filter(|(_, factor, _)| *factor < MIN_SOUNDNESS)
+        .min_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
 }
 
 /// Share of a segment's participants whose every utterance is a non-answer ("N/A", "none").
@@ -737,6 +796,74 @@ mod tests {
         }
         assert!(!p.title.to_lowercase().contains("parsnip"), "{}", p.title);
         assert!(!p.summary.to_lowercase().contains("parsnip"), "{}", p.summary);
+    }
+
+    #[test]
+    fn unsound_personas_are_dropped_unless_alone() {
+        let corpus = corpus();
+        let sound = synthesize(&corpus, &[segment(&corpus)], &settings()).personas.remove(0);
+        let mut unsound = sound.clone();
+        unsound.goals.truncate(1);
+        unsound.pain_points.clear();
+        unsound.behaviours.clear();
+        unsound.motivations.truncate(1);
+        unsound.segment_size = 1;
+        unsound.evidence.retain(|e| e.index == 0 && e.participant_id == "P1");
+        let defaults = GenerationOptions::default();
+        assert_eq!(least_sound(std::slice::from_ref(&sound), &defaults), None);
+        assert_eq!(
+            least_sound(std::slice::from_ref(&unsound), &defaults),
+            None,
+            "the only persona stays"
+        );
+        let both = [sound, unsound];
+        let thin_allowed = GenerationOptions {
+            min_claims: 1,
+            ..GenerationOptions::default()
+        };
+        assert_eq!(
+            least_sound(&both, &thin_allowed),
+            None,
+            "min_claims 1 asks for every persona"
+        );
+        let (index, factor, findings) = least_sound(&both, &defaults).expect("the unsound one");
+        assert_eq!(index, 1);
+        assert!(factor < MIN_SOUNDNESS, "{factor}");
+        assert!(findings.iter().any(|f| f == "Rests on one participant"), "{findings:?}");
+    }
+
+    #[test]
+    fn text_mostly_not_in_english_is_warned_about() {
+        let mut corpus = corpus();
+        let portuguese = [
+            "Vou clicar aqui em selecionar projetos.",
+            "Não tem nenhuma issue ali, podemos passar pra próxima.",
+            "Tentei comparar o ID da issue com o ID do criador.",
+            "Deixa eu pensar se tem alguma coisa pra falar aqui.",
+            "Imagino que seria na aba de commits, selecionar o repositório.",
+            "Usuários listados, mas ele quer uma issue agora.",
+            "Aí vamos botar aqui, maio de 2025, e filtrar a data.",
+            "Selecione um usuário e diga pela qual issue ele é responsável.",
+            "Clicar em exportar e selecionar o formato JSON.",
+            "Mas tem uma dúvida sobre o número de issues resolvidas.",
+            "Acho que podemos ir pra próxima tarefa agora mesmo.",
+        ];
+        for (i, t) in portuguese.iter().enumerate() {
+            corpus.utterances.push(Utterance {
+                question: None,
+                participant_id: "P3".into(),
+                source: 0,
+                location: format!("line {}", 100 + i),
+                text: t.to_string(),
+            });
+        }
+        let out = synthesize(&corpus, &[segment(&corpus)], &settings());
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+        assert!(
+            out.warnings[0].starts_with("only 10 of 21 utterances sampled read as English"),
+            "{:?}",
+            out.warnings
+        );
     }
 }
 
