@@ -43,7 +43,7 @@ class CommunicationStyle(TypedDict):
 
 
 class CreateExperimentBody(TypedDict):
-    "The body of `POST /api/v1/experiments` (documentation schema; checked by hand so that every bad field is named)."
+    "The body of `POST /api/v1/experiments`, for the OpenAPI document: derived from the types whose limits `service::experiments::check_new` reads the body with."
 
     name: str
     description: NotRequired[Union[str, None]]
@@ -52,10 +52,10 @@ class CreateExperimentBody(TypedDict):
 
 
 class CreateWebhookBody(TypedDict):
-    "Registration request (documentation; the body is checked field by field)."
+    "The body of `POST /api/v1/webhooks`, for the OpenAPI document: derived from the types whose limits [`NewWebhook::read`] checks (unknown fields are refused)."
 
     url: str
-    events: NotRequired[Union[list[str], None]]
+    events: NotRequired[Union[list[Literal["generation.started", "generation.completed", "generation.failed", "generation.cancelled"]], None]]
     secret: NotRequired[Union[str, None]]
 
 
@@ -156,7 +156,7 @@ class ErrorBody(TypedDict):
     details: dict[str, Any]
 
 
-ErrorCode: TypeAlias = "Literal[\"invalid_input\", \"unauthorised\", \"not_found\", \"method_not_allowed\", \"conflict\", \"payload_too_large\", \"unsupported_media_type\", \"request_timeout\", \"validation_error\", \"privacy_audit_failed\", \"rate_limited\", \"internal_error\", \"unavailable\"]"
+ErrorCode: TypeAlias = "Literal[\"invalid_input\", \"unauthorised\", \"not_found\", \"method_not_allowed\", \"conflict\", \"payload_too_large\", \"unsupported_media_type\", \"request_timeout\", \"headers_too_large\", \"validation_error\", \"privacy_audit_failed\", \"rate_limited\", \"internal_error\", \"unavailable\"]"
 "The error codes of the envelope, each with one HTTP status."
 
 
@@ -216,11 +216,11 @@ class ExperimentView(TypedDict):
 
 
 class GenerateBody(TypedDict):
-    "The body of `POST /api/v1/generate` (documentation schema; bodies are checked by hand so that every bad field is named)."
+    "The body of `POST /api/v1/generate`: what the parser reads, and (derived from the same types) what the OpenAPI document shows. `null` counts as absent."
 
     data: str
     count: NotRequired[Union[int, None]]
-    provider: NotRequired[Union[str, None]]
+    provider: NotRequired[Union[Literal["local", "openai", "anthropic", "gemini", "ollama"], None]]
     model: NotRequired[Union[str, None]]
     config: NotRequired[Union[dict[str, Any], None]]
     webhook_url: NotRequired[Union[str, None]]
@@ -375,6 +375,7 @@ class PersonaInput(TypedDict):
     goals: NotRequired[Union[PersonaList, None]]
     pain_points: NotRequired[Union[PersonaList, None]]
     behaviours: NotRequired[Union[PersonaList, None]]
+    motivations: NotRequired[Union[PersonaList, None]]
     quotes: NotRequired[Union[PersonaList, None]]
     participants: NotRequired[Union[PersonaList, None]]
     segment_size: NotRequired[Union[int, None]]
@@ -450,7 +451,7 @@ class QualityRequest(TypedDict):
     personas: NotRequired[Union[list[PersonaInput], None]]
     persona_id: NotRequired[Union[str, None]]
     run_id: NotRequired[Union[str, None]]
-    preset: NotRequired[Union[str, None]]
+    preset: NotRequired[Union[Literal["default", "strict", "lenient"], None]]
 
 
 class QualityResponse(TypedDict):
@@ -576,9 +577,9 @@ class ScriptResult(TypedDict):
 
 
 class ServerSentEvent(TypedDict):
-    "One event of the stream (documentation schema)."
+    "One event of the stream; written as its `id:`, `event:` and `data:` lines."
 
-    id: NotRequired[Union[str, None]]
+    id: NotRequired[Union[int, None]]
     event: str
     data: str
 

@@ -37,7 +37,8 @@ def test_seed_003_snippet_works_as_written(server: Server, capsys: pytest.Captur
     print(job["result"]["personas"])  # type: ignore[index]
     assert job["status"] == "completed"
     personas = job["result"]["personas"]  # type: ignore[index]
-    assert personas is not None and len(personas) == 5
+    # Up to five: a persona too thin to use is dropped, with a warning in the run (issue 13).
+    assert personas is not None and 1 <= len(personas) <= 5
     assert personas[0]["name"] in capsys.readouterr().out
     assert client.get_job(result["job_id"])["status"] == "completed"
 
@@ -287,7 +288,7 @@ def test_rate_limited_is_raised_and_retried_when_asked(limited_server: Server) -
             second = c.generate("interviews.csv", 1)  # waits Retry-After, then goes through
             assert time.monotonic() - started >= 1
             assert c.wait_for_job(second["job_id"], timeout=60)["status"] == "completed"
-            assert c.get_job(first["job_id"])["status"] == "completed"
+            assert c.get_job(first["job_id"])["status"] == "completed", c.get_job(first["job_id"]).get("error")
     finally:
         slow.http.shutdown()
 

@@ -49,6 +49,9 @@ pub struct JobRun {
     pub generation: GenerationSettings,
     /// Where the run's output folder goes (`storage.output_dir`).
     pub output_dir: PathBuf,
+    /// The folder every file read must stay inside: the data directory, or the job's download
+    /// folder for a URL source.
+    pub confine_to: PathBuf,
 }
 
 /// What a successful execution produced.
@@ -96,10 +99,7 @@ impl JobExecutor for PipelineExecutor {
                 output_dir: run.output_dir,
                 // The data directory as submission checked it (canonical), so that a folder's
                 // symbolic links cannot lead the run out of it.
-                confine_to: Some(
-                    std::fs::canonicalize(&settings.storage.data_dir)
-                        .unwrap_or_else(|_| settings.storage.data_dir.clone()),
-                ),
+                confine_to: Some(run.confine_to),
             };
             let outcome = execute_run(&request, &settings, &*progress).await?;
             job_output(outcome)
@@ -497,6 +497,11 @@ impl JobRunner {
             .join(format!("{}-{}", job.id, job.lease_epoch));
         let _cleanup = RemoveOnDrop(download_dir.clone());
         let local_source = !crate::net::is_url(&job.data_source);
+        let confine_root = if local_source {
+            self.settings.storage.data_dir.as_path()
+        } else {
+            download_dir.as_path()
+        };
         let data_path = if local_source {
             let path = PathBuf::from(&job.data_source);
             let root = self.settings.storage.data_dir.clone();
@@ -523,6 +528,8 @@ impl JobRunner {
                 options: request.config.clone(),
             },
             output_dir: self.settings.storage.output_dir.clone(),
+            // Canonical, as submission checked it, so that links cannot lead the run out of it.
+            confine_to: std::fs::canonicalize(confine_root).unwrap_or_else(|_| confine_root.to_path_buf()),
         };
         // The future is driven on a blocking-pool thread, so that CPU-heavy generation never holds
         // up the runtime threads that renew leases and claim jobs.

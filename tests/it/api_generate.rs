@@ -368,6 +368,27 @@ async fn a_crashing_pipeline_fails_the_job_without_taking_the_worker_down() {
 }
 
 #[tokio::test]
+async fn url_data_runs_through_the_real_pipeline_confined_to_its_download_folder() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let csv = std::fs::read_to_string("examples/interviews.csv").unwrap();
+    Mock::given(method("GET"))
+        .and(path("/exports/interviews.csv"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(csv))
+        .mount(&server)
+        .await;
+    let app = spawn_app(|s| s.fetch.allow_private_targets = true).await;
+    let url = format!("{}/exports/interviews.csv", server.uri());
+    let id = app.create_job(json!({"data": url, "count": 2})).await;
+    let job = app.wait_until_ended(&id).await;
+    // The download sits outside the data directory: the worker confines its reads to the
+    // job's download folder instead.
+    assert_eq!(job["status"], "completed", "{job}");
+    assert!(!job["result"]["personas"].as_array().unwrap().is_empty(), "{job}");
+}
+
+#[tokio::test]
 async fn url_data_is_downloaded_for_the_run_and_removed_afterwards() {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
