@@ -299,6 +299,27 @@ fn leak(kind: &str, content: &str, source: &str, found_in: &str, similarity: f64
 /// Audits a card built from `persona`; `threshold` is the largest passing leakage score.
 pub fn audit(card: &CharacterCard, persona: &Persona, threshold: f64) -> PrivacyAudit {
     let fields = audited_fields(card);
+    let mut leakages = text_leakages(&fields, persona);
+    leakages.extend(identifier_leakages(&fields, persona));
+    // fold from +0.0: an empty float `sum()` is -0.0, which would print as "-0.000"
+    let raw = leakages
+        .iter()
+        .fold(0.0, |acc, l| acc + l.similarity * l.severity.weight());
+    let leakage_score = (raw.min(1.0) * 1000.0).round() / 1000.0;
+    let passed = leakage_score <= threshold;
+    let details = describe(passed, leakage_score, threshold, &leakages);
+    PrivacyAudit {
+        passed,
+        leakage_score,
+        threshold,
+        leakages,
+        details,
+    }
+}
+
+/// Quotes and excerpts of the persona carried into the card's free text: word for word, as a
+/// long shared run of words, or paraphrased (most significant words shared).
+fn text_leakages(fields: &[AuditedField], persona: &Persona) -> Vec<Leakage> {
     let free: Vec<(&AuditedField, Vec<String>)> = fields
         .iter()
         .filter(|f| f.origin == Origin::Persona)
@@ -370,7 +391,12 @@ pub fn audit(card: &CharacterCard, persona: &Persona, threshold: f64) -> Privacy
             }
         }
     }
+    leakages
+}
 
+/// E-mail addresses, phone numbers, participant ids and the persona id in any non-fixed field.
+fn identifier_leakages(fields: &[AuditedField], persona: &Persona) -> Vec<Leakage> {
+    let mut leakages = Vec::new();
     let mut participant_ids: Vec<(String, String)> = Vec::new();
     for id in &persona.participants {
         participant_ids.push((id.trim().to_string(), "participants".to_string()));
@@ -411,21 +437,7 @@ pub fn audit(card: &CharacterCard, persona: &Persona, threshold: f64) -> Privacy
             leakages.push(leak("persona_id", persona_id, "id", &field.path, 1.0, Severity::High));
         }
     }
-
-    // fold from +0.0: an empty float `sum()` is -0.0, which would print as "-0.000"
-    let raw = leakages
-        .iter()
-        .fold(0.0, |acc, l| acc + l.similarity * l.severity.weight());
-    let leakage_score = (raw.min(1.0) * 1000.0).round() / 1000.0;
-    let passed = leakage_score <= threshold;
-    let details = describe(passed, leakage_score, threshold, &leakages);
-    PrivacyAudit {
-        passed,
-        leakage_score,
-        threshold,
-        leakages,
-        details,
-    }
+    leakages
 }
 
 fn describe(passed: bool, score: f64, threshold: f64, leakages: &[Leakage]) -> String {
