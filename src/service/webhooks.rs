@@ -41,6 +41,25 @@ pub fn deliveries(
     db.read(|conn| deliveries::list_deliveries(conn, webhook_id, status, limit, offset))
 }
 
+/// A delivery with its attempts, oldest first.
+pub type DeliveryWithAttempts = (Delivery, Vec<DeliveryAttempt>);
+
+/// A webhook's latest deliveries (newest first), each with its attempts (oldest first), and how
+/// many there are; one read. Blocking.
+pub fn deliveries_with_attempts(db: &Db, webhook_id: &str, limit: u32) -> Result<(u64, Vec<DeliveryWithAttempts>)> {
+    db.read(|conn| {
+        let (listed, total) = deliveries::list_deliveries(conn, webhook_id, None, limit, 0)?;
+        let with_attempts = listed
+            .into_iter()
+            .map(|delivery| {
+                let attempts = deliveries::attempts_of(conn, &delivery.id)?;
+                Ok((delivery, attempts))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((total, with_attempts))
+    })
+}
+
 /// One delivery with its body and every attempt; 404 when unknown. Blocking.
 pub fn delivery(db: &Db, webhook_id: &str, delivery_id: &str) -> Result<DeliveryDetail> {
     db.read(|conn| deliveries::get_delivery_detail(conn, webhook_id, delivery_id))

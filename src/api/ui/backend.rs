@@ -108,14 +108,15 @@ pub type DeliveryWithAttempts = (DeliveryView, Vec<AttemptView>);
 
 /// A webhook's latest deliveries, each with its attempts, and the total.
 pub fn deliveries(db: &Db, webhook_id: &str, limit: u32) -> Result<(u64, Vec<DeliveryWithAttempts>)> {
-    let (deliveries, total) = webhooks::deliveries(db, webhook_id, None, limit, 0)?;
-    let with_attempts = deliveries
+    let (total, found) = webhooks::deliveries_with_attempts(db, webhook_id, limit)?;
+    let views = found
         .into_iter()
-        .map(|delivery| {
-            let detail = webhooks::delivery(db, webhook_id, &delivery.id)?;
-            let attempts = detail.attempts.into_iter().map(AttemptView::from).collect();
-            Ok((DeliveryView::from(detail.delivery), attempts))
+        .map(|(delivery, attempts)| {
+            (
+                DeliveryView::from(delivery),
+                attempts.into_iter().map(AttemptView::from).collect(),
+            )
         })
-        .collect::<Result<Vec<_>>>()?;
-    Ok((total, with_attempts))
+        .collect();
+    Ok((total, views))
 }
