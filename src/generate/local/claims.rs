@@ -5,6 +5,7 @@
 use super::super::Segment;
 use super::super::options::GenerationOptions;
 use super::super::text::{self, Cue};
+use super::answers;
 use super::names::{speaker_key, speaker_keys};
 use crate::domain::{Corpus, Evidence, EvidenceField};
 use regex::Regex;
@@ -119,17 +120,37 @@ pub(super) fn claim_candidates<'a>(
     let speakers = speaker_keys(corpus);
     let mut by_cue: BTreeMap<Cue, Vec<Candidate>> = BTreeMap::new();
     let mut quotable: Vec<Candidate> = Vec::new();
-    for &u in segment.utterances.iter().take(MAX_UTTERANCES_SCANNED) {
+    let scanned = || segment.utterances.iter().take(MAX_UTTERANCES_SCANNED);
+    let english = answers::mostly_english(scanned().map(|&u| corpus.utterances[u].text.as_str()));
+    for &u in scanned() {
         let utterance = &corpus.utterances[u];
-        if text::is_non_answer(&utterance.text) {
+        let question = utterance.question.as_deref();
+        let structured = answers::is_structured(corpus, utterance);
+        // An answer about who they are is background, not a claim.
+        if text::is_non_answer(&utterance.text) || (structured && question.is_some_and(answers::asks_who_they_are)) {
             continue;
         }
-        let question = utterance.question.as_deref();
-        let sentences = text::sentences(&utterance.text);
+        let mut sentences = text::sentences(&utterance.text);
+        if structured {
+            // A line break in an answer or a record separates points, headings and fields.
+            sentences = sentences
+                .into_iter()
+                .flat_map(str::lines)
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+        }
         let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
         for sentence in sentences {
             let sentence = without_addressee(without_greeting(sentence), &speakers);
             let sentence = without_greeting(sentence);
+            let sentence = match structured {
+                true => match answers::claim_part(sentence, english) {
+                    Some(part) => part,
+                    None => continue,
+                },
+                false => sentence,
+            };
             let words = text::word_count(sentence);
             if !(4..=80).contains(&words) || text::is_hedge_or_meta(sentence) || text::is_markup(sentence) {
                 continue;
@@ -141,7 +162,12 @@ pub(super) fn claim_candidates<'a>(
                 (keys, score)
             };
             let whole = make(sentence);
-            if let Some((cue, at)) = text::classify_answer(sentence, question, short_answer) {
+            let classified = text::classify_answer(sentence, question, short_answer);
+            let classified = match classified {
+                Some((cue, at)) if structured => answers::refile(sentence, cue).map(|c| (c, at)),
+                other => other,
+            };
+            if let Some((cue, at)) = classified {
                 let span = text::claim_span_within(sentence, at, max_claim_words);
                 // A claim far longer than the complexity allows, with no clause to cut to, is left out.
                 if text::word_count(span) > max_claim_words + max_claim_words / 2 {
@@ -235,11 +261,21 @@ pub(super) fn pick_items(
     let considered = pool.len().min(MAX_CANDIDATES);
     let mut picked: Vec<usize> = Vec::new();
     let mut speakers: BTreeMap<&str, u32> = BTreeMap::new();
+    // A record's title and body say the same thing: one claim per record.
+    let mut records: BTreeSet<(&str, usize, &str)> = BTreeSet::new();
+    let record = |c: &Candidate| {
+        let u = &corpus.utterances[c.utterance];
+        answers::record_of(u).map(|r| (u.participant_id.as_str(), u.source, r))
+    };
     while picked.len() < max_items {
         let mut best: Option<(f64, usize)> = None;
         for (i, c) in pool[..considered].iter().enumerate() {
             let unscored = c.score <= 0.0;
-            if picked.contains(&i) || (unscored && (scored_only || picked.len() >= min_items)) || chosen.covers(c) {
+            if picked.contains(&i)
+                || (unscored && (scored_only || picked.len() >= min_items))
+                || chosen.covers(c)
+                || record(c).is_some_and(|r| records.contains(&r))
+            {
                 continue;
             }
             let speaker = corpus.utterances[c.utterance].participant_id.as_str();
@@ -262,6 +298,7 @@ pub(super) fn pick_items(
         let c = &pool[i];
         chosen.texts.insert(comparable(c.text));
         chosen.keys.push(c.keys.clone());
+        records.extend(record(c));
         *speakers
             .entry(corpus.utterances[c.utterance].participant_id.as_str())
             .or_default() += 1;

@@ -12,6 +12,7 @@ use crate::domain::{Corpus, EvidenceField, IdKind, Persona};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod answers;
 mod claims;
 mod names;
 

@@ -125,14 +125,16 @@ impl NameBook {
         let noun = role.map(title_case).unwrap_or_else(|| "User".to_string());
         let noun_words: HashSet<String> = noun.split_whitespace().map(str::to_lowercase).collect();
         let mut qualifiers: Vec<String> = phrases.iter().take(5).cloned().collect();
-        // Terms the persona's own claims use come first: a title must be about what they say.
-        let (grounded, ungrounded): (Vec<&String>, Vec<&String>) = terms
-            .iter()
-            .partition(|t| text::term_keys(t).iter().all(|k| said.contains(k)));
+        // Terms the persona's own claims use come first: a title must be about what they say;
+        // a key phrase of several words says more than one word ("Data Exploration", not "Data").
+        let mut ranked: Vec<&String> = terms.iter().collect();
+        ranked.sort_by_key(|t| {
+            let keys = text::term_keys(t);
+            (keys.len() < 2, !keys.iter().all(|k| said.contains(k)))
+        });
         qualifiers.extend(
-            grounded
+            ranked
                 .into_iter()
-                .chain(ungrounded)
                 .filter(|t| {
                     t.chars().count() >= 3
                         && !GENERIC_TITLE_WORDS.contains(&t.to_lowercase().as_str())
@@ -175,7 +177,7 @@ impl NameBook {
 pub(super) const GENERIC_TITLE_WORDS: &[&str] = &[
     "different", "better", "best", "acting", "actual", "real", "certain", "specific", "big", "small", "little",
     "long", "short", "high", "low", "full", "main", "major", "minor", "similar", "various", "personal", "likely",
-    "extra", "easy", "free", "n/a", "yes", "lot", "kind", "record", "use", "user", "thing", "information", "info",
+    "extra", "easy", "free", "n/a", "yes", "lot", "kind", "record", "use", "user", "thing", "information", "info", "data",
     "available", "possible", "important", "able", "sure", "like", "want", "need", "good", "great", "https",
     "http", "www", "com", "org", "github", "html", "hello", "thanks",
 ];

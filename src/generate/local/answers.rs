@@ -1,0 +1,235 @@
+//! Rules for answers read from structured sources (survey exports, form responses, issue
+//! trackers: CSV, TSV, JSON, JSONL, YAML), where every text answers a known question or fills a
+//! record's field. Transcripts (text, Markdown, captions) are read by the shared rules alone.
+//!
+//! - An answer to a question about who the respondent is (role, occupation, background) describes
+//!   them; it is not a claim or a quote.
+//! - A pain point states a problem in its own words; a wish filed under a question about problems
+//!   is a goal, and an answer that states neither ("Tools for realtime data exploration", a
+//!   self-description, praise) is no claim.
+//! - A record's title summarises its body: one claim per list per record, and a tag such as
+//!   "[Bug]:" is not part of the claim. Template fields ("Device: SM-J260M - OS: Android 8.1.0")
+//!   are not claims.
+//! - In an English corpus, an answer with no English function word is a name or a list of names
+//!   ("Power BI - Microsoft", "Rise, Reveal.JS Slide") or another language: not a claim.
+
+use super::super::text::{self, Cue};
+use crate::domain::{Corpus, Utterance};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Whether an utterance comes from a structured source (a table or records), where the rules of
+/// this module apply.
+pub(super) fn is_structured(corpus: &Corpus, utterance: &Utterance) -> bool {
+    corpus
+        .sources
+        .get(utterance.source)
+        .is_some_and(|s| matches!(s.format.as_str(), "csv" | "tsv" | "json" | "jsonl" | "yaml"))
+}
+
+/// Whether a question asks who the respondent is ("What is your primary role…?", "Occupation",
+/// "Do you have a personal connection to …?"), not what they want, suffer or do.
+pub(super) fn asks_who_they_are(question: &str) -> bool {
+    static WHO: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)\bwhat\s+(?:is|are)\s+your\s+(?:\w+\s+){0,2}?(?:job\s+)?(?:roles?|occupations?|job\s+titles?|professions?|positions?|background|age|gender|industry|field\s+of\s+(?:work|study))\b
+              | ^\W*(?:(?:job\s+)?roles?|occupations?|job\s+titles?|professions?|background)\W*(?:\(|:|\?|$)
+              | \bpersonal\s+connection\b
+              | \b(?:describe|tell\s+us\s+(?:a\s+bit\s+)?about)\s+yourself\b
+              | \bwho\s+are\s+you\b",
+        )
+        .expect("background question pattern")
+    });
+    WHO.is_match(question.trim())
+}
+
+/// The part of a record's sentence that can be a claim: without a leading tag ("[Bug]: …") and
+/// before template fields ("… my screen - Device: SM-J260M - OS: Android 8.1.0"); `None` when
+/// nothing of it can (a template line, or not English in an English corpus).
+pub(super) fn claim_part(sentence: &str, english_corpus: bool) -> Option<&str> {
+    static TAG: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\s*\[[^\]]{1,30}\]\s*:?\s*").expect("record tag pattern"));
+    static FIELD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:^|[\s(])[A-Z][A-Za-z]{0,20}(?:\s[A-Za-z]{1,20})?:\s+\S").expect("template field pattern")
+    });
+    let mut part = match TAG.find(sentence) {
+        Some(m) => &sentence[m.end()..],
+        None => sentence,
+    };
+    let fields: Vec<usize> = FIELD.find_iter(part).map(|m| m.start()).collect();
+    if fields.len() >= 2 {
+        part = part[..fields[0]].trim_end_matches(|c: char| c.is_whitespace() || "-–—|,;".contains(c));
+    }
+    let prose = text::word_count(part) >= 4 && !only_names(part) && !(english_corpus && reads_foreign(part));
+    prose.then_some(part)
+}
+
+/// Whether every word is capitalised or an acronym: a list of names ("Power BI - Microsoft"),
+/// not a sentence.
+fn only_names(part: &str) -> bool {
+    part.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().next().is_some_and(char::is_alphabetic))
+        .all(|w| w.chars().next().is_some_and(char::is_uppercase))
+}
+
+/// Function words of other languages (Spanish, Portuguese, French, German, Italian) that English
+/// text does not use.
+const FOREIGN_MARKERS: &[&str] = &[
+    "de", "que", "y", "por", "para", "el", "la", "los", "las", "del", "una", "o", "e", "em", "um", "uma", "do", "da",
+    "não", "é", "est", "les", "des", "et", "une", "und", "der", "die", "das", "ist", "nicht", "ein", "il", "che", "di",
+    "per", "su", "muy", "mais", "pero", "com",
+];
+
+/// Whether a sentence reads as another language: no English function word, and one of another.
+fn reads_foreign(part: &str) -> bool {
+    !text::looks_english(part)
+        && part
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| FOREIGN_MARKERS.contains(&w.to_lowercase().as_str()))
+}
+
+/// Whether most of a sample of the utterances given read as English.
+pub(super) fn mostly_english<'a>(texts: impl Iterator<Item = &'a str>) -> bool {
+    let sampled: Vec<&str> = texts.filter(|t| text::word_count(t) >= 5).take(500).collect();
+    let english = sampled.iter().filter(|t| text::looks_english(t)).count();
+    english * 2 >= sampled.len()
+}
+
+/// The list an answer's sentence belongs to, given the cue its question and words gave it: a
+/// pain point must name a problem itself; one that instead says what would help is a goal;
+/// one that does neither is no claim.
+pub(super) fn refile(sentence: &str, cue: Cue) -> Option<Cue> {
+    if cue != Cue::PainPoint || names_problem(sentence) {
+        return Some(cue);
+    }
+    states_wish(sentence).then_some(Cue::Goal)
+}
+
+/// Whether a sentence names a difficulty, failure, lack or annoyance in its own words.
+pub(super) fn names_problem(sentence: &str) -> bool {
+    static PROBLEM: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)\b(?:lack\w*|no|not|non|nor|without|missing|poor\w*|bad\w*|worse|worst|bugs?|bugg\w*|errors?|limit\w*|inabilit\w*|unable
+              |insufficient|inconsisten\w*|incompatib\w*|outdated|unstable|instabilit\w*|clunky|ugly|overload\w*|can['’]?t|cannot
+              |isn['’]?t|aren['’]?t|doesn['’]?t|don['’]?t|won['’]?t|wasn['’]?t|never|too|hard(?:er)?|mess\w*|fragile|brittle
+              |leak\w*|freez\w*|froze\w*|hangs?|lag\w*|conflict\w*|troubl\w*|complicated|complex\w*|tricky|unclear|unintuitive
+              |impossible|fiddly|bloated|crash\w*|fail\w*|break\w*|broke\w*|slow\w*|difficult\w*|problem\w*|issues?|pain\w*
+              |annoy\w*|confus\w*|frustrat\w*|struggl\w*|tedious|cumbersome|awkward|mismatch\w*|overhead|unresponsive|lose|lost
+              |losing|wrong\w*|only|hinder\w*|prevent\w*|block\w*)\b|\bout\s+of\s+date\b|\bcould\s+be\s+(?:improved|better)\b",
+        )
+        .expect("problem pattern")
+    });
+    PROBLEM.is_match(sentence) || matches!(text::classify(sentence), Some((Cue::PainPoint, _)))
+}
+
+/// Whether a sentence says what would help rather than what is wrong ("… would be a great
+/// help", "Need more documentation for …").
+fn states_wish(sentence: &str) -> bool {
+    static WISH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)\bwould\s+(?:be\s+(?:a\s+|so\s+|really\s+|very\s+)?(?:great\s+|big\s+|huge\s+)?(?:help|helpful|nice|good|great|useful|interesting|cool|awesome|amazing|ideal|welcome)|(?:help|love|like|appreciate))\b
+              | ^\W*(?:need|needs|want|wish)\s+(?:more|better|a|an|to|the|some)\b",
+        )
+        .expect("wish pattern")
+    });
+    WISH.is_match(sentence) || matches!(text::classify(sentence), Some((Cue::Goal, _)))
+}
+
+/// The record an utterance belongs to when its location is a path into structured records
+/// ("/23/title" and "/23/body" are both of record "/23"); `None` for rows and lines, each its own.
+pub(super) fn record_of(utterance: &Utterance) -> Option<&str> {
+    let location = utterance.location.as_str();
+    let (parent, _) = location.strip_prefix('/')?.rsplit_once('/')?;
+    (!parent.is_empty()).then(|| &location[..parent.len() + 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_about_who_they_are_are_told_apart() {
+        assert!(asks_who_they_are(
+            "What are your primary job roles when you are using Jupyter? (other)"
+        ));
+        assert!(asks_who_they_are(
+            "What is your primary role when using Jupyter Notebook (e.g., student, astrophysicist)?"
+        ));
+        assert!(asks_who_they_are("Job title:"));
+        assert!(asks_who_they_are("Q2: Do you have a personal connection to autism?"));
+        assert!(!asks_who_they_are(
+            "What data sources are you primarily working with in your role? (other)"
+        ));
+        assert!(!asks_who_they_are("Do you have challenges with the notebook UI?"));
+    }
+
+    #[test]
+    fn record_sentences_lose_tags_and_template_fields() {
+        assert_eq!(
+            claim_part("[Bug]: Keyboard crashes when holding the emoji key", true),
+            Some("Keyboard crashes when holding the emoji key")
+        );
+        assert_eq!(
+            claim_part(
+                "When i hold the key, the keyboard crashes, freezing my screen - Device: SM-J260M - OS: Android 8.1.0 if more info is needed",
+                true
+            ),
+            Some("When i hold the key, the keyboard crashes, freezing my screen")
+        );
+        assert_eq!(claim_part("Device: Fairphone 5 Android: 15 eOS", true), None);
+        assert_eq!(claim_part("Power BI - Microsoft Excel", true), None);
+        assert!(claim_part("RAM gets overloaded too quickly even after deleting cells", true).is_some());
+        assert_eq!(
+            claim_part("Gracias por su trabajo y por mantener este teclado.", true),
+            None
+        );
+        assert!(claim_part("Gracias por su trabajo y por mantener este teclado.", false).is_some());
+        assert_eq!(
+            claim_part("Small adjustment: It would be good to see the current letter.", true),
+            Some("Small adjustment: It would be good to see the current letter.")
+        );
+    }
+
+    #[test]
+    fn pain_points_must_name_a_problem() {
+        assert_eq!(refile("Tools for realtime data exploration", Cue::PainPoint), None);
+        assert_eq!(
+            refile(
+                "Student looking for a career change and enjoying the fun of programming.",
+                Cue::PainPoint
+            ),
+            None
+        );
+        assert_eq!(
+            refile("Lack of really good Vim support.", Cue::PainPoint),
+            Some(Cue::PainPoint)
+        );
+        assert_eq!(
+            refile("A variables pane would be a great help when debugging.", Cue::PainPoint),
+            Some(Cue::Goal)
+        );
+        assert_eq!(
+            refile("Need more documentation for extension development.", Cue::PainPoint),
+            Some(Cue::Goal)
+        );
+        assert_eq!(
+            refile("Tools for realtime data exploration", Cue::Behaviour),
+            Some(Cue::Behaviour)
+        );
+    }
+
+    #[test]
+    fn records_are_told_by_their_path() {
+        let at = |location: &str| Utterance {
+            question: None,
+            participant_id: "p".into(),
+            source: 0,
+            location: location.into(),
+            text: String::new(),
+        };
+        assert_eq!(record_of(&at("/23/title")), Some("/23"));
+        assert_eq!(record_of(&at("/23/body")), Some("/23"));
+        assert_eq!(record_of(&at("/title")), None);
+        assert_eq!(record_of(&at("line 12")), None);
+    }
+}
