@@ -131,6 +131,7 @@ pub(super) fn claim_candidates<'a>(
             continue;
         }
         let mut sentences = text::sentences(&utterance.text);
+        let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
         if structured {
             // A line break in an answer or a record separates points, headings and fields.
             sentences = sentences
@@ -140,7 +141,6 @@ pub(super) fn claim_candidates<'a>(
                 .filter(|l| !l.is_empty())
                 .collect();
         }
-        let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
         for sentence in sentences {
             let sentence = without_addressee(without_greeting(sentence), &speakers);
             let sentence = without_greeting(sentence);
