@@ -60,7 +60,14 @@ pub(super) fn claim_part(sentence: &str, english_corpus: bool) -> Option<&str> {
     if fields.len() >= 2 {
         part = part[..fields[0]].trim_end_matches(|c: char| c.is_whitespace() || "-–—|,;".contains(c));
     }
-    let prose = text::word_count(part) >= 4 && !only_names(part) && !(english_corpus && reads_foreign(part));
+    // Remarks on the form itself ("I think this question could include more examples") are
+    // about the survey, not the respondent.
+    static ABOUT_THE_FORM: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\b(?:this|these|that|the)\s+questions?\b").expect("form remark pattern"));
+    let prose = text::word_count(part) >= 4
+        && !only_names(part)
+        && !(english_corpus && reads_foreign(part))
+        && !ABOUT_THE_FORM.is_match(part);
     prose.then_some(part)
 }
 
@@ -88,6 +95,27 @@ fn reads_foreign(part: &str) -> bool {
             .any(|w| FOREIGN_MARKERS.contains(&w.to_lowercase().as_str()))
 }
 
+/// A record's text split where a line break was lost: before a capitalised sentence opener
+/// that follows a lower-case word without punctuation ("… word correction and shortcuts This is
+/// quite annoying …" is two sentences).
+pub(super) fn run_on_parts(sentence: &str) -> Vec<&str> {
+    static OPENER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[a-z]\s+(?:This|These|It|However|Also|When|If|We|My|Please)\s").expect("run-on pattern")
+    });
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for m in OPENER.find_iter(sentence) {
+        // The split is after the lower-case letter and the spaces.
+        let at = m.start() + 1;
+        let opener = at + sentence[at..].len() - sentence[at..].trim_start().len();
+        parts.push(sentence[start..at].trim());
+        start = opener;
+    }
+    parts.push(sentence[start..].trim());
+    parts.retain(|p| !p.is_empty());
+    parts
+}
+
 /// Whether most of a sample of the utterances given read as English.
 pub(super) fn mostly_english<'a>(texts: impl Iterator<Item = &'a str>) -> bool {
     let sampled: Vec<&str> = texts.filter(|t| text::word_count(t) >= 5).take(500).collect();
@@ -95,14 +123,52 @@ pub(super) fn mostly_english<'a>(texts: impl Iterator<Item = &'a str>) -> bool {
     english * 2 >= sampled.len()
 }
 
-/// The list an answer's sentence belongs to, given the cue its question and words gave it: a
-/// pain point must name a problem itself; one that instead says what would help is a goal;
-/// one that does neither is no claim.
-pub(super) fn refile(sentence: &str, cue: Cue) -> Option<Cue> {
-    if cue != Cue::PainPoint || names_problem(sentence) {
-        return Some(cue);
+/// The list an answer's sentence belongs to, given the cue (and its offset) its question and
+/// words gave it: a pain point must name a problem itself; one that instead says what would
+/// help is a goal; one that does neither is no claim. A request without a cue ("Add full
+/// Ukrainian layout support …", "Ability to export …") is a goal.
+pub(super) fn refile(sentence: &str, classified: Option<(Cue, usize)>) -> Option<(Cue, usize)> {
+    match classified {
+        None if reports_defect(sentence) => Some((Cue::PainPoint, 0)),
+        None => requests(sentence).then_some((Cue::Goal, 0)),
+        Some((Cue::PainPoint, at)) if !names_problem(sentence) => states_wish(sentence).then_some((Cue::Goal, at)),
+        // "Lack of really good Vim support" answering a question about their workflow is a pain,
+        // not something they do.
+        Some((Cue::Behaviour, at)) if reports_defect(sentence) => Some((Cue::PainPoint, at)),
+        Some((Cue::Behaviour, at)) if states_wish(sentence) => Some((Cue::Goal, at)),
+        other => other,
     }
-    states_wish(sentence).then_some(Cue::Goal)
+}
+
+/// Whether a sentence reports a defect ("Strange bug changing order of characters", "The
+/// keyboard and bottom bar overlap each other"), as issue titles and bug reports do without a
+/// word of frustration.
+fn reports_defect(sentence: &str) -> bool {
+    static DEFECT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)\b(?:bugs?|bugg\w*|glitch\w*|unresponsive|freez\w*|froze\w*|overlap\w*|duplicat\w*|incorrect\w*|wrongly
+              |not\s+work\w*|stops?\s+working|stopped\s+working|missing|lacks?|lacking|inabilit\w*|unable|mismatch\w*
+              |outdated|out\s+of\s+date)\b",
+        )
+        .expect("defect pattern")
+    });
+    DEFECT.is_match(sentence)
+}
+
+/// Whether a sentence asks for something to be built: an imperative request ("Add …", "Please
+/// support …", "Request: Add an option …") or a wanted capability ("Ability to …", "An option
+/// to …", "Support for …").
+fn requests(sentence: &str) -> bool {
+    static REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)^\W*(?:[a-z]+(?:\s[a-z]+)?:\s*)?(?:please\s+)?
+              (?:(?:add|allow|support|provide|enable|implement|include|offer|publish|expose|introduce|integrate)\s
+              | (?:an?\s+|the\s+)?(?:option|ability|possibility|setting|way)\s+(?:to|for)\s
+              | support\s+for\s)",
+        )
+        .expect("request pattern")
+    });
+    REQUEST.is_match(sentence) && !text::is_question(sentence)
 }
 
 /// Whether a sentence names a difficulty, failure, lack or annoyance in its own words.
@@ -177,6 +243,10 @@ mod tests {
             Some("When i hold the key, the keyboard crashes, freezing my screen")
         );
         assert_eq!(claim_part("Device: Fairphone 5 Android: 15 eOS", true), None);
+        assert_eq!(
+            claim_part("I think this question could include more examples.", true),
+            None
+        );
         assert_eq!(claim_part("Power BI - Microsoft Excel", true), None);
         assert!(claim_part("RAM gets overloaded too quickly even after deleting cells", true).is_some());
         assert_eq!(
@@ -192,30 +262,72 @@ mod tests {
 
     #[test]
     fn pain_points_must_name_a_problem() {
-        assert_eq!(refile("Tools for realtime data exploration", Cue::PainPoint), None);
+        let pain = Some((Cue::PainPoint, 0));
+        assert_eq!(refile("Tools for realtime data exploration", pain), None);
         assert_eq!(
             refile(
-                "Student looking for a career change and enjoying the fun of programming.",
-                Cue::PainPoint
+                "Student looking for a career change, enjoying programming so far.",
+                pain
             ),
             None
         );
+        assert_eq!(refile("Lack of really good Vim support.", pain), pain);
         assert_eq!(
-            refile("Lack of really good Vim support.", Cue::PainPoint),
-            Some(Cue::PainPoint)
+            refile("A variables pane would be a great help when debugging.", pain),
+            Some((Cue::Goal, 0))
         );
         assert_eq!(
-            refile("A variables pane would be a great help when debugging.", Cue::PainPoint),
-            Some(Cue::Goal)
+            refile("Need more documentation for extension development.", pain),
+            Some((Cue::Goal, 0))
+        );
+        let habit = Some((Cue::Behaviour, 0));
+        assert_eq!(refile("Tools for realtime data exploration", habit), habit);
+        assert_eq!(refile("Lack of really good Vim support.", habit), pain);
+        assert_eq!(
+            refile("Lighttable + vim + ipython terminal bindings would be amazing.", habit),
+            Some((Cue::Goal, 0))
+        );
+    }
+
+    #[test]
+    fn lost_line_breaks_are_found_again() {
+        assert_eq!(
+            run_on_parts("I have word suggestions and shortcuts This is quite annoying and sad."),
+            vec![
+                "I have word suggestions and shortcuts",
+                "This is quite annoying and sad."
+            ]
         );
         assert_eq!(
-            refile("Need more documentation for extension development.", Cue::PainPoint),
-            Some(Cue::Goal)
+            run_on_parts("When I hold the key, it crashes."),
+            vec!["When I hold the key, it crashes."]
+        );
+    }
+
+    #[test]
+    fn defects_are_pain_points() {
+        assert_eq!(
+            refile("Strange bug changing order of characters when typing fast", None),
+            Some((Cue::PainPoint, 0))
         );
         assert_eq!(
-            refile("Tools for realtime data exploration", Cue::Behaviour),
-            Some(Cue::Behaviour)
+            refile("The keyboard and bottom bar overlap each other.", None),
+            Some((Cue::PainPoint, 0))
         );
+    }
+
+    #[test]
+    fn requests_are_goals() {
+        for request in [
+            "Add full Ukrainian layout support for physical keyboards",
+            "Request: Add an option to ignore the flag in all fields.",
+            "Ability to script in the notebook without a terminal",
+            "Please support exporting notebooks to slides",
+        ] {
+            assert_eq!(refile(request, None), Some((Cue::Goal, 0)), "{request}");
+        }
+        assert_eq!(refile("Crashes in very specific situation", None), None);
+        assert_eq!(refile("Add it how?", None), None);
     }
 
     #[test]

@@ -137,6 +137,7 @@ pub(super) fn claim_candidates<'a>(
             sentences = sentences
                 .into_iter()
                 .flat_map(str::lines)
+                .flat_map(answers::run_on_parts)
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .collect();
@@ -163,9 +164,9 @@ pub(super) fn claim_candidates<'a>(
             };
             let whole = make(sentence);
             let classified = text::classify_answer(sentence, question, short_answer);
-            let classified = match classified {
-                Some((cue, at)) if structured => answers::refile(sentence, cue).map(|c| (c, at)),
-                other => other,
+            let classified = match structured {
+                true => answers::refile(sentence, classified),
+                false => classified,
             };
             if let Some((cue, at)) = classified {
                 let span = text::claim_span_within(sentence, at, max_claim_words);

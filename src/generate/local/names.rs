@@ -281,7 +281,21 @@ pub(super) fn summary(corpus: &Corpus, segment: &Segment, terms: &[String], phra
         out.push_str(&traits.join(", "));
     }
     out.push('.');
-    let mut themes: Vec<&str> = phrases.iter().take(2).map(String::as_str).collect();
+    // A phrase sharing a word with an earlier one says little new ("vim emacs", "vim emacs sublime").
+    let mut themes: Vec<&str> = Vec::new();
+    for phrase in phrases {
+        let words: BTreeSet<String> = text::term_keys(phrase).into_iter().collect();
+        let overlaps = themes.iter().any(|t| {
+            let other: BTreeSet<String> = text::term_keys(t).into_iter().collect();
+            !words.is_disjoint(&other)
+        });
+        if !overlaps {
+            themes.push(phrase);
+        }
+        if themes.len() == 2 {
+            break;
+        }
+    }
     if themes.is_empty() {
         themes = terms
             .iter()
