@@ -6,7 +6,10 @@
 //!   them; it is not a claim or a quote.
 //! - A pain point states a problem in its own words; a wish filed under a question about problems
 //!   is a goal, and an answer that states neither ("Tools for realtime data exploration", a
-//!   self-description, praise) is no claim.
+//!   self-description, praise) is no claim. A lack filed as a habit is a pain point; without a
+//!   cue, a request ("Add …", "Ability to …") is a goal and a reported defect a pain point.
+//! - A line break separates points, also where an export lost it ("… shortcuts This is …"); a
+//!   remark on the form ("this question could …") is about the survey, not the respondent.
 //! - A record's title summarises its body: one claim per list per record, and a tag such as
 //!   "[Bug]:" is not part of the claim. Template fields ("Device: SM-J260M - OS: Android 8.1.0")
 //!   are not claims.
@@ -64,11 +67,11 @@ pub(super) fn claim_part(sentence: &str, english_corpus: bool) -> Option<&str> {
     // about the survey, not the respondent.
     static ABOUT_THE_FORM: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)\b(?:this|these|that|the)\s+questions?\b").expect("form remark pattern"));
-    let prose = text::word_count(part) >= 4
-        && !only_names(part)
-        && !(english_corpus && reads_foreign(part))
-        && !ABOUT_THE_FORM.is_match(part);
-    prose.then_some(part)
+    let not_a_claim = text::word_count(part) < 4
+        || only_names(part)
+        || (english_corpus && reads_foreign(part))
+        || ABOUT_THE_FORM.is_match(part);
+    (!not_a_claim).then_some(part)
 }
 
 /// Whether every word is capitalised or an acronym: a list of names ("Power BI - Microsoft"),
