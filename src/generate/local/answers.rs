@@ -347,4 +347,142 @@ mod tests {
         assert_eq!(record_of(&at("/title")), None);
         assert_eq!(record_of(&at("line 12")), None);
     }
+
+    /// Issue records and a role question, through the whole local provider.
+    #[test]
+    fn records_and_role_answers_read_through_synthesis() {
+        use crate::domain::{Participant, SourceFile};
+        use crate::generate::{GenerationSettings, Segment};
+        let said: &[(&str, &str, Option<&str>, &str)] = &[
+            (
+                "ana",
+                "/1/title",
+                None,
+                "[Bug]: Keyboard crashes when holding the emoji key",
+            ),
+            (
+                "ana",
+                "/1/body",
+                None,
+                "When I hold the emoji key the keyboard crashes and freezes my screen - Device: SM-J260M - OS: Android 8.1.0",
+            ),
+            (
+                "ben",
+                "/2/title",
+                None,
+                "Keyboard crashes when switching the emoji layout twice",
+            ),
+            (
+                "ben",
+                "/2/body",
+                None,
+                "Gracias por su trabajo y por mantener este teclado tan completo.",
+            ),
+            (
+                "cai",
+                "/3/title",
+                None,
+                "Add an emoji keyboard layout with bigger keys for long presses",
+            ),
+            (
+                "cai",
+                "/3/body",
+                None,
+                "Student looking for a career change and enjoying the emoji keyboard so far.",
+            ),
+        ];
+        let mut corpus = Corpus::default();
+        for id in ["ana", "ben", "cai"] {
+            corpus.participants.push(Participant {
+                id: id.into(),
+                attributes: Default::default(),
+            });
+        }
+        for (id, location, question, text) in said {
+            corpus.utterances.push(Utterance {
+                question: question.map(str::to_string),
+                participant_id: id.to_string(),
+                source: 0,
+                location: location.to_string(),
+                text: text.to_string(),
+            });
+        }
+        corpus.utterances.push(Utterance {
+            question: Some("What is your primary role when using the keyboard?".into()),
+            participant_id: "cai".into(),
+            source: 0,
+            location: "/3/role".into(),
+            text: "I am a student and I keep having trouble with the emoji keyboard crashes.".into(),
+        });
+        corpus.sources.push(SourceFile {
+            path: "issues.json".into(),
+            format: "json".into(),
+            bytes: 0,
+            sha256: String::new(),
+            participants: 3,
+            utterances: corpus.utterances.len(),
+        });
+        let segment = Segment {
+            index: 0,
+            participant_ids: vec!["ana".into(), "ben".into(), "cai".into()],
+            top_terms: vec!["emoji".into(), "keyboard".into(), "crashes".into()],
+            demographics: Default::default(),
+            utterances: (0..corpus.utterances.len()).collect(),
+        };
+        let settings = GenerationSettings {
+            count: 1,
+            seed: 1,
+            provider: "local".into(),
+            model: None,
+            options: Default::default(),
+        };
+        let p = &super::super::synthesize(&corpus, &[segment], &settings).personas[0];
+        let everything: Vec<&String> = p
+            .goals
+            .iter()
+            .chain(&p.pain_points)
+            .chain(&p.behaviours)
+            .chain(&p.motivations)
+            .chain(&p.quotes)
+            .collect();
+        assert!(
+            p.pain_points
+                .iter()
+                .any(|c| c == "Keyboard crashes when holding the emoji key")
+                || p.pain_points.iter().any(|c| c.ends_with("freezes my screen")),
+            "{p:?}"
+        );
+        for said in &everything {
+            assert!(!said.starts_with("[Bug]") && !said.contains("Device:"), "{said}");
+            assert!(!said.contains("Gracias") && !said.contains("primary role"), "{said}");
+            assert!(!said.contains("I am a student"), "a role answer is no claim: {said}");
+        }
+        let claims = p
+            .goals
+            .iter()
+            .chain(&p.pain_points)
+            .chain(&p.behaviours)
+            .chain(&p.motivations);
+        for claim in claims {
+            assert!(
+                !claim.starts_with("Student looking"),
+                "no problem, no pain point: {claim}"
+            );
+        }
+        assert!(
+            p.goals.iter().any(|g| g.starts_with("Add an emoji keyboard layout")),
+            "{:?}",
+            p.goals
+        );
+        // Ana's title and body say the same thing: one pain point from her record.
+        let own_pains = (0..p.pain_points.len())
+            .filter(|i| {
+                p.evidence
+                    .iter()
+                    .find(|e| e.field == crate::domain::EvidenceField::PainPoints && e.index == *i)
+                    .is_some_and(|e| e.participant_id == "ana")
+            })
+            .count();
+        assert_eq!(own_pains, 1, "{:?}", p.pain_points);
+    }
 }
