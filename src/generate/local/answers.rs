@@ -98,23 +98,27 @@ fn reads_foreign(part: &str) -> bool {
             .any(|w| FOREIGN_MARKERS.contains(&w.to_lowercase().as_str()))
 }
 
-/// A record's text split where a line break was lost: before a capitalised sentence opener
-/// that follows a lower-case word without punctuation ("… word correction and shortcuts This is
-/// quite annoying …" is two sentences).
+/// A record's text split where a line break was lost: at a gap of three or more spaces (exports
+/// that replace line breaks: "Dark mode buggy with Bokeh   Resource management"), and before a
+/// capitalised sentence opener that follows a lower-case word without punctuation ("… word
+/// correction and shortcuts This is quite annoying …" is two sentences).
 pub(super) fn run_on_parts(sentence: &str) -> Vec<&str> {
+    static GAP: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s{3,}").expect("gap pattern"));
     static OPENER: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"[a-z]\s+(?:This|These|It|However|Also|When|If|We|My|Please)\s").expect("run-on pattern")
     });
     let mut parts = Vec::new();
-    let mut start = 0;
-    for m in OPENER.find_iter(sentence) {
-        // The split is after the lower-case letter and the spaces.
-        let at = m.start() + 1;
-        let opener = at + sentence[at..].len() - sentence[at..].trim_start().len();
-        parts.push(sentence[start..at].trim());
-        start = opener;
+    for piece in GAP.split(sentence) {
+        let mut start = 0;
+        for m in OPENER.find_iter(piece) {
+            // The split is after the lower-case letter and the spaces.
+            let at = m.start() + 1;
+            let opener = at + piece[at..].len() - piece[at..].trim_start().len();
+            parts.push(piece[start..at].trim());
+            start = opener;
+        }
+        parts.push(piece[start..].trim());
     }
-    parts.push(sentence[start..].trim());
     parts.retain(|p| !p.is_empty());
     parts
 }
@@ -300,6 +304,10 @@ mod tests {
                 "I have word suggestions and shortcuts",
                 "This is quite annoying and sad."
             ]
+        );
+        assert_eq!(
+            run_on_parts("Dark mode buggy with Bokeh   Resource management"),
+            vec!["Dark mode buggy with Bokeh", "Resource management"]
         );
         assert_eq!(
             run_on_parts("When I hold the key, it crashes."),
