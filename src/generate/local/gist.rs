@@ -50,7 +50,7 @@ fn retell(claim: &str) -> Option<String> {
         index += used;
     }
     let mut out = told.join(" ");
-    let trimmed = out.trim_end_matches(|c: char| matches!(c, '.' | ',' | ';' | ':' | '!' | '…' | '-' | '–' | '—'));
+    let trimmed = out.trim_end_matches(['.', ',', ';', ':', '!', '…', '-', '–', '—']);
     out.truncate(trimmed.len());
     if !out.ends_with('?') {
         out.push('.');
