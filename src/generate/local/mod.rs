@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 mod answers;
 mod claims;
+mod gist;
 mod names;
 
 pub use claims::rank_claim_utterances;
@@ -404,7 +405,8 @@ fn build_persona(
         .chain(&quotes)
         .map(String::as_str)
         .collect();
-    let (title, summary) = names.title_and_summary(corpus, segment, &claim_texts, &weights);
+    let gist = gist::gist(&goals, &pain_points, &motivations);
+    let (title, summary) = names.title_and_summary(corpus, segment, &claim_texts, &weights, gist.as_deref());
     Persona {
         motivations,
         id,
