@@ -6,6 +6,7 @@ use super::super::Segment;
 use super::super::options::GenerationOptions;
 use super::super::text::{self, Cue};
 use super::names::{speaker_key, speaker_keys};
+use super::narrative;
 use crate::domain::{Corpus, Evidence, EvidenceField};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -119,25 +120,42 @@ pub(super) fn claim_candidates<'a>(
     let speakers = speaker_keys(corpus);
     let mut by_cue: BTreeMap<Cue, Vec<Candidate>> = BTreeMap::new();
     let mut quotable: Vec<Candidate> = Vec::new();
+    // The corpus's questions and language, read once when a transcript is met.
+    let mut context: Option<(Vec<BTreeSet<String>>, bool)> = None;
     for &u in segment.utterances.iter().take(MAX_UTTERANCES_SCANNED) {
         let utterance = &corpus.utterances[u];
         if text::is_non_answer(&utterance.text) {
             continue;
         }
+        let transcript = narrative::is_transcript(corpus, utterance);
         let question = utterance.question.as_deref();
         let sentences = text::sentences(&utterance.text);
         let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
         for sentence in sentences {
-            let sentence = without_addressee(without_greeting(sentence), &speakers);
-            let sentence = without_greeting(sentence);
+            let greeted = without_greeting(sentence);
+            let unaddressed = without_addressee(greeted, &speakers);
+            let addressed = unaddressed.len() != greeted.len();
+            let sentence = without_greeting(unaddressed);
             let words = text::word_count(sentence);
             if !(4..=80).contains(&words) || text::is_hedge_or_meta(sentence) || text::is_markup(sentence) {
                 continue;
             }
+            if transcript {
+                let (prompts, english) = context
+                    .get_or_insert_with(|| (narrative::transcript_prompts(corpus), narrative::reads_english(corpus)));
+                if !narrative::speaks_for_self(sentence, *english)
+                    || (addressed && narrative::gives_help(sentence))
+                    || narrative::reads_aloud(sentence, prompts)
+                {
+                    continue;
+                }
+            }
             let make = |span: &str| {
                 let keys: BTreeSet<String> = text::term_keys(span).into_iter().collect();
-                let score =
-                    keys.iter().filter_map(|k| weights.get(k)).sum::<f64>() * length_factor(text::word_count(span));
+                let voice = if transcript { narrative::voice_weight(span) } else { 1.0 };
+                let score = keys.iter().filter_map(|k| weights.get(k)).sum::<f64>()
+                    * length_factor(text::word_count(span))
+                    * voice;
                 (keys, score)
             };
             let whole = make(sentence);

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 mod claims;
 mod names;
+mod narrative;
 
 pub use claims::rank_claim_utterances;
 use claims::*;
@@ -125,24 +126,13 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
     }
 }
 
-/// Utterances of five words or more sampled to tell the corpus's language.
-const LANGUAGE_SAMPLE: usize = 2_000;
-
 /// Warns when most of the corpus is not English: the cue words the local provider sorts claims
 /// by are English-only, so its lists may be misfiled (an LLM provider reads any language).
 fn warn_if_not_english(corpus: &Corpus, warnings: &mut Vec<String>) {
-    let sampled: Vec<&str> = corpus
-        .utterances
-        .iter()
-        .map(|u| u.text.as_str())
-        .filter(|t| text::word_count(t) >= 5)
-        .take(LANGUAGE_SAMPLE)
-        .collect();
-    let english = sampled.iter().filter(|t| text::looks_english(t)).count();
-    if !sampled.is_empty() && english * 2 < sampled.len() {
+    let (english, sampled) = narrative::english_sample(corpus);
+    if sampled > 0 && english * 2 < sampled {
         warnings.push(format!(
-            "only {english} of {} utterances sampled read as English: provider local sorts claims by English cue words, so goals, pain points, behaviours and motivations may be misfiled; use an LLM provider for text in other languages",
-            sampled.len()
+            "only {english} of {sampled} utterances sampled read as English: provider local sorts claims by English cue words, so goals, pain points, behaviours and motivations may be misfiled; use an LLM provider for text in other languages"
         ));
     }
 }

@@ -1,0 +1,278 @@
+//! Rules for utterances of transcript-like sources (interviews, talks, captions, chats), where a
+//! claim is a sentence someone said rather than an answer to a survey column. A persona needs
+//! what the speaker needs, does, struggles with and values, so a sentence becomes a claim or a
+//! quote only when the speaker speaks for themselves: a first-person subject (I, we, my, our)
+//! in a present or habitual sentence. Left out: narration of past events ("so I decided…",
+//! "I was in the department of…"), statements about others or an industry ("So Alice ran to the
+//! phone", "I think the cloud providers…"), help given to another chat user ("jim_p: try
+//! sudo…"), and a task or question read aloud (in any language: its words are those of a
+//! question asked in the corpus). The first-person and tense rules read English; sentences in
+//! other languages are judged by the read-aloud rule only.
+
+use super::super::text;
+use crate::domain::{Corpus, Utterance};
+use regex::Regex;
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+/// The source formats read as transcripts (as the ingest's transcript reader does).
+const TRANSCRIPT_FORMATS: &[&str] = &["markdown", "text", "subtitles"];
+
+/// A sentence with at least this share of its words in a question asked in the corpus is that
+/// question (or task) read aloud, not the speaker's claim.
+const READ_ALOUD_SHARE: f64 = 0.75;
+
+/// Sentences shorter than this (in words) are not compared with the questions.
+const READ_ALOUD_MIN_WORDS: usize = 4;
+
+/// Utterances of five words or more sampled to tell the corpus's language.
+const LANGUAGE_SAMPLE: usize = 2_000;
+
+/// (English, sampled): how many of the corpus's utterances of five words or more (up to
+/// [`LANGUAGE_SAMPLE`]) read as English.
+pub(super) fn english_sample(corpus: &Corpus) -> (usize, usize) {
+    let sampled: Vec<&str> = corpus
+        .utterances
+        .iter()
+        .map(|u| u.text.as_str())
+        .filter(|t| text::word_count(t) >= 5)
+        .take(LANGUAGE_SAMPLE)
+        .collect();
+    let english = sampled.iter().filter(|t| text::looks_english(t)).count();
+    (english, sampled.len())
+}
+
+/// Whether most of the corpus reads as English (a corpus without sentences to tell counts).
+pub(super) fn reads_english(corpus: &Corpus) -> bool {
+    let (english, sampled) = english_sample(corpus);
+    english * 2 >= sampled
+}
+
+/// Whether an utterance comes from a transcript-like source.
+pub(super) fn is_transcript(corpus: &Corpus, utterance: &Utterance) -> bool {
+    corpus
+        .sources
+        .get(utterance.source)
+        .is_some_and(|s| TRANSCRIPT_FORMATS.contains(&s.format.as_str()))
+}
+
+/// The word sets of every distinct question asked in the corpus's transcripts.
+pub(super) fn transcript_prompts(corpus: &Corpus) -> Vec<BTreeSet<String>> {
+    let asked: BTreeSet<&str> = corpus
+        .utterances
+        .iter()
+        .filter(|u| is_transcript(corpus, u))
+        .filter_map(|u| u.question.as_deref())
+        .collect();
+    asked.into_iter().map(words).collect()
+}
+
+/// Lowercase words (letters and digits) of a text.
+fn words(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether a sentence is a question or task read aloud: most of its words are those of one
+/// question asked in the corpus ("Selecione um usuário e diga…" read from the task sheet).
+pub(super) fn reads_aloud(sentence: &str, prompts: &[BTreeSet<String>]) -> bool {
+    let own = words(sentence);
+    if own.len() < READ_ALOUD_MIN_WORDS {
+        return false;
+    }
+    prompts.iter().any(|prompt| {
+        let shared = own.iter().filter(|w| prompt.contains(*w)).count();
+        shared as f64 >= READ_ALOUD_SHARE * own.len() as f64
+    })
+}
+
+/// Whether a transcript sentence can be a claim or quote of its speaker: in English, a
+/// first-person subject that is not a mere opinion frame ("I think…"), and not only past
+/// narration; never a pasted log line. In a corpus not in English (`english` false) only the
+/// log rule applies (the others read English).
+pub(super) fn speaks_for_self(sentence: &str, english: bool) -> bool {
+    if PASTED_LOG.is_match(sentence) {
+        return false;
+    }
+    if !english {
+        return true;
+    }
+    let own = OPINION_FRAME.replace_all(sentence, " ");
+    let mut present = false;
+    let mut past = false;
+    for subject in SUBJECT.captures_iter(&own) {
+        let word = |i: usize| subject.get(i).map_or(String::new(), |m| m.as_str().to_lowercase());
+        let (verb, next) = (word(2), word(3));
+        if subject.get(1).is_some() || (!is_past_tense(&verb) && !MODALS.contains(&verb.as_str())) {
+            present = true;
+        } else if MODALS.contains(&verb.as_str()) {
+            // "I would like" wishes; "we would meet once a week" narrates.
+            present |= WISHES.contains(&next.as_str());
+        } else {
+            past = true;
+        }
+    }
+    // "my laptop panics", "it annoys me": the speaker's own things, told in the present.
+    if !present && !past && OWN.is_match(&own) {
+        present = PRESENT_VERB.is_match(&own) || !own.split(|c: char| !c.is_alphanumeric()).any(is_past_tense);
+    }
+    present
+}
+
+/// How much a transcript sentence sounds like its speaker's own need or practice, to rank it
+/// among the candidates: a first-person opening ("I need…", "We usually…") ranks higher; a
+/// sentence speaking to someone ("you said", "if you…") is conversation and ranks lower.
+pub(super) fn voice_weight(sentence: &str) -> f64 {
+    static OPENS_FIRST_PERSON: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^\W*(?:(?:so|and|but|well|yeah|yes|now|also|honestly|basically|like|because|oh)\W+){0,2}(?:i|we|my|our|im|ive)\b")
+            .expect("first-person opening")
+    });
+    static SECOND_PERSON: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\b(?:you|your|you['’](?:re|ve|ll|d))\b").expect("second person"));
+    let mut weight = 1.0;
+    if OPENS_FIRST_PERSON.is_match(sentence) {
+        weight *= 1.5;
+    }
+    if SECOND_PERSON.is_match(sentence) {
+        weight *= 0.6;
+    }
+    weight
+}
+
+/// Whether a chat line addressed to another participant gives them help ("jim_p: try sudo …",
+/// "wsgordon: install vista first"): it speaks to them (you, your) or tells them what to do.
+/// Help given is the helper's knowledge, not the helper's need.
+pub(super) fn gives_help(addressed_line: &str) -> bool {
+    static HELP: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)\b(?:you|your|yours|you['’](?:re|ve|ll|d)|u|ur)\b
+              | ^\W*(?:try|use|run|type|install|check|do|don['’]?t|go|open|make|see|read|look|remove|add|edit|put
+                  |reboot|boot|sudo|ask|google|search|click|select|choose|set|enable|disable|paste|pastebin)\b",
+        )
+        .expect("help pattern")
+    });
+    HELP.is_match(addressed_line)
+}
+
+/// Modal verbs: a first-person subject before one tells a wish only when a wish follows.
+const MODALS: &[&str] = &["would", "could", "might", "should"];
+const WISHES: &[&str] = &["like", "love", "prefer", "want", "need", "rather", "wish", "really"];
+
+/// A present-tense verb of a sentence without a first-person subject ("my drivers are…").
+static PRESENT_VERB: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:is|are|am|isn['’]?t|aren['’]?t|has|have|does|doesn['’]?t|do|don['’]?t|can|can['’]?t|cannot|won['’]?t|keeps)\b")
+        .expect("present verb pattern")
+});
+
+/// A line pasted from a chat log or terminal ("(03:43:08 AM) alfred_: …", "[08:25] <nick>").
+static PASTED_LOG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[(\[]\d{1,2}:\d{2}(?::\d{2})?|<\w+>").expect("pasted log pattern"));
+
+/// "I think", "I guess", "I mean": opinion frames whose first person says nothing about the
+/// speaker's own needs or practice.
+static OPINION_FRAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:i|we)\s+(?:think|thought|guess|mean|believe|suppose|know|knew|feel|felt|would\s+say|reckon|imagine|remember|recall|argue)\b|\bi['’]d\s+say\b|\b(?:i|we)(?:['’]m|['’]re|\s+am|\s+are)\s+(?:just\s+)?saying\b",
+    )
+    .expect("opinion frame pattern")
+});
+
+/// A first-person subject and the two words after it (adverbs skipped); group 1 is a
+/// contraction ("I'm", "we've"), which reads as present or habitual.
+static SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)\b(?:i|we|im|ive)\b(['’](?:m|ve|d|ll|re))?\s*
+          (?:(?:just|never|always|really|also|then|actually|only|still|first|finally|even|already|usually|often|sometimes|now|all|both|kind\s+of|sort\s+of)\s+)*
+          ([a-z]+)?(?:\s+([a-z]+))?",
+    )
+    .expect("first-person subject pattern")
+});
+
+/// The speaker's own things or a first-person object.
+static OWN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:my|our|me|us|mine|ours)\b").expect("first-person pattern"));
+
+/// Whether the verb after a first-person subject tells a past event ("was", "decided").
+fn is_past_tense(verb: &str) -> bool {
+    const IRREGULAR_PAST: &[&str] = &[
+        "was", "were", "had", "did", "went", "got", "came", "became", "ran", "said", "told", "took", "made", "saw",
+        "found", "began", "left", "brought", "wrote", "met", "spent", "heard", "gave", "kept", "sat", "stood", "won",
+        "chose", "grew", "taught", "bought", "built", "sent", "fell", "drove", "flew", "broke", "paid", "led", "lost",
+        "meant", "tried", "couldn", "wasn", "weren", "didn", "hadn",
+    ];
+    IRREGULAR_PAST.contains(&verb) || (verb.len() > 4 && verb.ends_with("ed") && !verb.ends_with("eed"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_person_present_sentences_speak_for_the_speaker() {
+        for said in [
+            "I want to be able to consume an API that will allow me to model infrastructure.",
+            "We are setting up so many things that I would like to have more people.",
+            "I'm stuck when the password fails.",
+            "my laptop panics from time to time.",
+            "Every morning I check the clinic schedule before the ward round.",
+            "My drivers are installed properly, the problem is the resolution.",
+            "We would like to have more people.",
+        ] {
+            assert!(speaks_for_self(said, true), "{said}");
+        }
+        assert!(speaks_for_self("Eu imagino que isso aqui possa ser o usuário.", false));
+    }
+
+    #[test]
+    fn narration_opinions_and_talk_about_others_do_not() {
+        for said in [
+            "There are four departments, and I was in the department of biochemistry.",
+            "So Alice ran to the phone.",
+            "Once I started doing research, I realized that I liked that much better.",
+            "I think the cloud providers put these labels on platforms.",
+            "Dell uses such generic hardware that it works well.",
+            "Then we decided to move the lab to Cleveland.",
+            "So I just did it for interested people and we would meet once a week.",
+            "So Alice ran to the phone and called me at 6:30 in the morning.",
+            "Intel 82801G (ICH7 Family) HD audio controller (rev 02)",
+            "I would argue that that pattern is so much more powerful than the Kafka model.",
+            "(03:43:08 AM) alfred_: i really like the new vista program",
+        ] {
+            assert!(!speaks_for_self(said, true), "{said}");
+        }
+    }
+
+    #[test]
+    fn first_person_openings_rank_higher_and_talk_to_others_lower() {
+        let own = voice_weight("So I need a way to see every shift from my phone.");
+        let plain = voice_weight("The rota needs a way to see every shift.");
+        let talk = voice_weight("Like you said, the rota needs a way to see every shift.");
+        assert!(own > plain && plain > talk, "{own} {plain} {talk}");
+    }
+
+    #[test]
+    fn questions_read_aloud_are_recognised_in_any_language() {
+        let prompts = vec![words(
+            "Pergunta 11: Para o projeto Jira, quais os nomes dos usuários? Selecione um usuário e cite uma issue pela qual ele é responsável.",
+        )];
+        assert!(reads_aloud(
+            "Selecione um usuário e diga pela qual issue ele é responsável.",
+            &prompts
+        ));
+        assert!(!reads_aloud(
+            "Mas tem uma dúvida: não sei se o número de issues é resolvidas.",
+            &prompts
+        ));
+        assert!(!reads_aloud("Selecione um", &prompts), "too short to tell");
+    }
+
+    #[test]
+    fn help_given_to_another_chat_user_is_recognised() {
+        assert!(gives_help("install vista first to avoid grub stuff"));
+        assert!(gives_help("its encrypted in /etc/shadow, you can reset it"));
+        assert!(!gives_help("I have Ubuntu installed on a bunch of Dell Optiplexes."));
+        assert!(!gives_help("firefox is still crashing after installing flashblock"));
+    }
+}
