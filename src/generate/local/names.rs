@@ -221,7 +221,7 @@ pub(super) const GENERIC_TITLE_WORDS: &[&str] = &[
     "extra", "easy", "free", "n/a", "yes", "lot", "kind", "record", "use", "user", "thing", "information", "info",
     "available", "possible", "important", "able", "sure", "like", "want", "need", "good", "great", "https",
     "http", "www", "com", "org", "github", "html", "hello", "thanks", "error", "errors", "problem", "problems",
-    "issue", "issues", "question", "help", "hi", "hey",
+    "issue", "issues", "question", "help", "hi", "hey", "ago",
 ];
 
 pub(super) fn title_case(s: &str) -> String {
