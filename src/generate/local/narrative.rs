@@ -5,9 +5,11 @@
 //! in a present or habitual sentence. Left out: narration of past events ("so I decided…",
 //! "I was in the department of…"), statements about others or an industry ("So Alice ran to the
 //! phone", "I think the cloud providers…"), help given to another chat user ("jim_p: try
-//! sudo…"), and a task or question read aloud (in any language: its words are those of a
-//! question asked in the corpus). The first-person and tense rules read English; sentences in
-//! other languages are judged by the read-aloud rule only.
+//! sudo…"), lines pasted from a log, and a task or question read aloud (in any language: its
+//! words are those of a question asked in the corpus). Among what is left, first-person openings
+//! rank higher and sentences speaking to someone ("you said…") lower. The first-person and tense
+//! rules read English: in a corpus that does not read as English only the read-aloud and
+//! pasted-log rules apply.
 
 use super::super::text;
 use crate::domain::{Corpus, Utterance};
@@ -102,7 +104,20 @@ pub(super) fn speaks_for_self(sentence: &str, english: bool) -> bool {
     let own = OPINION_FRAME.replace_all(sentence, " ");
     let mut present = false;
     let mut past = false;
+    // Where the first subordinate clause with a first-person subject begins.
+    let mut main_clause_end: Option<usize> = None;
     for subject in SUBJECT.captures_iter(&own) {
+        // "If we can agree…", "…the APIs that we present": a subordinate clause is not what
+        // the sentence says about the speaker.
+        let before = own[..subject.get(0).map_or(0, |m| m.start())]
+            .rsplit(|c: char| !c.is_alphanumeric())
+            .find(|w| !w.is_empty())
+            .unwrap_or("")
+            .to_lowercase();
+        if SUBORDINATORS.contains(&before.as_str()) {
+            main_clause_end.get_or_insert(subject.get(0).map_or(0, |m| m.start()));
+            continue;
+        }
         let word = |i: usize| subject.get(i).map_or(String::new(), |m| m.as_str().to_lowercase());
         let (verb, next) = (word(2), word(3));
         if subject.get(1).is_some() || (!is_past_tense(&verb) && !MODALS.contains(&verb.as_str())) {
@@ -114,9 +129,14 @@ pub(super) fn speaks_for_self(sentence: &str, english: bool) -> bool {
             past = true;
         }
     }
-    // "my laptop panics", "it annoys me": the speaker's own things, told in the present.
-    if !present && !past && OWN.is_match(&own) {
-        present = PRESENT_VERB.is_match(&own) || !own.split(|c: char| !c.is_alphanumeric()).any(is_past_tense);
+    // "my laptop panics", "it annoys me", "the share drops when I copy files": the speaker's
+    // own things, told in the present.
+    if !present && !past {
+        if let Some(end) = main_clause_end {
+            present = PRESENT_VERB.is_match(&own[..end]);
+        } else if OWN.is_match(&own) {
+            present = PRESENT_VERB.is_match(&own) || !own.split(|c: char| !c.is_alphanumeric()).any(is_past_tense);
+        }
     }
     present
 }
@@ -155,6 +175,12 @@ pub(super) fn gives_help(addressed_line: &str) -> bool {
     });
     HELP.is_match(addressed_line)
 }
+
+/// Words opening a subordinate clause.
+const SUBORDINATORS: &[&str] = &[
+    "if", "when", "whenever", "whether", "that", "which", "who", "because", "as", "than", "where", "while", "unless",
+    "until", "once", "since", "though", "although", "what", "how",
+];
 
 /// Modal verbs: a first-person subject before one tells a wish only when a wish follows.
 const MODALS: &[&str] = &["would", "could", "might", "should"];
@@ -219,6 +245,7 @@ mod tests {
             "Every morning I check the clinic schedule before the ward round.",
             "My drivers are installed properly, the problem is the resolution.",
             "We would like to have more people.",
+            "the samba share keeps dropping when I copy big files.",
         ] {
             assert!(speaks_for_self(said, true), "{said}");
         }
@@ -239,6 +266,8 @@ mod tests {
             "Intel 82801G (ICH7 Family) HD audio controller (rev 02)",
             "I would argue that that pattern is so much more powerful than the Kafka model.",
             "(03:43:08 AM) alfred_: i really like the new vista program",
+            "If we can agree on these concepts, it will fade to the background.",
+            "The contract between the cloud and the APIs that we present.",
         ] {
             assert!(!speaks_for_self(said, true), "{said}");
         }
