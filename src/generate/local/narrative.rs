@@ -143,7 +143,8 @@ pub(super) fn speaks_for_self(sentence: &str, english: bool) -> bool {
 
 /// How much a transcript sentence sounds like its speaker's own need or practice, to rank it
 /// among the candidates: a first-person opening ("I need…", "We usually…") ranks higher; a
-/// sentence speaking to someone ("you said", "if you…") is conversation and ranks lower.
+/// sentence speaking to someone ("you said", "if you…") is conversation and ranks lower, and one
+/// with fewer than two content words says too little.
 pub(super) fn voice_weight(sentence: &str) -> f64 {
     static OPENS_FIRST_PERSON: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)^\W*(?:(?:so|and|but|well|yeah|yes|now|also|honestly|basically|like|because|oh)\W+){0,2}(?:i|we|my|our|im|ive)\b")
@@ -152,6 +153,10 @@ pub(super) fn voice_weight(sentence: &str) -> f64 {
     static SECOND_PERSON: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)\b(?:you|your|you['’](?:re|ve|ll|d))\b").expect("second person"));
     let mut weight = 1.0;
+    // "But I would like to expand it": a claim needs a subject matter, not only a pronoun.
+    if text::term_keys(sentence).len() < 2 {
+        weight *= 0.5;
+    }
     if OPENS_FIRST_PERSON.is_match(sentence) {
         weight *= 1.5;
     }
@@ -279,6 +284,7 @@ mod tests {
         let plain = voice_weight("The rota needs a way to see every shift.");
         let talk = voice_weight("Like you said, the rota needs a way to see every shift.");
         assert!(own > plain && plain > talk, "{own} {plain} {talk}");
+        assert!(voice_weight("But I would like to expand it.") < voice_weight("I would like to expand the map."));
     }
 
     #[test]
