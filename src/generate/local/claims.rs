@@ -120,8 +120,8 @@ pub(super) fn claim_candidates<'a>(
     let speakers = speaker_keys(corpus);
     let mut by_cue: BTreeMap<Cue, Vec<Candidate>> = BTreeMap::new();
     let mut quotable: Vec<Candidate> = Vec::new();
-    // The corpus's questions and language, read once when a transcript is met.
-    let mut context: Option<(Vec<BTreeSet<String>>, bool)> = None;
+    // Read once, when a transcript is met.
+    let mut reader: Option<narrative::TranscriptReader> = None;
     for &u in segment.utterances.iter().take(MAX_UTTERANCES_SCANNED) {
         let utterance = &corpus.utterances[u];
         if text::is_non_answer(&utterance.text) {
@@ -140,26 +140,28 @@ pub(super) fn claim_candidates<'a>(
             if !(4..=80).contains(&words) || text::is_hedge_or_meta(sentence) || text::is_markup(sentence) {
                 continue;
             }
-            if transcript {
-                let (prompts, english) = context
-                    .get_or_insert_with(|| (narrative::transcript_prompts(corpus), narrative::reads_english(corpus)));
-                if !narrative::speaks_for_self(sentence, *english)
-                    || (addressed && narrative::gives_help(sentence))
-                    || narrative::reads_aloud(sentence, prompts)
-                {
-                    continue;
+            let voice = if transcript {
+                let reader = reader.get_or_insert_with(|| narrative::TranscriptReader::new(corpus));
+                match reader.admit(sentence, addressed) {
+                    Some(voice) => Some(voice),
+                    None => continue,
                 }
-            }
+            } else {
+                None
+            };
             let make = |span: &str| {
                 let keys: BTreeSet<String> = text::term_keys(span).into_iter().collect();
-                let voice = if transcript { narrative::voice_weight(span) } else { 1.0 };
                 let score = keys.iter().filter_map(|k| weights.get(k)).sum::<f64>()
                     * length_factor(text::word_count(span))
-                    * voice;
+                    * voice.map_or(1.0, |v| narrative::voice_weight(span, v));
                 (keys, score)
             };
             let whole = make(sentence);
-            if let Some((cue, at)) = text::classify_answer(sentence, question, short_answer) {
+            // A past incident is a claim or quote only when it says itself what went wrong or
+            // was wanted ("I couldn't find the export"), not a life story.
+            let told = voice != Some(narrative::Voice::Past)
+                || matches!(text::classify(sentence), Some((Cue::PainPoint | Cue::Goal, _)));
+            if let Some((cue, at)) = text::classify_answer(sentence, question, short_answer).filter(|_| told) {
                 let span = text::claim_span_within(sentence, at, max_claim_words);
                 // A claim far longer than the complexity allows, with no clause to cut to, is left out.
                 if text::word_count(span) > max_claim_words + max_claim_words / 2 {
@@ -179,6 +181,7 @@ pub(super) fn claim_candidates<'a>(
             }
             let (keys, score) = whole;
             if (6..=40).contains(&words)
+                && told
                 && score > 0.0
                 && !text::is_question(sentence)
                 && !shared.contains(&comparable(sentence))

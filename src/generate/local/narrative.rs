@@ -45,7 +45,7 @@ pub(super) fn english_sample(corpus: &Corpus) -> (usize, usize) {
 }
 
 /// Whether most of the corpus reads as English (a corpus without sentences to tell counts).
-pub(super) fn reads_english(corpus: &Corpus) -> bool {
+fn reads_english(corpus: &Corpus) -> bool {
     let (english, sampled) = english_sample(corpus);
     english * 2 >= sampled
 }
@@ -59,7 +59,7 @@ pub(super) fn is_transcript(corpus: &Corpus, utterance: &Utterance) -> bool {
 }
 
 /// The word sets of every distinct question asked in the corpus's transcripts.
-pub(super) fn transcript_prompts(corpus: &Corpus) -> Vec<BTreeSet<String>> {
+fn transcript_prompts(corpus: &Corpus) -> Vec<BTreeSet<String>> {
     let asked: BTreeSet<&str> = corpus
         .utterances
         .iter()
@@ -79,7 +79,7 @@ fn words(text: &str) -> BTreeSet<String> {
 
 /// Whether a sentence is a question or task read aloud: most of its words are those of one
 /// question asked in the corpus ("Selecione um usuário e diga…" read from the task sheet).
-pub(super) fn reads_aloud(sentence: &str, prompts: &[BTreeSet<String>]) -> bool {
+fn reads_aloud(sentence: &str, prompts: &[BTreeSet<String>]) -> bool {
     let own = words(sentence);
     if own.len() < READ_ALOUD_MIN_WORDS {
         return false;
@@ -90,16 +90,53 @@ pub(super) fn reads_aloud(sentence: &str, prompts: &[BTreeSet<String>]) -> bool 
     })
 }
 
-/// Whether a transcript sentence can be a claim or quote of its speaker: in English, a
-/// first-person subject that is not a mere opinion frame ("I think…"), and not only past
-/// narration; never a pasted log line. In a corpus not in English (`english` false) only the
-/// log rule applies (the others read English).
-pub(super) fn speaks_for_self(sentence: &str, english: bool) -> bool {
+/// Whose voice a transcript sentence is in, when it is the speaker's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Voice {
+    /// A first-person subject in a present or habitual sentence ("I need…", "we usually…").
+    Present,
+    /// First-person past narration only ("then I tried…", "I was in the department of…"): an
+    /// incident it tells is a pain point or goal, or a quote, only when the sentence says so
+    /// itself ("I couldn't find the export"); it ranks lower and never takes a list from the
+    /// question alone.
+    Past,
+}
+
+/// The corpus's questions and language, read once, by which transcript sentences are admitted.
+pub(super) struct TranscriptReader {
+    prompts: Vec<BTreeSet<String>>,
+    english: bool,
+}
+
+impl TranscriptReader {
+    pub(super) fn new(corpus: &Corpus) -> Self {
+        TranscriptReader {
+            prompts: transcript_prompts(corpus),
+            english: reads_english(corpus),
+        }
+    }
+
+    /// The voice of a transcript sentence when it can be its speaker's claim or quote; `None`
+    /// for talk about others, opinions, pasted logs, help given to the participant the chat line
+    /// addresses (`addressed`) and a question or task read aloud.
+    pub(super) fn admit(&self, sentence: &str, addressed: bool) -> Option<Voice> {
+        if (addressed && gives_help(sentence)) || reads_aloud(sentence, &self.prompts) {
+            return None;
+        }
+        voice(sentence, self.english)
+    }
+}
+
+/// The voice of a transcript sentence: in English, a first-person subject that is not a mere
+/// opinion frame ("I think…"), in the present or habitual ([`Voice::Present`]) or only in the
+/// past ([`Voice::Past`]); never a pasted log line. In a corpus not in English (`english`
+/// false) every other sentence is [`Voice::Present`] (the rules read English).
+pub(super) fn voice(sentence: &str, english: bool) -> Option<Voice> {
     if PASTED_LOG.is_match(sentence) {
-        return false;
+        return None;
     }
     if !english {
-        return true;
+        return Some(Voice::Present);
     }
     let own = OPINION_FRAME.replace_all(sentence, " ");
     let mut present = false;
@@ -138,21 +175,28 @@ pub(super) fn speaks_for_self(sentence: &str, english: bool) -> bool {
             present = PRESENT_VERB.is_match(&own) || !own.split(|c: char| !c.is_alphanumeric()).any(is_past_tense);
         }
     }
-    present
+    match (present, past) {
+        (true, _) => Some(Voice::Present),
+        (false, true) => Some(Voice::Past),
+        (false, false) => None,
+    }
 }
 
+/// How a past incident ranks against a present need or practice.
+const PAST_WEIGHT: f64 = 0.5;
+
 /// How much a transcript sentence sounds like its speaker's own need or practice, to rank it
-/// among the candidates: a first-person opening ("I need…", "We usually…") ranks higher; a
+/// among the candidates: past narration ranks at half, a first-person opening ("I need…", "We usually…") ranks higher; a
 /// sentence speaking to someone ("you said", "if you…") is conversation and ranks lower, and one
 /// with fewer than two content words says too little.
-pub(super) fn voice_weight(sentence: &str) -> f64 {
+pub(super) fn voice_weight(sentence: &str, voice: Voice) -> f64 {
     static OPENS_FIRST_PERSON: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)^\W*(?:(?:so|and|but|well|yeah|yes|now|also|honestly|basically|like|because|oh)\W+){0,2}(?:i|we|my|our|im|ive)\b")
             .expect("first-person opening")
     });
     static SECOND_PERSON: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)\b(?:you|your|you['’](?:re|ve|ll|d))\b").expect("second person"));
-    let mut weight = 1.0;
+    let mut weight = if voice == Voice::Past { PAST_WEIGHT } else { 1.0 };
     // "But I would like to expand it": a claim needs a subject matter, not only a pronoun.
     if text::term_keys(sentence).len() < 2 {
         weight *= 0.5;
@@ -169,7 +213,7 @@ pub(super) fn voice_weight(sentence: &str) -> f64 {
 /// Whether a chat line addressed to another participant gives them help ("jim_p: try sudo …",
 /// "wsgordon: install vista first"): it speaks to them (you, your) or tells them what to do.
 /// Help given is the helper's knowledge, not the helper's need.
-pub(super) fn gives_help(addressed_line: &str) -> bool {
+fn gives_help(addressed_line: &str) -> bool {
     static HELP: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?ix)\b(?:you|your|yours|you['’](?:re|ve|ll|d)|u|ur)\b
@@ -252,21 +296,33 @@ mod tests {
             "We would like to have more people.",
             "the samba share keeps dropping when I copy big files.",
         ] {
-            assert!(speaks_for_self(said, true), "{said}");
+            assert_eq!(voice(said, true), Some(Voice::Present), "{said}");
         }
-        assert!(speaks_for_self("Eu imagino que isso aqui possa ser o usuário.", false));
+        assert_eq!(
+            voice("Eu imagino que isso aqui possa ser o usuário.", false),
+            Some(Voice::Present)
+        );
     }
 
     #[test]
-    fn narration_opinions_and_talk_about_others_do_not() {
+    fn first_person_narration_is_past() {
         for said in [
             "There are four departments, and I was in the department of biochemistry.",
-            "So Alice ran to the phone.",
             "Once I started doing research, I realized that I liked that much better.",
-            "I think the cloud providers put these labels on platforms.",
-            "Dell uses such generic hardware that it works well.",
             "Then we decided to move the lab to Cleveland.",
             "So I just did it for interested people and we would meet once a week.",
+            "Last week I tried to export the report and it crashed.",
+        ] {
+            assert_eq!(voice(said, true), Some(Voice::Past), "{said}");
+        }
+    }
+
+    #[test]
+    fn opinions_talk_about_others_and_logs_are_not_the_speakers() {
+        for said in [
+            "So Alice ran to the phone.",
+            "I think the cloud providers put these labels on platforms.",
+            "Dell uses such generic hardware that it works well.",
             "So Alice ran to the phone and called me at 6:30 in the morning.",
             "Intel 82801G (ICH7 Family) HD audio controller (rev 02)",
             "I would argue that that pattern is so much more powerful than the Kafka model.",
@@ -274,17 +330,20 @@ mod tests {
             "If we can agree on these concepts, it will fade to the background.",
             "The contract between the cloud and the APIs that we present.",
         ] {
-            assert!(!speaks_for_self(said, true), "{said}");
+            assert_eq!(voice(said, true), None, "{said}");
         }
     }
 
     #[test]
     fn first_person_openings_rank_higher_and_talk_to_others_lower() {
-        let own = voice_weight("So I need a way to see every shift from my phone.");
-        let plain = voice_weight("The rota needs a way to see every shift.");
-        let talk = voice_weight("Like you said, the rota needs a way to see every shift.");
+        let weight = |s: &str| voice_weight(s, Voice::Present);
+        let own = weight("So I need a way to see every shift from my phone.");
+        let plain = weight("The rota needs a way to see every shift.");
+        let talk = weight("Like you said, the rota needs a way to see every shift.");
         assert!(own > plain && plain > talk, "{own} {plain} {talk}");
-        assert!(voice_weight("But I would like to expand it.") < voice_weight("I would like to expand the map."));
+        assert!(weight("But I would like to expand it.") < weight("I would like to expand the map."));
+        let told = "I tried to export the report and it crashed.";
+        assert!(voice_weight(told, Voice::Past) < voice_weight(told, Voice::Present));
     }
 
     #[test]
