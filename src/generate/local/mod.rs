@@ -494,7 +494,7 @@ mod tests {
         }
     }
 
-    fn settings() -> GenerationSettings {
+    pub(super) fn settings() -> GenerationSettings {
         GenerationSettings {
             count: 1,
             seed: 42,
@@ -925,5 +925,133 @@ mod shared_sentence_tests {
             unshared.quotes.iter().any(|q| q == filler),
             "without the check it would be quoted"
         );
+    }
+}
+
+#[cfg(test)]
+mod transcript_tests {
+    use super::tests::settings;
+    use super::*;
+    use crate::domain::{Participant, SourceFile, Utterance};
+
+    /// One segment of three speakers saying `said` (speaker, text, question) in a source of `format`.
+    fn corpus_of(format: &str, said: &[(&str, &str, Option<&str>)]) -> (Corpus, Segment) {
+        let mut corpus = Corpus::default();
+        for (line, (id, text, question)) in said.iter().enumerate() {
+            if !corpus.participants.iter().any(|p| p.id == *id) {
+                corpus.participants.push(Participant {
+                    id: id.to_string(),
+                    attributes: BTreeMap::new(),
+                });
+            }
+            corpus.utterances.push(Utterance {
+                question: question.map(String::from),
+                participant_id: id.to_string(),
+                source: 0,
+                location: format!("line {}", line + 1),
+                text: text.to_string(),
+            });
+        }
+        corpus.sources.push(SourceFile {
+            path: format!("sessions.{format}"),
+            format: format.into(),
+            bytes: 0,
+            sha256: String::new(),
+            participants: 3,
+            utterances: said.len(),
+        });
+        let segment = Segment {
+            index: 0,
+            participant_ids: corpus.participants.iter().map(|p| p.id.clone()).collect(),
+            top_terms: vec!["export".into(), "report".into(), "rota".into(), "spreadsheet".into()],
+            demographics: BTreeMap::new(),
+            utterances: (0..corpus.utterances.len()).collect(),
+        };
+        (corpus, segment)
+    }
+
+    const TASK: &str = "Task 3: select a report and export the rota to a spreadsheet.";
+
+    fn said() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
+        vec![
+            (
+                "ana",
+                "I need to export the rota report to a spreadsheet every week.",
+                None,
+            ),
+            (
+                "ana",
+                "Select a report and export the rota to a spreadsheet.",
+                Some(TASK),
+            ),
+            (
+                "bo",
+                "So my manager ran the rota report export and then she left.",
+                None,
+            ),
+            (
+                "bo",
+                "Last week I tried to print the monthly rota and the browser crashed twice.",
+                None,
+            ),
+            ("bo", "ana: try the export button on the report page instead.", None),
+            (
+                "cy",
+                "I think the rota report export in other tools is the industry standard.",
+                None,
+            ),
+            (
+                "cy",
+                "We usually share the weekly rota with night nurses on Fridays.",
+                None,
+            ),
+            (
+                "cy",
+                "In 2012 I was the first to run the rota report export in the spreadsheet.",
+                None,
+            ),
+        ]
+    }
+
+    fn claims_and_quotes(p: &Persona) -> Vec<&str> {
+        p.goals
+            .iter()
+            .chain(&p.pain_points)
+            .chain(&p.behaviours)
+            .chain(&p.motivations)
+            .chain(&p.quotes)
+            .map(String::as_str)
+            .collect()
+    }
+
+    #[test]
+    fn transcript_claims_are_the_speakers_own_needs_practices_and_incidents() {
+        let (corpus, segment) = corpus_of("text", &said());
+        let out = synthesize(&corpus, &[segment], &settings());
+        let p = &out.personas[0];
+        let all = claims_and_quotes(p);
+        for left_out in [
+            "Select a report",
+            "my manager ran",
+            "try the export button",
+            "I think the rota",
+            "In 2012 I was",
+        ] {
+            assert!(!all.iter().any(|c| c.contains(left_out)), "{left_out:?} in {all:?}");
+        }
+        assert!(p.goals.iter().any(|g| g.starts_with("I need to export")), "{p:?}");
+        assert!(p.behaviours.iter().any(|b| b.starts_with("We usually share")), "{p:?}");
+        assert!(
+            p.pain_points.iter().any(|c| c.starts_with("Last week I tried")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn survey_answers_are_not_read_as_transcripts() {
+        let (corpus, segment) = corpus_of("csv", &said());
+        let p = &synthesize(&corpus, &[segment], &settings()).personas[0];
+        let all = claims_and_quotes(p);
+        assert!(all.iter().any(|c| c.contains("my manager ran")), "{all:?}");
     }
 }
