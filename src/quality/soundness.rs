@@ -42,6 +42,7 @@ const MISFILED_PAINS_FROM: usize = 3;
 /// ("find", "access"): a collection of individuals, not a segment's shared concern. Alone it
 /// puts a persona below the threshold under which the local provider does not show it (0.6).
 const SCATTERED: f64 = 0.55;
+const _: () = assert!(SCATTERED < 0.6, "scattered asides alone must drop a persona");
 const SCATTERED_FROM: usize = 6;
 /// Fewer claims than this make a thin persona, of little use to a product team.
 const THIN_BELOW: usize = 6;

@@ -1048,6 +1048,21 @@ mod transcript_tests {
     }
 
     #[test]
+    fn words_used_as_verbs_are_told_from_nouns() {
+        let verbs = verb_keys(&[
+            "I want to find a forum for programming.",
+            "I can't find the reason for the panics.",
+            "The install failed and my install is broken.",
+            "I install it again.",
+        ]);
+        assert!(verbs.contains("find"), "{verbs:?}");
+        assert!(
+            !verbs.contains("install"),
+            "two uses as a noun, one as a verb: {verbs:?}"
+        );
+    }
+
+    #[test]
     fn survey_answers_are_not_read_as_transcripts() {
         let (corpus, segment) = corpus_of("csv", &said());
         let p = &synthesize(&corpus, &[segment], &settings()).personas[0];
