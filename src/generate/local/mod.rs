@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 mod claims;
+mod gist;
 mod names;
 mod narrative;
 
@@ -393,7 +394,8 @@ fn build_persona(
         .chain(&quotes)
         .map(String::as_str)
         .collect();
-    let (title, summary) = names.title_and_summary(corpus, segment, &claim_texts, &weights);
+    let gist = gist::gist(&goals, &pain_points, &motivations);
+    let (title, summary) = names.title_and_summary(corpus, segment, &claim_texts, &weights, gist.as_deref());
     Persona {
         motivations,
         id,

@@ -59,6 +59,7 @@ impl NameBook {
         segment: &Segment,
         claim_texts: &[&str],
         weights: &BTreeMap<String, f64>,
+        gist: Option<&str>,
     ) -> (String, String) {
         // A role reads as one: words, not a number range or a sentence.
         let role = role_key(&segment.demographics)
@@ -84,7 +85,7 @@ impl NameBook {
             .filter(|t| !text::term_keys(t).iter().any(|k| verbs.contains(k)))
             .collect();
         let title = self.title(&terms, role.map(String::as_str), &phrases, &said);
-        (title, summary(corpus, segment, &terms, &phrases))
+        (title, summary(corpus, segment, &terms, &phrases, gist))
     }
 
     pub(super) fn name(&mut self, segment: &Segment, seed: u64) -> String {
@@ -294,10 +295,18 @@ pub(super) fn key_phrases(texts: &[&str], weights: &BTreeMap<String, f64>) -> Ve
     ranked.into_iter().map(|(_, _, _, surface)| surface).collect()
 }
 
-/// "Represents 42 of 120 participants (35%), mostly Field Sales Rep, age 26-40. They talk most
-/// about route planning and client visits." A sentence about people and the phrases their
-/// claims share (else their distinctive terms).
-pub(super) fn summary(corpus: &Corpus, segment: &Segment, terms: &[String], phrases: &[String]) -> String {
+/// "Represents 42 of 120 participants (35%), mostly Field Sales Rep, age 26-40. They want to see
+/// every client visit on one map. They hate re-entering orders. They talk most about route
+/// planning and client visits." Who they are, the gist of what they want and what gets in their
+/// way (see [`super::gist`]), and the phrases their claims share; distinctive single terms only
+/// when there is neither a gist nor a phrase.
+pub(super) fn summary(
+    corpus: &Corpus,
+    segment: &Segment,
+    terms: &[String],
+    phrases: &[String],
+    gist: Option<&str>,
+) -> String {
     let size = segment.participant_ids.len();
     let total = corpus.participants.len().max(size).max(1);
     let share = (size as f64 * 100.0 / total as f64).round();
@@ -323,8 +332,12 @@ pub(super) fn summary(corpus: &Corpus, segment: &Segment, terms: &[String], phra
         out.push_str(&traits.join(", "));
     }
     out.push('.');
+    if let Some(gist) = gist {
+        out.push(' ');
+        out.push_str(gist);
+    }
     let mut themes: Vec<&str> = phrases.iter().take(2).map(String::as_str).collect();
-    if themes.is_empty() {
+    if themes.is_empty() && gist.is_none() {
         themes = terms
             .iter()
             .filter(|t| !GENERIC_TITLE_WORDS.contains(&t.to_lowercase().as_str()))
