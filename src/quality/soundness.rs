@@ -39,8 +39,10 @@ const MISFILED_PAINS: f64 = 0.8;
 const MISFILED_PAINS_FROM: usize = 3;
 /// Scattered asides: claims each said by a different participant, none echoed by another, and
 /// fewer than a third about the title's subject. Unrelated requests that meet on a word or two
-/// ("find", "access"): a collection of individuals, not a segment's shared concern.
-const SCATTERED: f64 = 0.75;
+/// ("find", "access"): a collection of individuals, not a segment's shared concern. Alone it
+/// puts a persona below the threshold under which the local provider does not show it (0.6).
+const SCATTERED: f64 = 0.55;
+const _: () = assert!(SCATTERED < 0.6, "scattered asides alone must drop a persona");
 const SCATTERED_FROM: usize = 6;
 /// Fewer claims than this make a thin persona, of little use to a product team.
 const THIN_BELOW: usize = 6;

@@ -7,6 +7,7 @@ use super::super::options::GenerationOptions;
 use super::super::text::{self, Cue};
 use super::answers;
 use super::names::{speaker_key, speaker_keys};
+use super::narrative;
 use crate::domain::{Corpus, Evidence, EvidenceField};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -122,6 +123,8 @@ pub(super) fn claim_candidates<'a>(
     let mut quotable: Vec<Candidate> = Vec::new();
     let scanned = || segment.utterances.iter().take(MAX_UTTERANCES_SCANNED);
     let english = answers::mostly_english(scanned().map(|&u| corpus.utterances[u].text.as_str()));
+    // Read once, when a transcript is met.
+    let mut reader: Option<narrative::TranscriptReader> = None;
     for &u in scanned() {
         let utterance = &corpus.utterances[u];
         let question = utterance.question.as_deref();
@@ -130,6 +133,7 @@ pub(super) fn claim_candidates<'a>(
         if text::is_non_answer(&utterance.text) || (structured && question.is_some_and(answers::asks_who_they_are)) {
             continue;
         }
+        let transcript = narrative::is_transcript(corpus, utterance);
         let mut sentences = text::sentences(&utterance.text);
         let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
         if structured {
@@ -143,8 +147,10 @@ pub(super) fn claim_candidates<'a>(
                 .collect();
         }
         for sentence in sentences {
-            let sentence = without_addressee(without_greeting(sentence), &speakers);
-            let sentence = without_greeting(sentence);
+            let greeted = without_greeting(sentence);
+            let unaddressed = without_addressee(greeted, &speakers);
+            let addressed = unaddressed.len() != greeted.len();
+            let sentence = without_greeting(unaddressed);
             let sentence = match structured {
                 true => match answers::claim_part(sentence, english) {
                     Some(part) => part,
@@ -156,19 +162,33 @@ pub(super) fn claim_candidates<'a>(
             if !(4..=80).contains(&words) || text::is_hedge_or_meta(sentence) || text::is_markup(sentence) {
                 continue;
             }
+            let voice = if transcript {
+                let reader = reader.get_or_insert_with(|| narrative::TranscriptReader::new(corpus));
+                match reader.admit(sentence, addressed) {
+                    Some(voice) => Some(voice),
+                    None => continue,
+                }
+            } else {
+                None
+            };
             let make = |span: &str| {
                 let keys: BTreeSet<String> = text::term_keys(span).into_iter().collect();
-                let score =
-                    keys.iter().filter_map(|k| weights.get(k)).sum::<f64>() * length_factor(text::word_count(span));
+                let score = keys.iter().filter_map(|k| weights.get(k)).sum::<f64>()
+                    * length_factor(text::word_count(span))
+                    * voice.map_or(1.0, |v| narrative::voice_weight(span, v));
                 (keys, score)
             };
             let whole = make(sentence);
+            // A past incident is a claim or quote only when it says itself what went wrong or
+            // was wanted ("I couldn't find the export"), not a life story.
+            let told = voice != Some(narrative::Voice::Past)
+                || matches!(text::classify(sentence), Some((Cue::PainPoint | Cue::Goal, _)));
             let classified = text::classify_answer(sentence, question, short_answer);
             let classified = match structured {
                 true => answers::refile(sentence, classified),
                 false => classified,
             };
-            if let Some((cue, at)) = classified {
+            if let Some((cue, at)) = classified.filter(|_| told) {
                 let span = text::claim_span_within(sentence, at, max_claim_words);
                 // A claim far longer than the complexity allows, with no clause to cut to, is left out.
                 if text::word_count(span) > max_claim_words + max_claim_words / 2 {
@@ -188,6 +208,7 @@ pub(super) fn claim_candidates<'a>(
             }
             let (keys, score) = whole;
             if (6..=40).contains(&words)
+                && told
                 && score > 0.0
                 && !text::is_question(sentence)
                 && !shared.contains(&comparable(sentence))

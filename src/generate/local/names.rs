@@ -78,6 +78,12 @@ impl NameBook {
             .cloned()
             .collect();
         let said: BTreeSet<String> = claim_texts.iter().flat_map(|t| text::term_keys(t)).collect();
+        // A word the claims use as a verb ("to find", "I install") names an action, not who they are.
+        let verbs = verb_keys(claim_texts);
+        let terms: Vec<String> = terms
+            .into_iter()
+            .filter(|t| !text::term_keys(t).iter().any(|k| verbs.contains(k)))
+            .collect();
         let title = self.title(&terms, role.map(String::as_str), &phrases, &said);
         (title, summary(corpus, segment, &terms, &phrases, gist))
     }
@@ -173,6 +179,43 @@ impl NameBook {
     }
 }
 
+/// Stems of the words `texts` use as verbs more often than as nouns: after "to", a first-person
+/// subject or a modal ("to find", "I install", "can't adapt") rather than after an article or a
+/// possessive ("the install", "my error").
+pub(super) fn verb_keys(texts: &[&str]) -> BTreeSet<String> {
+    const BEFORE_VERB: &[&str] = &[
+        "to", "i", "we", "i'm", "we're", "can", "can't", "cannot", "could", "couldn't", "will", "would", "don't",
+        "didn't", "doesn't", "won't", "should", "must", "please", "not",
+    ];
+    const BEFORE_NOUN: &[&str] = &[
+        "the", "a", "an", "my", "our", "your", "this", "that", "their", "his", "her", "its", "same", "some", "any",
+        "no",
+    ];
+    let mut uses: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for t in texts {
+        let lowered = t.to_lowercase().replace('’', "'");
+        let words: Vec<&str> = lowered
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for pair in words.windows(2) {
+            let (as_verb, as_noun) = (BEFORE_VERB.contains(&pair[0]), BEFORE_NOUN.contains(&pair[0]));
+            if !(as_verb || as_noun) {
+                continue;
+            }
+            if let Some(key) = text::term_keys(pair[1]).into_iter().next() {
+                let entry = uses.entry(key).or_default();
+                entry.0 += usize::from(as_verb);
+                entry.1 += usize::from(as_noun);
+            }
+        }
+    }
+    uses.into_iter()
+        .filter(|(_, (verb, noun))| verb > noun)
+        .map(|(key, _)| key)
+        .collect()
+}
+
 /// Words that say nothing about who a segment is, never used alone in a title.
 #[rustfmt::skip]
 pub(super) const GENERIC_TITLE_WORDS: &[&str] = &[
@@ -180,7 +223,8 @@ pub(super) const GENERIC_TITLE_WORDS: &[&str] = &[
     "long", "short", "high", "low", "full", "main", "major", "minor", "similar", "various", "personal", "likely",
     "extra", "easy", "free", "n/a", "yes", "lot", "kind", "record", "use", "user", "thing", "information", "info", "data",
     "available", "possible", "important", "able", "sure", "like", "want", "need", "good", "great", "https",
-    "http", "www", "com", "org", "github", "html", "hello", "thanks",
+    "http", "www", "com", "org", "github", "html", "hello", "thanks", "error", "errors", "problem", "problems",
+    "issue", "issues", "question", "help", "hi", "hey", "ago",
 ];
 
 pub(super) fn title_case(s: &str) -> String {
