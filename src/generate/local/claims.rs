@@ -134,29 +134,10 @@ pub(super) fn claim_candidates<'a>(
             continue;
         }
         let transcript = narrative::is_transcript(corpus, utterance);
-        let mut sentences = text::sentences(&utterance.text);
-        let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
-        if structured {
-            // A line break in an answer or a record separates points, headings and fields.
-            sentences = sentences
-                .into_iter()
-                .flat_map(str::lines)
-                .flat_map(answers::run_on_parts)
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-        }
+        let (sentences, short_answer) = answer_sentences(&utterance.text, structured);
         for sentence in sentences {
-            let greeted = without_greeting(sentence);
-            let unaddressed = without_addressee(greeted, &speakers);
-            let addressed = unaddressed.len() != greeted.len();
-            let sentence = without_greeting(unaddressed);
-            let sentence = match structured {
-                true => match answers::claim_part(sentence, english) {
-                    Some(part) => part,
-                    None => continue,
-                },
-                false => sentence,
+            let Some((sentence, addressed)) = spoken_part(sentence, &speakers, structured, english) else {
+                continue;
             };
             let words = text::word_count(sentence);
             if !(4..=80).contains(&words) || text::is_hedge_or_meta(sentence) || text::is_markup(sentence) {
@@ -223,6 +204,44 @@ pub(super) fn claim_candidates<'a>(
         }
     }
     (by_cue, quotable)
+}
+
+/// An utterance's sentences, and whether it is a short answer (counted before a structured
+/// answer is cut at its line breaks: a line break in an answer or a record separates points,
+/// headings and fields).
+fn answer_sentences(text: &str, structured: bool) -> (Vec<&str>, bool) {
+    let sentences = text::sentences(text);
+    let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
+    if !structured {
+        return (sentences, short_answer);
+    }
+    let lines = sentences
+        .into_iter()
+        .flat_map(str::lines)
+        .flat_map(answers::run_on_parts)
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    (lines, short_answer)
+}
+
+/// A sentence without its greeting and addressee (and whether it had one), and for a structured
+/// answer its claim part; `None` when a structured answer holds no claim.
+fn spoken_part<'a>(
+    sentence: &'a str,
+    speakers: &BTreeSet<String>,
+    structured: bool,
+    english: bool,
+) -> Option<(&'a str, bool)> {
+    let greeted = without_greeting(sentence);
+    let unaddressed = without_addressee(greeted, speakers);
+    let addressed = unaddressed.len() != greeted.len();
+    let sentence = without_greeting(unaddressed);
+    if structured {
+        answers::claim_part(sentence, english).map(|part| (part, addressed))
+    } else {
+        Some((sentence, addressed))
+    }
 }
 
 /// Sorts a list best first, where a claim that other participants of the segment also made
