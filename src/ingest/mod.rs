@@ -580,12 +580,13 @@ impl CorpusBuilder {
         let before = self.utterances.len();
         for u in utterances {
             // Markup is reduced before a sentence can become evidence; an image alone says nothing.
-            let text = match markup::reduce(&u.text) {
+            let reduced = markup::reduce(&u.text);
+            if reduced.markup_removed {
+                self.report.markup_reduced += 1;
+            }
+            let text = match reduced.text {
                 std::borrow::Cow::Borrowed(_) => u.text,
-                std::borrow::Cow::Owned(reduced) => {
-                    self.report.markup_reduced += 1;
-                    reduced
-                }
+                std::borrow::Cow::Owned(reduced) => reduced,
             };
             if text.trim().is_empty() {
                 continue;

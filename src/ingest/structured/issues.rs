@@ -181,7 +181,7 @@ fn read_issue(record: &RecordRef, out: &mut FileRecords, counts: &mut LeftOutIss
         return;
     };
     let title = first_of(value, ISSUE_TITLES).and_then(|(p, v)| v.as_str().map(|t| (p, t)));
-    let words = |text: &str| markup::reduce(text).split_whitespace().count();
+    let words = |text: &str| markup::reduce(text).text.split_whitespace().count();
     let title_words = title.map_or(0, |(_, t)| words(t));
     if words(body) < 4 && title_words + words(body) < 8 {
         // `GONPXWR` / `GONPXWR`, `keren` / `mantap`: spam or a placeholder, no experience.
