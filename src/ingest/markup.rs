@@ -42,6 +42,12 @@ static QUOTE_MARK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?m)^[ \t]*>[
 static HEADING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m)^[ \t]*#{1,6}[ \t]+(.*)$").expect("heading pattern"));
 
+/// Fewest words on a line that a wrap (not a typed line break) may have cut short.
+const MIN_WRAPPED_WORDS: usize = 6;
+/// A template's field line: `Device: Pixel 6`, `Steps to reproduce: …`.
+static TEMPLATE_FIELD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*\p{Lu}[\w /()-]{0,30}:\s").expect("field pattern"));
+
 /// A text without its Markdown and HTML markup.
 pub(crate) struct Reduced<'a> {
     /// Lines and paragraphs as [`lay_out`] gives them.
@@ -91,8 +97,9 @@ fn strip_markup(text: &str) -> Cow<'_, str> {
 
 /// The text's lines as paragraphs separated by a blank line, whitespace inside a line collapsed.
 /// A line break inside a paragraph is kept as a paragraph break (a typed line, a template's
-/// `OS: Android 14`), unless the line only wraps a sentence: the line before ends without
-/// punctuation and this one starts in lower case.
+/// `OS: Android 14`), unless the line only wraps a sentence: the line before is a sentence's
+/// worth of words (not a `Key: value` field) ending without punctuation, and this one starts in
+/// lower case.
 pub(crate) fn lay_out(text: &str) -> Cow<'_, str> {
     if !text.contains(['\n', '\r', '\t', '\u{a0}']) && !text.contains("  ") && text.trim() == text {
         return Cow::Borrowed(text);
@@ -100,6 +107,8 @@ pub(crate) fn lay_out(text: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(text.len());
     // Whether the previous line ended its paragraph (a blank line followed it).
     let mut after_blank = true;
+    // Whether the previous line could be cut short by a wrap: a sentence's worth of words, no field.
+    let mut wrappable = false;
     for line in text.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
         if words.is_empty() {
@@ -108,11 +117,13 @@ pub(crate) fn lay_out(text: &str) -> Cow<'_, str> {
         }
         if !out.is_empty() {
             let wraps = !after_blank
+                && wrappable
                 && !out.ends_with(['.', '!', '?', '…', ':', ';', ')', '"', '”'])
                 && words[0].starts_with(char::is_lowercase);
             out.push_str(if wraps { " " } else { "\n\n" });
         }
         out.push_str(&words.join(" "));
+        wrappable = words.len() >= MIN_WRAPPED_WORDS && !TEMPLATE_FIELD.is_match(line);
         after_blank = false;
     }
     if out == text { Cow::Borrowed(text) } else { Cow::Owned(out) }
@@ -174,8 +185,13 @@ mod tests {
         assert!(!out.markup_removed, "only whitespace changed");
         // A sentence wrapped over two lines is one line again.
         assert_eq!(
-            reduced("When I hold the key\nthe app closes.\nIt is annoying."),
-            "When I hold the key the app closes.\n\nIt is annoying."
+            reduced("When I hold the emoji key down\nthe app closes.\nIt is annoying."),
+            "When I hold the emoji key down the app closes.\n\nIt is annoying."
+        );
+        // A short typed line or a field is not wrapped text.
+        assert_eq!(
+            reduced("Keys swap\nwhen typing fast\n- OS: **Android 8.1.0**\nif more info is needed, tell me"),
+            "Keys swap\n\nwhen typing fast\n\nOS: Android 8.1.0\n\nif more info is needed, tell me"
         );
         assert_eq!(reduced("Ends here:\nlower case list"), "Ends here:\n\nlower case list");
         assert!(matches!(lay_out("One line."), Cow::Borrowed(_)));
