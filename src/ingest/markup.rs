@@ -15,8 +15,9 @@ static MD_IMAGE: LazyLock<Regex> =
 /// `[text](url)` → `text`.
 static MD_LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[([^\]]*)\]\([^)]*\)").expect("link pattern"));
 /// HTML tags that end a line where a browser shows them: `<br>`, `</p>`, `</li>`, `<hr>`.
-static HTML_BREAK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)<br\s*/?>|<hr\s*/?>|</(?:p|li|div|tr|h[1-6]|ul|ol|blockquote)\s*>").expect("html break pattern"));
+static HTML_BREAK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)<br\s*/?>|<hr\s*/?>|</(?:p|li|div|tr|h[1-6]|ul|ol|blockquote)\s*>").expect("html break pattern")
+});
 /// `<img …>`, `<br/>`, `</p>`, `<a href=…>`, `<!-- … -->`, `<details>`.
 static HTML_TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?s)<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>").expect("html tag pattern"));
@@ -92,7 +93,11 @@ fn strip_markup(text: &str) -> Cow<'_, str> {
     if out.contains('&') {
         out = decode_entities(&out);
     }
-    if out == text { Cow::Borrowed(text) } else { Cow::Owned(out) }
+    if out == text {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(out)
+    }
 }
 
 /// The text's lines as paragraphs separated by a blank line, whitespace inside a line collapsed.
@@ -126,7 +131,11 @@ pub(crate) fn lay_out(text: &str) -> Cow<'_, str> {
         wrappable = words.len() >= MIN_WRAPPED_WORDS && !TEMPLATE_FIELD.is_match(line);
         after_blank = false;
     }
-    if out == text { Cow::Borrowed(text) } else { Cow::Owned(out) }
+    if out == text {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(out)
+    }
 }
 
 fn decode_entities(text: &str) -> String {
@@ -158,22 +167,36 @@ mod tests {
             reduced("See ![screenshot](https://a/b.png) and the [docs](https://d) page."),
             "See and the docs page."
         );
-        assert_eq!(reduced("I **really** need `export` &amp; *sync*."), "I really need export & sync.");
+        assert_eq!(
+            reduced("I **really** need `export` &amp; *sync*."),
+            "I really need export & sync."
+        );
         assert!(matches!(reduce("Plain words, 3 * 4 = 12.").text, Cow::Borrowed(_)));
         assert!(!reduce("Plain words, 3 * 4 = 12.").markup_removed);
         assert_eq!(reduced("<img src=a.png>"), "");
-        assert_eq!(reduced("Video: https://github.com/a/b.mp4 shows it."), "Video: shows it.");
+        assert_eq!(
+            reduced("Video: https://github.com/a/b.mp4 shows it."),
+            "Video: shows it."
+        );
     }
 
     #[test]
     fn headings_quotes_and_list_items_become_paragraphs() {
-        assert_eq!(reduced("### Steps\n> quoted\n- item one"), "Steps\n\nquoted\n\nitem one");
         assert_eq!(
-            reduced("Suppose that\n* in the dialogue there are 10 choices.\n* Initially, they are empty.\n1. open it\n2) tap"),
+            reduced("### Steps\n> quoted\n- item one"),
+            "Steps\n\nquoted\n\nitem one"
+        );
+        assert_eq!(
+            reduced(
+                "Suppose that\n* in the dialogue there are 10 choices.\n* Initially, they are empty.\n1. open it\n2) tap"
+            ),
             "Suppose that\n\nin the dialogue there are 10 choices.\n\nInitially, they are empty.\n\nopen it\n\ntap"
         );
         assert_eq!(reduced("- [x] done\n- [ ] not yet"), "done\n\nnot yet");
-        assert_eq!(reduced("Line one<br>Line two</p><p>Three"), "Line one\n\nLine two\n\nThree");
+        assert_eq!(
+            reduced("Line one<br>Line two</p><p>Three"),
+            "Line one\n\nLine two\n\nThree"
+        );
     }
 
     #[test]
@@ -181,7 +204,10 @@ mod tests {
         // A bug template without any markup: each field its own paragraph.
         let template = "Device: Pixel 6\r\nOS: Android 14\nKeyboard version: 1.11\n\n\nThe keyboard   crashes.";
         let out = reduce(template);
-        assert_eq!(out.text, "Device: Pixel 6\n\nOS: Android 14\n\nKeyboard version: 1.11\n\nThe keyboard crashes.");
+        assert_eq!(
+            out.text,
+            "Device: Pixel 6\n\nOS: Android 14\n\nKeyboard version: 1.11\n\nThe keyboard crashes."
+        );
         assert!(!out.markup_removed, "only whitespace changed");
         // A sentence wrapped over two lines is one line again.
         assert_eq!(
@@ -201,11 +227,18 @@ mod tests {
     /// Sentence splitting sees each line of a record once ingest has laid it out.
     #[test]
     fn laid_out_lines_are_separate_sentences() {
-        let body = "**Describe the bug**\nKeys swap when typing fast\n\n**Device**\n- Device: Pixel 6\n- OS: Android 14";
+        let body =
+            "**Describe the bug**\nKeys swap when typing fast\n\n**Device**\n- Device: Pixel 6\n- OS: Android 14";
         let text = reduced(body);
         assert_eq!(
             crate::quality::claim_text::sentences(&text),
-            ["Describe the bug", "Keys swap when typing fast", "Device", "Device: Pixel 6", "OS: Android 14"]
+            [
+                "Describe the bug",
+                "Keys swap when typing fast",
+                "Device",
+                "Device: Pixel 6",
+                "OS: Android 14"
+            ]
         );
     }
 }

@@ -1270,6 +1270,36 @@ fn issue_exports_are_read_by_author_with_markup_reduced() {
     );
 }
 
+/// A record's line breaks survive ingest as paragraph breaks, so that sentence splitting sees a
+/// bug template's fields, headings and list items apart; a wrapped sentence stays whole.
+#[test]
+fn record_texts_keep_their_lines_as_paragraphs() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "issues.json",
+        r#"[{"author": {"login": "ana"}, "number": 4595, "state": "OPEN", "labels": [], "title": "Emoji key crash",
+  "body": "When i hold the emoji key, the keyboard crashes\n- Device: **SM-J260M**\n- OS: **Android 8.1.0**\nif more info is needed, mention me"}]"#,
+    );
+    write(
+        dir.path(),
+        "survey.csv",
+        "id,What gets in your way?\nr1,\"Device: Pixel 6\nOS: Android 14\n\n\nThe suggestions bar is dark on a light theme, which\nmakes it hard to read.\"\n",
+    );
+    let corpus = load(dir.path());
+    let texts: Vec<&str> = corpus.utterances.iter().map(|u| u.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Emoji key crash",
+            "When i hold the emoji key, the keyboard crashes\n\nDevice: SM-J260M\n\nOS: Android 8.1.0\n\nif more info is needed, mention me",
+            "Device: Pixel 6\n\nOS: Android 14\n\nThe suggestions bar is dark on a light theme, which makes it hard to read.",
+        ]
+    );
+    // Only the issue body lost markup; the survey answer's whitespace alone changed.
+    assert_eq!(corpus.report.markup_reduced, 1);
+}
+
 #[test]
 fn inspect_lists_participants_non_participants_and_why() {
     let dir = TempDir::new().unwrap();
