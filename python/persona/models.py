@@ -254,6 +254,26 @@ class Identity(TypedDict):
     demographics_summary: str
 
 
+class InlineQualityRequest(TypedDict):
+    "Personas given inline, scored together as one run."
+
+    personas: list[PersonaInput]
+    persona_id: NotRequired[None]
+    run_id: NotRequired[None]
+    preset: NotRequired[Union[Literal["default", "strict", "lenient"], None]]
+
+
+class InlineScriptRequest(TypedDict):
+    "A script of a persona given inline."
+
+    persona: PersonaInput
+    persona_id: NotRequired[None]
+    format: NotRequired[Union[Literal["character_card", "system_prompt", "template"], None]]
+    yaml: NotRequired[Union[bool, None]]
+    max_leakage_score: NotRequired[Union[float, None]]
+    template: NotRequired[Union[str, None]]
+
+
 class InspectBody(TypedDict):
     "Who to take for interviewers when inspecting (optional body)."
 
@@ -371,13 +391,13 @@ class PersonaInput(TypedDict):
     name: NotRequired[str]
     title: NotRequired[str]
     summary: NotRequired[str]
-    demographics: NotRequired[Union[dict[str, Any], None]]
-    goals: NotRequired[Union[PersonaList, None]]
-    pain_points: NotRequired[Union[PersonaList, None]]
-    behaviours: NotRequired[Union[PersonaList, None]]
-    motivations: NotRequired[Union[PersonaList, None]]
-    quotes: NotRequired[Union[PersonaList, None]]
-    participants: NotRequired[Union[PersonaList, None]]
+    demographics: NotRequired[Union[dict[str, Union[Union[str, float, bool, None], list[Union[str, float, bool, None]]]], None]]
+    goals: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
+    pain_points: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
+    behaviours: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
+    motivations: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
+    quotes: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
+    participants: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
     segment_size: NotRequired[Union[int, None]]
     evidence: NotRequired[Union[list[Evidence], None]]
     provider: NotRequired[Union[str, None]]
@@ -388,12 +408,13 @@ class PersonaInput(TypedDict):
     quality: NotRequired[Union[dict[str, Any], None]]
 
 
-PersonaList: TypeAlias = "Union[list[Union[PersonaListItem, None]], str]"
-"A persona list as accepted inline (documentation schema): a list of items, or one string."
+class PersonaQualityRequest(TypedDict):
+    "A stored persona, scored against the other personas of its run."
 
-
-PersonaListItem: TypeAlias = "Union[str, float, bool]"
-"An item of a persona list as accepted inline (documentation schema): text, or a number or boolean taken as text; `null` items are dropped."
+    persona_id: str
+    personas: NotRequired[None]
+    run_id: NotRequired[None]
+    preset: NotRequired[Union[Literal["default", "strict", "lenient"], None]]
 
 
 class PrivacyAudit(TypedDict):
@@ -445,13 +466,8 @@ QualityLevel: TypeAlias = "Literal[\"excellent\", \"good\", \"acceptable\", \"po
 "Quality level of an overall score."
 
 
-class QualityRequest(TypedDict):
-    "Score personas given inline, one stored persona (against the other personas of its run), or every persona of a stored run. Exactly one of `personas`, `persona_id`, `run_id`."
-
-    personas: NotRequired[Union[list[PersonaInput], None]]
-    persona_id: NotRequired[Union[str, None]]
-    run_id: NotRequired[Union[str, None]]
-    preset: NotRequired[Union[Literal["default", "strict", "lenient"], None]]
+QualityRequest: TypeAlias = "Union[InlineQualityRequest, PersonaQualityRequest, RunQualityRequest]"
+"The body of `POST /api/v1/quality`: exactly one source (personas given inline, one stored persona scored against the other personas of its run, or every persona of a stored run) and an optional preset. Its schema is the `oneOf` of the three variants, so that a body the schema allows has the shape the server reads."
 
 
 class QualityResponse(TypedDict):
@@ -533,6 +549,15 @@ class RunQuality(TypedDict):
     scores: list[QualityScore]
 
 
+class RunQualityRequest(TypedDict):
+    "Every persona of a stored run."
+
+    run_id: str
+    personas: NotRequired[None]
+    persona_id: NotRequired[None]
+    preset: NotRequired[Union[Literal["default", "strict", "lenient"], None]]
+
+
 RunStatus: TypeAlias = "Literal[\"running\", \"completed\", \"failed\", \"cancelled\"]"
 
 
@@ -555,15 +580,8 @@ ScriptFormat: TypeAlias = "Literal[\"character_card\", \"system_prompt\", \"temp
 "What `output` holds."
 
 
-class ScriptRequest(TypedDict):
-    "Body of `POST /api/v1/scripts`: exactly one of `persona_id` and `persona`."
-
-    persona_id: NotRequired[Union[str, None]]
-    persona: NotRequired[Union[PersonaInput, None]]
-    format: NotRequired[Union[str, None]]
-    yaml: NotRequired[Union[bool, None]]
-    max_leakage_score: NotRequired[Union[float, None]]
-    template: NotRequired[Union[str, None]]
+ScriptRequest: TypeAlias = "Union[StoredScriptRequest, InlineScriptRequest]"
+"The body of `POST /api/v1/scripts`: a stored persona or one given inline (exactly one), and the options. Its schema is the `oneOf` of the two variants, so that a body the schema allows has the shape the server reads."
 
 
 class ScriptResult(TypedDict):
@@ -579,7 +597,7 @@ class ScriptResult(TypedDict):
 class ServerSentEvent(TypedDict):
     "One event of the stream; written as its `id:`, `event:` and `data:` lines."
 
-    id: NotRequired[Union[int, None]]
+    id: NotRequired[Union[str, None]]
     event: str
     data: str
 
@@ -588,12 +606,23 @@ Severity: TypeAlias = "Literal[\"high\", \"medium\"]"
 "How bad a finding is; weights the leakage score."
 
 
+class StoredScriptRequest(TypedDict):
+    "A script of a stored persona."
+
+    persona_id: str
+    persona: NotRequired[None]
+    format: NotRequired[Union[Literal["character_card", "system_prompt", "template"], None]]
+    yaml: NotRequired[Union[bool, None]]
+    max_leakage_score: NotRequired[Union[float, None]]
+    template: NotRequired[Union[str, None]]
+
+
 Trigger: TypeAlias = "Literal[\"scheduled\", \"manual\"]"
 "What started an attempt: the schedule, or an operator's redelivery."
 
 
 class UploadForm(TypedDict):
-    "A multipart upload (documentation schema)."
+    "A multipart upload (documentation schema: the parts are streamed to disk as they arrive, so no typed reader of the whole form exists). Other parts are read and ignored; the document allows none, as actix-multipart cannot read every part name a schema could allow."
 
     file: str
 

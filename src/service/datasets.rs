@@ -21,6 +21,30 @@ pub fn folder(data_dir: &Path, id: &str) -> PathBuf {
     data_dir.join(DATASETS_DIR).join(id)
 }
 
+/// The schema of an upload's file name, as [`sanitise_filename`] accepts it: its last path
+/// component holds a character other than `.` and space before a supported extension (any case).
+pub fn filename_schema() -> utoipa::openapi::schema::Object {
+    let extensions: Vec<String> = ingest::supported_extensions()
+        .iter()
+        .map(|ext| {
+            ext.chars()
+                .map(|c| format!("[{}{}]", c.to_ascii_uppercase(), c))
+                .collect::<String>()
+        })
+        .collect();
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!(
+            r"^(?:[\s\S]*[/\\])?[^/\\]*[^/\\. ][^/\\]*\.(?:{})$",
+            extensions.join("|")
+        )))
+        .description(Some(format!(
+            "The file's name; its extension gives the format ({}).",
+            ingest::supported_extensions().join(", ")
+        )))
+        .build()
+}
+
 /// Reduces an uploaded file name to a safe one (its last path component; letters, digits, `.`,
 /// `-`, `_` and spaces) and checks that its extension is a supported format.
 pub fn sanitise_filename(name: &str) -> Result<(String, Format)> {
@@ -159,6 +183,36 @@ mod tests {
         for bad in ["", "...", "archive.zip", "noextension"] {
             assert!(sanitise_filename(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_documented_file_name_pattern_allows_only_names_that_are_accepted() {
+        let pattern = regex::Regex::new(filename_schema().pattern.as_deref().unwrap()).unwrap();
+        let names = [
+            "interviews.csv",
+            "a/b/notes.MD",
+            "C:\\x\\survey (1).Json",
+            "..hidden.yaml",
+            "é.txt",
+            "a\n.srt",
+            "",
+            "...",
+            ".csv",
+            " .csv",
+            "a/.csv",
+            "archive.zip",
+            "noextension",
+            "csv",
+            "a.csv/",
+            "a.csv ",
+        ];
+        for name in names {
+            if pattern.is_match(name) {
+                assert!(sanitise_filename(name).is_ok(), "{name:?} matches but is refused");
+            }
+        }
+        assert!(pattern.is_match("interviews.csv") && pattern.is_match("a/b/notes.MD"));
+        assert!(!pattern.is_match(".csv") && !pattern.is_match("archive.zip"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::config::Settings;
 use crate::domain::time::now_rfc3339;
 use crate::domain::values::{
     DataRef, FieldReader, FromJson, GenerationConfig, MAX_CONFIG_BYTES, PersonaCount, ProviderName, Seed, ShortText,
-    Text, json_len, validation,
+    Text, json_len, nullable, validation,
 };
 use crate::error::{Error, FieldError, Result};
 use crate::store::Db;
@@ -93,6 +93,26 @@ pub struct ExperimentConfig {
     pub seed: Option<Seed>,
     /// Every other key: generation options, passed to the pipeline as the job's `config`.
     pub options: Map<String, Value>,
+}
+
+/// The documented `config` of a new experiment: the settings [`ExperimentConfig::read`] reads
+/// and the generation options, no other key; or `null`.
+pub fn config_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let mut schema = crate::generate::options::config_schema()
+        .property("provider", nullable::<ProviderName>())
+        .property("model", nullable::<ShortText>())
+        .property("persona_count", nullable::<PersonaCount>())
+        .property("seed", nullable::<Seed>())
+        .description(Some(
+            "Default generation settings: `provider`, `model`, `persona_count` (1–20), `seed`, and the \
+             generation options (`detail_level`, `complexity`, `min_segment_size`, `min_claims`, \
+             `interviewers`, `fallback`), passed to the pipeline as the job's `config`. At most 16 KiB of JSON.",
+        ))
+        .examples([serde_json::json!({"provider": "local", "persona_count": 3})])
+        .build();
+    schema.schema_type = SchemaType::Array(vec![Type::Object, Type::Null]);
+    schema
 }
 
 impl ExperimentConfig {

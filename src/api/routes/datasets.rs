@@ -21,8 +21,11 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(inspect_dataset);
 }
 
-/// A multipart upload (documentation schema).
+/// A multipart upload (documentation schema: the parts are streamed to disk as they arrive, so
+/// no typed reader of the whole form exists). Other parts are read and ignored; the document
+/// allows none, as actix-multipart cannot read every part name a schema could allow.
 #[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
     /// The research data file (CSV, TSV, JSON, JSONL, YAML, Markdown or plain text).
@@ -34,7 +37,7 @@ pub struct UploadForm {
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// The file's name, for a raw (non-multipart) body; its extension gives the format.
-    #[param(min_length = 1)]
+    #[param(schema_with = service::filename_schema)]
     pub filename: Option<String>,
 }
 

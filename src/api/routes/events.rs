@@ -75,8 +75,9 @@ fn last_event_id(req: &HttpRequest) -> Result<i64, ApiError> {
 /// One event of the stream; written as its `id:`, `event:` and `data:` lines.
 #[derive(Debug, ToSchema)]
 pub struct ServerSentEvent<'a> {
-    /// Increasing event id; send the last one back as `Last-Event-ID` to resume.
-    #[schema(example = 42, minimum = 0)]
+    /// Increasing event id (decimal digits: an SSE field is text); send the last one back as
+    /// `Last-Event-ID` to resume.
+    #[schema(value_type = Option<String>, example = "42", pattern = "^[0-9]+$")]
     pub id: Option<i64>,
     /// `pending`, `running`, `progress`, `cancel_requested`, `completed`, `failed` or `cancelled`.
     #[schema(example = "progress")]

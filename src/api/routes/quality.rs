@@ -1,7 +1,7 @@
 //! Quality scores of personas given inline or stored (`POST /api/v1/quality`). Read-only: nothing
 //! is stored; a run's personas already carry the scores computed when the run ended.
 
-use crate::api::error::{ApiError, ErrorBody, decode_body};
+use crate::api::error::{ApiError, ErrorBody};
 use crate::api::state::AppState;
 use crate::quality::{QualityRequest, QualityResponse};
 use crate::service::quality::evaluate_request;
@@ -47,7 +47,7 @@ pub async fn score(
     state: web::Data<AppState>,
     body: web::Json<serde_json::Value>,
 ) -> std::result::Result<web::Json<QualityResponse>, ApiError> {
-    let request = decode_body::<QualityRequest>(body.into_inner())?.validate()?;
+    let request = QualityRequest::parse(body.into_inner())?.validate()?;
     let db = state.db.clone();
     // Scoring compares every pair of personas: CPU work, off the async executor.
     let response = blocking(move || evaluate_request(&db, request)).await?;

@@ -1,7 +1,7 @@
 //! Conversation scripts from a stored or inline persona (`POST /api/v1/scripts`), audited for
 //! privacy leaks before anything is returned.
 
-use crate::api::error::{ApiError, ErrorBody, ErrorCode, decode_body};
+use crate::api::error::{ApiError, ErrorBody, ErrorCode};
 use crate::api::state::AppState;
 use crate::scripts::{ScriptError, ScriptRequest, ScriptResult};
 use crate::util::blocking;
@@ -47,7 +47,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Json<serde_json::Value>,
 ) -> Result<web::Json<ScriptResult>, ApiError> {
-    let request = decode_body::<ScriptRequest>(body.into_inner())?.validate()?;
+    let request = ScriptRequest::parse(body.into_inner())?.validate()?;
     let db = state.db.clone();
     let max_bytes = state.settings.server.max_script_bytes;
     let outcome = blocking(move || crate::service::scripts::generate(&db, request, max_bytes)).await?;
