@@ -200,6 +200,10 @@ class ExperimentDetail(TypedDict):
     runs: list[RunSummaryView]
 
 
+ExperimentOverrides: TypeAlias = "Any"
+"Overrides of the experiment's settings (optional): `data`, `count` (or `persona_count`), `provider`, `model`, `seed`, `config` (merged over the experiment's options) and `webhook_url`."
+
+
 class ExperimentView(TypedDict):
     "An experiment with its run count and status."
 

@@ -23,6 +23,7 @@ pub mod query;
 pub mod rate_limit;
 pub mod read_cache;
 pub mod reload;
+pub mod responses;
 pub mod routes;
 pub mod state;
 pub mod ui;

@@ -264,6 +264,42 @@ impl ExperimentOverrides {
     }
 }
 
+/// The documented body: the fields [`ExperimentOverrides::read`] reads, each with its type's
+/// schema (`null` is absent), `experiment_id` and `experiment` only as `null` (the path names the
+/// experiment), and not both `count` and `persona_count`. Other keys are ignored.
+impl utoipa::PartialSchema for ExperimentOverrides {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use crate::domain::values::{WebhookUrl, absent_schema};
+        use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, SchemaType, Type};
+        let only_null = |field: &str| ObjectBuilder::new().property(field, absent_schema());
+        let fields = ObjectBuilder::new()
+            .schema_type(SchemaType::Array(vec![Type::Object, Type::Null]))
+            .property("data", nullable::<DataRef>())
+            .property("count", nullable::<PersonaCount>())
+            .property("persona_count", nullable::<PersonaCount>())
+            .property("provider", nullable::<ProviderName>())
+            .property("model", nullable::<ShortText>())
+            .property("config", super::jobs::config_schema())
+            .property("webhook_url", nullable::<WebhookUrl>())
+            .property("seed", nullable::<Seed>())
+            .property("experiment_id", absent_schema())
+            .property("experiment", absent_schema());
+        let not_both_counts = AnyOfBuilder::new()
+            .item(only_null("count"))
+            .item(only_null("persona_count"));
+        AllOfBuilder::new()
+            .item(fields)
+            .item(not_both_counts)
+            .description(Some(
+                "Overrides of the experiment's settings (optional): `data`, `count` (or `persona_count`), \
+                 `provider`, `model`, `seed`, `config` (merged over the experiment's options) and `webhook_url`.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ExperimentOverrides {}
+
 /// The generate request for `POST /api/v1/experiments/{id}/generate`: the experiment's sources
 /// and config, overridden by the body (`data`, `count`, `provider`, `model`, `seed`, `config`,
 /// `webhook_url`). Without `data` the experiment must have exactly one data source. Blocking.

@@ -76,7 +76,7 @@ pub struct GenerateBody {
 }
 
 /// The documented `config`: the generation options [`GenerationFields::read`] accepts, or `null`.
-fn config_schema() -> utoipa::openapi::schema::Object {
+pub fn config_schema() -> utoipa::openapi::schema::Object {
     let mut schema = crate::generate::options::config_schema().build();
     schema.schema_type = utoipa::openapi::schema::SchemaType::Array(vec![
         utoipa::openapi::schema::Type::Object,

@@ -3,6 +3,7 @@
 use crate::api::datasets::{DatasetDeleted, DatasetView, UploadBody, upload};
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::query::QueryParams;
+use crate::api::responses::{DatabaseUnavailable, InternalError, RateLimited, ReadUnauthorised, Unauthorised};
 use crate::api::state::AppState;
 use crate::error::Error;
 use crate::service::datasets as service;
@@ -59,15 +60,13 @@ pub struct UploadParams {
         (status = 201, description = "Accepted", body = DatasetView,
             headers(("Location" = String, description = "The dataset's URL"))),
         (status = 400, description = "The body could not be read", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 413, description = "Larger than `storage.max_upload_bytes` (`details.limit`)", body = ErrorBody),
         (status = 422, description = "No file, a missing or unsupported file name, or a file ingestion cannot \
             use (invalid UTF-8, empty, unparseable); `details` names the problem", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -102,12 +101,11 @@ pub async fn create(
     responses(
         (status = 200, description = "Datasets, newest first", body = Vec<DatasetView>,
             headers(("X-Total-Count" = u64, description = "Datasets over all pages"))),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
         (status = 422, description = "Invalid query parameter", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -129,12 +127,11 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     params(("id" = String, Path, description = "Dataset identifier")),
     responses(
         (status = 200, description = "The dataset", body = DatasetView),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such dataset", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -158,14 +155,12 @@ pub async fn get_dataset(
     params(("id" = String, Path, description = "Dataset identifier")),
     responses(
         (status = 200, description = "Deleted", body = DatasetDeleted),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such dataset", body = ErrorBody),
         (status = 409, description = "A pending or running job uses it", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -238,14 +233,12 @@ pub struct InspectionView {
     responses(
         (status = 200, description = "What ingestion made of the dataset", body = InspectionView),
         (status = 400, description = "The dataset cannot be read (`details.file`, `details.line`)", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such dataset", body = ErrorBody),
         (status = 422, description = "Invalid body (`details.field`)", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]

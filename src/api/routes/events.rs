@@ -7,6 +7,7 @@
 //! down.
 
 use crate::api::error::{ApiError, ErrorBody};
+use crate::api::responses::{DatabaseUnavailable, InternalError, RateLimited, ReadUnauthorised};
 use crate::api::state::AppState;
 use crate::error::FieldError;
 use crate::service::jobs::{self, Db};
@@ -116,13 +117,12 @@ impl ServerSentEvent<'_> {
     responses(
         (status = 200, description = "An event stream; each event's `data` is a job view (`JobView`) as JSON",
             content((ServerSentEvent = "text/event-stream"))),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such job", body = ErrorBody),
         (status = 422, description = "`Last-Event-ID` is not an event id", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
