@@ -633,8 +633,8 @@ impl Settings {
         if !(0.0..=1.0).contains(&self.llm.claim_support_threshold) {
             return invalid("llm.claim_support_threshold", "must be between 0 and 1");
         }
-        if self.generation.count == 0 || self.generation.count > 20 {
-            return invalid("generation.count", "must be between 1 and 20");
+        if let Err(message) = crate::domain::values::PersonaCount::of(self.generation.count) {
+            return invalid("generation.count", &message);
         }
         if !DETAIL_LEVELS.contains(&self.generation.detail_level.as_str()) {
             return invalid("generation.detail_level", "must be brief, standard or detailed");

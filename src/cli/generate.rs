@@ -2,6 +2,7 @@
 
 use super::error_line;
 use crate::config::{ProcessEnv, Settings};
+use crate::domain::values::PersonaCount;
 use crate::generate::{GenerationSettings, Progress, RunOutcome, RunRequest, Step, execute_run};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -13,7 +14,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
     /// Personas to generate, 1–20 [default: 3, or generation.count]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=20))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(i64::from(PersonaCount::MIN)..=i64::from(PersonaCount::MAX)))]
     pub count: Option<u16>,
     /// Provider [default: local, or generation.provider]
     #[arg(long, value_name = "NAME")]

@@ -277,6 +277,13 @@ impl PersonaCount {
         }
     }
 
+    /// [`PersonaCount::new`] of a `usize` (configuration and CLI counts).
+    pub fn of(count: usize) -> std::result::Result<PersonaCount, String> {
+        u32::try_from(count)
+            .map_err(|_| format!("must be between {} and {}", Self::MIN, Self::MAX))
+            .and_then(PersonaCount::new)
+    }
+
     pub fn get(self) -> u32 {
         self.0
     }

@@ -8,6 +8,7 @@ use super::providers::{self, ProviderKind, SynthesisFailure};
 use super::segment::{Segmentation, segment_corpus};
 use super::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Step, TokenUsage, local};
 use crate::config::Settings;
+use crate::domain::values::PersonaCount;
 use crate::domain::{Corpus, IdKind, Persona, time};
 use crate::error::Error;
 use crate::ingest::{IngestLimits, IngestOptions, load_path_with};
@@ -20,9 +21,6 @@ use std::time::Instant;
 /// The quality preset every run is scored with (other presets: `POST /api/v1/quality`,
 /// `persona score --preset`).
 pub const QUALITY_PRESET: &str = "default";
-
-/// Personas a run may ask for.
-pub const COUNT_RANGE: std::ops::RangeInclusive<usize> = 1..=20;
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,15 +53,10 @@ pub struct RunOutcome {
 
 /// Checks the count and resolves the provider, before anything is read.
 pub fn validate_generation(generation: &GenerationSettings, settings: &Settings) -> Result<ProviderKind, Error> {
-    if !COUNT_RANGE.contains(&generation.count) {
+    if let Err(message) = PersonaCount::of(generation.count) {
         return Err(Error::validation(
             "count",
-            format!(
-                "must be between {} and {}, got {}",
-                COUNT_RANGE.start(),
-                COUNT_RANGE.end(),
-                generation.count
-            ),
+            format!("{message}, got {}", generation.count),
         ));
     }
     if let Some(f) = super::options::check(&generation.options).into_iter().next() {
