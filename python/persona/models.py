@@ -22,6 +22,14 @@ class AttemptView(TypedDict):
     response_body: NotRequired[Union[str, None]]
 
 
+class BlankRows(TypedDict):
+    "BlankRows"
+
+    file: str
+    rows: int
+    reason: str
+
+
 class CharacterCard(TypedDict):
     "A role-play card for an LLM persona simulator. Field order is the JSON/YAML key order."
 
@@ -284,19 +292,28 @@ class InspectBody(TypedDict):
     interviewers: NotRequired[list[str]]
 
 
-class InspectionView(TypedDict):
-    "What ingestion makes of a dataset (documentation schema; see docs/ingest.md)."
+class InspectedParticipant(TypedDict):
+    "InspectedParticipant"
 
-    files: list[dict[str, Any]]
-    participants: list[dict[str, Any]]
-    non_participants: list[dict[str, Any]]
-    label_merges: list[dict[str, Any]]
+    id: str
+    utterances: int
+    files: list[str]
+    attributes: dict[str, str]
+
+
+class Inspection(TypedDict):
+    "What ingestion makes of a dataset (see docs/ingest.md)."
+
+    files: list[SourceFile]
+    participants: list[InspectedParticipant]
+    non_participants: list[NonParticipant]
+    label_merges: list[LabelMerge]
     blank_respondents: int
-    blank_rows: list[dict[str, Any]]
-    skipped_columns: list[dict[str, Any]]
+    blank_rows: list[BlankRows]
+    skipped_columns: list[SkippedColumn]
     staff_lines: int
     markup_reduced: int
-    skipped_files: list[dict[str, Any]]
+    skipped_files: list[SkippedFile]
     warnings: list[str]
 
 
@@ -353,6 +370,13 @@ class KnowledgeBoundaries(TypedDict):
     can_infer: list[str]
 
 
+class LabelMerge(TypedDict):
+    "Speaker labels taken for one participant."
+
+    id: str
+    merged: list[str]
+
+
 class Leakage(TypedDict):
     "One finding of the audit."
 
@@ -362,6 +386,16 @@ class Leakage(TypedDict):
     found_in: str
     similarity: float
     severity: Severity
+
+
+class NonParticipant(TypedDict):
+    "A speaker (in one file) whose lines were left out."
+
+    file: str
+    speaker: str
+    role: str
+    lines: int
+    reason: str
 
 
 class Persona(TypedDict):
@@ -608,6 +642,32 @@ class ServerSentEvent(TypedDict):
 
 Severity: TypeAlias = "Literal[\"high\", \"medium\"]"
 "How bad a finding is; weights the leakage score."
+
+
+class SkippedColumn(TypedDict):
+    "SkippedColumn"
+
+    file: str
+    column: str
+    reason: str
+
+
+class SkippedFile(TypedDict):
+    "A file that could not be used, and why."
+
+    path: str
+    reason: str
+
+
+class SourceFile(TypedDict):
+    "A file that was read into the corpus."
+
+    path: str
+    format: str
+    bytes: int
+    sha256: str
+    participants: int
+    utterances: int
 
 
 class StoredScriptRequest(TypedDict):

@@ -1,6 +1,6 @@
 //! `persona generate`: runs generation on a file or folder and writes a run folder.
 
-use super::error_line;
+use super::exit::error_line;
 use crate::config::{ProcessEnv, Settings};
 use crate::domain::values::PersonaCount;
 use crate::generate::{GenerationSettings, Progress, RunOutcome, RunRequest, Step, execute_run};
@@ -54,7 +54,7 @@ pub fn run(args: GenerateArgs) -> i32 {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("{}", error_line(&e));
-            return super::EXIT_CONFIG;
+            return super::exit::EXIT_CONFIG;
         }
     };
     let request = RunRequest {
@@ -82,7 +82,7 @@ pub fn run(args: GenerateArgs) -> i32 {
     };
     if let Err(e) = crate::generate::providers::resolve(&request.generation.provider, &settings) {
         eprintln!("{}", error_line(&e));
-        return super::EXIT_CONFIG;
+        return super::exit::EXIT_CONFIG;
     }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -5,6 +5,7 @@
 use crate::config::StorageSettings;
 use crate::domain::{Corpus, IdKind};
 use crate::error::{Error, Result};
+pub use crate::ingest::inspect::Inspection;
 use crate::ingest::{self, Format, IngestError, IngestLimits};
 use crate::store::Db;
 use crate::store::datasets;

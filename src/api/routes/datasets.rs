@@ -189,37 +189,6 @@ pub struct InspectBody {
     pub interviewers: Vec<String>,
 }
 
-/// What ingestion makes of a dataset (documentation schema; see docs/ingest.md).
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct InspectionView {
-    /// Files read: `path`, `format`, `bytes`, `sha256`, `participants`, `utterances`.
-    #[schema(value_type = Vec<Object>)]
-    pub files: Vec<serde_json::Value>,
-    /// Participants: `id`, `utterances`, `files`, `attributes`.
-    #[schema(value_type = Vec<Object>)]
-    pub participants: Vec<serde_json::Value>,
-    /// Interviewers and staff: `file`, `speaker`, `role` (`interviewer`, `staff`), `lines`, `reason`.
-    #[schema(value_type = Vec<Object>)]
-    pub non_participants: Vec<serde_json::Value>,
-    /// Labels read as one person: `id`, `merged`.
-    #[schema(value_type = Vec<Object>)]
-    pub label_merges: Vec<serde_json::Value>,
-    pub blank_respondents: u64,
-    /// `file`, `rows`, `reason`.
-    #[schema(value_type = Vec<Object>)]
-    pub blank_rows: Vec<serde_json::Value>,
-    /// `file`, `column`, `reason`.
-    #[schema(value_type = Vec<Object>)]
-    pub skipped_columns: Vec<serde_json::Value>,
-    pub staff_lines: u64,
-    pub markup_reduced: u64,
-    /// `path`, `reason`.
-    #[schema(value_type = Vec<Object>)]
-    pub skipped_files: Vec<serde_json::Value>,
-    pub warnings: Vec<String>,
-}
-
 /// Inspect a dataset before generating.
 ///
 /// Reads the dataset as a run would and tells who was taken as a participant, who as an
@@ -231,7 +200,7 @@ pub struct InspectionView {
     params(("id" = String, Path, description = "Dataset identifier")),
     request_body(content = Option<InspectBody>, content_type = "application/json"),
     responses(
-        (status = 200, description = "What ingestion made of the dataset", body = InspectionView),
+        (status = 200, description = "What ingestion made of the dataset", body = service::Inspection),
         (status = 400, description = "The dataset cannot be read (`details.file`, `details.line`)", body = ErrorBody),
         (status = 401, response = Unauthorised),
         (status = 404, description = "No such dataset", body = ErrorBody),
