@@ -37,6 +37,9 @@ fn default_cores() -> usize {
 
 /// The values of `generation.detail_level` (and the request's `config.detail_level`).
 pub const DETAIL_LEVELS: &[&str] = &["brief", "standard", "detailed"];
+/// Personas a job may ask for: `generation.count`, and every request and flag through
+/// `domain::values::PersonaCount` (this layer is below the domain, so the bounds live here).
+pub const PERSONA_COUNTS: std::ops::RangeInclusive<u32> = 1..=20;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -633,7 +636,12 @@ impl Settings {
         if !(0.0..=1.0).contains(&self.llm.claim_support_threshold) {
             return invalid("llm.claim_support_threshold", "must be between 0 and 1");
         }
-        if let Err(message) = crate::domain::values::PersonaCount::of(self.generation.count) {
+        if !u32::try_from(self.generation.count).is_ok_and(|count| PERSONA_COUNTS.contains(&count)) {
+            let message = format!(
+                "must be between {} and {}",
+                PERSONA_COUNTS.start(),
+                PERSONA_COUNTS.end()
+            );
             return invalid("generation.count", &message);
         }
         if !DETAIL_LEVELS.contains(&self.generation.detail_level.as_str()) {

@@ -266,8 +266,8 @@ pub fn nullable<T: utoipa::PartialSchema>() -> Schema {
 pub struct PersonaCount(u32);
 
 impl PersonaCount {
-    pub const MIN: u32 = 1;
-    pub const MAX: u32 = 20;
+    pub const MIN: u32 = *crate::config::PERSONA_COUNTS.start();
+    pub const MAX: u32 = *crate::config::PERSONA_COUNTS.end();
 
     pub fn new(count: u32) -> std::result::Result<PersonaCount, String> {
         if (Self::MIN..=Self::MAX).contains(&count) {
