@@ -1,8 +1,9 @@
-//! The body and answer of `POST /api/v1/quality`, their validation and the pure evaluation the
-//! handler runs once it has the personas (inline, or loaded by the store from an id).
+//! The body and answer of `POST /api/v1/quality` and their validation; the evaluation the handler
+//! runs once it has the personas is `quality::evaluate` / `evaluate_persona`.
 
+use super::config::QualityConfig;
 use super::input::PersonaInput;
-use super::{QualityConfig, RunQuality, score_persona, score_run, summarise};
+use super::types::RunQuality;
 use crate::domain::Persona;
 use crate::domain::values::{Absent, absent_schema, decode_fields, exactly_one_of, id_schema};
 use crate::error::Error;
@@ -166,37 +167,11 @@ impl QualityRequest {
     }
 }
 
-/// Scores `personas` as one run with the named preset.
-pub fn evaluate(personas: &[Persona], preset: &str) -> Result<QualityResponse, Error> {
-    let cfg = QualityConfig::preset_or_error(preset, "preset")?;
-    Ok(QualityResponse {
-        preset: preset.to_string(),
-        run: score_run(personas, &cfg),
-    })
-}
-
-/// Scores the persona `persona_id` against the other personas of its run (`run_personas`, which
-/// includes it). The answer's run holds that one score (the matrix is `[[100]]`).
-pub fn evaluate_persona(persona_id: &str, run_personas: &[Persona], preset: &str) -> Result<QualityResponse, Error> {
-    let cfg = QualityConfig::preset_or_error(preset, "preset")?;
-    let target = run_personas
-        .iter()
-        .find(|p| p.id == persona_id)
-        .ok_or_else(|| Error::NotFound {
-            resource: "persona",
-            id: persona_id.to_string(),
-        })?;
-    let score = score_persona(target, run_personas, &cfg);
-    Ok(QualityResponse {
-        preset: preset.to_string(),
-        run: summarise(vec![score], vec![vec![100.0]]),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::quality::testing::{other_persona, persona};
+    use crate::quality::{evaluate, evaluate_persona};
     use serde_json::json;
 
     fn request(body: serde_json::Value) -> Result<ValidatedQualityRequest, Error> {
