@@ -3,10 +3,11 @@
 //! write the output folder. The CLI and the server's worker both
 //! call [`execute_run`], so they produce the same personas for the same input and settings.
 
+use super::local;
 use super::output::{RunMetadata, write_run_output};
 use super::providers::{self, ProviderKind, SynthesisFailure};
 use super::segment::{Segmentation, segment_corpus};
-use super::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Step, TokenUsage, local};
+use super::types::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Step, TokenUsage};
 use crate::config::Settings;
 use crate::domain::values::PersonaCount;
 use crate::domain::{Corpus, IdKind, Persona, time};
