@@ -301,7 +301,7 @@ class InspectedParticipant(TypedDict):
     attributes: dict[str, str]
 
 
-class Inspection(TypedDict):
+class InspectionView(TypedDict):
     "What ingestion makes of a dataset (see docs/ingest.md)."
 
     files: list[SourceFile]

@@ -19,6 +19,7 @@ pub struct InspectedParticipant {
 
 /// What ingestion makes of a dataset (see docs/ingest.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = InspectionView)]
 pub struct Inspection {
     pub files: Vec<SourceFile>,
     pub participants: Vec<InspectedParticipant>,
