@@ -40,7 +40,7 @@ for _ in $(seq 1 200); do curl -fsS "$base/api/v1/health" >/dev/null 2>&1 && bre
 PERSONA_CHECK_EXPERIMENT_ID=$(curl -fsS -X POST "$base/api/v1/experiments" -H "Authorization: Bearer $token" \
   -H 'Content-Type: application/json' -d '{"name": "api-check", "data_sources": ["interviews.csv"]}' |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
-export PERSONA_CHECK_EXPERIMENT_ID
+export PERSONA_CHECK_EXPERIMENT_ID PERSONA_CHECK_BASE_URL="$base" PERSONA_CHECK_TOKEN="$token"
 # schemathesis.toml names the hooks module, found on this path.
 export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}"
 

@@ -109,8 +109,9 @@ impl ServerSentEvent<'_> {
     tag = "generation",
     params(
         ("job_id" = String, Path, description = "Job identifier"),
-        ("Last-Event-ID" = Option<i64>, Header, minimum = 0, maximum = 999_999_999_999_999_999_i64,
-            nullable = false, description = "Resume after this event id"),
+        // A header is text: an event id is up to 18 digits (MAX_EVENT_ID); empty means none.
+        ("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]{0,18}$", nullable = false,
+            description = "Resume after this event id (decimal digits; empty for none)"),
         ("last_event_id" = Option<i64>, Query, minimum = 0, maximum = 999_999_999_999_999_999_i64,
             description = "Resume after this event id (for clients that cannot set headers)"),
     ),
