@@ -365,7 +365,7 @@ const NOT_A_CLAIM_PATTERN: &str = r"(?ix)
   | \bi\s+could\s+(?:look\s+it\s+up|check)\b
   | \bi['’]d\s+(?:love|like)\s+to\s+(?:list|name|give|tell|say|think|answer)\b
   | \b(?:completely\s+|totally\s+|just\s+)?blank(?:ed|ing)\b
-  | \bi\s+(?:don['’]?t|do\s+not|can['’]?t|cannot)\s+(?:really\s+)?(?:remember|recall|think\s+of|say|know)\b
+  | \bi\s+(?:don['’]?t|do\s+not|can['’]?t|cannot)\s+(?:really\s+|even\s+)?(?:remember|recall|think\s+of|say|know)\b
   | \b(?:i['’]m|i\s+am)\s+not\s+(?:really\s+|quite\s+|entirely\s+|too\s+)?sure\b
   | \bif\s+i\s+(?:remember|recall)\b
   | \boff\s+the\s+top\s+of\s+my\s+head\b
@@ -828,6 +828,7 @@ mod tests {
             "That's a good question, I want to think about it.",
             "This survey is too long and the questions are confusing.",
             "I can't remember the name of the tool we used.",
+            "I don't even remember what answer we got, and that was kind of messy.",
             "(If this is annoying for people with sharp vision, it may be disabled.)",
         ] {
             assert_eq!(classify_answer(s, None, true), None, "{s}");

@@ -39,12 +39,18 @@ const MISFILED_PAINS: f64 = 0.8;
 const MISFILED_PAINS_FROM: usize = 3;
 /// Scattered asides: claims each said by a different participant, none echoed by another, and
 /// fewer than a third about the title's subject. Unrelated requests that meet on a word or two
-/// ("find", "access"): a collection of individuals, not a segment's shared concern.
-const SCATTERED: f64 = 0.75;
+/// ("find", "access"): a collection of individuals, not a segment's shared concern. Alone it
+/// puts a persona below the threshold under which the local provider does not show it (0.6).
+const SCATTERED: f64 = 0.55;
+const _: () = assert!(SCATTERED < 0.6, "scattered asides alone must drop a persona");
 const SCATTERED_FROM: usize = 6;
 /// Fewer claims than this make a thin persona, of little use to a product team.
 const THIN_BELOW: usize = 6;
 const THIN: f64 = 0.8;
+/// Fewer claims than this (but at least two): a persona of a claim or two per list at most, a
+/// sketch rather than a persona.
+const VERY_THIN_BELOW: usize = 4;
+const VERY_THIN: f64 = 0.7;
 /// Lowest factor: a persona is never scored below a fifth of its raw score.
 const FLOOR: f64 = 0.2;
 
@@ -76,6 +82,8 @@ const FILLER_TITLE_WORDS: &[&str] = &[
     "great",
     "best",
     "personal",
+    "data",
+    "information",
     "https",
     "http",
     "com",
@@ -282,9 +290,12 @@ fn shape_findings(persona: &Persona, claims: &[Claim], one_participant: bool, fo
     if !found.penalise(claims.len() < 2, TOO_FEW_CLAIMS, || {
         format!("Only {} claim(s)", claims.len())
     }) {
-        found.penalise(claims.len() < THIN_BELOW, THIN, || {
-            format!("Thin persona: {} claims", claims.len())
-        });
+        let very_thin = claims.len() < VERY_THIN_BELOW;
+        found.penalise(
+            claims.len() < THIN_BELOW,
+            if very_thin { VERY_THIN } else { THIN },
+            || format!("Thin persona: {} claims", claims.len()),
+        );
     }
     Shape {
         empty_lists,

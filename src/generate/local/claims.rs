@@ -5,7 +5,9 @@
 use super::super::Segment;
 use super::super::options::GenerationOptions;
 use super::super::text::{self, Cue};
+use super::answers;
 use super::names::{speaker_key, speaker_keys};
+use super::narrative;
 use crate::domain::{Corpus, Evidence, EvidenceField};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -119,29 +121,55 @@ pub(super) fn claim_candidates<'a>(
     let speakers = speaker_keys(corpus);
     let mut by_cue: BTreeMap<Cue, Vec<Candidate>> = BTreeMap::new();
     let mut quotable: Vec<Candidate> = Vec::new();
-    for &u in segment.utterances.iter().take(MAX_UTTERANCES_SCANNED) {
+    let scanned = || segment.utterances.iter().take(MAX_UTTERANCES_SCANNED);
+    let english = answers::mostly_english(scanned().map(|&u| corpus.utterances[u].text.as_str()));
+    // Read once, when a transcript is met.
+    let mut reader: Option<narrative::TranscriptReader> = None;
+    for &u in scanned() {
         let utterance = &corpus.utterances[u];
-        if text::is_non_answer(&utterance.text) {
+        let question = utterance.question.as_deref();
+        let structured = answers::is_structured(corpus, utterance);
+        // An answer about who they are is background, not a claim.
+        if text::is_non_answer(&utterance.text) || (structured && question.is_some_and(answers::asks_who_they_are)) {
             continue;
         }
-        let question = utterance.question.as_deref();
-        let sentences = text::sentences(&utterance.text);
-        let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
+        let transcript = narrative::is_transcript(corpus, utterance);
+        let (sentences, short_answer) = answer_sentences(&utterance.text, structured);
         for sentence in sentences {
-            let sentence = without_addressee(without_greeting(sentence), &speakers);
-            let sentence = without_greeting(sentence);
+            let Some((sentence, addressed)) = spoken_part(sentence, &speakers, structured, english) else {
+                continue;
+            };
             let words = text::word_count(sentence);
             if !(4..=80).contains(&words) || text::is_hedge_or_meta(sentence) || text::is_markup(sentence) {
                 continue;
             }
+            let voice = if transcript {
+                let reader = reader.get_or_insert_with(|| narrative::TranscriptReader::new(corpus));
+                match reader.admit(sentence, addressed) {
+                    Some(voice) => Some(voice),
+                    None => continue,
+                }
+            } else {
+                None
+            };
             let make = |span: &str| {
                 let keys: BTreeSet<String> = text::term_keys(span).into_iter().collect();
-                let score =
-                    keys.iter().filter_map(|k| weights.get(k)).sum::<f64>() * length_factor(text::word_count(span));
+                let score = keys.iter().filter_map(|k| weights.get(k)).sum::<f64>()
+                    * length_factor(text::word_count(span))
+                    * voice.map_or(1.0, |v| narrative::voice_weight(span, v));
                 (keys, score)
             };
             let whole = make(sentence);
-            if let Some((cue, at)) = text::classify_answer(sentence, question, short_answer) {
+            // A past incident is a claim or quote only when it says itself what went wrong or
+            // was wanted ("I couldn't find the export"), not a life story.
+            let told = voice != Some(narrative::Voice::Past)
+                || matches!(text::classify(sentence), Some((Cue::PainPoint | Cue::Goal, _)));
+            let classified = text::classify_answer(sentence, question, short_answer);
+            let classified = match structured {
+                true => answers::refile(sentence, classified),
+                false => classified,
+            };
+            if let Some((cue, at)) = classified.filter(|_| told) {
                 let span = text::claim_span_within(sentence, at, max_claim_words);
                 // A claim far longer than the complexity allows, with no clause to cut to, is left out.
                 if text::word_count(span) > max_claim_words + max_claim_words / 2 {
@@ -161,6 +189,7 @@ pub(super) fn claim_candidates<'a>(
             }
             let (keys, score) = whole;
             if (6..=40).contains(&words)
+                && told
                 && score > 0.0
                 && !text::is_question(sentence)
                 && !shared.contains(&comparable(sentence))
@@ -175,6 +204,44 @@ pub(super) fn claim_candidates<'a>(
         }
     }
     (by_cue, quotable)
+}
+
+/// An utterance's sentences, and whether it is a short answer (counted before a structured
+/// answer is cut at its line breaks: a line break in an answer or a record separates points,
+/// headings and fields).
+fn answer_sentences(text: &str, structured: bool) -> (Vec<&str>, bool) {
+    let sentences = text::sentences(text);
+    let short_answer = sentences.len() <= text::SHORT_ANSWER_SENTENCES;
+    if !structured {
+        return (sentences, short_answer);
+    }
+    let lines = sentences
+        .into_iter()
+        .flat_map(str::lines)
+        .flat_map(answers::run_on_parts)
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    (lines, short_answer)
+}
+
+/// A sentence without its greeting and addressee (and whether it had one), and for a structured
+/// answer its claim part; `None` when a structured answer holds no claim.
+fn spoken_part<'a>(
+    sentence: &'a str,
+    speakers: &BTreeSet<String>,
+    structured: bool,
+    english: bool,
+) -> Option<(&'a str, bool)> {
+    let greeted = without_greeting(sentence);
+    let unaddressed = without_addressee(greeted, speakers);
+    let addressed = unaddressed.len() != greeted.len();
+    let sentence = without_greeting(unaddressed);
+    if structured {
+        answers::claim_part(sentence, english).map(|part| (part, addressed))
+    } else {
+        Some((sentence, addressed))
+    }
 }
 
 /// Sorts a list best first, where a claim that other participants of the segment also made
@@ -235,11 +302,21 @@ pub(super) fn pick_items(
     let considered = pool.len().min(MAX_CANDIDATES);
     let mut picked: Vec<usize> = Vec::new();
     let mut speakers: BTreeMap<&str, u32> = BTreeMap::new();
+    // A record's title and body say the same thing: one claim per record.
+    let mut records: BTreeSet<(&str, usize, &str)> = BTreeSet::new();
+    let record = |c: &Candidate| {
+        let u = &corpus.utterances[c.utterance];
+        answers::record_of(u).map(|r| (u.participant_id.as_str(), u.source, r))
+    };
     while picked.len() < max_items {
         let mut best: Option<(f64, usize)> = None;
         for (i, c) in pool[..considered].iter().enumerate() {
             let unscored = c.score <= 0.0;
-            if picked.contains(&i) || (unscored && (scored_only || picked.len() >= min_items)) || chosen.covers(c) {
+            if picked.contains(&i)
+                || (unscored && (scored_only || picked.len() >= min_items))
+                || chosen.covers(c)
+                || record(c).is_some_and(|r| records.contains(&r))
+            {
                 continue;
             }
             let speaker = corpus.utterances[c.utterance].participant_id.as_str();
@@ -262,6 +339,7 @@ pub(super) fn pick_items(
         let c = &pool[i];
         chosen.texts.insert(comparable(c.text));
         chosen.keys.push(c.keys.clone());
+        records.extend(record(c));
         *speakers
             .entry(corpus.utterances[c.utterance].participant_id.as_str())
             .or_default() += 1;

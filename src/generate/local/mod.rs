@@ -12,8 +12,11 @@ use crate::domain::{Corpus, EvidenceField, IdKind, Persona};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod answers;
 mod claims;
+mod gist;
 mod names;
+mod narrative;
 
 pub use claims::rank_claim_utterances;
 use claims::*;
@@ -125,24 +128,13 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
     }
 }
 
-/// Utterances of five words or more sampled to tell the corpus's language.
-const LANGUAGE_SAMPLE: usize = 2_000;
-
 /// Warns when most of the corpus is not English: the cue words the local provider sorts claims
 /// by are English-only, so its lists may be misfiled (an LLM provider reads any language).
 fn warn_if_not_english(corpus: &Corpus, warnings: &mut Vec<String>) {
-    let sampled: Vec<&str> = corpus
-        .utterances
-        .iter()
-        .map(|u| u.text.as_str())
-        .filter(|t| text::word_count(t) >= 5)
-        .take(LANGUAGE_SAMPLE)
-        .collect();
-    let english = sampled.iter().filter(|t| text::looks_english(t)).count();
-    if !sampled.is_empty() && english * 2 < sampled.len() {
+    let (english, sampled) = narrative::english_sample(corpus);
+    if sampled > 0 && english * 2 < sampled {
         warnings.push(format!(
-            "only {english} of {} utterances sampled read as English: provider local sorts claims by English cue words, so goals, pain points, behaviours and motivations may be misfiled; use an LLM provider for text in other languages",
-            sampled.len()
+            "only {english} of {sampled} utterances sampled read as English: provider local sorts claims by English cue words, so goals, pain points, behaviours and motivations may be misfiled; use an LLM provider for text in other languages"
         ));
     }
 }
@@ -403,7 +395,8 @@ fn build_persona(
         .chain(&quotes)
         .map(String::as_str)
         .collect();
-    let (title, summary) = names.title_and_summary(corpus, segment, &claim_texts, &weights);
+    let gist = gist::gist(&goals, &pain_points, &motivations);
+    let (title, summary) = names.title_and_summary(corpus, segment, &claim_texts, &weights, gist.as_deref());
     Persona {
         motivations,
         id,
@@ -504,7 +497,7 @@ mod tests {
         }
     }
 
-    fn settings() -> GenerationSettings {
+    pub(super) fn settings() -> GenerationSettings {
         GenerationSettings {
             count: 1,
             seed: 42,
@@ -935,5 +928,148 @@ mod shared_sentence_tests {
             unshared.quotes.iter().any(|q| q == filler),
             "without the check it would be quoted"
         );
+    }
+}
+
+#[cfg(test)]
+mod transcript_tests {
+    use super::tests::settings;
+    use super::*;
+    use crate::domain::{Participant, SourceFile, Utterance};
+
+    /// One segment of three speakers saying `said` (speaker, text, question) in a source of `format`.
+    fn corpus_of(format: &str, said: &[(&str, &str, Option<&str>)]) -> (Corpus, Segment) {
+        let mut corpus = Corpus::default();
+        for (line, (id, text, question)) in said.iter().enumerate() {
+            if !corpus.participants.iter().any(|p| p.id == *id) {
+                corpus.participants.push(Participant {
+                    id: id.to_string(),
+                    attributes: BTreeMap::new(),
+                });
+            }
+            corpus.utterances.push(Utterance {
+                question: question.map(String::from),
+                participant_id: id.to_string(),
+                source: 0,
+                location: format!("line {}", line + 1),
+                text: text.to_string(),
+            });
+        }
+        corpus.sources.push(SourceFile {
+            path: format!("sessions.{format}"),
+            format: format.into(),
+            bytes: 0,
+            sha256: String::new(),
+            participants: 3,
+            utterances: said.len(),
+        });
+        let segment = Segment {
+            index: 0,
+            participant_ids: corpus.participants.iter().map(|p| p.id.clone()).collect(),
+            top_terms: vec!["export".into(), "report".into(), "rota".into(), "spreadsheet".into()],
+            demographics: BTreeMap::new(),
+            utterances: (0..corpus.utterances.len()).collect(),
+        };
+        (corpus, segment)
+    }
+
+    const TASK: &str = "Task 3: select a report and export the rota to a spreadsheet.";
+
+    fn said() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
+        vec![
+            (
+                "ana",
+                "I need to export the rota report to a spreadsheet every week.",
+                None,
+            ),
+            (
+                "ana",
+                "Select a report and export the rota to a spreadsheet.",
+                Some(TASK),
+            ),
+            (
+                "bo",
+                "So my manager ran the rota report export and then she left.",
+                None,
+            ),
+            (
+                "bo",
+                "Last week I tried to print the monthly rota and the browser crashed twice.",
+                None,
+            ),
+            ("bo", "ana: try the export button on the report page instead.", None),
+            (
+                "cy",
+                "I think the rota report export in other tools is the industry standard.",
+                None,
+            ),
+            (
+                "cy",
+                "We usually share the weekly rota with night nurses on Fridays.",
+                None,
+            ),
+            (
+                "cy",
+                "In 2012 I was the first to run the rota report export in the spreadsheet.",
+                None,
+            ),
+        ]
+    }
+
+    fn claims_and_quotes(p: &Persona) -> Vec<&str> {
+        p.goals
+            .iter()
+            .chain(&p.pain_points)
+            .chain(&p.behaviours)
+            .chain(&p.motivations)
+            .chain(&p.quotes)
+            .map(String::as_str)
+            .collect()
+    }
+
+    #[test]
+    fn transcript_claims_are_the_speakers_own_needs_practices_and_incidents() {
+        let (corpus, segment) = corpus_of("text", &said());
+        let out = synthesize(&corpus, &[segment], &settings());
+        let p = &out.personas[0];
+        let all = claims_and_quotes(p);
+        for left_out in [
+            "Select a report",
+            "my manager ran",
+            "try the export button",
+            "I think the rota",
+            "In 2012 I was",
+        ] {
+            assert!(!all.iter().any(|c| c.contains(left_out)), "{left_out:?} in {all:?}");
+        }
+        assert!(p.goals.iter().any(|g| g.starts_with("I need to export")), "{p:?}");
+        assert!(p.behaviours.iter().any(|b| b.starts_with("We usually share")), "{p:?}");
+        assert!(
+            p.pain_points.iter().any(|c| c.starts_with("Last week I tried")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn words_used_as_verbs_are_told_from_nouns() {
+        let verbs = verb_keys(&[
+            "I want to find a forum for programming.",
+            "I can't find the reason for the panics.",
+            "The install failed and my install is broken.",
+            "I install it again.",
+        ]);
+        assert!(verbs.contains("find"), "{verbs:?}");
+        assert!(
+            !verbs.contains("install"),
+            "two uses as a noun, one as a verb: {verbs:?}"
+        );
+    }
+
+    #[test]
+    fn survey_answers_are_not_read_as_transcripts() {
+        let (corpus, segment) = corpus_of("csv", &said());
+        let p = &synthesize(&corpus, &[segment], &settings()).personas[0];
+        let all = claims_and_quotes(p);
+        assert!(all.iter().any(|c| c.contains("my manager ran")), "{all:?}");
     }
 }

@@ -59,6 +59,7 @@ impl NameBook {
         segment: &Segment,
         claim_texts: &[&str],
         weights: &BTreeMap<String, f64>,
+        gist: Option<&str>,
     ) -> (String, String) {
         // A role reads as one: words, not a number range or a sentence.
         let role = role_key(&segment.demographics)
@@ -77,8 +78,14 @@ impl NameBook {
             .cloned()
             .collect();
         let said: BTreeSet<String> = claim_texts.iter().flat_map(|t| text::term_keys(t)).collect();
+        // A word the claims use as a verb ("to find", "I install") names an action, not who they are.
+        let verbs = verb_keys(claim_texts);
+        let terms: Vec<String> = terms
+            .into_iter()
+            .filter(|t| !text::term_keys(t).iter().any(|k| verbs.contains(k)))
+            .collect();
         let title = self.title(&terms, role.map(String::as_str), &phrases, &said);
-        (title, summary(corpus, segment, &terms, &phrases))
+        (title, summary(corpus, segment, &terms, &phrases, gist))
     }
 
     pub(super) fn name(&mut self, segment: &Segment, seed: u64) -> String {
@@ -125,14 +132,16 @@ impl NameBook {
         let noun = role.map(title_case).unwrap_or_else(|| "User".to_string());
         let noun_words: HashSet<String> = noun.split_whitespace().map(str::to_lowercase).collect();
         let mut qualifiers: Vec<String> = phrases.iter().take(5).cloned().collect();
-        // Terms the persona's own claims use come first: a title must be about what they say.
-        let (grounded, ungrounded): (Vec<&String>, Vec<&String>) = terms
-            .iter()
-            .partition(|t| text::term_keys(t).iter().all(|k| said.contains(k)));
+        // Terms the persona's own claims use come first: a title must be about what they say;
+        // a key phrase of several words says more than one word ("Data Exploration", not "Data").
+        let mut ranked: Vec<&String> = terms.iter().collect();
+        ranked.sort_by_key(|t| {
+            let keys = text::term_keys(t);
+            (keys.len() < 2, !keys.iter().all(|k| said.contains(k)))
+        });
         qualifiers.extend(
-            grounded
+            ranked
                 .into_iter()
-                .chain(ungrounded)
                 .filter(|t| {
                     t.chars().count() >= 3
                         && !GENERIC_TITLE_WORDS.contains(&t.to_lowercase().as_str())
@@ -170,14 +179,52 @@ impl NameBook {
     }
 }
 
+/// Stems of the words `texts` use as verbs more often than as nouns: after "to", a first-person
+/// subject or a modal ("to find", "I install", "can't adapt") rather than after an article or a
+/// possessive ("the install", "my error").
+pub(super) fn verb_keys(texts: &[&str]) -> BTreeSet<String> {
+    const BEFORE_VERB: &[&str] = &[
+        "to", "i", "we", "i'm", "we're", "can", "can't", "cannot", "could", "couldn't", "will", "would", "don't",
+        "didn't", "doesn't", "won't", "should", "must", "please", "not",
+    ];
+    const BEFORE_NOUN: &[&str] = &[
+        "the", "a", "an", "my", "our", "your", "this", "that", "their", "his", "her", "its", "same", "some", "any",
+        "no",
+    ];
+    let mut uses: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for t in texts {
+        let lowered = t.to_lowercase().replace('’', "'");
+        let words: Vec<&str> = lowered
+            .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for pair in words.windows(2) {
+            let (as_verb, as_noun) = (BEFORE_VERB.contains(&pair[0]), BEFORE_NOUN.contains(&pair[0]));
+            if !(as_verb || as_noun) {
+                continue;
+            }
+            if let Some(key) = text::term_keys(pair[1]).into_iter().next() {
+                let entry = uses.entry(key).or_default();
+                entry.0 += usize::from(as_verb);
+                entry.1 += usize::from(as_noun);
+            }
+        }
+    }
+    uses.into_iter()
+        .filter(|(_, (verb, noun))| verb > noun)
+        .map(|(key, _)| key)
+        .collect()
+}
+
 /// Words that say nothing about who a segment is, never used alone in a title.
 #[rustfmt::skip]
 pub(super) const GENERIC_TITLE_WORDS: &[&str] = &[
     "different", "better", "best", "acting", "actual", "real", "certain", "specific", "big", "small", "little",
     "long", "short", "high", "low", "full", "main", "major", "minor", "similar", "various", "personal", "likely",
-    "extra", "easy", "free", "n/a", "yes", "lot", "kind", "record", "use", "user", "thing", "information", "info",
+    "extra", "easy", "free", "n/a", "yes", "lot", "kind", "record", "use", "user", "thing", "information", "info", "data",
     "available", "possible", "important", "able", "sure", "like", "want", "need", "good", "great", "https",
-    "http", "www", "com", "org", "github", "html", "hello", "thanks",
+    "http", "www", "com", "org", "github", "html", "hello", "thanks", "error", "errors", "problem", "problems",
+    "issue", "issues", "question", "help", "hi", "hey", "ago",
 ];
 
 pub(super) fn title_case(s: &str) -> String {
@@ -250,10 +297,18 @@ pub(super) fn key_phrases(texts: &[&str], weights: &BTreeMap<String, f64>) -> Ve
     ranked.into_iter().map(|(_, _, _, surface)| surface).collect()
 }
 
-/// "Represents 42 of 120 participants (35%), mostly Field Sales Rep, age 26-40. They talk most
-/// about route planning and client visits." A sentence about people and the phrases their
-/// claims share (else their distinctive terms).
-pub(super) fn summary(corpus: &Corpus, segment: &Segment, terms: &[String], phrases: &[String]) -> String {
+/// "Represents 42 of 120 participants (35%), mostly Field Sales Rep, age 26-40. They want to see
+/// every client visit on one map. They hate re-entering orders. They talk most about route
+/// planning and client visits." Who they are, the gist of what they want and what gets in their
+/// way (see [`super::gist`]), and the phrases their claims share; distinctive single terms only
+/// when there is neither a gist nor a phrase.
+pub(super) fn summary(
+    corpus: &Corpus,
+    segment: &Segment,
+    terms: &[String],
+    phrases: &[String],
+    gist: Option<&str>,
+) -> String {
     let size = segment.participant_ids.len();
     let total = corpus.participants.len().max(size).max(1);
     let share = (size as f64 * 100.0 / total as f64).round();
@@ -279,8 +334,26 @@ pub(super) fn summary(corpus: &Corpus, segment: &Segment, terms: &[String], phra
         out.push_str(&traits.join(", "));
     }
     out.push('.');
-    let mut themes: Vec<&str> = phrases.iter().take(2).map(String::as_str).collect();
-    if themes.is_empty() {
+    if let Some(gist) = gist {
+        out.push(' ');
+        out.push_str(gist);
+    }
+    // A phrase sharing a word with an earlier one says little new ("vim emacs", "vim emacs sublime").
+    let mut themes: Vec<&str> = Vec::new();
+    for phrase in phrases {
+        let words: BTreeSet<String> = text::term_keys(phrase).into_iter().collect();
+        let overlaps = themes.iter().any(|t| {
+            let other: BTreeSet<String> = text::term_keys(t).into_iter().collect();
+            !words.is_disjoint(&other)
+        });
+        if !overlaps {
+            themes.push(phrase);
+        }
+        if themes.len() == 2 {
+            break;
+        }
+    }
+    if themes.is_empty() && gist.is_none() {
         themes = terms
             .iter()
             .filter(|t| !GENERIC_TITLE_WORDS.contains(&t.to_lowercase().as_str()))
