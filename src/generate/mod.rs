@@ -13,7 +13,7 @@ pub mod run;
 pub mod segment;
 #[cfg(any(test, feature = "synthetic"))]
 pub mod synthetic;
-mod types;
+pub mod types;
 /// Reading claims (question frames, hedges, polarity): shared with the quality score, so it
 /// lives there.
 pub use crate::quality::claim_text as text;

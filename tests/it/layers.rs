@@ -281,12 +281,6 @@ fn route_handlers_reach_storage_only_through_the_service_layer() {
     );
 }
 
-/// Files whose cycles are tolerated for now: `generate/local` names its parent's types through
-/// `super::` (`generate/mod.rs` re-exports them from `generate/types.rs`) while issue 13 changes
-/// those files; once they name `generate::types`, empty this list. A cycle is tolerated only when
-/// one of its files is under one of these modules.
-const CYCLES_PENDING_SPLIT: &[&[&str]] = &[&["generate", "local"]];
-
 fn cycles(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<Vec<Vec<String>>> {
     // Depth-first search with colours: an edge back to a file on the stack closes a cycle.
     let mut state: BTreeMap<&Vec<String>, u8> = BTreeMap::new();
@@ -328,13 +322,6 @@ fn no_files_form_a_cycle() {
     let graph = edges(&source_files());
     let found: Vec<String> = cycles(&graph)
         .into_iter()
-        .filter(|cycle| {
-            !cycle.iter().any(|file| {
-                CYCLES_PENDING_SPLIT
-                    .iter()
-                    .any(|pending| file.len() >= pending.len() && file.iter().zip(pending.iter()).all(|(a, b)| a == b))
-            })
-        })
         .map(|cycle| cycle.iter().map(|m| show(m)).collect::<Vec<_>>().join(" → "))
         .collect();
     assert!(found.is_empty(), "cycles between files:\n{}", found.join("\n"));

@@ -6,7 +6,7 @@ mod context;
 mod gemini;
 mod grounding;
 mod http;
-mod kind;
+pub mod kind;
 mod ollama;
 mod openai;
 mod parse;
