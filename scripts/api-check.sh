@@ -36,9 +36,17 @@ server_pid=$!
 base="http://127.0.0.1:$port"
 for _ in $(seq 1 200); do curl -fsS "$base/api/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
 
+# The experiment schemathesis.toml steers `experiment_id` and `experiment` to.
+PERSONA_CHECK_EXPERIMENT_ID=$(curl -fsS -X POST "$base/api/v1/experiments" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' -d '{"name": "api-check", "data_sources": ["interviews.csv"]}' |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+export PERSONA_CHECK_EXPERIMENT_ID PERSONA_CHECK_BASE_URL="$base" PERSONA_CHECK_TOKEN="$token"
+# schemathesis.toml names the hooks module, found on this path.
+export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}"
+
 status=0
-st run "$base/openapi.json" -H "Authorization: Bearer $token" \
-  --checks all --max-examples "$max_examples" --seed 1 --no-color || status=$?
+st --config-file schemathesis.toml --no-color run "$base/openapi.json" -H "Authorization: Bearer $token" \
+  --max-examples "$max_examples" --seed 1 || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log (tail)" >&2
   tail -n 50 "$work/server.log" >&2

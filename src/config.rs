@@ -37,6 +37,9 @@ fn default_cores() -> usize {
 
 /// The values of `generation.detail_level` (and the request's `config.detail_level`).
 pub const DETAIL_LEVELS: &[&str] = &["brief", "standard", "detailed"];
+/// Personas a job may ask for: `generation.count`, and every request and flag through
+/// `domain::values::PersonaCount` (this layer is below the domain, so the bounds live here).
+pub const PERSONA_COUNTS: std::ops::RangeInclusive<u32> = 1..=20;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -633,8 +636,13 @@ impl Settings {
         if !(0.0..=1.0).contains(&self.llm.claim_support_threshold) {
             return invalid("llm.claim_support_threshold", "must be between 0 and 1");
         }
-        if self.generation.count == 0 || self.generation.count > 20 {
-            return invalid("generation.count", "must be between 1 and 20");
+        if !u32::try_from(self.generation.count).is_ok_and(|count| PERSONA_COUNTS.contains(&count)) {
+            let message = format!(
+                "must be between {} and {}",
+                PERSONA_COUNTS.start(),
+                PERSONA_COUNTS.end()
+            );
+            return invalid("generation.count", &message);
         }
         if !DETAIL_LEVELS.contains(&self.generation.detail_level.as_str()) {
             return invalid("generation.detail_level", "must be brief, standard or detailed");

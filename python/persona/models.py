@@ -22,6 +22,14 @@ class AttemptView(TypedDict):
     response_body: NotRequired[Union[str, None]]
 
 
+class BlankRows(TypedDict):
+    "BlankRows"
+
+    file: str
+    rows: int
+    reason: str
+
+
 class CharacterCard(TypedDict):
     "A role-play card for an LLM persona simulator. Field order is the JSON/YAML key order."
 
@@ -200,6 +208,10 @@ class ExperimentDetail(TypedDict):
     runs: list[RunSummaryView]
 
 
+ExperimentOverrides: TypeAlias = "Any"
+"Overrides of the experiment's settings (optional): `data`, `count` (or `persona_count`), `provider`, `model`, `seed`, `config` (merged over the experiment's options) and `webhook_url`."
+
+
 class ExperimentView(TypedDict):
     "An experiment with its run count and status."
 
@@ -254,25 +266,54 @@ class Identity(TypedDict):
     demographics_summary: str
 
 
+class InlineQualityRequest(TypedDict):
+    "Personas given inline, scored together as one run."
+
+    personas: list[PersonaInput]
+    persona_id: NotRequired[None]
+    run_id: NotRequired[None]
+    preset: NotRequired[Union[Literal["default", "strict", "lenient"], None]]
+
+
+class InlineScriptRequest(TypedDict):
+    "A script of a persona given inline."
+
+    persona: PersonaInput
+    persona_id: NotRequired[None]
+    format: NotRequired[Union[Literal["character_card", "system_prompt", "template"], None]]
+    yaml: NotRequired[Union[bool, None]]
+    max_leakage_score: NotRequired[Union[float, None]]
+    template: NotRequired[Union[str, None]]
+
+
 class InspectBody(TypedDict):
     "Who to take for interviewers when inspecting (optional body)."
 
     interviewers: NotRequired[list[str]]
 
 
-class InspectionView(TypedDict):
-    "What ingestion makes of a dataset (documentation schema; see docs/ingest.md)."
+class InspectedParticipant(TypedDict):
+    "InspectedParticipant"
 
-    files: list[dict[str, Any]]
-    participants: list[dict[str, Any]]
-    non_participants: list[dict[str, Any]]
-    label_merges: list[dict[str, Any]]
+    id: str
+    utterances: int
+    files: list[str]
+    attributes: dict[str, str]
+
+
+class InspectionView(TypedDict):
+    "What ingestion makes of a dataset (see docs/ingest.md)."
+
+    files: list[SourceFile]
+    participants: list[InspectedParticipant]
+    non_participants: list[NonParticipant]
+    label_merges: list[LabelMerge]
     blank_respondents: int
-    blank_rows: list[dict[str, Any]]
-    skipped_columns: list[dict[str, Any]]
+    blank_rows: list[BlankRows]
+    skipped_columns: list[SkippedColumn]
     staff_lines: int
     markup_reduced: int
-    skipped_files: list[dict[str, Any]]
+    skipped_files: list[SkippedFile]
     warnings: list[str]
 
 
@@ -329,6 +370,13 @@ class KnowledgeBoundaries(TypedDict):
     can_infer: list[str]
 
 
+class LabelMerge(TypedDict):
+    "Speaker labels taken for one participant."
+
+    id: str
+    merged: list[str]
+
+
 class Leakage(TypedDict):
     "One finding of the audit."
 
@@ -338,6 +386,16 @@ class Leakage(TypedDict):
     found_in: str
     similarity: float
     severity: Severity
+
+
+class NonParticipant(TypedDict):
+    "A speaker (in one file) whose lines were left out."
+
+    file: str
+    speaker: str
+    role: str
+    lines: int
+    reason: str
 
 
 class Persona(TypedDict):
@@ -371,13 +429,13 @@ class PersonaInput(TypedDict):
     name: NotRequired[str]
     title: NotRequired[str]
     summary: NotRequired[str]
-    demographics: NotRequired[Union[dict[str, Any], None]]
-    goals: NotRequired[Union[PersonaList, None]]
-    pain_points: NotRequired[Union[PersonaList, None]]
-    behaviours: NotRequired[Union[PersonaList, None]]
-    motivations: NotRequired[Union[PersonaList, None]]
-    quotes: NotRequired[Union[PersonaList, None]]
-    participants: NotRequired[Union[PersonaList, None]]
+    demographics: NotRequired[Union[dict[str, Union[Union[str, float, bool, None], list[Union[str, float, bool, None]]]], None]]
+    goals: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
+    pain_points: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
+    behaviours: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
+    motivations: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
+    quotes: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
+    participants: NotRequired[Union[list[Union[str, float, bool, None]], Union[str, None]]]
     segment_size: NotRequired[Union[int, None]]
     evidence: NotRequired[Union[list[Evidence], None]]
     provider: NotRequired[Union[str, None]]
@@ -388,12 +446,13 @@ class PersonaInput(TypedDict):
     quality: NotRequired[Union[dict[str, Any], None]]
 
 
-PersonaList: TypeAlias = "Union[list[Union[PersonaListItem, None]], str]"
-"A persona list as accepted inline (documentation schema): a list of items, or one string."
+class PersonaQualityRequest(TypedDict):
+    "A stored persona, scored against the other personas of its run."
 
-
-PersonaListItem: TypeAlias = "Union[str, float, bool]"
-"An item of a persona list as accepted inline (documentation schema): text, or a number or boolean taken as text; `null` items are dropped."
+    persona_id: str
+    personas: NotRequired[None]
+    run_id: NotRequired[None]
+    preset: NotRequired[Union[Literal["default", "strict", "lenient"], None]]
 
 
 class PrivacyAudit(TypedDict):
@@ -445,13 +504,8 @@ QualityLevel: TypeAlias = "Literal[\"excellent\", \"good\", \"acceptable\", \"po
 "Quality level of an overall score."
 
 
-class QualityRequest(TypedDict):
-    "Score personas given inline, one stored persona (against the other personas of its run), or every persona of a stored run. Exactly one of `personas`, `persona_id`, `run_id`."
-
-    personas: NotRequired[Union[list[PersonaInput], None]]
-    persona_id: NotRequired[Union[str, None]]
-    run_id: NotRequired[Union[str, None]]
-    preset: NotRequired[Union[Literal["default", "strict", "lenient"], None]]
+QualityRequest: TypeAlias = "Union[InlineQualityRequest, PersonaQualityRequest, RunQualityRequest]"
+"The body of `POST /api/v1/quality`: exactly one source (personas given inline, one stored persona scored against the other personas of its run, or every persona of a stored run) and an optional preset. Its schema is the `oneOf` of the three variants, so that a body the schema allows has the shape the server reads."
 
 
 class QualityResponse(TypedDict):
@@ -533,6 +587,15 @@ class RunQuality(TypedDict):
     scores: list[QualityScore]
 
 
+class RunQualityRequest(TypedDict):
+    "Every persona of a stored run."
+
+    run_id: str
+    personas: NotRequired[None]
+    persona_id: NotRequired[None]
+    preset: NotRequired[Union[Literal["default", "strict", "lenient"], None]]
+
+
 RunStatus: TypeAlias = "Literal[\"running\", \"completed\", \"failed\", \"cancelled\"]"
 
 
@@ -555,15 +618,8 @@ ScriptFormat: TypeAlias = "Literal[\"character_card\", \"system_prompt\", \"temp
 "What `output` holds."
 
 
-class ScriptRequest(TypedDict):
-    "Body of `POST /api/v1/scripts`: exactly one of `persona_id` and `persona`."
-
-    persona_id: NotRequired[Union[str, None]]
-    persona: NotRequired[Union[PersonaInput, None]]
-    format: NotRequired[Union[str, None]]
-    yaml: NotRequired[Union[bool, None]]
-    max_leakage_score: NotRequired[Union[float, None]]
-    template: NotRequired[Union[str, None]]
+ScriptRequest: TypeAlias = "Union[StoredScriptRequest, InlineScriptRequest]"
+"The body of `POST /api/v1/scripts`: a stored persona or one given inline (exactly one), and the options. Its schema is the `oneOf` of the two variants, so that a body the schema allows has the shape the server reads."
 
 
 class ScriptResult(TypedDict):
@@ -579,7 +635,7 @@ class ScriptResult(TypedDict):
 class ServerSentEvent(TypedDict):
     "One event of the stream; written as its `id:`, `event:` and `data:` lines."
 
-    id: NotRequired[Union[int, None]]
+    id: NotRequired[Union[str, None]]
     event: str
     data: str
 
@@ -588,12 +644,49 @@ Severity: TypeAlias = "Literal[\"high\", \"medium\"]"
 "How bad a finding is; weights the leakage score."
 
 
+class SkippedColumn(TypedDict):
+    "SkippedColumn"
+
+    file: str
+    column: str
+    reason: str
+
+
+class SkippedFile(TypedDict):
+    "A file that could not be used, and why."
+
+    path: str
+    reason: str
+
+
+class SourceFile(TypedDict):
+    "A file that was read into the corpus."
+
+    path: str
+    format: str
+    bytes: int
+    sha256: str
+    participants: int
+    utterances: int
+
+
+class StoredScriptRequest(TypedDict):
+    "A script of a stored persona."
+
+    persona_id: str
+    persona: NotRequired[None]
+    format: NotRequired[Union[Literal["character_card", "system_prompt", "template"], None]]
+    yaml: NotRequired[Union[bool, None]]
+    max_leakage_score: NotRequired[Union[float, None]]
+    template: NotRequired[Union[str, None]]
+
+
 Trigger: TypeAlias = "Literal[\"scheduled\", \"manual\"]"
 "What started an attempt: the schedule, or an operator's redelivery."
 
 
 class UploadForm(TypedDict):
-    "A multipart upload (documentation schema)."
+    "A multipart upload (documentation schema: the parts are streamed to disk as they arrive, so no typed reader of the whole form exists). Other parts are read and ignored; the document allows none, as actix-multipart cannot read every part name a schema could allow."
 
     file: str
 

@@ -274,35 +274,6 @@ impl From<Error> for ApiError {
     }
 }
 
-/// Decodes a JSON body (already parsed) into a request type whose fields are all optional,
-/// turning a shape error into a 422 that names the field at fault: the top-level key whose value
-/// does not fit, and for a list the first bad item (`personas[2]`).
-pub fn decode_body<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiError> {
-    let bad = |field: String, message: String| ApiError::validation(vec![FieldError { field, message }]);
-    let Some(object) = body.as_object() else {
-        return Err(bad("body".into(), "must be a JSON object".into()));
-    };
-    let error = match serde_json::from_value::<T>(body.clone()) {
-        Ok(request) => return Ok(request),
-        Err(e) => e,
-    };
-    // Decode each key alone (the others are optional) to find the one that fails.
-    let probe =
-        |key: &str, value: &serde_json::Value| serde_json::from_value::<T>(serde_json::json!({ key: value })).err();
-    for (key, value) in object {
-        let Some(key_error) = probe(key, value) else { continue };
-        if let serde_json::Value::Array(items) = value {
-            for (i, item) in items.iter().enumerate() {
-                if let Some(item_error) = probe(key, &serde_json::Value::Array(vec![item.clone()])) {
-                    return Err(bad(format!("{key}[{i}]"), item_error.to_string()));
-                }
-            }
-        }
-        return Err(bad(key.clone(), key_error.to_string()));
-    }
-    Err(bad("body".into(), error.to_string()))
-}
-
 /// JSON bodies: the size limit (413), the content type (415) and syntax errors (400).
 pub fn json_config(max_body_bytes: usize) -> web::JsonConfig {
     web::JsonConfig::default()
@@ -489,38 +460,6 @@ mod tests {
         let api: ApiError = Error::Internal("database: disk I/O error at /secret/path".into()).into();
         assert_eq!(api.code(), ErrorCode::InternalError);
         assert!(!api.message().contains("secret"));
-    }
-
-    #[derive(Debug, serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)] // only decoded
-    struct Probe {
-        name: Option<String>,
-        items: Option<Vec<u32>>,
-    }
-
-    fn bad_field(body: serde_json::Value) -> (String, String) {
-        let error = decode_body::<Probe>(body).unwrap_err();
-        assert_eq!(error.code(), ErrorCode::ValidationError);
-        let field = &error.details()["fields"][0];
-        (
-            field["field"].as_str().unwrap().to_string(),
-            field["message"].as_str().unwrap().to_string(),
-        )
-    }
-
-    #[test]
-    fn decoded_bodies_name_the_field_at_fault() {
-        assert!(decode_body::<Probe>(serde_json::json!({"name": "a", "items": [1, 2]})).is_ok());
-        assert_eq!(bad_field(serde_json::json!([1])).0, "body");
-        let (field, message) = bad_field(serde_json::json!({"name": 3, "items": [1]}));
-        assert_eq!(field, "name");
-        assert!(message.contains("expected a string"), "{message}");
-        assert_eq!(bad_field(serde_json::json!({"items": [1, 2, "x"]})).0, "items[2]");
-        assert_eq!(bad_field(serde_json::json!({"items": 5})).0, "items");
-        let (field, message) = bad_field(serde_json::json!({"name": "a", "colour": 1}));
-        assert_eq!(field, "colour");
-        assert!(message.starts_with("unknown field `colour`"), "{message}");
     }
 
     #[test]

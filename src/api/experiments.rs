@@ -21,9 +21,7 @@ pub struct CreateExperimentBody {
     pub description: Option<Description>,
     #[schema(schema_with = nullable::<DataSources>)]
     pub data_sources: Option<DataSources>,
-    /// Default generation settings: `provider`, `model`, `persona_count` (1–20), `seed`, and any
-    /// other generation option (passed to the pipeline as the job's `config`).
-    #[schema(value_type = Option<Object>, example = json!({"provider": "local", "persona_count": 3}))]
+    #[schema(schema_with = crate::service::experiments::config_schema)]
     pub config: Option<Value>,
 }
 

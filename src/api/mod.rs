@@ -23,6 +23,7 @@ pub mod query;
 pub mod rate_limit;
 pub mod read_cache;
 pub mod reload;
+pub mod responses;
 pub mod routes;
 pub mod state;
 pub mod ui;
@@ -293,11 +294,12 @@ mod tests {
         let mut refs = Vec::new();
         collect_refs(&spec, &mut refs);
         for target in refs {
-            let name = target
-                .strip_prefix("#/components/schemas/")
-                .expect("a schema reference");
+            let (kind, name) = target
+                .strip_prefix("#/components/")
+                .and_then(|rest| rest.split_once('/'))
+                .expect("a component reference");
             assert!(
-                spec["components"]["schemas"].get(name).is_some(),
+                ["schemas", "responses"].contains(&kind) && spec["components"][kind].get(name).is_some(),
                 "{target} does not resolve"
             );
         }

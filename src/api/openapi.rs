@@ -1,8 +1,13 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes and the
 //! schemas they name. Paths are collected when routes are registered with `.service(...)`; this
-//! module adds the document's info, tags, shared schemas and the bearer security scheme.
+//! module adds the document's info, tags, shared schemas and responses, and the bearer security
+//! scheme.
 
 use super::error::{ErrorBody, ErrorCode};
+use super::responses::{
+    BodyTooLarge, DatabaseUnavailable, InternalError, MalformedJson, NotJson, RateLimited, ReadUnauthorised,
+    Unauthorised,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -29,7 +34,13 @@ use utoipa::{Modify, OpenApi};
         (name = "quality", description = "Quality scores of personas"),
         (name = "scripts", description = "Conversation scripts (character cards) from personas"),
     ),
-    components(schemas(ErrorBody, ErrorCode)),
+    components(
+        schemas(ErrorBody, ErrorCode),
+        responses(
+            RateLimited, Unauthorised, ReadUnauthorised, MalformedJson, BodyTooLarge, NotJson, InternalError,
+            DatabaseUnavailable
+        )
+    ),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

@@ -1,7 +1,8 @@
 //! `persona generate`: runs generation on a file or folder and writes a run folder.
 
-use super::error_line;
+use super::exit::error_line;
 use crate::config::{ProcessEnv, Settings};
+use crate::domain::values::PersonaCount;
 use crate::generate::{GenerationSettings, Progress, RunOutcome, RunRequest, Step, execute_run};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -13,7 +14,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
     /// Personas to generate, 1–20 [default: 3, or generation.count]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=20))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(i64::from(PersonaCount::MIN)..=i64::from(PersonaCount::MAX)))]
     pub count: Option<u16>,
     /// Provider [default: local, or generation.provider]
     #[arg(long, value_name = "NAME")]
@@ -53,7 +54,7 @@ pub fn run(args: GenerateArgs) -> i32 {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("{}", error_line(&e));
-            return super::EXIT_CONFIG;
+            return super::exit::EXIT_CONFIG;
         }
     };
     let request = RunRequest {
@@ -81,7 +82,7 @@ pub fn run(args: GenerateArgs) -> i32 {
     };
     if let Err(e) = crate::generate::providers::resolve(&request.generation.provider, &settings) {
         eprintln!("{}", error_line(&e));
-        return super::EXIT_CONFIG;
+        return super::exit::EXIT_CONFIG;
     }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,

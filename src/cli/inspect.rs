@@ -1,6 +1,6 @@
 //! `persona inspect`: what ingestion makes of a file or folder, before any generation.
 
-use super::error_line;
+use super::exit::error_line;
 use crate::config::{ProcessEnv, Settings};
 use crate::ingest::{IngestLimits, IngestOptions, inspect, load_path_with};
 use std::io::Write;
@@ -28,7 +28,7 @@ pub fn run(args: InspectArgs) -> i32 {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("{}", error_line(&e));
-            return super::EXIT_CONFIG;
+            return super::exit::EXIT_CONFIG;
         }
     };
     let interviewers = if args.interviewers.is_empty() {
@@ -41,7 +41,7 @@ pub fn run(args: InspectArgs) -> i32 {
         Ok(corpus) => corpus,
         Err(e) => {
             eprintln!("{}", error_line(&e));
-            return super::EXIT_FAILURE;
+            return super::exit::EXIT_FAILURE;
         }
     };
     let inspection = inspect::inspect(&corpus);
@@ -50,7 +50,7 @@ pub fn run(args: InspectArgs) -> i32 {
             Ok(json) => json,
             Err(e) => {
                 eprintln!("{}", error_line(&e));
-                return super::EXIT_FAILURE;
+                return super::exit::EXIT_FAILURE;
             }
         }
     } else {
@@ -61,7 +61,7 @@ pub fn run(args: InspectArgs) -> i32 {
         // A closed pipe (`| head`) is the reader's choice, not a failure.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             eprintln!("{}", error_line(&e));
-            super::EXIT_FAILURE
+            super::exit::EXIT_FAILURE
         }
         _ => 0,
     }

@@ -20,7 +20,7 @@ pub fn run(args: MigrateArgs) -> i32 {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("persona migrate: {e}");
-            return super::EXIT_CONFIG;
+            return super::exit::EXIT_CONFIG;
         }
     };
     if let Some(db) = args.db {
@@ -35,7 +35,7 @@ pub fn run(args: MigrateArgs) -> i32 {
         }
         Err(e) => {
             eprintln!("persona migrate: {e}");
-            super::EXIT_FAILURE
+            super::exit::EXIT_FAILURE
         }
     }
 }

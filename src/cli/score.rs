@@ -1,7 +1,7 @@
 //! `persona score PATH`: quality scores of a personas.json or a run folder, as a table or JSON;
 //! `--min-score` makes it fail (exit 1) when a persona scores below it, for CI pipelines.
 
-use super::Failure;
+use super::exit::Failure;
 use crate::quality::{Dimension, QualityConfig, RunQuality, read_personas, score_run};
 use clap::Args;
 use clap::builder::PossibleValuesParser;

@@ -1,7 +1,7 @@
 //! `persona script PATH`: one persona of a personas.json or run folder as a conversation script.
 //! Exits 1, printing the findings on stderr, when the privacy audit blocks it.
 
-use super::Failure;
+use super::exit::Failure;
 use crate::domain::Persona;
 use crate::quality::read_personas;
 use crate::scripts::{DEFAULT_THRESHOLD, ScriptError, ScriptFormat, ScriptOptions, generate_script};

@@ -95,12 +95,12 @@ pub fn run(args: ServeArgs) -> i32 {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("persona serve: {e}");
-            return super::EXIT_CONFIG;
+            return super::exit::EXIT_CONFIG;
         }
     };
-    if let Err(e) = super::init_logging(&settings.server.log_level) {
+    if let Err(e) = super::logging::init_logging(&settings.server.log_level) {
         eprintln!("persona serve: --log-level: {e}");
-        return super::EXIT_CONFIG;
+        return super::exit::EXIT_CONFIG;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -111,7 +111,7 @@ pub fn run(args: ServeArgs) -> i32 {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("persona serve: cannot start the runtime: {e}");
-            return super::EXIT_FAILURE;
+            return super::exit::EXIT_FAILURE;
         }
     };
     let outcome = runtime.block_on(async move {
@@ -132,17 +132,17 @@ pub fn run(args: ServeArgs) -> i32 {
             // A second signal means "now".
             wait_for_signal().await;
             log::warn!("second signal: exiting without waiting for running jobs");
-            super::flush_logs();
+            super::logging::flush_logs();
             std::process::exit(130);
         });
         app.run_until_stopped().await.map_err(|e| e.to_string())
     });
-    super::flush_logs();
+    super::logging::flush_logs();
     match outcome {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("persona serve: {e}");
-            super::EXIT_FAILURE
+            super::exit::EXIT_FAILURE
         }
     }
 }

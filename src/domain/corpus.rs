@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// One person in the research data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +28,7 @@ pub struct Utterance {
 }
 
 /// A file that was read into the corpus.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SourceFile {
     /// Path relative to the data root (the file name when a single file was given).
     pub path: String,
@@ -41,7 +42,7 @@ pub struct SourceFile {
 }
 
 /// A file that could not be used, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SkippedFile {
     pub path: String,
     pub reason: String,
@@ -85,7 +86,7 @@ pub struct IngestReport {
 }
 
 /// A speaker (in one file) whose lines were left out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NonParticipant {
     pub file: String,
     pub speaker: String,
@@ -97,7 +98,7 @@ pub struct NonParticipant {
 }
 
 /// Speaker labels taken for one participant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LabelMerge {
     /// The id kept.
     pub id: String,
@@ -105,14 +106,14 @@ pub struct LabelMerge {
     pub merged: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BlankRows {
     pub file: String,
     pub rows: usize,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SkippedColumn {
     pub file: String,
     pub column: String,

@@ -84,6 +84,8 @@ impl EvidenceField {
 pub struct Evidence {
     pub field: EvidenceField,
     /// Index of the claim within its field's list.
+    #[serde(deserialize_with = "crate::domain::values::integral_usize")]
+    #[schema(maximum = 4_294_967_295_u32)]
     pub index: usize,
     pub participant_id: String,
     /// Source file, relative to the data root.

@@ -98,8 +98,92 @@ pub fn validation(fields: Vec<FieldError>) -> Result<()> {
     Err(Error::Validation { message, fields })
 }
 
+/// Decodes a JSON body into a request type whose fields are all optional or defaulted, turning a
+/// shape error into a 422 that names the field at fault: the top-level key whose value does not
+/// fit, and for a list the first bad item (`personas[2]`).
+pub fn decode_fields<T: serde::de::DeserializeOwned>(body: Value) -> Result<T> {
+    let bad = |field: String, message: String| Err(Error::validation(field, message));
+    let Some(object) = body.as_object() else {
+        return bad("body".into(), "must be a JSON object".into());
+    };
+    let error = match serde_json::from_value::<T>(body.clone()) {
+        Ok(request) => return Ok(request),
+        Err(e) => e,
+    };
+    // Decode each key alone (the others are optional) to find the one that fails.
+    let probe = |key: &str, value: &Value| serde_json::from_value::<T>(serde_json::json!({ key: value })).err();
+    for (key, value) in object {
+        let Some(key_error) = probe(key, value) else { continue };
+        if let Value::Array(items) = value {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(item_error) = probe(key, &Value::Array(vec![item.clone()])) {
+                    return bad(format!("{key}[{i}]"), item_error.to_string());
+                }
+            }
+        }
+        return bad(key.clone(), key_error.to_string());
+    }
+    bad("body".into(), error.to_string())
+}
+
+/// Which of `sources` a body gives (present and not `null`) when it must give exactly one: its
+/// index, else the 422: `body` when the body is not an object, `none_field` when none is given,
+/// and when several are, `several_field` or else each one given.
+pub fn exactly_one_of(body: &Value, sources: &[&str], none_field: &str, several_field: Option<&str>) -> Result<usize> {
+    if !body.is_object() {
+        return Err(Error::validation("body", "must be a JSON object"));
+    }
+    let given: Vec<&str> = sources
+        .iter()
+        .copied()
+        .filter(|source| body.get(source).is_some_and(|v| !v.is_null()))
+        .collect();
+    let names = match sources {
+        [init @ .., last] if !init.is_empty() => format!("{} or {last}", init.join(", ")),
+        _ => sources.join(""),
+    };
+    match given.as_slice() {
+        [one] => Ok(sources.iter().position(|source| source == one).unwrap_or_default()),
+        [] => Err(Error::validation(none_field, format!("give one of {names}"))),
+        several => {
+            let message = format!("give only one of {names} (got {})", several.join(", "));
+            let fields = match several_field {
+                Some(field) => vec![FieldError::new(field, message.clone())],
+                None => several.iter().map(|f| FieldError::new(*f, message.clone())).collect(),
+            };
+            Err(Error::Validation { fields, message })
+        }
+    }
+}
+
+/// A field that must be absent or `null` because the body gave another of the fields it must
+/// give exactly one of (`Option<Absent>` reads `null` as `None`; any other value is refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Absent;
+
+impl<'de> serde::Deserialize<'de> for Absent {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> std::result::Result<Absent, D::Error> {
+        Err(serde::de::Error::custom("must be absent or null"))
+    }
+}
+
+/// The schema of an [`Absent`] field: `null` only.
+pub fn absent_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Null)
+        .description(Some("Absent or `null`: another source is given."))
+}
+
+/// The schema of a stored resource's id: a non-blank string (it must also exist: 404 otherwise).
+pub fn id_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .pattern(Some(r"\S"))
+}
+
 /// A JSON number with an integral value (JSON Schema counts `3.0` as an integer).
-fn integer(value: &Value) -> Option<i128> {
+pub fn integer(value: &Value) -> Option<i128> {
     if let Some(n) = value.as_u64() {
         return Some(i128::from(n));
     }
@@ -110,6 +194,32 @@ fn integer(value: &Value) -> Option<i128> {
         .as_f64()
         .filter(|f| f.fract() == 0.0 && f.abs() < 1e18)
         .map(|f| f as i128)
+}
+
+/// Largest count or index [`integral_usize`] reads (the documented `maximum` of such fields).
+pub const MAX_INTEGRAL: u32 = u32::MAX;
+
+/// Reads a `usize` from 0 to [`MAX_INTEGRAL`] from a JSON number with an integral value (`3.0`
+/// too, as JSON Schema's `integer` allows); for `#[serde(deserialize_with = ...)]`.
+pub fn integral_usize<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<usize, D::Error> {
+    let value = <Value as serde::Deserialize>::deserialize(d)?;
+    integer(&value)
+        .and_then(|n| u32::try_from(n).ok())
+        .map(|n| n as usize)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "invalid value: {value}, expected an integer from 0 to {MAX_INTEGRAL}"
+            ))
+        })
+}
+
+/// [`integral_usize`] for an optional field (`null` is `None`; add `#[serde(default)]`).
+pub fn optional_integral_usize<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<usize>, D::Error> {
+    let value = <Value as serde::Deserialize>::deserialize(d)?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    integral_usize(value).map(Some).map_err(serde::de::Error::custom)
 }
 
 /// Implements `ToSchema` (by its type name) for a type with a `PartialSchema`.
@@ -156,8 +266,8 @@ pub fn nullable<T: utoipa::PartialSchema>() -> Schema {
 pub struct PersonaCount(u32);
 
 impl PersonaCount {
-    pub const MIN: u32 = 1;
-    pub const MAX: u32 = 20;
+    pub const MIN: u32 = *crate::config::PERSONA_COUNTS.start();
+    pub const MAX: u32 = *crate::config::PERSONA_COUNTS.end();
 
     pub fn new(count: u32) -> std::result::Result<PersonaCount, String> {
         if (Self::MIN..=Self::MAX).contains(&count) {
@@ -165,6 +275,13 @@ impl PersonaCount {
         } else {
             Err(format!("must be between {} and {}", Self::MIN, Self::MAX))
         }
+    }
+
+    /// [`PersonaCount::new`] of a `usize` (configuration and CLI counts).
+    pub fn of(count: usize) -> std::result::Result<PersonaCount, String> {
+        u32::try_from(count)
+            .map_err(|_| format!("must be between {} and {}", Self::MIN, Self::MAX))
+            .and_then(PersonaCount::new)
     }
 
     pub fn get(self) -> u32 {
@@ -476,6 +593,95 @@ mod tests {
         assert_eq!(ShortText::from_json(json!(5)).unwrap_err(), "must be a string");
         assert!(ShortText::from_json(json!("é".repeat(256))).is_ok());
         assert!(ShortText::from_json(json!("a".repeat(257))).is_err());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // only decoded
+    struct Probe {
+        name: Option<String>,
+        items: Option<Vec<u32>>,
+    }
+
+    fn bad_field(body: Value) -> (String, String) {
+        let Err(Error::Validation { mut fields, .. }) = decode_fields::<Probe>(body) else {
+            panic!("a validation error expected");
+        };
+        let field = fields.remove(0);
+        (field.field, field.message)
+    }
+
+    #[test]
+    fn decoded_bodies_name_the_field_at_fault() {
+        assert!(decode_fields::<Probe>(json!({"name": "a", "items": [1, 2]})).is_ok());
+        assert_eq!(bad_field(json!([1])).0, "body");
+        let (field, message) = bad_field(json!({"name": 3, "items": [1]}));
+        assert_eq!(field, "name");
+        assert!(message.contains("expected a string"), "{message}");
+        assert_eq!(bad_field(json!({"items": [1, 2, "x"]})).0, "items[2]");
+        assert_eq!(bad_field(json!({"items": 5})).0, "items");
+        let (field, message) = bad_field(json!({"name": "a", "colour": 1}));
+        assert_eq!(field, "colour");
+        assert!(message.starts_with("unknown field `colour`"), "{message}");
+    }
+
+    #[test]
+    fn exactly_one_source_is_picked_or_the_sources_are_named() {
+        let sources = ["a", "b", "c"];
+        assert_eq!(
+            exactly_one_of(&json!({"a": null, "b": 1}), &sources, "a", None).unwrap(),
+            1
+        );
+        let Err(Error::Validation { fields, .. }) = exactly_one_of(&json!([1]), &sources, "a", None) else {
+            panic!("a body that is not an object must be refused");
+        };
+        assert_eq!(fields[0].field, "body");
+        let Err(Error::Validation { fields, message }) = exactly_one_of(&json!({"c": null}), &sources, "a", None)
+        else {
+            panic!("none given must be refused");
+        };
+        assert_eq!(
+            (fields[0].field.as_str(), message.as_str()),
+            ("a", "a: give one of a, b or c")
+        );
+        let one_field = exactly_one_of(&json!({"a": 1, "c": 2}), &sources, "a", Some("b"));
+        let Err(Error::Validation { fields, .. }) = one_field else {
+            panic!("several given must be refused");
+        };
+        assert_eq!(fields.len(), 1);
+        assert_eq!(fields[0].field, "b");
+        let Err(Error::Validation { fields, message }) = exactly_one_of(&json!({"a": 1, "c": 2}), &sources, "a", None)
+        else {
+            panic!("several given must be refused");
+        };
+        let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(named, ["a", "c"]);
+        assert_eq!(message, "give only one of a, b or c (got a, c)");
+    }
+
+    #[test]
+    fn integral_counts_take_integral_numbers_up_to_the_documented_maximum() {
+        #[derive(serde::Deserialize)]
+        struct Counted {
+            #[serde(deserialize_with = "integral_usize")]
+            n: usize,
+            #[serde(default, deserialize_with = "optional_integral_usize")]
+            m: Option<usize>,
+        }
+        let read = |body: Value| serde_json::from_value::<Counted>(body).map(|c| (c.n, c.m));
+        assert_eq!(read(json!({"n": 3.0, "m": null})).unwrap(), (3, None));
+        assert_eq!(
+            read(json!({"n": 0, "m": 4294967295_u64})).unwrap(),
+            (0, Some(4_294_967_295))
+        );
+        for bad in [
+            json!({"n": 2.5}),
+            json!({"n": -1}),
+            json!({"n": 4294967296_u64}),
+            json!({"n": "3"}),
+        ] {
+            assert!(read(bad.clone()).is_err(), "{bad}");
+        }
     }
 
     #[test]

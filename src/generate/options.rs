@@ -5,6 +5,7 @@
 use crate::config::GenerationDefaults;
 use crate::error::FieldError;
 use serde_json::{Map, Value};
+use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
 
 /// The keys a `config` object may hold.
 /// `interviewers` is read by ingestion (speakers who only ask; see docs/ingest.md); `fallback`
@@ -99,6 +100,14 @@ fn parse_complexity(s: &str) -> Option<Complexity> {
     }
 }
 
+/// A `min_segment_size` or `min_claims` value: an integer (`3.0` counts, as in JSON Schema)
+/// from 1 to [`MAX_MINIMUM`].
+fn minimum_of(value: &Value) -> Option<u64> {
+    crate::domain::values::integer(value)
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|n| (1..=MAX_MINIMUM).contains(n))
+}
+
 /// The problems of a `config` object, one per key (field named `config.<key>`).
 pub fn check(config: &Map<String, Value>) -> Vec<FieldError> {
     let mut fields = Vec::new();
@@ -115,9 +124,7 @@ pub fn check(config: &Map<String, Value>) -> Vec<FieldError> {
                 .and_then(parse_complexity)
                 .is_none()
                 .then(|| format!("must be one of {}", COMPLEXITIES.join(", "))),
-            "min_segment_size" | "min_claims" => value
-                .as_u64()
-                .filter(|n| (1..=MAX_MINIMUM).contains(n))
+            "min_segment_size" | "min_claims" => minimum_of(value)
                 .is_none()
                 .then(|| format!("must be an integer from 1 to {MAX_MINIMUM}")),
             "interviewers" => match value {
@@ -138,6 +145,39 @@ pub fn check(config: &Map<String, Value>) -> Vec<FieldError> {
         }
     }
     fields
+}
+
+/// The schema of a `config` object as [`check`] accepts it: the known options, each with its
+/// values, and no other key. Callers add their own keys (an experiment's settings) before
+/// building it.
+pub fn config_schema() -> ObjectBuilder {
+    let names = |values: &[&str]| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values.to_vec()))
+    };
+    let minimum = || {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(MAX_MINIMUM))
+    };
+    let interviewers = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("detail_level", names(DETAIL_LEVELS))
+        .property("complexity", names(COMPLEXITIES))
+        .property("min_segment_size", minimum())
+        .property("min_claims", minimum())
+        .property("interviewers", interviewers)
+        .property("fallback", names(&["local", "fail"]))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .description(Some(
+            "Generation options (at most 16 KiB of JSON): `detail_level`, `complexity`, \
+             `min_segment_size`, `min_claims`, `interviewers`, `fallback`; see docs/api.md.",
+        ))
 }
 
 /// Fills the keys a request left out with the configured defaults, so that the run's
@@ -172,13 +212,7 @@ pub fn parse(config: &Map<String, Value>) -> GenerationOptions {
     {
         options.complexity = c;
     }
-    let minimum = |key: &str| {
-        config
-            .get(key)
-            .and_then(Value::as_u64)
-            .filter(|n| (1..=MAX_MINIMUM).contains(n))
-            .map(|n| n as usize)
-    };
+    let minimum = |key: &str| config.get(key).and_then(minimum_of).map(|n| n as usize);
     if let Some(n) = minimum("min_segment_size") {
         options.min_segment_size = n;
     }
@@ -220,6 +254,17 @@ mod tests {
             ]
         );
         assert!(bad[1].message.contains("not a known generation option"));
+    }
+
+    #[test]
+    fn the_documented_config_schema_lists_every_known_key_and_integral_numbers_count() {
+        let schema = serde_json::to_value(config_schema().build()).unwrap();
+        let documented: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(documented, KNOWN_KEYS);
+        assert_eq!(schema["additionalProperties"], json!(false));
+        assert!(check(&map(json!({"min_claims": 903.0}))).is_empty());
+        assert_eq!(parse(&map(json!({"min_segment_size": 4.0}))).min_segment_size, 4);
+        assert_eq!(check(&map(json!({"min_claims": 2.5}))).len(), 1);
     }
 
     #[test]

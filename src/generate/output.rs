@@ -2,7 +2,7 @@
 //! `personas.json` and `personas/NN/persona.{json,md}`. Every file is written to a temporary
 //! name and renamed into place, so a crash never leaves a half-written file.
 
-use super::{GroundingStats, TokenUsage};
+use super::types::{GroundingStats, TokenUsage};
 use crate::domain::persona::normalise_whitespace;
 use crate::domain::{EvidenceField, Persona, SkippedFile, SourceFile};
 use crate::error::Error;

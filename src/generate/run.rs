@@ -3,11 +3,13 @@
 //! write the output folder. The CLI and the server's worker both
 //! call [`execute_run`], so they produce the same personas for the same input and settings.
 
+use super::local;
 use super::output::{RunMetadata, write_run_output};
 use super::providers::{self, ProviderKind, SynthesisFailure};
 use super::segment::{Segmentation, segment_corpus};
-use super::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Step, TokenUsage, local};
+use super::types::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Step, TokenUsage};
 use crate::config::Settings;
+use crate::domain::values::PersonaCount;
 use crate::domain::{Corpus, IdKind, Persona, time};
 use crate::error::Error;
 use crate::ingest::{IngestLimits, IngestOptions, load_path_with};
@@ -20,9 +22,6 @@ use std::time::Instant;
 /// The quality preset every run is scored with (other presets: `POST /api/v1/quality`,
 /// `persona score --preset`).
 pub const QUALITY_PRESET: &str = "default";
-
-/// Personas a run may ask for.
-pub const COUNT_RANGE: std::ops::RangeInclusive<usize> = 1..=20;
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,15 +54,10 @@ pub struct RunOutcome {
 
 /// Checks the count and resolves the provider, before anything is read.
 pub fn validate_generation(generation: &GenerationSettings, settings: &Settings) -> Result<ProviderKind, Error> {
-    if !COUNT_RANGE.contains(&generation.count) {
+    if let Err(message) = PersonaCount::of(generation.count) {
         return Err(Error::validation(
             "count",
-            format!(
-                "must be between {} and {}, got {}",
-                COUNT_RANGE.start(),
-                COUNT_RANGE.end(),
-                generation.count
-            ),
+            format!("{message}, got {}", generation.count),
         ));
     }
     if let Some(f) = super::options::check(&generation.options).into_iter().next() {

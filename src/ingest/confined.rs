@@ -2,7 +2,7 @@
 //! confining folder, checked on the open descriptor (so a file swapped for a link after any
 //! earlier check is not read).
 
-use super::IngestError;
+use super::error::IngestError;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};

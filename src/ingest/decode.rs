@@ -2,7 +2,7 @@
 //! and, where the caller allows it (CSV and TSV, as saved by spreadsheet programs), Windows-1252
 //! for text that is not valid UTF-8.
 
-use super::IngestError;
+use super::error::IngestError;
 use std::borrow::Cow;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";

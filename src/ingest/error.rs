@@ -20,8 +20,11 @@ pub enum IngestError {
     #[error("{file}: leads outside the data directory; it is not read")]
     OutsideDataDir { file: String },
 
-    /// The file's extension is not one of [`super::supported_extensions`].
-    #[error("{file}: unsupported format ({extension}); supported: {}", super::supported_list())]
+    /// The file's extension is not one of [`super::format::supported_extensions`].
+    #[error(
+        "{file}: unsupported format ({extension}); supported: {}",
+        super::format::supported_list()
+    )]
     UnsupportedFormat { file: String, extension: String },
 
     /// The file is larger than `storage.max_file_bytes`; it was not read.
@@ -63,7 +66,7 @@ fn list_failures(failures: &[SkippedFile]) -> String {
     if failures.is_empty() {
         return format!(
             "the folder holds no supported files; supported: {}",
-            super::supported_list()
+            super::format::supported_list()
         );
     }
     failures

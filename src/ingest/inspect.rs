@@ -6,8 +6,9 @@ use crate::domain::{BlankRows, Corpus, LabelMerge, NonParticipant, SkippedColumn
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct InspectedParticipant {
     pub id: String,
     pub utterances: usize,
@@ -16,7 +17,9 @@ pub struct InspectedParticipant {
     pub attributes: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What ingestion makes of a dataset (see docs/ingest.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = InspectionView)]
 pub struct Inspection {
     pub files: Vec<SourceFile>,
     pub participants: Vec<InspectedParticipant>,

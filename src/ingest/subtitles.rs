@@ -6,7 +6,7 @@
 //! cues of the same speaker make one turn. What remains goes to the transcript reader with the
 //! file's own line numbers, so locations point at the cue text in the file.
 
-use super::IngestError;
+use super::error::IngestError;
 use super::records::FileRecords;
 use super::transcript;
 use regex::Regex;

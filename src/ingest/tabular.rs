@@ -3,7 +3,7 @@
 //! [`fields::classify`] as attribute, free text or left out. Survey exports with extra header
 //! rows (Qualtrics, SurveyMonkey) are recognised and their header rows merged.
 
-use super::IngestError;
+use super::error::IngestError;
 use super::fields::{self, Role, ValueStats};
 use super::records::FileRecords;
 use csv::{ReaderBuilder, StringRecord};

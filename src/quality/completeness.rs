@@ -1,8 +1,8 @@
 //! Completeness (peer §5.2): `0.40·required + 0.30·expected + 0.20·depth + 0.10·richness`.
 
-use super::Measurement;
 use super::config::{QualityConfig, field_has_content};
 use super::text::round1;
+use super::types::Measurement;
 use crate::domain::Persona;
 use serde_json::{Map, Value, json};
 

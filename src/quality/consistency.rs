@@ -1,8 +1,8 @@
 //! Consistency (peer §5.3): `0.35·demographics↔goals + 0.30·behaviours↔pain points + 0.20·quote
 //! alignment + 0.15·uniqueness`, with whole-word matching and ages parsed as numbers.
 
-use super::Measurement;
 use super::text::{AgeRange, contains_any_term, contains_term, truncate_chars, words};
+use super::types::Measurement;
 use crate::domain::Persona;
 use serde_json::json;
 use std::collections::BTreeSet;

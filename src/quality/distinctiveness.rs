@@ -1,8 +1,8 @@
 //! Distinctiveness (peer §5.5) against the other personas of the same run, with the peer's
 //! `PersonaComparator` similarity.
 
-use super::Measurement;
 use super::config::QualityConfig;
+use super::types::Measurement;
 use crate::domain::Persona;
 use crate::domain::persona::normalise_whitespace;
 use serde_json::json;

@@ -8,8 +8,8 @@
 //! * diversity: distinct source files across the persona's evidence (≥ 3 → 100, 2 → 80,
 //!   1 → 60, 0 → 40).
 
-use super::Measurement;
 use super::config::QualityConfig;
+use super::types::Measurement;
 use crate::domain::{EvidenceField, Persona};
 use serde_json::json;
 use std::collections::BTreeSet;

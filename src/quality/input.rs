@@ -13,27 +13,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use utoipa::ToSchema;
-
-/// An item of a persona list as accepted inline (documentation schema): text, or a number or
-/// boolean taken as text; `null` items are dropped.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-#[schema(as = PersonaListItem)]
-pub enum ListItem {
-    Text(String),
-    Number(f64),
-    Flag(bool),
-}
-
-/// A persona list as accepted inline (documentation schema): a list of items, or one string.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-pub enum PersonaList {
-    Items(Vec<Option<ListItem>>),
-    One(String),
-}
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+};
 
 /// A persona given inline (API body or file); converts into [`Persona`].
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, ToSchema)]
@@ -45,28 +27,30 @@ pub struct PersonaInput {
     pub summary: String,
     /// Values may be strings, numbers or booleans (`"age": 34`); `null` values are dropped.
     #[serde(deserialize_with = "lenient_demographics")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = demographics_schema)]
     pub demographics: BTreeMap<String, String>,
     /// Strings (numbers and booleans are taken as text; `null` items are dropped); so for every list.
     #[serde(deserialize_with = "string_list")]
-    #[schema(value_type = Option<PersonaList>)]
+    #[schema(schema_with = list_schema)]
     pub goals: Vec<String>,
     #[serde(alias = "painPoints", alias = "frustrations", deserialize_with = "string_list")]
-    #[schema(value_type = Option<PersonaList>)]
+    #[schema(schema_with = list_schema)]
     pub pain_points: Vec<String>,
     #[serde(alias = "behaviors", deserialize_with = "string_list")]
-    #[schema(value_type = Option<PersonaList>)]
+    #[schema(schema_with = list_schema)]
     pub behaviours: Vec<String>,
     /// What works for them (praise, what they value).
     #[serde(alias = "positives", deserialize_with = "string_list")]
-    #[schema(value_type = Option<PersonaList>)]
+    #[schema(schema_with = list_schema)]
     pub motivations: Vec<String>,
     #[serde(alias = "quote", deserialize_with = "string_list")]
-    #[schema(value_type = Option<PersonaList>)]
+    #[schema(schema_with = list_schema)]
     pub quotes: Vec<String>,
     #[serde(deserialize_with = "string_list")]
-    #[schema(value_type = Option<PersonaList>)]
+    #[schema(schema_with = list_schema)]
     pub participants: Vec<String>,
+    #[serde(deserialize_with = "crate::domain::values::optional_integral_usize")]
+    #[schema(maximum = 4_294_967_295_u32)]
     pub segment_size: Option<usize>,
     pub evidence: Option<Vec<Evidence>>,
     pub provider: Option<String>,
@@ -194,6 +178,42 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 /// A scalar as text; `None` for null. Arrays and objects are refused.
+/// The schema of a value [`scalar_text`] reads: text, or a number or boolean taken as text;
+/// `null` is dropped.
+fn scalar_schema() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::Array(vec![
+        Type::String,
+        Type::Number,
+        Type::Boolean,
+        Type::Null,
+    ]))
+}
+
+/// The schema of a list [`string_list`] reads: a list of scalars, one string, or `null` for none.
+fn list_schema() -> Schema {
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ArrayBuilder::new().items(scalar_schema()))
+            .item(ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::String, Type::Null])))
+            .build(),
+    )
+}
+
+/// The schema of the demographics [`lenient_demographics`] reads: an object whose values are
+/// scalars or lists of scalars (joined), or `null` for none.
+fn demographics_schema() -> utoipa::openapi::schema::Object {
+    let value = OneOfBuilder::new()
+        .item(scalar_schema())
+        .item(ArrayBuilder::new().items(scalar_schema()));
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Array(vec![Type::Object, Type::Null]))
+        .additional_properties(Some(AdditionalProperties::RefOr(value.into())))
+        .description(Some(
+            "Values may be strings, numbers or booleans (`\"age\": 34`), or lists of them; `null` values are dropped.",
+        ))
+        .build()
+}
+
 fn scalar_text(v: Value) -> Result<Option<String>, &'static str> {
     match v {
         Value::Null => Ok(None),

@@ -16,70 +16,22 @@ mod realism;
 mod request;
 pub(crate) mod soundness;
 pub mod text;
+mod types;
 
 pub use config::{Dimension, DimensionWeights, KNOWN_FIELDS, LevelThresholds, QualityConfig, QualityLevel};
 pub use distinctiveness::similarity;
 pub use input::{PersonaInput, personas_from_json, read_personas};
 pub use request::{
-    MAX_INLINE_PERSONAS, QualityRequest, QualityResponse, QualitySource, ValidatedQualityRequest, evaluate,
-    evaluate_persona,
+    InlineQualityRequest, MAX_INLINE_PERSONAS, PersonaQualityRequest, QualityRequest, QualityResponse, QualitySource,
+    RunQualityRequest, ValidatedQualityRequest,
 };
 pub use soundness::{is_bare_qualifier, is_generic_title};
+pub use types::{DimensionScore, QualityScore, RunQuality};
 
 use crate::domain::Persona;
-use serde::{Deserialize, Serialize};
+use crate::error::Error;
 use std::collections::BTreeMap;
 use text::round2;
-use utoipa::ToSchema;
-
-/// One metric's raw result, before weighting and rounding.
-pub(crate) struct Measurement {
-    pub score: f64,
-    pub issues: Vec<String>,
-    pub details: serde_json::Value,
-}
-
-/// One dimension of a persona's quality. Scores are 0–100, rounded to 2 decimals.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct DimensionScore {
-    pub score: f64,
-    pub weight: f64,
-    /// `score × weight` (of the unrounded score), rounded to 2 decimals.
-    pub weighted_contribution: f64,
-    /// Human-readable findings, e.g. `Insufficient goals: 1/2`.
-    pub issues: Vec<String>,
-    /// Sub-scores and counts behind the score; see docs/quality.md per dimension.
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
-}
-
-/// The quality of one persona: the weighted overall score, its level and each dimension.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct QualityScore {
-    pub persona_id: String,
-    pub persona_name: String,
-    /// Σ score × weight over the five dimensions, 0–100, rounded to 2 decimals.
-    pub overall_score: f64,
-    pub level: QualityLevel,
-    /// `completeness`, `consistency`, `distinctiveness`, `evidence_strength`, `realism`.
-    pub dimensions: BTreeMap<String, DimensionScore>,
-}
-
-/// The quality of a run's personas, with averages and the pairwise similarity matrix.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct RunQuality {
-    pub persona_count: usize,
-    pub average_score: f64,
-    pub average_by_dimension: BTreeMap<String, f64>,
-    /// Personas whose level is excellent, good or acceptable.
-    pub passing_count: usize,
-    /// Personas whose level is poor or failing.
-    pub failing_count: usize,
-    /// `matrix[i][j]` = similarity (0–100) of persona i to persona j; the diagonal is 100.
-    pub distinctiveness_matrix: Vec<Vec<f64>>,
-    /// One score per persona, in run order.
-    pub scores: Vec<QualityScore>,
-}
 
 /// Scores one persona. `others` are the other personas of its run (the persona itself may be
 /// among them: entries with its id are skipped).
@@ -207,6 +159,33 @@ pub fn attach(personas: &mut [Persona], cfg: &QualityConfig) -> RunQuality {
 }
 
 /// Hand-built personas shared by the unit tests of `quality` and `scripts`.
+/// Scores `personas` as one run with the named preset.
+pub fn evaluate(personas: &[Persona], preset: &str) -> Result<QualityResponse, Error> {
+    let cfg = QualityConfig::preset_or_error(preset, "preset")?;
+    Ok(QualityResponse {
+        preset: preset.to_string(),
+        run: score_run(personas, &cfg),
+    })
+}
+
+/// Scores the persona `persona_id` against the other personas of its run (`run_personas`, which
+/// includes it). The answer's run holds that one score (the matrix is `[[100]]`).
+pub fn evaluate_persona(persona_id: &str, run_personas: &[Persona], preset: &str) -> Result<QualityResponse, Error> {
+    let cfg = QualityConfig::preset_or_error(preset, "preset")?;
+    let target = run_personas
+        .iter()
+        .find(|p| p.id == persona_id)
+        .ok_or_else(|| Error::NotFound {
+            resource: "persona",
+            id: persona_id.to_string(),
+        })?;
+    let score = score_persona(target, run_personas, &cfg);
+    Ok(QualityResponse {
+        preset: preset.to_string(),
+        run: summarise(vec![score], vec![vec![100.0]]),
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod testing {
     use crate::domain::{Evidence, EvidenceField, Persona};

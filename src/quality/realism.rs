@@ -1,8 +1,8 @@
 //! Realism (peer §5.6): mean of name, demographics, quotes and goals, 25 % each.
 
-use super::Measurement;
 use super::consistency::age_value;
 use super::text::{AgeRange, contains_any_term, truncate_chars, words};
+use super::types::Measurement;
 use crate::domain::Persona;
 use crate::domain::persona::{EvidenceField, normalise_whitespace};
 use regex::Regex;

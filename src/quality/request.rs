@@ -1,30 +1,72 @@
-//! The body and answer of `POST /api/v1/quality`, their validation and the pure evaluation the
-//! handler runs once it has the personas (inline, or loaded by the store from an id).
+//! The body and answer of `POST /api/v1/quality` and their validation; the evaluation the handler
+//! runs once it has the personas is `quality::evaluate` / `evaluate_persona`.
 
+use super::config::QualityConfig;
 use super::input::PersonaInput;
-use super::{QualityConfig, RunQuality, score_persona, score_run, summarise};
+use super::types::RunQuality;
 use crate::domain::Persona;
-use crate::error::{Error, FieldError};
+use crate::domain::values::{Absent, absent_schema, decode_fields, exactly_one_of, id_schema};
+use crate::error::Error;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Most personas one request may score inline (distinctiveness compares every pair).
 pub const MAX_INLINE_PERSONAS: usize = 100;
 
-/// Score personas given inline, one stored persona (against the other personas of its run), or
-/// every persona of a stored run. Exactly one of `personas`, `persona_id`, `run_id`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+/// The body of `POST /api/v1/quality`: exactly one source (personas given inline, one stored
+/// persona scored against the other personas of its run, or every persona of a stored run) and
+/// an optional preset. Its schema is the `oneOf` of the three variants, so that a body the schema
+/// allows has the shape the server reads.
+#[derive(Debug, Clone, PartialEq, ToSchema)]
+#[serde(untagged)]
+pub enum QualityRequest {
+    Inline(InlineQualityRequest),
+    Persona(PersonaQualityRequest),
+    Run(RunQualityRequest),
+}
+
+/// Personas given inline, scored together as one run.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct QualityRequest {
+pub struct InlineQualityRequest {
     /// Personas to score together, as one run (partial objects are accepted; see docs/quality.md).
     // 1 to MAX_INLINE_PERSONAS, as `validate` checks.
     #[schema(min_items = 1, max_items = 100)]
-    pub personas: Option<Vec<PersonaInput>>,
+    pub personas: Vec<PersonaInput>,
+    #[schema(schema_with = absent_schema)]
+    pub persona_id: Option<Absent>,
+    #[schema(schema_with = absent_schema)]
+    pub run_id: Option<Absent>,
+    #[schema(schema_with = preset_schema)]
+    pub preset: Option<String>,
+}
+
+/// A stored persona, scored against the other personas of its run.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonaQualityRequest {
     /// A stored persona (`persona-…`).
-    pub persona_id: Option<String>,
+    #[schema(schema_with = id_schema)]
+    pub persona_id: String,
+    #[schema(schema_with = absent_schema)]
+    pub personas: Option<Absent>,
+    #[schema(schema_with = absent_schema)]
+    pub run_id: Option<Absent>,
+    #[schema(schema_with = preset_schema)]
+    pub preset: Option<String>,
+}
+
+/// Every persona of a stored run.
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunQualityRequest {
     /// A stored run (`run-…`).
-    pub run_id: Option<String>,
-    /// `default` (when absent), `strict` or `lenient`.
+    #[schema(schema_with = id_schema)]
+    pub run_id: String,
+    #[schema(schema_with = absent_schema)]
+    pub personas: Option<Absent>,
+    #[schema(schema_with = absent_schema)]
+    pub persona_id: Option<Absent>,
     #[schema(schema_with = preset_schema)]
     pub preset: Option<String>,
 }
@@ -42,6 +84,28 @@ fn preset_schema() -> utoipa::openapi::schema::Schema {
         .description(Some("`default` (when absent), `strict` or `lenient`."))
         .build()
         .into()
+}
+
+impl QualityRequest {
+    /// The sources a body gives exactly one of, in the variants' order.
+    const SOURCES: [&str; 3] = ["personas", "persona_id", "run_id"];
+
+    /// Reads a body: picks the variant by the source it gives (422 naming the sources when none
+    /// or several are given), then reads its fields (422 naming the field at fault).
+    pub fn parse(body: serde_json::Value) -> Result<QualityRequest, Error> {
+        Ok(match exactly_one_of(&body, &Self::SOURCES, "personas", None)? {
+            0 => QualityRequest::Inline(decode_fields(body)?),
+            1 => QualityRequest::Persona(decode_fields(body)?),
+            _ => QualityRequest::Run(decode_fields(body)?),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for QualityRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let body = serde_json::Value::deserialize(deserializer)?;
+        QualityRequest::parse(body).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Where the personas to score come from.
@@ -67,11 +131,9 @@ pub struct QualityResponse {
 }
 
 impl QualityRequest {
-    /// Checks that exactly one source is given (inline personas: 1 to [`MAX_INLINE_PERSONAS`];
-    /// ids non-blank) and that the preset is known. → `Error::Validation` naming the field.
+    /// Checks the source (inline personas: 1 to [`MAX_INLINE_PERSONAS`]; ids non-blank) and that
+    /// the preset is known. → `Error::Validation` naming the field.
     pub fn validate(self) -> Result<ValidatedQualityRequest, Error> {
-        let preset = self.preset.unwrap_or_else(|| "default".to_string());
-        QualityConfig::preset_or_error(&preset, "preset")?;
         let non_blank = |field: &str, id: String| {
             if id.trim().is_empty() {
                 Err(Error::validation(field, "must not be blank"))
@@ -79,87 +141,41 @@ impl QualityRequest {
                 Ok(id)
             }
         };
-        let source = match (self.personas, self.persona_id, self.run_id) {
-            (Some(personas), None, None) => {
+        let preset = match &self {
+            QualityRequest::Inline(request) => request.preset.clone(),
+            QualityRequest::Persona(request) => request.preset.clone(),
+            QualityRequest::Run(request) => request.preset.clone(),
+        }
+        .unwrap_or_else(|| "default".to_string());
+        QualityConfig::preset_or_error(&preset, "preset")?;
+        let source = match self {
+            QualityRequest::Inline(request) => {
+                let personas = request.personas;
                 if personas.is_empty() || personas.len() > MAX_INLINE_PERSONAS {
                     return Err(Error::validation(
                         "personas",
                         format!("must hold 1 to {MAX_INLINE_PERSONAS} personas (got {})", personas.len()),
                     ));
                 }
-                QualitySource::Inline(personas.into_iter().map(Persona::from).collect())
+                let personas = personas.into_iter().map(Persona::from).collect();
+                QualitySource::Inline(personas)
             }
-            (None, Some(id), None) => QualitySource::Persona(non_blank("persona_id", id)?),
-            (None, None, Some(id)) => QualitySource::Run(non_blank("run_id", id)?),
-            (personas, persona_id, run_id) => {
-                let given: Vec<&str> = [
-                    ("personas", personas.is_some()),
-                    ("persona_id", persona_id.is_some()),
-                    ("run_id", run_id.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(name, set)| set.then_some(name))
-                .collect();
-                let (message, fields) = if given.is_empty() {
-                    (
-                        "give one of personas, persona_id or run_id".to_string(),
-                        vec!["personas"],
-                    )
-                } else {
-                    let message = format!(
-                        "give only one of personas, persona_id or run_id (got {})",
-                        given.join(", ")
-                    );
-                    (message, given)
-                };
-                return Err(Error::Validation {
-                    fields: fields
-                        .into_iter()
-                        .map(|f| FieldError::new(f, message.clone()))
-                        .collect(),
-                    message,
-                });
-            }
+            QualityRequest::Persona(request) => QualitySource::Persona(non_blank("persona_id", request.persona_id)?),
+            QualityRequest::Run(request) => QualitySource::Run(non_blank("run_id", request.run_id)?),
         };
         Ok(ValidatedQualityRequest { source, preset })
     }
-}
-
-/// Scores `personas` as one run with the named preset.
-pub fn evaluate(personas: &[Persona], preset: &str) -> Result<QualityResponse, Error> {
-    let cfg = QualityConfig::preset_or_error(preset, "preset")?;
-    Ok(QualityResponse {
-        preset: preset.to_string(),
-        run: score_run(personas, &cfg),
-    })
-}
-
-/// Scores the persona `persona_id` against the other personas of its run (`run_personas`, which
-/// includes it). The answer's run holds that one score (the matrix is `[[100]]`).
-pub fn evaluate_persona(persona_id: &str, run_personas: &[Persona], preset: &str) -> Result<QualityResponse, Error> {
-    let cfg = QualityConfig::preset_or_error(preset, "preset")?;
-    let target = run_personas
-        .iter()
-        .find(|p| p.id == persona_id)
-        .ok_or_else(|| Error::NotFound {
-            resource: "persona",
-            id: persona_id.to_string(),
-        })?;
-    let score = score_persona(target, run_personas, &cfg);
-    Ok(QualityResponse {
-        preset: preset.to_string(),
-        run: summarise(vec![score], vec![vec![100.0]]),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::quality::testing::{other_persona, persona};
+    use crate::quality::{evaluate, evaluate_persona};
     use serde_json::json;
 
     fn request(body: serde_json::Value) -> Result<ValidatedQualityRequest, Error> {
-        serde_json::from_value::<QualityRequest>(body).unwrap().validate()
+        QualityRequest::parse(body)?.validate()
     }
 
     fn field_names(e: Error) -> Vec<String> {

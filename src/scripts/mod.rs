@@ -19,6 +19,7 @@ pub use privacy::{
 pub use render::{DEFAULT_TEMPLATE, RenderError, Template, system_prompt};
 
 use crate::domain::Persona;
+use crate::domain::values::{Absent, absent_schema, decode_fields, exactly_one_of, id_schema};
 use crate::error::Error;
 use crate::quality::PersonaInput;
 use serde::{Deserialize, Serialize};
@@ -215,22 +216,88 @@ fn too_large(max_bytes: usize) -> Error {
     ))
 }
 
-/// Body of `POST /api/v1/scripts`: exactly one of `persona_id` and `persona`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+/// The body of `POST /api/v1/scripts`: a stored persona or one given inline (exactly one), and
+/// the options. Its schema is the `oneOf` of the two variants, so that a body the schema allows
+/// has the shape the server reads.
+#[derive(Debug, Clone, ToSchema)]
+#[serde(untagged)]
+pub enum ScriptRequest {
+    Stored(StoredScriptRequest),
+    Inline(Box<InlineScriptRequest>),
+}
+
+/// A script of a stored persona.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ScriptRequest {
+pub struct StoredScriptRequest {
     /// A stored persona (`persona-…`).
-    pub persona_id: Option<String>,
-    /// A persona given inline (partial objects are accepted).
-    pub persona: Option<PersonaInput>,
-    /// `character_card` (default), `system_prompt` or `template`.
+    #[schema(schema_with = id_schema)]
+    pub persona_id: String,
+    #[schema(schema_with = absent_schema)]
+    pub persona: Option<Absent>,
+    #[schema(schema_with = format_schema)]
     pub format: Option<String>,
-    /// YAML instead of JSON for `character_card`.
+    /// YAML instead of JSON, for `character_card` only.
     pub yaml: Option<bool>,
     /// Largest passing leakage score, 0–1 (default 0.1).
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub max_leakage_score: Option<f64>,
-    /// A custom template for `format: template`.
+    /// A custom template, for `format: template` only.
     pub template: Option<String>,
+}
+
+/// A script of a persona given inline.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InlineScriptRequest {
+    /// A persona given inline (partial objects are accepted).
+    pub persona: PersonaInput,
+    #[schema(schema_with = absent_schema)]
+    pub persona_id: Option<Absent>,
+    #[schema(schema_with = format_schema)]
+    pub format: Option<String>,
+    /// YAML instead of JSON, for `character_card` only.
+    pub yaml: Option<bool>,
+    /// Largest passing leakage score, 0–1 (default 0.1).
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub max_leakage_score: Option<f64>,
+    /// A custom template, for `format: template` only.
+    pub template: Option<String>,
+}
+
+/// The documented `format`: one of [`ScriptFormat::NAMES`] (the parser also takes the peer's
+/// `jinja2_template`), or `null` for `character_card`.
+fn format_schema() -> utoipa::openapi::schema::Object {
+    let mut names: Vec<serde_json::Value> = ScriptFormat::NAMES.iter().map(|name| (*name).into()).collect();
+    names.push(serde_json::Value::Null);
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::Array(vec![
+            utoipa::openapi::schema::Type::String,
+            utoipa::openapi::schema::Type::Null,
+        ]))
+        .enum_values(Some(names))
+        .description(Some("`character_card` (default), `system_prompt` or `template`."))
+        .build()
+}
+
+impl ScriptRequest {
+    /// Reads a body: picks the variant by the source it gives (422 naming `persona` when none or
+    /// both are given), then reads its fields (422 naming the field at fault).
+    pub fn parse(body: serde_json::Value) -> Result<ScriptRequest, Error> {
+        Ok(
+            match exactly_one_of(&body, &["persona", "persona_id"], "persona", Some("persona"))? {
+                0 => ScriptRequest::Inline(Box::new(decode_fields(body)?)),
+                _ => ScriptRequest::Stored(decode_fields(body)?),
+            },
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for ScriptRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let body = serde_json::Value::deserialize(deserializer)?;
+        ScriptRequest::parse(body).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Where the persona of a script request comes from.
@@ -248,27 +315,42 @@ pub struct ValidatedScriptRequest {
 }
 
 impl ScriptRequest {
-    /// Checks the source (exactly one of `persona_id`, `persona`) and the options.
+    /// Checks the source (a stored persona's id is not blank) and the options.
     pub fn validate(self) -> Result<ValidatedScriptRequest, Error> {
-        let source = match (self.persona_id, self.persona) {
-            (Some(id), None) if id.trim().is_empty() => {
-                return Err(Error::validation("persona_id", "must not be blank"));
+        let (source, format, yaml, max_leakage_score, template) = match self {
+            ScriptRequest::Stored(request) => {
+                if request.persona_id.trim().is_empty() {
+                    return Err(Error::validation("persona_id", "must not be blank"));
+                }
+                let source = ScriptSource::Stored(request.persona_id);
+                (
+                    source,
+                    request.format,
+                    request.yaml,
+                    request.max_leakage_score,
+                    request.template,
+                )
             }
-            (Some(id), None) => ScriptSource::Stored(id),
-            (None, Some(persona)) => ScriptSource::Inline(Box::new(Persona::from(persona))),
-            (None, None) => return Err(Error::validation("persona", "give one of persona_id or persona")),
-            (Some(_), Some(_)) => {
-                return Err(Error::validation("persona", "give only one of persona_id or persona"));
+            ScriptRequest::Inline(request) => {
+                let request = *request;
+                let source = ScriptSource::Inline(Box::new(Persona::from(request.persona)));
+                (
+                    source,
+                    request.format,
+                    request.yaml,
+                    request.max_leakage_score,
+                    request.template,
+                )
             }
         };
         let options = ScriptOptions {
-            format: match &self.format {
+            format: match &format {
                 Some(name) => ScriptFormat::parse(name, "format")?,
                 None => ScriptFormat::default(),
             },
-            yaml: self.yaml.unwrap_or(false),
-            max_leakage_score: self.max_leakage_score.unwrap_or(DEFAULT_THRESHOLD),
-            template: self.template,
+            yaml: yaml.unwrap_or(false),
+            max_leakage_score: max_leakage_score.unwrap_or(DEFAULT_THRESHOLD),
+            template,
         };
         options.validate()?;
         Ok(ValidatedScriptRequest { source, options })
@@ -439,7 +521,7 @@ mod tests {
 
     #[test]
     fn requests_are_validated() {
-        let parse = |v: serde_json::Value| serde_json::from_value::<ScriptRequest>(v).unwrap().validate();
+        let parse = |v: serde_json::Value| ScriptRequest::parse(v)?.validate();
         let field = |r: Result<ValidatedScriptRequest, Error>| match r.unwrap_err() {
             Error::Validation { fields, .. } => fields[0].field.clone(),
             other => panic!("{other:?}"),

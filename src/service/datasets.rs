@@ -5,6 +5,7 @@
 use crate::config::StorageSettings;
 use crate::domain::{Corpus, IdKind};
 use crate::error::{Error, Result};
+pub use crate::ingest::inspect::Inspection;
 use crate::ingest::{self, Format, IngestError, IngestLimits};
 use crate::store::Db;
 use crate::store::datasets;
@@ -19,6 +20,30 @@ const MAX_FILENAME_BYTES: usize = 200;
 /// The folder an upload with id `id` is stored in.
 pub fn folder(data_dir: &Path, id: &str) -> PathBuf {
     data_dir.join(DATASETS_DIR).join(id)
+}
+
+/// The schema of an upload's file name, as [`sanitise_filename`] accepts it: its last path
+/// component holds a character other than `.` and space before a supported extension (any case).
+pub fn filename_schema() -> utoipa::openapi::schema::Object {
+    let extensions: Vec<String> = ingest::supported_extensions()
+        .iter()
+        .map(|ext| {
+            ext.chars()
+                .map(|c| format!("[{}{}]", c.to_ascii_uppercase(), c))
+                .collect::<String>()
+        })
+        .collect();
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!(
+            r"^(?:[\s\S]*[/\\])?[^/\\]*[^/\\. ][^/\\]*\.(?:{})$",
+            extensions.join("|")
+        )))
+        .description(Some(format!(
+            "The file's name; its extension gives the format ({}).",
+            ingest::supported_extensions().join(", ")
+        )))
+        .build()
 }
 
 /// Reduces an uploaded file name to a safe one (its last path component; letters, digits, `.`,
@@ -159,6 +184,36 @@ mod tests {
         for bad in ["", "...", "archive.zip", "noextension"] {
             assert!(sanitise_filename(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_documented_file_name_pattern_allows_only_names_that_are_accepted() {
+        let pattern = regex::Regex::new(filename_schema().pattern.as_deref().unwrap()).unwrap();
+        let names = [
+            "interviews.csv",
+            "a/b/notes.MD",
+            "C:\\x\\survey (1).Json",
+            "..hidden.yaml",
+            "é.txt",
+            "a\n.srt",
+            "",
+            "...",
+            ".csv",
+            " .csv",
+            "a/.csv",
+            "archive.zip",
+            "noextension",
+            "csv",
+            "a.csv/",
+            "a.csv ",
+        ];
+        for name in names {
+            if pattern.is_match(name) {
+                assert!(sanitise_filename(name).is_ok(), "{name:?} matches but is refused");
+            }
+        }
+        assert!(pattern.is_match("interviews.csv") && pattern.is_match("a/b/notes.MD"));
+        assert!(!pattern.is_match(".csv") && !pattern.is_match("archive.zip"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::config::Settings;
 use crate::domain::time::now_rfc3339;
 use crate::domain::values::{
     DataRef, FieldReader, FromJson, GenerationConfig, MAX_CONFIG_BYTES, PersonaCount, ProviderName, Seed, ShortText,
-    Text, json_len, validation,
+    Text, json_len, nullable, validation,
 };
 use crate::error::{Error, FieldError, Result};
 use crate::store::Db;
@@ -93,6 +93,26 @@ pub struct ExperimentConfig {
     pub seed: Option<Seed>,
     /// Every other key: generation options, passed to the pipeline as the job's `config`.
     pub options: Map<String, Value>,
+}
+
+/// The documented `config` of a new experiment: the settings [`ExperimentConfig::read`] reads
+/// and the generation options, no other key; or `null`.
+pub fn config_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let mut schema = crate::generate::options::config_schema()
+        .property("provider", nullable::<ProviderName>())
+        .property("model", nullable::<ShortText>())
+        .property("persona_count", nullable::<PersonaCount>())
+        .property("seed", nullable::<Seed>())
+        .description(Some(
+            "Default generation settings: `provider`, `model`, `persona_count` (1–20), `seed`, and the \
+             generation options (`detail_level`, `complexity`, `min_segment_size`, `min_claims`, \
+             `interviewers`, `fallback`), passed to the pipeline as the job's `config`. At most 16 KiB of JSON.",
+        ))
+        .examples([serde_json::json!({"provider": "local", "persona_count": 3})])
+        .build();
+    schema.schema_type = SchemaType::Array(vec![Type::Object, Type::Null]);
+    schema
 }
 
 impl ExperimentConfig {
@@ -243,6 +263,42 @@ impl ExperimentOverrides {
         Ok((ExperimentOverrides { data, generation }, fields.into_errors()))
     }
 }
+
+/// The documented body: the fields [`ExperimentOverrides::read`] reads, each with its type's
+/// schema (`null` is absent), `experiment_id` and `experiment` only as `null` (the path names the
+/// experiment), and not both `count` and `persona_count`. Other keys are ignored.
+impl utoipa::PartialSchema for ExperimentOverrides {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use crate::domain::values::{WebhookUrl, absent_schema};
+        use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, SchemaType, Type};
+        let only_null = |field: &str| ObjectBuilder::new().property(field, absent_schema());
+        let fields = ObjectBuilder::new()
+            .schema_type(SchemaType::Array(vec![Type::Object, Type::Null]))
+            .property("data", nullable::<DataRef>())
+            .property("count", nullable::<PersonaCount>())
+            .property("persona_count", nullable::<PersonaCount>())
+            .property("provider", nullable::<ProviderName>())
+            .property("model", nullable::<ShortText>())
+            .property("config", super::jobs::config_schema())
+            .property("webhook_url", nullable::<WebhookUrl>())
+            .property("seed", nullable::<Seed>())
+            .property("experiment_id", absent_schema())
+            .property("experiment", absent_schema());
+        let not_both_counts = AnyOfBuilder::new()
+            .item(only_null("count"))
+            .item(only_null("persona_count"));
+        AllOfBuilder::new()
+            .item(fields)
+            .item(not_both_counts)
+            .description(Some(
+                "Overrides of the experiment's settings (optional): `data`, `count` (or `persona_count`), \
+                 `provider`, `model`, `seed`, `config` (merged over the experiment's options) and `webhook_url`.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ExperimentOverrides {}
 
 /// The generate request for `POST /api/v1/experiments/{id}/generate`: the experiment's sources
 /// and config, overridden by the body (`data`, `count`, `provider`, `model`, `seed`, `config`,

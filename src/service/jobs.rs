@@ -61,7 +61,7 @@ pub struct GenerateBody {
     /// Model identifier; the provider's configured default when absent.
     #[schema(schema_with = nullable::<ShortText>)]
     pub model: Option<ShortText>,
-    #[schema(schema_with = nullable::<GenerationConfig>)]
+    #[schema(schema_with = config_schema)]
     pub config: Option<GenerationConfig>,
     #[schema(schema_with = nullable::<WebhookUrl>)]
     pub webhook_url: Option<WebhookUrl>,
@@ -73,6 +73,16 @@ pub struct GenerateBody {
     /// An existing experiment to add the run to, by name.
     #[schema(schema_with = nullable::<ShortText>)]
     pub experiment: Option<ShortText>,
+}
+
+/// The documented `config`: the generation options [`GenerationFields::read`] accepts, or `null`.
+pub fn config_schema() -> utoipa::openapi::schema::Object {
+    let mut schema = crate::generate::options::config_schema().build();
+    schema.schema_type = utoipa::openapi::schema::SchemaType::Array(vec![
+        utoipa::openapi::schema::Type::Object,
+        utoipa::openapi::schema::Type::Null,
+    ]);
+    schema
 }
 
 /// The generation settings a body may give (`POST /api/v1/generate` and the overrides of an

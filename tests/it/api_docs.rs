@@ -49,6 +49,18 @@ async fn the_spec_is_openapi_3_1_and_documents_every_operation() {
         let responses = operation["responses"].as_object().unwrap();
         assert!(!responses.is_empty());
         for (status, response) in responses {
+            // Shared error responses are references to `components.responses`.
+            let response = match response["$ref"].as_str() {
+                Some(reference) => {
+                    let name = reference.trim_start_matches("#/components/responses/");
+                    &spec["components"]["responses"][name]
+                }
+                None => response,
+            };
+            if status == "429" {
+                let retry_after = &response["headers"]["Retry-After"];
+                assert!(retry_after.is_object(), "{method} {path} 429 documents Retry-After");
+            }
             assert!(
                 response["description"].as_str().is_some_and(|d| !d.is_empty()),
                 "{method} {path} {status}"

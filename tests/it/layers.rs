@@ -281,11 +281,6 @@ fn route_handlers_reach_storage_only_through_the_service_layer() {
     );
 }
 
-/// Modules whose `mod.rs` still shares types with its children both ways (a parent ↔ child
-/// cycle inside the module); their files are being split apart (issue 15, part B). Cycles that
-/// leave such a module still fail.
-const CYCLES_PENDING_SPLIT: &[&str] = &["generate", "ingest", "quality", "cli"];
-
 fn cycles(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Vec<Vec<Vec<String>>> {
     // Depth-first search with colours: an edge back to a file on the stack closes a cycle.
     let mut state: BTreeMap<&Vec<String>, u8> = BTreeMap::new();
@@ -327,10 +322,6 @@ fn no_files_form_a_cycle() {
     let graph = edges(&source_files());
     let found: Vec<String> = cycles(&graph)
         .into_iter()
-        .filter(|cycle| {
-            let top = &cycle[0][0];
-            !(CYCLES_PENDING_SPLIT.contains(&top.as_str()) && cycle.iter().all(|m| m[0] == *top))
-        })
         .map(|cycle| cycle.iter().map(|m| show(m)).collect::<Vec<_>>().join(" → "))
         .collect();
     assert!(found.is_empty(), "cycles between files:\n{}", found.join("\n"));

@@ -3,6 +3,7 @@
 use crate::api::datasets::{DatasetDeleted, DatasetView, UploadBody, upload};
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::query::QueryParams;
+use crate::api::responses::{DatabaseUnavailable, InternalError, RateLimited, ReadUnauthorised, Unauthorised};
 use crate::api::state::AppState;
 use crate::error::Error;
 use crate::service::datasets as service;
@@ -21,8 +22,11 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(inspect_dataset);
 }
 
-/// A multipart upload (documentation schema).
+/// A multipart upload (documentation schema: the parts are streamed to disk as they arrive, so
+/// no typed reader of the whole form exists). Other parts are read and ignored; the document
+/// allows none, as actix-multipart cannot read every part name a schema could allow.
 #[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UploadForm {
     /// The research data file (CSV, TSV, JSON, JSONL, YAML, Markdown or plain text).
@@ -34,7 +38,7 @@ pub struct UploadForm {
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// The file's name, for a raw (non-multipart) body; its extension gives the format.
-    #[param(min_length = 1)]
+    #[param(schema_with = service::filename_schema)]
     pub filename: Option<String>,
 }
 
@@ -56,15 +60,13 @@ pub struct UploadParams {
         (status = 201, description = "Accepted", body = DatasetView,
             headers(("Location" = String, description = "The dataset's URL"))),
         (status = 400, description = "The body could not be read", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 413, description = "Larger than `storage.max_upload_bytes` (`details.limit`)", body = ErrorBody),
         (status = 422, description = "No file, a missing or unsupported file name, or a file ingestion cannot \
             use (invalid UTF-8, empty, unparseable); `details` names the problem", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -99,12 +101,11 @@ pub async fn create(
     responses(
         (status = 200, description = "Datasets, newest first", body = Vec<DatasetView>,
             headers(("X-Total-Count" = u64, description = "Datasets over all pages"))),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
         (status = 422, description = "Invalid query parameter", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -126,12 +127,11 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     params(("id" = String, Path, description = "Dataset identifier")),
     responses(
         (status = 200, description = "The dataset", body = DatasetView),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such dataset", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -155,14 +155,12 @@ pub async fn get_dataset(
     params(("id" = String, Path, description = "Dataset identifier")),
     responses(
         (status = 200, description = "Deleted", body = DatasetDeleted),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such dataset", body = ErrorBody),
         (status = 409, description = "A pending or running job uses it", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -191,37 +189,6 @@ pub struct InspectBody {
     pub interviewers: Vec<String>,
 }
 
-/// What ingestion makes of a dataset (documentation schema; see docs/ingest.md).
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct InspectionView {
-    /// Files read: `path`, `format`, `bytes`, `sha256`, `participants`, `utterances`.
-    #[schema(value_type = Vec<Object>)]
-    pub files: Vec<serde_json::Value>,
-    /// Participants: `id`, `utterances`, `files`, `attributes`.
-    #[schema(value_type = Vec<Object>)]
-    pub participants: Vec<serde_json::Value>,
-    /// Interviewers and staff: `file`, `speaker`, `role` (`interviewer`, `staff`), `lines`, `reason`.
-    #[schema(value_type = Vec<Object>)]
-    pub non_participants: Vec<serde_json::Value>,
-    /// Labels read as one person: `id`, `merged`.
-    #[schema(value_type = Vec<Object>)]
-    pub label_merges: Vec<serde_json::Value>,
-    pub blank_respondents: u64,
-    /// `file`, `rows`, `reason`.
-    #[schema(value_type = Vec<Object>)]
-    pub blank_rows: Vec<serde_json::Value>,
-    /// `file`, `column`, `reason`.
-    #[schema(value_type = Vec<Object>)]
-    pub skipped_columns: Vec<serde_json::Value>,
-    pub staff_lines: u64,
-    pub markup_reduced: u64,
-    /// `path`, `reason`.
-    #[schema(value_type = Vec<Object>)]
-    pub skipped_files: Vec<serde_json::Value>,
-    pub warnings: Vec<String>,
-}
-
 /// Inspect a dataset before generating.
 ///
 /// Reads the dataset as a run would and tells who was taken as a participant, who as an
@@ -233,16 +200,14 @@ pub struct InspectionView {
     params(("id" = String, Path, description = "Dataset identifier")),
     request_body(content = Option<InspectBody>, content_type = "application/json"),
     responses(
-        (status = 200, description = "What ingestion made of the dataset", body = InspectionView),
+        (status = 200, description = "What ingestion made of the dataset", body = service::Inspection),
         (status = 400, description = "The dataset cannot be read (`details.file`, `details.line`)", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such dataset", body = ErrorBody),
         (status = 422, description = "Invalid body (`details.field`)", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]

@@ -7,6 +7,7 @@
 //! down.
 
 use crate::api::error::{ApiError, ErrorBody};
+use crate::api::responses::{DatabaseUnavailable, InternalError, RateLimited, ReadUnauthorised};
 use crate::api::state::AppState;
 use crate::error::FieldError;
 use crate::service::jobs::{self, Db};
@@ -75,8 +76,9 @@ fn last_event_id(req: &HttpRequest) -> Result<i64, ApiError> {
 /// One event of the stream; written as its `id:`, `event:` and `data:` lines.
 #[derive(Debug, ToSchema)]
 pub struct ServerSentEvent<'a> {
-    /// Increasing event id; send the last one back as `Last-Event-ID` to resume.
-    #[schema(example = 42, minimum = 0)]
+    /// Increasing event id (decimal digits: an SSE field is text); send the last one back as
+    /// `Last-Event-ID` to resume.
+    #[schema(value_type = Option<String>, example = "42", pattern = "^[0-9]+$")]
     pub id: Option<i64>,
     /// `pending`, `running`, `progress`, `cancel_requested`, `completed`, `failed` or `cancelled`.
     #[schema(example = "progress")]
@@ -107,21 +109,21 @@ impl ServerSentEvent<'_> {
     tag = "generation",
     params(
         ("job_id" = String, Path, description = "Job identifier"),
-        ("Last-Event-ID" = Option<i64>, Header, minimum = 0, maximum = 999_999_999_999_999_999_i64,
-            nullable = false, description = "Resume after this event id"),
+        // A header is text: an event id is up to 18 digits (MAX_EVENT_ID); empty means none.
+        ("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]{0,18}$", nullable = false,
+            description = "Resume after this event id (decimal digits; empty for none)"),
         ("last_event_id" = Option<i64>, Query, minimum = 0, maximum = 999_999_999_999_999_999_i64,
             description = "Resume after this event id (for clients that cannot set headers)"),
     ),
     responses(
         (status = 200, description = "An event stream; each event's `data` is a job view (`JobView`) as JSON",
             content((ServerSentEvent = "text/event-stream"))),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such job", body = ErrorBody),
         (status = 422, description = "`Last-Event-ID` is not an event id", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]

@@ -7,9 +7,12 @@ use crate::api::experiments::{
 use crate::api::generate::create_job;
 use crate::api::query::{Page, QueryParams};
 use crate::api::read_cache::{CachedBody, ViewKey};
+use crate::api::responses::{
+    BodyTooLarge, DatabaseUnavailable, InternalError, NotJson, RateLimited, ReadUnauthorised, Unauthorised,
+};
 use crate::api::state::AppState;
 use crate::domain::jobs::JobView;
-use crate::service::experiments as service;
+use crate::service::experiments::{self as service, ExperimentOverrides};
 use crate::service::jobs;
 use crate::util::blocking;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -60,12 +63,11 @@ fn total_header(total: u64) -> (HeaderName, HeaderValue) {
     responses(
         (status = 200, description = "Experiments, newest first", body = Vec<ExperimentView>,
             headers(("X-Total-Count" = u64, description = "Experiments over all pages"))),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
         (status = 422, description = "Invalid query parameter; `details.fields` names it", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -95,16 +97,14 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             headers(("Location" = String, description = "The experiment's URL"))),
         (status = 400, description = "Bad JSON; a data source outside the data directory or missing; an unknown \
             or unconfigured provider", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 409, description = "An experiment with this name exists", body = ErrorBody),
-        (status = 413, description = "Request body too large", body = ErrorBody),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = NotJson),
         (status = 422, description = "Validation error; `details.fields` names each bad field", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -128,12 +128,11 @@ pub async fn create(state: web::Data<AppState>, body: web::Json<serde_json::Valu
     params(("id" = String, Path, description = "Experiment identifier")),
     responses(
         (status = 200, description = "The experiment", body = ExperimentDetail),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such experiment", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -157,15 +156,13 @@ pub async fn get_experiment(
     params(("id" = String, Path, description = "Experiment identifier"), DeleteParams),
     responses(
         (status = 200, description = "Deleted", body = ExperimentDeleted),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such experiment", body = ErrorBody),
         (status = 409, description = "A job of the experiment is pending or running", body = ErrorBody),
         (status = 422, description = "Invalid query parameter", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -196,22 +193,20 @@ pub async fn remove(
     operation_id = "generate_for_experiment",
     tag = "experiments",
     params(("id" = String, Path, description = "Experiment identifier")),
-    request_body(content = Option<Object>, content_type = "application/json",
+    request_body(content = Option<ExperimentOverrides>, content_type = "application/json",
         description = "Overrides of the experiment's settings"),
     responses(
         (status = 202, description = "Job created", body = JobView),
         (status = 400, description = "No usable data source; a data path outside the data directory or missing; \
             an unknown or unconfigured provider", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such experiment", body = ErrorBody),
-        (status = 413, description = "Request body too large", body = ErrorBody),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = NotJson),
         (status = 422, description = "Validation error; `details.fields` names each bad field", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded, or too many unfinished jobs", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -261,13 +256,12 @@ pub async fn generate(
     responses(
         (status = 200, description = "Runs, newest first", body = Vec<RunSummaryView>,
             headers(("X-Total-Count" = u64, description = "Runs over all pages"))),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such experiment", body = ErrorBody),
         (status = 422, description = "Invalid query parameter", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -296,12 +290,11 @@ pub async fn list_runs(
     ),
     responses(
         (status = 200, description = "The run", body = RunDetailView),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such experiment, or no such run in it", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]

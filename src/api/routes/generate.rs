@@ -4,6 +4,9 @@ use crate::api::error::{ApiError, ErrorBody};
 use crate::api::generate::{JobCreated, create_job};
 use crate::api::query::{DEFAULT_LIMIT, MAX_LIMIT, QueryParams};
 use crate::api::read_cache::{CachedBody, JobStamp, ViewKey};
+use crate::api::responses::{
+    BodyTooLarge, DatabaseUnavailable, InternalError, NotJson, RateLimited, ReadUnauthorised, Unauthorised,
+};
 use crate::api::state::AppState;
 use crate::domain::jobs::{Cancellation, JobStatus, JobView};
 use crate::service::jobs::{self, GenerateBody, GenerateRequest, ListQuery, read_generate_body};
@@ -29,15 +32,13 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         (status = 200, description = "Job created", body = JobCreated),
         (status = 400, description = "Invalid request: bad JSON, a data path outside the data directory or missing, \
             an unknown or unconfigured provider, an unknown experiment", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
-        (status = 413, description = "Request body too large", body = ErrorBody),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 401, response = Unauthorised),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = NotJson),
         (status = 422, description = "Validation error; `details.fields` names each bad field", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded, or too many unfinished jobs for this client", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -124,13 +125,11 @@ fn parse_list_query(query_string: &str) -> Result<ListOptions, ApiError> {
     responses(
         (status = 200, description = "Jobs, newest first", body = Vec<JobView>,
             headers(("X-Total-Count" = u64, description = "Jobs matching the filter, over all pages"))),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = ReadUnauthorised),
         (status = 422, description = "Invalid query parameter; `details.fields` names it", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -156,13 +155,11 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     params(("job_id" = String, Path, description = "Job identifier")),
     responses(
         (status = 200, description = "The job", body = JobView),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such job", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -193,14 +190,12 @@ pub async fn get_job(path: web::Path<String>, state: web::Data<AppState>) -> Res
     responses(
         (status = 200, description = "The job was pending and is now cancelled", body = JobView),
         (status = 202, description = "The job is running; it stops at its next step", body = JobView),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such job", body = ErrorBody),
         (status = 409, description = "The job has already ended", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]

@@ -2,6 +2,7 @@
 
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::query::QueryParams;
+use crate::api::responses::{DatabaseUnavailable, InternalError, RateLimited, ReadUnauthorised};
 use crate::api::state::AppState;
 use crate::domain::Persona;
 use crate::generate::output::render_markdown;
@@ -40,13 +41,12 @@ pub struct PersonaParams {
     responses(
         (status = 200, description = "The persona",
             content((Persona = "application/json"), (String = "text/markdown"))),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such persona", body = ErrorBody),
         (status = 422, description = "Unknown `format`", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]

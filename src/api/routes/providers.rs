@@ -1,6 +1,6 @@
 //! The generation providers and whether each can be used (`GET /api/v1/providers`).
 
-use crate::api::error::ErrorBody;
+use crate::api::responses::{RateLimited, ReadUnauthorised};
 use crate::api::state::AppState;
 use crate::generate::providers::{ProviderStatus, provider_statuses};
 use actix_web::{get, web};
@@ -30,10 +30,8 @@ pub struct ProviderList {
     tag = "providers",
     responses(
         (status = 200, description = "The providers", body = ProviderList),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 401, response = ReadUnauthorised),
+        (status = 429, response = RateLimited),
     ),
     security((), ("bearer" = []))
 )]

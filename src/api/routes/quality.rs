@@ -1,7 +1,10 @@
 //! Quality scores of personas given inline or stored (`POST /api/v1/quality`). Read-only: nothing
 //! is stored; a run's personas already carry the scores computed when the run ended.
 
-use crate::api::error::{ApiError, ErrorBody, decode_body};
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::responses::{
+    BodyTooLarge, DatabaseUnavailable, InternalError, MalformedJson, NotJson, RateLimited, Unauthorised,
+};
 use crate::api::state::AppState;
 use crate::quality::{QualityRequest, QualityResponse};
 use crate::service::quality::evaluate_request;
@@ -25,20 +28,18 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     request_body(content = QualityRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The scores and the run summary", body = QualityResponse),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 400, response = MalformedJson),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such persona or run", body = ErrorBody),
         (status = 409, description = "The run has no personas (it failed, was cancelled or is still running)",
             body = ErrorBody),
-        (status = 413, description = "Request body too large", body = ErrorBody),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = NotJson),
         (status = 422, description = "Validation error: no source or several, an unknown preset, a malformed \
             persona; `details.fields` names the field", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -47,7 +48,7 @@ pub async fn score(
     state: web::Data<AppState>,
     body: web::Json<serde_json::Value>,
 ) -> std::result::Result<web::Json<QualityResponse>, ApiError> {
-    let request = decode_body::<QualityRequest>(body.into_inner())?.validate()?;
+    let request = QualityRequest::parse(body.into_inner())?.validate()?;
     let db = state.db.clone();
     // Scoring compares every pair of personas: CPU work, off the async executor.
     let response = blocking(move || evaluate_request(&db, request)).await?;

@@ -1,5 +1,6 @@
 //! `GET /`: what this service is and where its documentation lives.
 
+use crate::api::responses::RateLimited;
 use actix_web::{get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -30,8 +31,7 @@ pub struct RootInfo {
     tag = "meta",
     responses(
         (status = 200, description = "API information", body = RootInfo),
-        (status = 429, description = "Rate limit exceeded", body = crate::api::error::ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
+        (status = 429, response = RateLimited),
     )
 )]
 #[get("/")]

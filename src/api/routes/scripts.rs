@@ -1,7 +1,8 @@
 //! Conversation scripts from a stored or inline persona (`POST /api/v1/scripts`), audited for
 //! privacy leaks before anything is returned.
 
-use crate::api::error::{ApiError, ErrorBody, ErrorCode, decode_body};
+use crate::api::error::{ApiError, ErrorBody, ErrorCode};
+use crate::api::responses::{DatabaseUnavailable, InternalError, MalformedJson, NotJson, RateLimited, Unauthorised};
 use crate::api::state::AppState;
 use crate::scripts::{ScriptError, ScriptRequest, ScriptResult};
 use crate::util::blocking;
@@ -25,20 +26,18 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     request_body(content = ScriptRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The script, its character card and the privacy audit", body = ScriptResult),
-        (status = 400, description = "The body is not valid JSON", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 400, response = MalformedJson),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such persona", body = ErrorBody),
         (status = 413, description = "Request body too large, or the script would pass \
             `server.max_script_bytes`", body = ErrorBody),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 415, response = NotJson),
         (status = 422, description = "`validation_error` (`details.fields` names the field: format, yaml, \
             max_leakage_score, template, persona, persona_id) or `privacy_audit_failed` (`details`: \
             `leakage_score`, `threshold`, `leakages`)", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -47,7 +46,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Json<serde_json::Value>,
 ) -> Result<web::Json<ScriptResult>, ApiError> {
-    let request = decode_body::<ScriptRequest>(body.into_inner())?.validate()?;
+    let request = ScriptRequest::parse(body.into_inner())?.validate()?;
     let db = state.db.clone();
     let max_bytes = state.settings.server.max_script_bytes;
     let outcome = blocking(move || crate::service::scripts::generate(&db, request, max_bytes)).await?;

@@ -3,6 +3,9 @@
 
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::query::QueryParams;
+use crate::api::responses::{
+    BodyTooLarge, DatabaseUnavailable, InternalError, NotJson, RateLimited, ReadUnauthorised, Unauthorised,
+};
 use crate::api::state::AppState;
 use crate::domain::webhooks::{CreateWebhookBody, DeliveryStatus, NewWebhook, Trigger};
 use crate::error::Result;
@@ -176,17 +179,15 @@ pub struct Deleted {
         (status = 201, description = "Webhook registered", body = WebhookView),
         (status = 400, description = "Bad JSON, or a private, loopback or link-local target while \
             `webhooks.allow_private_targets` is off (the message names the address)", body = ErrorBody),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 409, description = "`webhooks.max_webhooks` webhooks are registered already", body = ErrorBody),
-        (status = 413, description = "Request body too large", body = ErrorBody),
-        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = NotJson),
         (status = 422, description = "Validation error (`url`, `events`, `secret`); `details.fields` names each",
             body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -205,12 +206,10 @@ pub async fn create(state: web::Data<AppState>, body: web::Json<Value>) -> Resul
     tag = "webhooks",
     responses(
         (status = 200, description = "All webhooks", body = Vec<WebhookView>),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 401, response = ReadUnauthorised),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -228,13 +227,11 @@ pub async fn list(state: web::Data<AppState>) -> Result<web::Json<Vec<WebhookVie
     params(("webhook_id" = String, Path, description = "Webhook identifier")),
     responses(
         (status = 200, description = "The webhook", body = WebhookView),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such webhook", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -256,13 +253,11 @@ pub async fn get_webhook(
     params(("webhook_id" = String, Path, description = "Webhook identifier")),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such webhook", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -334,14 +329,12 @@ fn parse_delivery_query(query_string: &str) -> Result<DeliveryListQuery, ApiErro
     responses(
         (status = 200, description = "Deliveries, newest first", body = Vec<DeliveryView>,
             headers(("X-Total-Count" = u64, description = "Deliveries matching the filter, over all pages"))),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such webhook", body = ErrorBody),
         (status = 422, description = "Invalid query parameter; `details.fields` names it", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -372,13 +365,11 @@ pub async fn list_deliveries(
     ),
     responses(
         (status = 200, description = "The delivery", body = DeliveryDetailView),
-        (status = 401, description = "Authentication required (when reads are protected)", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = ReadUnauthorised),
         (status = 404, description = "No such webhook, or no such delivery of it", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security((), ("bearer" = []))
 )]
@@ -406,15 +397,13 @@ pub async fn get_delivery(
     ),
     responses(
         (status = 202, description = "Queued again", body = DeliveryView),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such webhook, or no such delivery of it", body = ErrorBody),
         (status = 409, description = "The delivery is being sent right now, or the webhook is disabled",
             body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]
@@ -440,14 +429,12 @@ pub async fn redeliver(
     params(("webhook_id" = String, Path, description = "Webhook identifier")),
     responses(
         (status = 202, description = "Ping queued", body = DeliveryView),
-        (status = 401, description = "Authentication required", body = ErrorBody,
-            headers(("WWW-Authenticate" = String, description = "Bearer"))),
+        (status = 401, response = Unauthorised),
         (status = 404, description = "No such webhook", body = ErrorBody),
         (status = 409, description = "The webhook is disabled", body = ErrorBody),
-        (status = 429, description = "Rate limit exceeded", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds until the rate limit window resets"))),
-        (status = 500, description = "Internal error", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = DatabaseUnavailable),
     ),
     security(("bearer" = []))
 )]

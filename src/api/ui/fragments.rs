@@ -13,6 +13,7 @@ use crate::api::query::QueryParams;
 use crate::api::state::AppState;
 use crate::domain::jobs::JobStatus;
 use crate::domain::jobs::JobView;
+use crate::domain::values::PersonaCount;
 use crate::domain::{EvidenceField, Persona};
 use crate::util::blocking;
 use actix_web::http::StatusCode;
@@ -84,7 +85,7 @@ async fn generate_form(req: HttpRequest, state: web::Data<AppState>) -> Fragment
                 legend { "Settings" }
                 div {
                     label for="count" { "Personas" }
-                    input #count name="count" type="number" min="1" max="20" value=(default_count) aria-describedby="count-error";
+                    input #count name="count" type="number" min=(PersonaCount::MIN) max=(PersonaCount::MAX) value=(default_count) aria-describedby="count-error";
                     (field_error("count"))
                 }
                 div {

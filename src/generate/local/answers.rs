@@ -16,8 +16,8 @@
 //! - In an English corpus, an answer with no English function word is a name or a list of names
 //!   ("Power BI - Microsoft", "Rise, Reveal.JS Slide") or another language: not a claim.
 
-use super::super::text::{self, Cue};
 use crate::domain::{Corpus, Utterance};
+use crate::quality::claim_text::{self as text, Cue};
 use regex::Regex;
 use std::sync::LazyLock;
 

@@ -2,13 +2,13 @@
 //! question, ranked by the segment's distinctive terms and by how many participants said the
 //! same, picked without repeats, with the evidence of everyone who said something equivalent.
 
-use super::super::Segment;
-use super::super::options::GenerationOptions;
-use super::super::text::{self, Cue};
 use super::answers;
 use super::names::{speaker_key, speaker_keys};
 use super::narrative;
 use crate::domain::{Corpus, Evidence, EvidenceField};
+use crate::generate::options::GenerationOptions;
+use crate::generate::types::Segment;
+use crate::quality::claim_text::{self as text, Cue};
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::LazyLock;

@@ -4,11 +4,11 @@
 //! for its overlap with the segment's distinctive terms; each carries evidence entries for its
 //! speaker and for up to three other participants who said something similar.
 
-use super::options::{self, GenerationOptions};
-use super::providers::LOCAL_MODEL;
-use super::text::{self, Cue};
-use super::{GenerationOutput, GenerationSettings, GroundingStats, Segment, TokenUsage};
 use crate::domain::{Corpus, EvidenceField, IdKind, Persona};
+use crate::generate::options::{self, GenerationOptions};
+use crate::generate::providers::kind::LOCAL_MODEL;
+use crate::generate::types::{GenerationOutput, GenerationSettings, GroundingStats, Segment, TokenUsage};
+use crate::quality::claim_text::{self as text, Cue};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -2,9 +2,9 @@
 //! signal (a role, else the key phrases the persona's claims share, never a speaker's name),
 //! a summary that reads as a sentence about people.
 
-use super::super::Segment;
-use super::super::text;
 use crate::domain::Corpus;
+use crate::generate::types::Segment;
+use crate::quality::claim_text as text;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 

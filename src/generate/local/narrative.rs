@@ -11,8 +11,8 @@
 //! rules read English: in a corpus that does not read as English only the read-aloud and
 //! pasted-log rules apply.
 
-use super::super::text;
 use crate::domain::{Corpus, Utterance};
+use crate::quality::claim_text as text;
 use regex::Regex;
 use std::collections::BTreeSet;
 use std::sync::LazyLock;

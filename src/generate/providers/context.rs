@@ -2,7 +2,7 @@
 //! that a small model is sent a prompt it can hold without its user knowing the size. Hosted
 //! APIs report nothing here and keep the configured budgets.
 
-use super::ProviderKind;
+use super::kind::ProviderKind;
 use crate::config::Secret;
 use serde_json::Value;
 use std::time::Duration;

@@ -6,7 +6,7 @@
 use super::parse::{DraftClaim, DraftPersona};
 use super::prompt::Excerpt;
 use crate::domain::{Corpus, Evidence, EvidenceField};
-use crate::generate::{GroundingStats, Segment};
+use crate::generate::types::{GroundingStats, Segment};
 use std::collections::BTreeSet;
 
 /// Text folded for matching: whitespace runs become one space (none at the ends) and

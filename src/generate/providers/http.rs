@@ -2,7 +2,7 @@
 //! redirects), retries with exponential backoff and jitter on transient failures, `Retry-After`,
 //! and the mapping of failures to clear errors.
 
-use super::ProviderKind;
+use super::kind::ProviderKind;
 use crate::config::{LlmSettings, Settings};
 use crate::error::Error;
 use chrono::{DateTime, Utc};

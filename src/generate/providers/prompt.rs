@@ -2,7 +2,7 @@
 //! sized to the token budget, and the instructions and schema of the persona JSON.
 
 use crate::domain::Corpus;
-use crate::generate::Segment;
+use crate::generate::types::Segment;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

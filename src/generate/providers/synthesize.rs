@@ -6,15 +6,18 @@
 
 use super::grounding::{Grounded, ground};
 use super::http::{self, Failure, RetryPolicy};
+use super::kind::{LOCAL_MODEL, ProviderKind, resolve};
 use super::parse::{DraftPersona, parse_persona};
 use super::prompt::{Excerpt, cut_at_word, sample_evidence, system_prompt, user_prompt};
 use super::schema::persona_schema;
 use super::wire::{Conversation, Reply, Target};
-use super::{LOCAL_MODEL, ProviderKind, anthropic, gemini, ollama, openai, resolve};
+use super::{anthropic, gemini, ollama, openai};
 use crate::config::Settings;
 use crate::domain::{Corpus, IdKind, Persona};
 use crate::error::Error;
-use crate::generate::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Segment, Step, TokenUsage};
+use crate::generate::types::{
+    GenerationOutput, GenerationSettings, GroundingStats, Progress, Segment, Step, TokenUsage,
+};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;

@@ -1,10 +1,10 @@
 //! What the four wire formats have in common: the conversation sent, the target it goes to, and
 //! the reply read back.
 
-use super::ProviderKind;
+use super::kind::ProviderKind;
 use crate::config::Secret;
 use crate::error::Error;
-use crate::generate::TokenUsage;
+use crate::generate::types::TokenUsage;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

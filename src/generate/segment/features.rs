@@ -1,9 +1,10 @@
 //! Participant features: TF-IDF rows over what each participant says (boilerplate left out)
 //! plus one-hot attribute columns, and the description of the segments found on them.
 
-use super::{Rows, Segment};
+use super::rows::Rows;
 use crate::domain::Corpus;
-use crate::generate::text;
+use crate::generate::types::Segment;
+use crate::quality::claim_text as text;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hasher};
 

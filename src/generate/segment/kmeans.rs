@@ -1,7 +1,7 @@
 //! Spherical k-means over the participant rows: k-means++ seeding, Lloyd iterations, single-point
 //! moves, restarts on a sample, over-clustering and merging of the most similar clusters.
 
-use super::Rows;
+use super::rows::Rows;
 use crate::generate::rng::SplitMix64;
 
 /// Restarts are run on at most this many participants; the best is then refined on everyone.

@@ -18,8 +18,9 @@
 
 mod features;
 mod kmeans;
+mod rows;
 
-use super::Segment;
+use super::types::Segment;
 use crate::domain::Corpus;
 use features::Features;
 use kmeans::cluster;
@@ -63,25 +64,6 @@ pub fn segment_corpus(corpus: &Corpus, count: usize, seed: u64) -> Segmentation 
     }
     let segments = features.segments(corpus, &rows, &labels, k);
     Segmentation { segments, warnings }
-}
-
-/// Sparse rows (CSR), each L2-normalised or empty.
-struct Rows {
-    offsets: Vec<usize>,
-    indices: Vec<u32>,
-    values: Vec<f32>,
-    dim: usize,
-}
-
-impl Rows {
-    fn row(&self, i: usize) -> (&[u32], &[f32]) {
-        let range = self.offsets[i]..self.offsets[i + 1];
-        (&self.indices[range.clone()], &self.values[range])
-    }
-
-    fn is_empty_row(&self, i: usize) -> bool {
-        self.offsets[i] == self.offsets[i + 1]
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Issue tracker exports (GitHub, GitLab, Jira) among structured files: the author of each issue
 //! is the participant, its title and body their words.
 
-use super::RecordRef;
+use super::record::RecordRef;
 use crate::ingest::markup;
 use crate::ingest::records::FileRecords;
 use serde_json::Value;

@@ -3,8 +3,11 @@
 //! classified like CSV columns; values are located by JSON pointer (JSON, YAML) or line (JSONL).
 
 mod issues;
+mod record;
 
-use super::IngestError;
+use record::RecordRef;
+
+use super::error::IngestError;
 use super::fields::{self, Role, ValueStats};
 use super::records::FileRecords;
 use issues::read_issues;
@@ -111,19 +114,6 @@ const LEFT_OUT_ANSWER_TYPES: &[&str] = &["email", "phone_number", "url", "file_u
 
 /// Longest participant id accepted from a field found by name.
 const MAX_ID_CHARS: usize = 100;
-
-/// One record: a participant or one of their responses.
-struct RecordRef<'v> {
-    value: &'v Value,
-    /// JSON pointer of the record (`/responses/3`), or `""` for the document itself.
-    pointer: String,
-    /// Where every value of the record is located instead of a pointer (JSONL: `line N`).
-    location: Option<String>,
-    /// The record's key when records are an object keyed by participant id.
-    key: Option<String>,
-    /// Column name for a record that is a bare string (an array of strings).
-    scalar_column: &'v str,
-}
 
 pub(crate) fn parse_json(file: &str, id_prefix: &str, text: &str) -> Result<FileRecords, IngestError> {
     let root: Value = serde_json::from_str(text).map_err(|e| json_error(file, &e, 0))?;

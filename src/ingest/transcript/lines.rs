@@ -1,7 +1,7 @@
 //! What one line of a transcript is: a speaker label (`**P3:**`, `[00:01] Alice:`), a heading,
 //! a rule, text, and the words and patterns that tell them apart.
 
-use super::fields;
+use crate::ingest::fields;
 use regex::Regex;
 
 use std::sync::LazyLock;

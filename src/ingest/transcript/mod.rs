@@ -10,7 +10,7 @@
 
 mod lines;
 
-use super::IngestError;
+use super::error::IngestError;
 use super::fields;
 use super::records::FileRecords;
 pub(crate) use lines::is_numbered_id;
