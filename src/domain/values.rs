@@ -174,6 +174,16 @@ pub fn absent_schema() -> ObjectBuilder {
         .description(Some("Absent or `null`: another source is given."))
 }
 
+/// The schema of an optional choice: one of `names`, or `null` for the default.
+pub fn nullable_names(names: &[&str], description: &str) -> ObjectBuilder {
+    let mut values: Vec<Value> = names.iter().map(|name| (*name).into()).collect();
+    values.push(Value::Null);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Array(vec![Type::String, Type::Null]))
+        .enum_values(Some(values))
+        .description(Some(description))
+}
+
 /// The schema of a stored resource's id: a non-blank string (it must also exist: 404 otherwise).
 pub fn id_schema() -> ObjectBuilder {
     ObjectBuilder::new()

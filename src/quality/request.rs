@@ -5,7 +5,7 @@ use super::config::QualityConfig;
 use super::input::PersonaInput;
 use super::types::RunQuality;
 use crate::domain::Persona;
-use crate::domain::values::{Absent, absent_schema, decode_fields, exactly_one_of, id_schema};
+use crate::domain::values::{Absent, absent_schema, decode_fields, exactly_one_of, id_schema, nullable_names};
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -72,18 +72,11 @@ pub struct RunQualityRequest {
 }
 
 /// The documented `preset`: one of [`QualityConfig::PRESETS`], or `null` for the default.
-fn preset_schema() -> utoipa::openapi::schema::Schema {
-    let mut names: Vec<serde_json::Value> = QualityConfig::PRESETS.iter().map(|name| (*name).into()).collect();
-    names.push(serde_json::Value::Null);
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::SchemaType::Array(vec![
-            utoipa::openapi::schema::Type::String,
-            utoipa::openapi::schema::Type::Null,
-        ]))
-        .enum_values(Some(names))
-        .description(Some("`default` (when absent), `strict` or `lenient`."))
-        .build()
-        .into()
+fn preset_schema() -> utoipa::openapi::schema::ObjectBuilder {
+    nullable_names(
+        &QualityConfig::PRESETS,
+        "`default` (when absent), `strict` or `lenient`.",
+    )
 }
 
 impl QualityRequest {

@@ -19,7 +19,7 @@ pub use privacy::{
 pub use render::{DEFAULT_TEMPLATE, RenderError, Template, system_prompt};
 
 use crate::domain::Persona;
-use crate::domain::values::{Absent, absent_schema, decode_fields, exactly_one_of, id_schema};
+use crate::domain::values::{Absent, absent_schema, decode_fields, exactly_one_of, id_schema, nullable_names};
 use crate::error::Error;
 use crate::quality::PersonaInput;
 use serde::{Deserialize, Serialize};
@@ -267,17 +267,11 @@ pub struct InlineScriptRequest {
 
 /// The documented `format`: one of [`ScriptFormat::NAMES`] (the parser also takes the peer's
 /// `jinja2_template`), or `null` for `character_card`.
-fn format_schema() -> utoipa::openapi::schema::Object {
-    let mut names: Vec<serde_json::Value> = ScriptFormat::NAMES.iter().map(|name| (*name).into()).collect();
-    names.push(serde_json::Value::Null);
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::SchemaType::Array(vec![
-            utoipa::openapi::schema::Type::String,
-            utoipa::openapi::schema::Type::Null,
-        ]))
-        .enum_values(Some(names))
-        .description(Some("`character_card` (default), `system_prompt` or `template`."))
-        .build()
+fn format_schema() -> utoipa::openapi::schema::ObjectBuilder {
+    nullable_names(
+        &ScriptFormat::NAMES,
+        "`character_card` (default), `system_prompt` or `template`.",
+    )
 }
 
 impl ScriptRequest {
