@@ -156,6 +156,21 @@ def test_errors_carry_the_api_codes(tmp_path: Path, sdk_run: persona.GenerateRes
     assert not any(p.is_dir() for p in tmp_path.iterdir())
 
 
+def test_data_with_no_usable_persona_raises_naming_each_drop(tmp_path: Path) -> None:
+    data = tmp_path / "chatter.csv"
+    data.write_text(
+        "participant_id,response\nA,Sunshine over the harbour today.\nB,Sunshine and harbour boats today.\n"
+    )
+    with pytest.raises(persona.PersonaError) as raised:
+        persona.generate(data, output_dir=tmp_path / "out")
+    assert raised.value.code == "invalid_input"
+    assert str(raised.value.message).startswith("no persona could be made from this data")
+    assert raised.value.details["reason"] == "no_usable_persona"
+    # Asking for every persona however thin keeps one.
+    kept = persona.generate(data, output_dir=tmp_path / "out", min_claims=1)
+    assert len(kept.personas) == 1
+
+
 def test_generate_releases_the_gil(tmp_path: Path) -> None:
     """Another Python thread keeps running while generation works in Rust."""
     data = tmp_path / "big.csv"
@@ -175,7 +190,8 @@ def test_generate_releases_the_gil(tmp_path: Path) -> None:
     ticker.start()
     started = time.monotonic()
     try:
-        persona.generate(data, output_dir=tmp_path / "out")
+        # Identical answers make thin personas: ask for them (min_claims 1), as this is about the GIL.
+        persona.generate(data, output_dir=tmp_path / "out", min_claims=1)
     finally:
         finished.set()
         ticker.join()

@@ -82,6 +82,15 @@ impl Default for GenerationOptions {
     }
 }
 
+impl GenerationOptions {
+    /// Whether `min_claims` or `min_segment_size` is below its default: the run asks for every
+    /// persona however thin, so none is dropped for soundness and the last one is always kept.
+    pub fn asks_for_every_persona(&self) -> bool {
+        let defaults = GenerationOptions::default();
+        self.min_claims < defaults.min_claims || self.min_segment_size < defaults.min_segment_size
+    }
+}
+
 fn parse_detail_level(s: &str) -> Option<DetailLevel> {
     match s {
         "brief" => Some(DetailLevel::Brief),

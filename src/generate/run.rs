@@ -5,6 +5,7 @@
 
 use super::local;
 use super::output::{RunMetadata, write_run_output};
+use super::providers::kind::LOCAL_MODEL;
 use super::providers::{self, ProviderKind, SynthesisFailure};
 use super::segment::{Segmentation, segment_corpus};
 use super::types::{GenerationOutput, GenerationSettings, GroundingStats, Progress, Step, TokenUsage};
@@ -130,7 +131,13 @@ async fn run_on_corpus(
     };
 
     step(progress, Step::Synthesising, "synthesising personas")?;
-    let output = synthesise(provider, &corpus, &segmentation, request, settings, progress, started).await?;
+    let output = match synthesise(provider, &corpus, &segmentation, &generation, settings, progress).await {
+        Ok(output) => output,
+        Err(failure) if matches!(failure.error, Error::Cancelled) => return Err(failure.error),
+        Err(failure) => {
+            return Err(keep_failed_run(failure, &corpus, &segmentation.warnings, &generation, request, started).await);
+        }
+    };
     let GenerationOutput {
         mut personas,
         provider: provider_name,
@@ -161,28 +168,14 @@ async fn run_on_corpus(
 
     step(progress, Step::Writing, "writing output")?;
     let metadata = RunMetadata {
-        generated_at: time::now_rfc3339(),
-        run_id: request.run_id.clone(),
-        experiment_id: request.experiment_id.clone(),
         provider: provider_name,
         model,
-        count_requested: generation.count,
         count_produced: personas.len(),
-        seed: generation.seed,
-        config: generation.options.clone(),
-        data_path: request.data_path.display().to_string(),
-        participants: corpus.participants.len(),
-        utterances: corpus.utterances.len(),
-        sources: corpus.sources.clone(),
-        skipped: corpus.skipped.clone(),
-        ingest: corpus.report.clone(),
         warnings: warnings.clone(),
-        duration_ms: started.elapsed().as_millis() as u64,
         usage,
         grounding,
-        version: env!("CARGO_PKG_VERSION").to_string(),
         quality: Some(quality_summary(&run_quality)?),
-        error: None,
+        ..run_metadata(&corpus, &generation, request, started)
     };
     let output_dir = request.output_dir.clone();
     let (output_path, personas, metadata) = blocking(move || {
@@ -203,66 +196,83 @@ async fn run_on_corpus(
 }
 
 /// The personas of the segments, written locally or by the model named in the request (which
-/// writes each segment's persona; who belongs to it is already decided).
+/// writes each segment's persona; who belongs to it is already decided). `generation` is the
+/// request's, with the configured defaults filled in. A run left with no persona fails.
 async fn synthesise(
     provider: ProviderKind,
     corpus: &Arc<Corpus>,
     segmentation: &Segmentation,
-    request: &RunRequest,
+    generation: &GenerationSettings,
     settings: &Settings,
     progress: &dyn Progress,
-    started: Instant,
-) -> Result<GenerationOutput, Error> {
-    let generation = &request.generation;
-    match provider {
+) -> Result<GenerationOutput, SynthesisFailure> {
+    let output = match provider {
         ProviderKind::Local => {
             let corpus = Arc::clone(corpus);
             let segments = segmentation.segments.clone();
-            let generation = generation.clone();
-            blocking(move || Ok(local::synthesize(&corpus, &segments, &generation))).await
+            let local_generation = generation.clone();
+            blocking(move || Ok(local::synthesize(&corpus, &segments, &local_generation)))
+                .await
+                .map_err(|error| SynthesisFailure {
+                    error,
+                    provider: "local".into(),
+                    model: LOCAL_MODEL.into(),
+                    usage: TokenUsage::default(),
+                    warnings: Vec::new(),
+                })?
         }
-        _ => match providers::synthesize_run(settings, generation, corpus, &segmentation.segments, progress).await {
-            Ok(output) => Ok(output),
-            Err(failure) if matches!(failure.error, Error::Cancelled) => Err(failure.error),
-            Err(failure) => Err(keep_failed_run(failure, corpus, &segmentation.warnings, request, started).await),
-        },
+        _ => providers::synthesize_run(settings, generation, corpus, &segmentation.segments, progress).await?,
+    };
+    if output.personas.is_empty() {
+        return Err(SynthesisFailure {
+            error: no_usable_persona(segmentation.segments.len(), &output.warnings),
+            provider: output.provider,
+            model: output.model,
+            warnings: output.warnings,
+            usage: output.usage,
+        });
+    }
+    Ok(output)
+}
+
+/// Why a run ends with no persona: every segment's persona was dropped (each drop is also a
+/// warning of the run), and what to do about it.
+/// (A run that asks for every persona however thin always keeps one.)
+fn no_usable_persona(segments: usize, warnings: &[String]) -> Error {
+    let drops: Vec<&str> = warnings
+        .iter()
+        .map(String::as_str)
+        .filter(|w| w.contains(" was dropped"))
+        .collect();
+    Error::InvalidInput {
+        message: format!(
+            "no persona could be made from this data: every persona of its {segments} segment{} was merged away or dropped as one a research team would not use ({}). Provider local keeps what participants say in English about their own goals, problems, habits and what works for them; a talk, a lecture or text in another language holds little of that. To see every persona however thin, set min_claims to 1 (request config, generation.min_claims or PERSONA_GENERATION_MIN_CLAIMS); an LLM provider reads other languages",
+            if segments == 1 { "" } else { "s" },
+            drops.join("; "),
+        ),
+        details: serde_json::json!({"field": "data", "reason": "no_usable_persona", "segments": segments}),
     }
 }
 
-/// Writes what a failed LLM run read and spent (its metadata, with the error) to the output
-/// folder, and returns the run's error.
+/// Writes what a failed run read and spent (its metadata, with the error and warnings) to the
+/// output folder, and returns the run's error. `generation` has the configured defaults filled in.
 async fn keep_failed_run(
     failure: SynthesisFailure,
     corpus: &Corpus,
     segmentation_warnings: &[String],
+    generation: &GenerationSettings,
     request: &RunRequest,
     started: Instant,
 ) -> Error {
     // What the failed run read and spent is kept; the error is the run's.
     let warnings = run_warnings(corpus, segmentation_warnings, &failure.warnings);
     let metadata = RunMetadata {
-        generated_at: time::now_rfc3339(),
-        run_id: request.run_id.clone(),
-        experiment_id: request.experiment_id.clone(),
         provider: failure.provider.clone(),
         model: failure.model.clone(),
-        count_requested: request.generation.count,
-        count_produced: 0,
-        seed: request.generation.seed,
-        config: request.generation.options.clone(),
-        data_path: request.data_path.display().to_string(),
-        participants: corpus.participants.len(),
-        utterances: corpus.utterances.len(),
-        sources: corpus.sources.clone(),
-        skipped: corpus.skipped.clone(),
         warnings,
-        duration_ms: started.elapsed().as_millis() as u64,
         usage: failure.usage,
-        grounding: GroundingStats::default(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        quality: None,
-        ingest: corpus.report.clone(),
         error: Some(failure.error.to_string()),
+        ..run_metadata(corpus, generation, request, started)
     };
     let output_dir = request.output_dir.clone();
     let written = blocking(move || write_run_output(&output_dir, &[], &metadata)).await;
@@ -271,6 +281,40 @@ async fn keep_failed_run(
         Err(e) => log::warn!("the failed run's metadata could not be written: {e}"),
     }
     failure.error
+}
+
+/// What every run's metadata.json records of its input and settings; the caller sets what the
+/// run produced (provider and model that answered, personas, warnings, usage, quality, error).
+fn run_metadata(
+    corpus: &Corpus,
+    generation: &GenerationSettings,
+    request: &RunRequest,
+    started: Instant,
+) -> RunMetadata {
+    RunMetadata {
+        generated_at: time::now_rfc3339(),
+        run_id: request.run_id.clone(),
+        experiment_id: request.experiment_id.clone(),
+        provider: generation.provider.clone(),
+        model: generation.model.clone().unwrap_or_default(),
+        count_requested: generation.count,
+        count_produced: 0,
+        seed: generation.seed,
+        config: generation.options.clone(),
+        data_path: request.data_path.display().to_string(),
+        participants: corpus.participants.len(),
+        utterances: corpus.utterances.len(),
+        sources: corpus.sources.clone(),
+        skipped: corpus.skipped.clone(),
+        ingest: corpus.report.clone(),
+        warnings: Vec::new(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        usage: TokenUsage::default(),
+        grounding: GroundingStats::default(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        quality: None,
+        error: None,
+    }
 }
 
 /// The warnings of a run: ingestion's, then segmentation's, then synthesis's.

@@ -609,6 +609,39 @@ async fn the_real_pipeline_fails_a_job_on_unusable_data_naming_the_file() {
     assert!(!error.contains(data_dir.to_str().unwrap()), "{error}");
 }
 
+#[tokio::test]
+async fn a_job_whose_data_gives_no_usable_persona_fails_naming_each_drop() {
+    let app = spawn_app(|_| {}).await;
+    app.write_data_file(
+        "chatter.csv",
+        "participant_id,response\nA,Sunshine over the harbour today.\nB,Sunshine and harbour boats today.\n\
+         C,Rain over the harbour again.\nD,Rain and boats in the harbour.\n",
+    );
+    let id = app.create_job(json!({"data": "chatter.csv", "count": 2})).await;
+    let job = app.wait_until_ended(&id).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.starts_with("no persona could be made from this data"), "{error}");
+    assert!(error.contains("was dropped"), "{error}");
+    assert!(error.contains("set min_claims to 1"), "{error}");
+    assert_eq!(
+        app.query_i64(
+            "SELECT COUNT(*) FROM runs WHERE job_id = ?1 AND status = 'failed'",
+            [&id]
+        ),
+        1
+    );
+    assert_eq!(app.query_i64("SELECT COUNT(*) FROM personas", []), 0);
+
+    // Asking for every persona however thin keeps one.
+    let id = app
+        .create_job(json!({"data": "chatter.csv", "count": 2, "config": {"min_claims": 1}}))
+        .await;
+    let job = app.wait_until_ended(&id).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["result"]["personas_count"], 1, "{job}");
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn symbolic_links_in_a_folder_cannot_lead_a_job_out_of_the_data_directory() {

@@ -96,6 +96,51 @@ fn a_missing_data_path_exits_1_with_a_one_line_error() {
 }
 
 #[test]
+fn data_that_gives_no_usable_persona_exits_1_naming_each_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("chatter.csv"),
+        "participant_id,response\nA,Sunshine over the harbour today.\nB,Sunshine and harbour boats today.\n",
+    )
+    .unwrap();
+    let out = persona(dir.path(), &["generate", "--data", "chatter.csv", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    let error = stderr.lines().find(|l| l.starts_with("error:")).expect("an error line");
+    assert!(
+        error.starts_with("error: no persona could be made from this data"),
+        "{error}"
+    );
+    assert!(error.contains("was dropped"), "{error}");
+
+    // PERSONA_GENERATION_MIN_CLAIMS=1 asks for every persona however thin: one is kept.
+    let thin = Command::new(env!("CARGO_BIN_EXE_persona"))
+        .args(["generate", "--data", "chatter.csv", "--json"])
+        .current_dir(dir.path())
+        .env_remove("PERSONA_CONFIG")
+        .env_remove("PERSONA_STORAGE_OUTPUT_DIR")
+        .env("PERSONA_GENERATION_MIN_CLAIMS", "1")
+        .output()
+        .unwrap();
+    assert!(thin.status.success(), "{}", text(&thin.stderr));
+    let personas: Vec<Persona> = serde_json::from_slice(&thin.stdout).unwrap();
+    assert_eq!(personas.len(), 1);
+}
+
+#[test]
+fn a_single_interview_gives_its_persona() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/transcript-p16.md");
+    std::fs::copy(example, dir.path().join("p16.md")).unwrap();
+    let out = persona(dir.path(), &["generate", "--data", "p16.md", "--count", "1", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let personas: Vec<Persona> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(personas.len(), 1);
+    assert_eq!(personas[0].participants, ["P16"]);
+}
+
+#[test]
 fn a_bad_file_in_a_folder_is_skipped_with_a_warning_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("study")).unwrap();

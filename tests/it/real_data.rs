@@ -261,7 +261,9 @@ fn check_dataset(dataset: &RealDataset, runtime: &tokio::runtime::Runtime) -> Me
         }
     }
 
-    // The whole pipeline: personas and metadata.json.
+    // The whole pipeline: personas and metadata.json. This checks what is read, so it asks for
+    // every persona however thin (`min_claims` 1): the evidence of all of them is checked, not
+    // only of those a research team would use (tests/it/real_personas.rs judges those).
     let output = tempfile::tempdir().unwrap();
     let request = RunRequest {
         data_path: dataset.dir.clone(),
@@ -270,7 +272,7 @@ fn check_dataset(dataset: &RealDataset, runtime: &tokio::runtime::Runtime) -> Me
             seed: 42,
             provider: "local".into(),
             model: None,
-            options: Default::default(),
+            options: serde_json::Map::from_iter([("min_claims".to_string(), serde_json::json!(1))]),
         },
         run_id: None,
         experiment_id: None,

@@ -1,12 +1,15 @@
 //! Personas a research team would use, on every dataset of the real corpus (`tests/data/real/`):
 //! enough claims, no questions or hedges as claims, no pain point answering a question about what
-//! works, distinct titles that say something, byte-identical reruns, and scores that agree with a
-//! researcher's judgements (`tests/data/real/judgements.toml`: `--preset strict` passes the
-//! accepted personas and fails the rejected ones).
+//! works, distinct titles that say something, byte-identical reruns, only personas a researcher
+//! accepts shown (or no persona, with the reasons, where the researcher agrees nothing is usable),
+//! and scores that agree with the researcher's judgements (`tests/data/real/judgements.toml`:
+//! `--preset strict` passes the accepted personas and fails the rejected ones, among every
+//! candidate of a run that asks for all of them).
 
 use crate::support::real_corpus::{real_corpus_root, real_datasets};
 use persona::config::Settings;
 use persona::domain::{EvidenceField, Persona};
+use persona::error::Error;
 use persona::generate::text::{QuestionFrame, is_hedge_or_meta, is_question, question_frame};
 use persona::generate::{GenerationSettings, NoProgress, RunOutcome, RunRequest, execute_run};
 use persona::quality::{QualityConfig, is_generic_title, score_run};
@@ -14,7 +17,6 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-const DEFAULT_COUNT: usize = 4;
 const SEED: u64 = 42;
 
 #[derive(Debug, Deserialize)]
@@ -28,6 +30,9 @@ struct Judgements {
 struct JudgedDataset {
     name: String,
     count: usize,
+    /// Set when the default run gives no persona: why a researcher agrees nothing is usable.
+    #[serde(default)]
+    no_persona: Option<String>,
     persona: Vec<Judgement>,
 }
 
@@ -64,7 +69,13 @@ fn judgements() -> BTreeMap<String, JudgedDataset> {
     parsed.dataset.into_iter().map(|d| (d.name.clone(), d)).collect()
 }
 
-fn generate(data: &Path, count: usize, output: &Path) -> RunOutcome {
+/// A run with the default options, or (`every_persona`) one that asks for every persona however
+/// thin (`min_claims` 1).
+fn generate(data: &Path, count: usize, output: &Path, every_persona: bool) -> Result<RunOutcome, Error> {
+    let mut options = serde_json::Map::new();
+    if every_persona {
+        options.insert("min_claims".into(), serde_json::json!(1));
+    }
     let request = RunRequest {
         data_path: data.to_path_buf(),
         generation: GenerationSettings {
@@ -72,7 +83,7 @@ fn generate(data: &Path, count: usize, output: &Path) -> RunOutcome {
             seed: SEED,
             provider: "local".into(),
             model: None,
-            options: Default::default(),
+            options,
         },
         run_id: None,
         experiment_id: None,
@@ -83,9 +94,17 @@ fn generate(data: &Path, count: usize, output: &Path) -> RunOutcome {
         .enable_all()
         .build()
         .unwrap();
-    runtime
-        .block_on(execute_run(&request, &Settings::default(), &NoProgress))
-        .unwrap_or_else(|e| panic!("{}: {e}", data.display()))
+    runtime.block_on(execute_run(&request, &Settings::default(), &NoProgress))
+}
+
+/// The judgement of a persona, which must exist.
+fn judgement_of<'j>(judged: &'j JudgedDataset, p: &Persona) -> &'j Judgement {
+    judged.persona.iter().find(|j| j.title == p.title).unwrap_or_else(|| {
+        panic!(
+            "{}: persona '{}' is not judged in judgements.toml; read it and judge it",
+            judged.name, p.title
+        )
+    })
 }
 
 fn claims(p: &Persona) -> impl Iterator<Item = (EvidenceField, usize, &String)> {
@@ -126,101 +145,101 @@ fn every_real_dataset_gives_personas_a_researcher_would_use() {
     let strict = QualityConfig::preset("strict").unwrap();
     let mut table = Vec::new();
     let (mut accepted_scores, mut rejected_scores) = (Vec::new(), Vec::new());
+    let (mut shown_total, mut shown_accepted) = (0usize, 0usize);
     let mut misses = Vec::new();
     for dataset in real_datasets() {
         let name = &dataset.name;
-        let count = judged.get(name).map_or(DEFAULT_COUNT, |d| d.count);
+        let judged = judged
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is not judged in judgements.toml"));
         let dir = tempfile::tempdir().unwrap();
-        let outcome = generate(&dataset.dir, count, dir.path());
-        let again = generate(&dataset.dir, count, dir.path());
-        assert_eq!(
-            without_run_context(&outcome.personas),
-            without_run_context(&again.personas),
-            "{name}: reruns differ"
-        );
-        let personas = &outcome.personas;
-        assert!(!personas.is_empty(), "{name}: no persona");
+        let outcome = generate(&dataset.dir, judged.count, dir.path(), false);
+        let again = generate(&dataset.dir, judged.count, dir.path(), false);
+        let shown = match (&outcome, &again) {
+            (Ok(outcome), Ok(again)) => {
+                assert_eq!(
+                    without_run_context(&outcome.personas),
+                    without_run_context(&again.personas),
+                    "{name}: reruns differ"
+                );
+                assert!(
+                    judged.no_persona.is_none(),
+                    "{name}: personas shown, but judgements.toml says no persona is usable"
+                );
+                for warning in &outcome.warnings {
+                    eprintln!("   warning: {warning}");
+                }
+                outcome.personas.clone()
+            }
+            (Err(error), Err(again)) => {
+                assert_eq!(error.to_string(), again.to_string(), "{name}: reruns differ");
+                assert_no_persona_error(name, error, judged);
+                Vec::new()
+            }
+            _ => panic!("{name}: one run failed and its rerun did not"),
+        };
 
-        let scores = score_run(personas, &strict).scores;
-        for (p, score) in personas.iter().zip(&scores) {
-            let soundness = &score.dimensions["realism"].details["soundness"]["factor"];
-            print_persona(name, p, score.overall_score, score.level.is_passing(), soundness);
-        }
-        for warning in &outcome.warnings {
-            eprintln!("   warning: {warning}");
-        }
-        let mut titles = BTreeSet::new();
-        let (mut framed, mut matching, mut claim_total) = (0usize, 0usize, 0usize);
-        for p in personas {
-            let all: Vec<_> = claims(p).collect();
-            claim_total += all.len();
-            assert!(all.len() >= 2, "{name}: '{}' has {} claim(s)", p.title, all.len());
+        let (framed, matching, claim_total) = check_shown(name, &shown);
+        for p in &shown {
+            let judgement = judgement_of(judged, p);
             assert!(
-                !p.goals.is_empty() || !p.pain_points.is_empty(),
-                "{name}: '{}' has no goal and no pain point",
+                judgement.verdict == "accept" || judgement.known_miss,
+                "{name}: '{}' is shown by default but a researcher rejects it",
                 p.title
             );
-            for (field, index, claim) in &all {
-                assert!(!is_question(claim), "{name}: question as a claim: {claim}");
-                assert!(
-                    !is_hedge_or_meta(claim),
-                    "{name}: hedge or meta-talk as a claim: {claim}"
-                );
-                let own = p.evidence.iter().find(|e| e.field == *field && e.index == *index);
-                if let Some(frame) = own.and_then(|e| e.question.as_deref()).and_then(question_frame) {
-                    framed += 1;
-                    matching += usize::from(polarity_matches(*field, frame));
-                    assert!(
-                        !(*field == EvidenceField::PainPoints && frame == QuestionFrame::Positive),
-                        "{name}: pain point answering a positive question: {claim}"
-                    );
-                }
-            }
-            assert!(titles.insert(p.title.clone()), "{name}: title '{}' twice", p.title);
-            assert!(!is_generic_title(&p.title), "{name}: generic title '{}'", p.title);
+            shown_accepted += usize::from(judgement.verdict == "accept");
         }
+        shown_total += shown.len();
 
-        let mut accepted = Vec::new();
-        let mut rejected = Vec::new();
-        if let Some(judged) = judged.get(name) {
-            for (p, score) in personas.iter().zip(&scores) {
-                let judgement = judged.persona.iter().find(|j| j.title == p.title).unwrap_or_else(|| {
-                    panic!(
-                        "{name}: persona '{}' is not judged in judgements.toml; read it and judge it",
-                        p.title
-                    )
-                });
-                let passes = score.level.is_passing();
-                if judgement.verdict == "accept" {
+        // Every candidate, however thin: the scores must agree with the researcher.
+        let every = generate(&dataset.dir, judged.count, dir.path(), true)
+            .unwrap_or_else(|e| panic!("{name}: asking for every persona: {e}"));
+        let scores = score_run(&every.personas, &strict).scores;
+        let (mut accepted, mut rejected) = (Vec::new(), Vec::new());
+        for (p, score) in every.personas.iter().zip(&scores) {
+            let soundness = &score.dimensions["realism"].details["soundness"]["factor"];
+            print_persona(name, p, score.overall_score, score.level.is_passing(), soundness);
+            let judgement = judgement_of(judged, p);
+            let passes = score.level.is_passing();
+            if judgement.verdict == "accept" {
+                assert!(
+                    passes,
+                    "{name}: accepted '{}' fails strict ({})",
+                    p.title, score.overall_score
+                );
+                assert!(
+                    shown.iter().any(|s| s.title == p.title),
+                    "{name}: accepted '{}' is not shown by default",
+                    p.title
+                );
+                accepted.push(score.overall_score);
+            } else {
+                rejected.push(score.overall_score);
+                if judgement.known_miss {
+                    misses.push(format!("{name}: '{}' ({})", p.title, score.overall_score));
+                } else {
                     assert!(
-                        passes,
-                        "{name}: accepted '{}' fails strict ({})",
+                        !passes,
+                        "{name}: rejected '{}' passes strict ({})",
                         p.title, score.overall_score
                     );
-                    accepted.push(score.overall_score);
-                } else {
-                    rejected.push(score.overall_score);
-                    if judgement.known_miss {
-                        misses.push(format!("{name}: '{}' ({})", p.title, score.overall_score));
-                    } else {
-                        assert!(
-                            !passes,
-                            "{name}: rejected '{}' passes strict ({})",
-                            p.title, score.overall_score
-                        );
-                    }
                 }
             }
         }
         table.push(format!(
-            "| {name} | {} | {:.1} | {} | {} | {} |",
-            personas.len(),
-            claim_total as f64 / personas.len() as f64,
-            if framed == 0 {
-                "n/a (no questions)".to_string()
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            shown.len(),
+            if shown.is_empty() {
+                "–".to_string()
             } else {
-                format!("{:.0}% of {framed}", matching as f64 * 100.0 / framed as f64)
+                format!("{:.1}", claim_total as f64 / shown.len() as f64)
             },
+            if framed == 0 {
+                "n/a".to_string()
+            } else {
+                format!("{:.0} % of {framed}", matching as f64 * 100.0 / framed as f64)
+            },
+            every.personas.len(),
             mean(&accepted),
             mean(&rejected)
         ));
@@ -228,21 +247,83 @@ fn every_real_dataset_gives_personas_a_researcher_would_use() {
         rejected_scores.extend(rejected);
     }
     eprintln!(
-        "| dataset | personas | claims per persona | polarity matches question | accepted (strict) | rejected (strict) |"
+        "| dataset | personas shown | claims per persona | claims whose list fits their question's frame | every candidate | accepted: mean strict score | rejected: mean strict score |"
     );
-    eprintln!("|---|---|---|---|---|---|");
+    eprintln!("|---|---|---|---|---|---|---|");
     for row in &table {
         eprintln!("{row}");
     }
     eprintln!(
-        "| all | | | | {} | {} |\nknown misses: {misses:?}",
+        "| all | {shown_total} ({shown_accepted} accepted) | | | {} | {} | {} |\nknown misses: {misses:?}",
+        accepted_scores.len() + rejected_scores.len(),
         mean(&accepted_scores),
         mean(&rejected_scores)
     );
     if !accepted_scores.is_empty() && !rejected_scores.is_empty() {
+        let lowest_accepted = accepted_scores.iter().copied().fold(f64::INFINITY, f64::min);
+        let highest_rejected = rejected_scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        eprintln!("lowest accepted {lowest_accepted:.1}, highest rejected {highest_rejected:.1}");
         let avg = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         assert!(avg(&accepted_scores) > avg(&rejected_scores), "scores do not separate");
     }
+}
+
+/// A default run that ends with no persona: the researcher agrees nothing is usable, and the
+/// error names each dropped persona and what to do.
+fn assert_no_persona_error(name: &str, error: &Error, judged: &JudgedDataset) {
+    let message = error.to_string();
+    assert!(
+        judged.no_persona.is_some(),
+        "{name}: no persona ({message}); judge the data in judgements.toml (no_persona)"
+    );
+    assert!(
+        message.starts_with("no persona could be made from this data"),
+        "{name}: {message}"
+    );
+    assert!(message.contains("was dropped"), "{name}: no drop named: {message}");
+    assert!(message.contains("set min_claims to 1"), "{name}: {message}");
+    match error {
+        Error::InvalidInput { details, .. } => assert_eq!(details["reason"], "no_usable_persona", "{name}"),
+        other => panic!("{name}: {other:?}"),
+    }
+    eprintln!("\n== {name}: no persona\n   {message}");
+}
+
+/// The checks on personas shown by default: enough claims, a goal or pain point, no question or
+/// hedge, no pain point answering a positive question, distinct titles that say something.
+/// Returns the claims with a framed question, those whose list fits the frame, and all claims.
+fn check_shown(name: &str, shown: &[Persona]) -> (usize, usize, usize) {
+    let mut titles = BTreeSet::new();
+    let (mut framed, mut matching, mut claim_total) = (0usize, 0usize, 0usize);
+    for p in shown {
+        let all: Vec<_> = claims(p).collect();
+        claim_total += all.len();
+        assert!(all.len() >= 2, "{name}: '{}' has {} claim(s)", p.title, all.len());
+        assert!(
+            !p.goals.is_empty() || !p.pain_points.is_empty(),
+            "{name}: '{}' has no goal and no pain point",
+            p.title
+        );
+        for (field, index, claim) in &all {
+            assert!(!is_question(claim), "{name}: question as a claim: {claim}");
+            assert!(
+                !is_hedge_or_meta(claim),
+                "{name}: hedge or meta-talk as a claim: {claim}"
+            );
+            let own = p.evidence.iter().find(|e| e.field == *field && e.index == *index);
+            if let Some(frame) = own.and_then(|e| e.question.as_deref()).and_then(question_frame) {
+                framed += 1;
+                matching += usize::from(polarity_matches(*field, frame));
+                assert!(
+                    !(*field == EvidenceField::PainPoints && frame == QuestionFrame::Positive),
+                    "{name}: pain point answering a positive question: {claim}"
+                );
+            }
+        }
+        assert!(titles.insert(p.title.clone()), "{name}: title '{}' twice", p.title);
+        assert!(!is_generic_title(&p.title), "{name}: generic title '{}'", p.title);
+    }
+    (framed, matching, claim_total)
 }
 
 fn mean(v: &[f64]) -> String {

@@ -444,7 +444,7 @@ mod tests {
             model: None,
             options: Default::default(),
         };
-        let p = &super::super::synthesize(&corpus, &[segment], &settings).personas[0];
+        let p = &super::super::synthesize_segment(&corpus, &segment, &settings);
         let everything: Vec<&String> = p
             .goals
             .iter()

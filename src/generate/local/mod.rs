@@ -9,6 +9,7 @@ use crate::generate::options::{self, GenerationOptions};
 use crate::generate::providers::kind::LOCAL_MODEL;
 use crate::generate::types::{GenerationOutput, GenerationSettings, GroundingStats, Segment, TokenUsage};
 use crate::quality::claim_text::{self as text, Cue};
+use crate::quality::soundness::MIN_SOUNDNESS;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -59,8 +60,31 @@ pub fn persona_id(corpus_digest: &str, count: usize, seed: u64, index: usize) ->
 }
 
 /// One persona per segment. Segments whose personas would be identical are merged (with a
-/// warning), so that no persona is duplicated.
+/// warning), so that no persona is duplicated. Personas a research team would not use (too few
+/// claims, no goal or pain point, unsound) are dropped with a warning, even the last one: a run
+/// may end with no persona, and says why. Lowering `min_claims` or `min_segment_size` below its
+/// default asks for every persona however thin, and then the last one is always kept.
 pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSettings) -> GenerationOutput {
+    let keep_last = options::parse(&settings.options).asks_for_every_persona();
+    synthesize_keeping(corpus, segments, settings, keep_last)
+}
+
+/// The local persona of one segment, however thin (the fallback of an LLM run for a segment
+/// whose reply was unusable: the segment was already chosen).
+pub fn synthesize_segment(corpus: &Corpus, segment: &Segment, settings: &GenerationSettings) -> Persona {
+    synthesize_keeping(corpus, std::slice::from_ref(segment), settings, true)
+        .personas
+        .into_iter()
+        .next()
+        .expect("one segment kept gives one persona")
+}
+
+fn synthesize_keeping(
+    corpus: &Corpus,
+    segments: &[Segment],
+    settings: &GenerationSettings,
+    keep_last: bool,
+) -> GenerationOutput {
     let mut warnings = Vec::new();
     if let Some(model) = settings.model.as_deref().filter(|m| *m != LOCAL_MODEL) {
         warnings.push(format!(
@@ -74,26 +98,29 @@ pub fn synthesize(corpus: &Corpus, segments: &[Segment], settings: &GenerationSe
     merge_small_segments(corpus, &mut segments, &options, &mut warnings);
     loop {
         let personas = build_all(corpus, &segments, settings, &options, &digest);
-        if let Some(weak) = weakest_below_minimum(&personas, &options) {
+        if let Some(weak) = weakest_below_minimum(&personas, &options, keep_last) {
             let p = &personas[weak];
-            warnings.push(format!(
-                "segment {} ({} participant{}) was dropped: its persona had {} claim{} (goals, pain points, behaviours, motivations), fewer than min_claims {}",
-                weak + 1,
-                p.segment_size,
-                if p.segment_size == 1 { "" } else { "s" },
-                claim_count(p),
-                if claim_count(p) == 1 { "" } else { "s" },
-                options.min_claims
-            ));
+            let claims = claim_count(p);
+            let reason = if claims < options.min_claims {
+                format!(
+                    "it had {claims} claim{} (goals, pain points, behaviours, motivations), fewer than min_claims {}",
+                    if claims == 1 { "" } else { "s" },
+                    options.min_claims
+                )
+            } else {
+                "it had no goal and no pain point".to_string()
+            };
+            warnings.push(format!("{} was dropped: {reason}", described(p)));
             segments.remove(weak);
             reindex(&mut segments);
             continue;
         }
-        if let Some((unsound, factor, findings)) = least_sound(&personas, &options) {
+        if let Some((unsound, factor, findings)) =
+            least_sound(&personas, &options, keep_last, corpus.participants.len())
+        {
             warnings.push(format!(
-                "segment {} ({} participants) was dropped: its persona's claims are unsound (soundness {factor:.2}, below {MIN_SOUNDNESS}: {})",
-                unsound + 1,
-                personas[unsound].segment_size,
+                "{} was dropped: its claims are unsound (soundness {factor:.3}, below {MIN_SOUNDNESS:.2}: {})",
+                described(&personas[unsound]),
                 findings.join("; ")
             ));
             segments.remove(unsound);
@@ -139,6 +166,16 @@ fn warn_if_not_english(corpus: &Corpus, warnings: &mut Vec<String>) {
     }
 }
 
+/// A persona as a drop warning names it: its title and how many participants it stood for.
+fn described(p: &Persona) -> String {
+    format!(
+        "the persona '{}' ({} participant{})",
+        p.title,
+        p.segment_size,
+        if p.segment_size == 1 { "" } else { "s" }
+    )
+}
+
 fn reindex(segments: &mut [Segment]) {
     for (index, segment) in segments.iter_mut().enumerate() {
         segment.index = index;
@@ -151,10 +188,9 @@ pub fn claim_count(p: &Persona) -> usize {
 }
 
 /// The persona with the fewest claims among those below `min_claims` (the last on a tie), or
-/// the one without a goal or pain point, unless it is the only persona left: a run never ends
-/// empty-handed.
-fn weakest_below_minimum(personas: &[Persona], options: &GenerationOptions) -> Option<usize> {
-    if personas.len() <= 1 {
+/// the one without a goal or pain point, unless it is the only persona left and `keep_last`.
+fn weakest_below_minimum(personas: &[Persona], options: &GenerationOptions, keep_last: bool) -> Option<usize> {
+    if personas.is_empty() || (keep_last && personas.len() == 1) {
         return None;
     }
     personas
@@ -165,25 +201,24 @@ fn weakest_below_minimum(personas: &[Persona], options: &GenerationOptions) -> O
         .map(|(i, _)| i)
 }
 
-/// Personas whose soundness factor ([`crate::quality::soundness`]) is below this are not shown:
-/// off-topic talk, misfiled answers or scattered asides that a research team would not use as
-/// they come.
-const MIN_SOUNDNESS: f64 = 0.6;
-
 /// The least sound persona below [`MIN_SOUNDNESS`] (the last on a tie), its factor and findings,
-/// unless it is the only persona left. A run whose `min_claims` or `min_segment_size` is below
-/// the default asked for every persona, however thin, so nothing is dropped for soundness.
-fn least_sound(personas: &[Persona], options: &GenerationOptions) -> Option<(usize, f64, Vec<String>)> {
-    let defaults = GenerationOptions::default();
-    let lowered = options.min_claims < defaults.min_claims || options.min_segment_size < defaults.min_segment_size;
-    if personas.len() <= 1 || lowered {
+/// unless it is the only persona left and `keep_last`. A run whose `min_claims` or
+/// `min_segment_size` is below the default asked for every persona, however thin, so nothing is
+/// dropped for soundness.
+fn least_sound(
+    personas: &[Persona],
+    options: &GenerationOptions,
+    keep_last: bool,
+    participants_in_data: usize,
+) -> Option<(usize, f64, Vec<String>)> {
+    if personas.is_empty() || (keep_last && personas.len() == 1) || options.asks_for_every_persona() {
         return None;
     }
     personas
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let (factor, findings, _) = crate::quality::soundness::measure(p);
+            let (factor, findings) = crate::quality::soundness::shown_factor(p, participants_in_data);
             (i, factor, findings)
         })
         .filter(|(_, factor, _)| *factor < MIN_SOUNDNESS)
@@ -507,6 +542,13 @@ mod tests {
         }
     }
 
+    /// Settings that ask for every persona however thin (`min_claims` 1): the last is kept.
+    fn thin_settings() -> GenerationSettings {
+        let mut settings = settings();
+        settings.options.insert("min_claims".into(), 1.into());
+        settings
+    }
+
     #[test]
     fn claims_are_verbatim_and_evidenced() {
         let corpus = corpus();
@@ -582,7 +624,7 @@ mod tests {
         let mut second = first.clone();
         second.index = 1;
         second.participant_ids = vec!["P2".into()];
-        let out = synthesize(&corpus, &[first, second], &settings());
+        let out = synthesize(&corpus, &[first, second], &thin_settings());
         assert_eq!(out.personas.len(), 1);
         assert_eq!(out.personas[0].participants, vec!["P1", "P2"]);
         assert!(out.warnings[0].contains("merged"), "{:?}", out.warnings);
@@ -693,14 +735,34 @@ mod tests {
             demographics: Default::default(),
             utterances: vec![corpus.utterances.len() - 2, corpus.utterances.len() - 1],
         };
-        let out = synthesize(&corpus, &[segment(&corpus), chatter], &settings());
+        let out = synthesize(&corpus, &[segment(&corpus), chatter.clone()], &settings());
         assert_eq!(out.personas.len(), 1);
         assert!(
             out.warnings
                 .iter()
-                .any(|w| w.contains("segment 2") && w.contains("dropped") && w.contains("min_claims")),
+                .any(|w| w.contains("(2 participants) was dropped") && w.contains("min_claims")),
             "{:?}",
             out.warnings
+        );
+        // Alone, the chatter gives no persona at all, and says why.
+        let alone = synthesize(&corpus, std::slice::from_ref(&chatter), &settings());
+        assert!(alone.personas.is_empty(), "{:?}", alone.personas);
+        assert_eq!(alone.warnings.len(), 1, "{:?}", alone.warnings);
+        assert!(
+            alone.warnings[0].contains("fewer than min_claims 2"),
+            "{:?}",
+            alone.warnings
+        );
+        // Unless every persona is asked for, or it is an LLM run's fallback for that segment.
+        assert_eq!(
+            synthesize(&corpus, std::slice::from_ref(&chatter), &thin_settings())
+                .personas
+                .len(),
+            1
+        );
+        assert_eq!(
+            synthesize_segment(&corpus, &chatter, &settings()).participants,
+            ["P4", "P5"]
         );
     }
 
@@ -777,7 +839,7 @@ mod tests {
             demographics: BTreeMap::new(),
             utterances: (0..corpus.utterances.len()).collect(),
         };
-        let p = &synthesize(&corpus, &[segment], &settings()).personas[0];
+        let p = &synthesize_segment(&corpus, &segment, &settings());
         let claims: Vec<&String> = p.goals.iter().chain(&p.behaviours).chain(&p.quotes).collect();
         assert_eq!(claims.len(), 3, "{p:?}");
         for claim in claims {
@@ -792,7 +854,7 @@ mod tests {
     }
 
     #[test]
-    fn unsound_personas_are_dropped_unless_alone() {
+    fn unsound_personas_are_dropped_even_the_last_unless_thin_ones_are_asked_for() {
         let corpus = corpus();
         let sound = synthesize(&corpus, &[segment(&corpus)], &settings()).personas.remove(0);
         let mut unsound = sound.clone();
@@ -803,11 +865,16 @@ mod tests {
         unsound.segment_size = 1;
         unsound.evidence.retain(|e| e.index == 0 && e.participant_id == "P1");
         let defaults = GenerationOptions::default();
-        assert_eq!(least_sound(std::slice::from_ref(&sound), &defaults), None);
+        assert_eq!(least_sound(std::slice::from_ref(&sound), &defaults, false, 3), None);
         assert_eq!(
-            least_sound(std::slice::from_ref(&unsound), &defaults),
+            least_sound(std::slice::from_ref(&unsound), &defaults, false, 3).map(|(i, ..)| i),
+            Some(0),
+            "the last persona goes too"
+        );
+        assert_eq!(
+            least_sound(std::slice::from_ref(&unsound), &defaults, true, 3),
             None,
-            "the only persona stays"
+            "unless the last one is kept"
         );
         let both = [sound, unsound];
         let thin_allowed = GenerationOptions {
@@ -815,14 +882,31 @@ mod tests {
             ..GenerationOptions::default()
         };
         assert_eq!(
-            least_sound(&both, &thin_allowed),
+            least_sound(&both, &thin_allowed, false, 3),
             None,
             "min_claims 1 asks for every persona"
         );
-        let (index, factor, findings) = least_sound(&both, &defaults).expect("the unsound one");
+        let (index, factor, findings) = least_sound(&both, &defaults, false, 3).expect("the unsound one");
         assert_eq!(index, 1);
         assert!(factor < MIN_SOUNDNESS, "{factor}");
         assert!(findings.iter().any(|f| f == "Rests on one participant"), "{findings:?}");
+    }
+
+    #[test]
+    fn resting_on_one_participant_is_not_held_against_a_persona_of_data_with_one_participant() {
+        let corpus = corpus();
+        let mut alone = synthesize(&corpus, &[segment(&corpus)], &settings()).personas.remove(0);
+        alone.segment_size = 1;
+        alone.evidence.retain(|e| e.participant_id == "P1");
+        let (among_many, many_findings) = crate::quality::soundness::shown_factor(&alone, 3);
+        let (sole, sole_findings) = crate::quality::soundness::shown_factor(&alone, 1);
+        let rests = "Rests on one participant".to_string();
+        assert!(many_findings.contains(&rests), "{many_findings:?}");
+        assert!(!sole_findings.contains(&rests), "{sole_findings:?}");
+        assert!(
+            (sole - (among_many / 0.7).min(1.0)).abs() < 1e-9,
+            "{sole} vs {among_many}"
+        );
     }
 
     #[test]
@@ -1030,8 +1114,7 @@ mod transcript_tests {
     #[test]
     fn transcript_claims_are_the_speakers_own_needs_practices_and_incidents() {
         let (corpus, segment) = corpus_of("text", &said());
-        let out = synthesize(&corpus, &[segment], &settings());
-        let p = &out.personas[0];
+        let p = &synthesize_segment(&corpus, &segment, &settings());
         let all = claims_and_quotes(p);
         for left_out in [
             "Select a report",
@@ -1068,7 +1151,7 @@ mod transcript_tests {
     #[test]
     fn survey_answers_are_not_read_as_transcripts() {
         let (corpus, segment) = corpus_of("csv", &said());
-        let p = &synthesize(&corpus, &[segment], &settings()).personas[0];
+        let p = &synthesize_segment(&corpus, &segment, &settings());
         let all = claims_and_quotes(p);
         assert!(all.iter().any(|c| c.contains("my manager ran")), "{all:?}");
     }

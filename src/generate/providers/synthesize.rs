@@ -266,19 +266,11 @@ fn fall_back(
 
 /// The local provider's persona for one segment, marked as a fallback.
 fn local_persona(corpus: &Corpus, segment: &Segment, generation: &GenerationSettings) -> Persona {
-    let local = crate::generate::local::synthesize(
-        corpus,
-        std::slice::from_ref(segment),
-        &GenerationSettings {
-            model: None,
-            ..generation.clone()
-        },
-    );
-    let mut persona = local
-        .personas
-        .into_iter()
-        .next()
-        .expect("the local provider writes one persona per segment");
+    let settings = GenerationSettings {
+        model: None,
+        ..generation.clone()
+    };
+    let mut persona = crate::generate::local::synthesize_segment(corpus, segment, &settings);
     persona.provider = FALLBACK_PROVIDER.to_string();
     persona.model = LOCAL_MODEL.to_string();
     persona
