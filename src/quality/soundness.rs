@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// misfiled answers or scattered asides that a research team would not use as they come. One
 /// finding of the heavier kind alone (one voice, long-winded talk: 0.75) keeps a persona; with
 /// another beside it (an empty list: 0.75 × 0.93) it goes. Calibrated on the real corpus, where
-/// every persona a researcher accepted has 1.0 and every one rejected 0.70 or less.
+/// every persona a researcher accepted has 0.75 or more and every one rejected 0.70 or less.
 pub(crate) const MIN_SOUNDNESS: f64 = 0.7;
 
 /// Multipliers per finding.
