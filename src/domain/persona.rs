@@ -68,6 +68,14 @@ impl EvidenceField {
         EvidenceField::Quotes,
     ];
 
+    /// The four claim lists (every field but quotes).
+    pub const CLAIMS: [EvidenceField; 4] = [
+        EvidenceField::Goals,
+        EvidenceField::PainPoints,
+        EvidenceField::Behaviours,
+        EvidenceField::Motivations,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EvidenceField::Goals => "goals",
@@ -109,6 +117,13 @@ impl Persona {
             EvidenceField::Motivations => &self.motivations,
             EvidenceField::Quotes => &self.quotes,
         }
+    }
+
+    /// Every claim (goals, pain points, behaviours, motivations) with its field and index.
+    pub fn claims(&self) -> impl Iterator<Item = (EvidenceField, usize, &String)> {
+        EvidenceField::CLAIMS
+            .into_iter()
+            .flat_map(move |f| self.field_items(f).iter().enumerate().map(move |(i, c)| (f, i, c)))
     }
 
     /// Claims (field, index) that have no evidence entry; empty for a well-formed persona.

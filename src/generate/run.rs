@@ -235,20 +235,15 @@ async fn synthesise(
     Ok(output)
 }
 
-/// Why a run ends with no persona: every segment's persona was dropped (each drop is also a
-/// warning of the run), and what to do about it.
-/// (A run that asks for every persona however thin always keeps one.)
-fn no_usable_persona(segments: usize, warnings: &[String]) -> Error {
-    let drops: Vec<&str> = warnings
-        .iter()
-        .map(String::as_str)
-        .filter(|w| w.contains(" was dropped"))
-        .collect();
+/// Why a run ends with no persona: every segment's persona was merged away or dropped (the
+/// synthesis warnings say which and why), and what to do about it. (A run that asks for every
+/// persona however thin always keeps one.)
+fn no_usable_persona(segments: usize, synthesis_warnings: &[String]) -> Error {
     Error::InvalidInput {
         message: format!(
             "no persona could be made from this data: every persona of its {segments} segment{} was merged away or dropped as one a research team would not use ({}). Provider local keeps what participants say in English about their own goals, problems, habits and what works for them; a talk, a lecture or text in another language holds little of that. To see every persona however thin, set min_claims to 1 (request config, generation.min_claims or PERSONA_GENERATION_MIN_CLAIMS); an LLM provider reads other languages",
             if segments == 1 { "" } else { "s" },
-            drops.join("; "),
+            synthesis_warnings.join("; "),
         ),
         details: serde_json::json!({"field": "data", "reason": "no_usable_persona", "segments": segments}),
     }

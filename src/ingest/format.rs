@@ -30,11 +30,20 @@ const EXTENSIONS: &[(&str, Format)] = &[
     ("srt", Format::Subtitles),
 ];
 
+/// The extensions of [`EXTENSIONS`], in its order.
+const SUPPORTED: [&str; EXTENSIONS.len()] = {
+    let mut out = [""; EXTENSIONS.len()];
+    let mut i = 0;
+    while i < EXTENSIONS.len() {
+        out[i] = EXTENSIONS[i].0;
+        i += 1;
+    }
+    out
+};
+
 /// The file extensions read (lowercase, without the dot; matched case-insensitively).
 pub fn supported_extensions() -> &'static [&'static str] {
-    &[
-        "csv", "tsv", "txt", "text", "md", "markdown", "json", "jsonl", "ndjson", "yaml", "yml", "vtt", "srt",
-    ]
+    &SUPPORTED
 }
 
 /// `.csv, .tsv, …` for messages.

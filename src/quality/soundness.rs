@@ -100,15 +100,7 @@ const FILLER_TITLE_WORDS: &[&str] = &[
 
 /// The factor (0.2–1) and the findings behind it.
 pub(crate) fn measure(persona: &Persona) -> (f64, Vec<String>, Value) {
-    let claims: Vec<Claim> = [
-        EvidenceField::Goals,
-        EvidenceField::PainPoints,
-        EvidenceField::Behaviours,
-        EvidenceField::Motivations,
-    ]
-    .into_iter()
-    .flat_map(|f| persona.field_items(f).iter().enumerate().map(move |(i, c)| (f, i, c)))
-    .collect();
+    let claims: Vec<Claim> = persona.claims().collect();
     let mut found = Findings {
         factor: 1.0,
         issues: Vec::new(),

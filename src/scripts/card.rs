@@ -414,14 +414,7 @@ const MAX_SOURCE_COVERAGE: f64 = 0.5;
 /// before, so that the privacy audit never sees a paraphrase.
 fn own_topics_and_tools(persona: &Persona, carried: &str) -> (Vec<String>, Vec<String>) {
     use super::words::significant_words;
-    let texts: Vec<&String> = persona
-        .goals
-        .iter()
-        .chain(&persona.pain_points)
-        .chain(&persona.behaviours)
-        .chain(&persona.motivations)
-        .chain(&persona.quotes)
-        .collect();
+    let texts: Vec<&String> = persona.claims().map(|(_, _, c)| c).chain(&persona.quotes).collect();
     // word → (claims it is in, first seen); tools separately.
     let mut topic_counts: Vec<(String, usize, usize)> = Vec::new();
     let mut tool_counts: Vec<(String, usize, usize)> = Vec::new();

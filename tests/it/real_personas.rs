@@ -114,17 +114,6 @@ fn judgement_of<'j>(judged: &'j JudgedDataset, p: &Persona) -> &'j Judgement {
     })
 }
 
-fn claims(p: &Persona) -> impl Iterator<Item = (EvidenceField, usize, &String)> {
-    [
-        EvidenceField::Goals,
-        EvidenceField::PainPoints,
-        EvidenceField::Behaviours,
-        EvidenceField::Motivations,
-    ]
-    .into_iter()
-    .flat_map(move |f| p.field_items(f).iter().enumerate().map(move |(i, c)| (f, i, c)))
-}
-
 /// Whether a claim's list fits the frame of the question its speaker answered.
 fn polarity_matches(field: EvidenceField, frame: QuestionFrame) -> bool {
     use EvidenceField::*;
@@ -311,7 +300,7 @@ fn check_shown(name: &str, shown: &[Persona]) -> (usize, usize, usize) {
     let mut titles = BTreeSet::new();
     let (mut framed, mut matching, mut claim_total) = (0usize, 0usize, 0usize);
     for p in shown {
-        let all: Vec<_> = claims(p).collect();
+        let all: Vec<_> = p.claims().collect();
         claim_total += all.len();
         assert!(all.len() >= 2, "{name}: '{}' has {} claim(s)", p.title, all.len());
         assert!(
@@ -358,7 +347,7 @@ fn print_persona(dataset: &str, p: &Persona, score: f64, passes: bool, soundness
         if passes { "passes" } else { "fails" },
         p.summary
     );
-    for (field, _, claim) in claims(p) {
+    for (field, _, claim) in p.claims() {
         eprintln!("   {}: {claim}", field.as_str());
     }
     for quote in &p.quotes {

@@ -465,13 +465,7 @@ mod tests {
             assert!(!said.contains("Gracias") && !said.contains("primary role"), "{said}");
             assert!(!said.contains("I am a student"), "a role answer is no claim: {said}");
         }
-        let claims = p
-            .goals
-            .iter()
-            .chain(&p.pain_points)
-            .chain(&p.behaviours)
-            .chain(&p.motivations);
-        for claim in claims {
+        for (_, _, claim) in p.claims() {
             assert!(
                 !claim.starts_with("Student looking"),
                 "no problem, no pain point: {claim}"

@@ -184,7 +184,7 @@ fn reindex(segments: &mut [Segment]) {
 
 /// Goals, pain points, behaviours and motivations of a persona.
 pub fn claim_count(p: &Persona) -> usize {
-    p.goals.len() + p.pain_points.len() + p.behaviours.len() + p.motivations.len()
+    p.claims().count()
 }
 
 /// The persona with the fewest claims among those below `min_claims` (the last on a tie), or
